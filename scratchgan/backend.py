@@ -1,0 +1,122 @@
+"""Devices and array modules: the one place that decides between NumPy and CuPy.
+
+A tensor's device follows from its array: a ``numpy.ndarray`` lives on ``'cpu'``, a
+``cupy.ndarray`` on ``'cuda:N'``. Ops are written once against ``xp`` (the array module of
+their inputs), so the only question anyone asks is ``array_module(array)``.
+"""
+
+import os
+
+import numpy as np
+
+_DTYPES = {
+    "float32": np.float32,
+    "float64": np.float64,
+    "float16": np.float16,
+    "int64": np.int64,
+    "int32": np.int32,
+    "uint8": np.uint8,
+    "bool": np.bool_,
+}
+
+
+class Device:
+    """A device: ``Device('cpu')`` or ``Device('cuda', index)``. Compares equal to its string."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        self.type = type
+        self.index = index
+
+    def __str__(self):
+        return "cpu" if self.type == "cpu" else f"cuda:{self.index}"
+
+    def __repr__(self):
+        return f"device('{self}')"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = parse_device(other, check=False)
+            except ValueError:
+                return False
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+CPU = Device("cpu")
+
+
+def parse_device(spec, check=True):
+    """'cpu' | 'cuda' | 'cuda:N' | Device -> Device. With ``check``, a CUDA device must exist."""
+    if isinstance(spec, Device):
+        device = spec
+    elif isinstance(spec, str):
+        name, _, index = spec.strip().partition(":")
+        if name == "cpu" and not index:
+            device = CPU
+        elif name == "cuda" and (not index or index.isdigit()):
+            device = Device("cuda", int(index) if index else 0)
+        else:
+            raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {spec!r}")
+    else:
+        raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {spec!r}")
+    if check and device.type == "cuda":
+        from . import cuda
+
+        cuda.require_cuda(device.index)
+    return device
+
+
+def default_device():
+    """The device named by $SCRATCHGAN_DEVICE, else 'cpu'."""
+    return parse_device(os.environ.get("SCRATCHGAN_DEVICE", "cpu"))
+
+
+def device_of(array):
+    if isinstance(array, np.ndarray):
+        return CPU
+    return Device("cuda", array.device.id)
+
+
+def array_module(x):
+    """numpy or cupy, for an array, a Device or a device string."""
+    if isinstance(x, (str, Device)):
+        device = parse_device(x)
+        if device.type == "cpu":
+            return np
+        import cupy
+
+        return cupy
+    if isinstance(x, np.ndarray) or np.isscalar(x):
+        return np
+    import cupy
+
+    return cupy
+
+
+def to_device(array, device):
+    """Copy ``array`` to ``device`` (a no-op when it is already there)."""
+    device = parse_device(device)
+    if device_of(array) == device:
+        return array
+    if device.type == "cpu":
+        return array.get()
+    import cupy
+
+    with cupy.cuda.Device(device.index):
+        return cupy.asarray(array)
+
+
+def parse_dtype(dtype):
+    """None | numpy dtype | 'float32' ... -> numpy dtype (or None)."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, str):
+        if dtype not in _DTYPES:
+            raise ValueError(f"dtype: expected one of {sorted(_DTYPES)}, got {dtype!r}")
+        return np.dtype(_DTYPES[dtype])
+    return np.dtype(dtype)

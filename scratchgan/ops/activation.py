@@ -1,0 +1,166 @@
+"""Activations: relu, leaky_relu, elu, selu, sigmoid, tanh, softplus, softmax, log_softmax.
+
+LeakyReLU's gradient is the op itself with the slope applied to the incoming gradient,
+gx = gy * (1 if x > 0 else slope), so it is its own backward and twice differentiable.
+"""
+
+
+
+from ..autograd import Function
+from ..tensor import Tensor
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else slope x;  gx = gy * (1 if x > 0 else slope)."""
+
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        return self.xp.where(x > 0, x, x * x.dtype.type(self.slope))
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        if self.slope == 0:
+            return (gy * Tensor._make((x > 0).astype(x.dtype)),)
+        return (LeakyReLUGrad(x > 0, self.slope).apply(gy),)
+
+
+class LeakyReLUGrad(Function):
+    """gx = gy where the input was positive, slope * gy elsewhere: linear in gy."""
+
+    def __init__(self, positive, slope):
+        self.positive, self.slope = positive, slope
+
+    def forward(self, gy):
+        return self.xp.where(self.positive, gy, gy * gy.dtype.type(self.slope))
+
+    def backward(self, ggx):
+        return (LeakyReLUGrad(self.positive, self.slope).apply(ggx),)
+
+
+class ELU(Function):
+    """y = x if x > 0 else alpha (e^x - 1);  gx = gy * (1 if x > 0 else y + alpha)."""
+
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def forward(self, x):
+        xp = self.xp
+        return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0))).astype(x.dtype)
+
+    def backward(self, gy):
+        from .elementwise import where
+
+        x = self.inputs[0]
+        positive = x.data > 0
+        # the negative branch's slope is alpha e^x = y + alpha; computed from x so it stays differentiable
+        negative_slope = (x.clip(max=0).exp() * self.alpha)
+        return (gy * where(positive, Tensor._make(x.xp.ones((), x.dtype)), negative_slope),)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x);  gx = gy y (1 - y)."""
+
+    def forward(self, x):
+        xp = self.xp
+        # split by sign so neither branch overflows
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+
+    def backward(self, gy):
+        y = self.output
+        return (gy * y * (1 - y),)
+
+
+class Tanh(Function):
+    """y = tanh x;  gx = gy (1 - y^2)."""
+
+    def forward(self, x):
+        return self.xp.tanh(x)
+
+    def backward(self, gy):
+        y = self.output
+        return (gy * (1 - y * y),)
+
+
+class Softplus(Function):
+    """y = log(1 + e^x), computed stably;  gx = gy sigmoid(x)."""
+
+    def forward(self, x):
+        xp = self.xp
+        return (xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))).astype(x.dtype)
+
+    def backward(self, gy):
+        return (gy * sigmoid(self.inputs[0]),)
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x);  gx = gy - softmax(x) * sum(gy)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        m = x.max(axis=self.axis, keepdims=True)
+        shifted = x - m
+        return shifted - self.xp.log(self.xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+
+    def backward(self, gy):
+        p = self.output.exp()
+        return (gy - p * gy.sum(self.axis, keepdims=True),)
+
+
+def relu(input):
+    """max(x, 0)."""
+    return LeakyReLU(0.0).apply(input)
+
+
+def leaky_relu(input, negative_slope=0.01):
+    """x if x > 0 else negative_slope * x."""
+    return LeakyReLU(negative_slope).apply(input)
+
+
+def elu(input, alpha=1.0):
+    """x if x > 0 else alpha (e^x - 1)."""
+    return ELU(alpha).apply(input)
+
+
+def selu(input):
+    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
+    return elu(input, SELU_ALPHA) * SELU_SCALE
+
+
+def sigmoid(input):
+    return Sigmoid().apply(input)
+
+
+def tanh(input):
+    return Tanh().apply(input)
+
+
+def softplus(input):
+    return Softplus().apply(input)
+
+
+def _axis(dim, ndim, name):
+    if not -ndim <= dim < ndim:
+        raise ValueError(f"{name}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % ndim
+
+
+def log_softmax(input, dim):
+    """log(softmax(x)) along ``dim``, computed without overflow."""
+    return LogSoftmax(_axis(dim, input.ndim, "log_softmax")).apply(input)
+
+
+def softmax(input, dim):
+    """e^x / sum(e^x) along ``dim``."""
+    return log_softmax(input, dim).exp()
+
+
+__all__ = ["relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax"]
+

@@ -1,0 +1,133 @@
+"""Elementwise math: exp, log, sqrt, abs, clip, where, maximum, minimum.
+
+Piecewise ops (abs, clip, where) multiply the gradient by a constant mask, so their
+second derivative is zero almost everywhere, as it should be.
+"""
+
+from ..autograd import Function
+from ..tensor import Tensor, as_tensor
+
+
+class Exp(Function):
+    """y = e^x;  gx = gy y."""
+
+    def forward(self, x):
+        return self.xp.exp(x)
+
+    def backward(self, gy):
+        return (gy * self.output,)
+
+
+class Log(Function):
+    """y = log x;  gx = gy / x."""
+
+    def forward(self, x):
+        return self.xp.log(x)
+
+    def backward(self, gy):
+        return (gy / self.inputs[0],)
+
+
+class Sqrt(Function):
+    """y = sqrt x;  gx = gy / (2 y)."""
+
+    def forward(self, x):
+        return self.xp.sqrt(x)
+
+    def backward(self, gy):
+        return (gy / (2 * self.output),)
+
+
+class Abs(Function):
+    """y = |x|;  gx = gy sign(x) (0 at x = 0, as in PyTorch)."""
+
+    def forward(self, x):
+        return self.xp.abs(x)
+
+    def backward(self, gy):
+        sign = Tensor._make(self.xp.sign(self.inputs[0].data))
+        return (gy * sign,)
+
+
+class Clip(Function):
+    """y = min(max(x, lo), hi);  gx = gy where lo <= x <= hi (PyTorch's clamp convention)."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        return self.xp.clip(x, self.lo, self.hi)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        inside = self.xp.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            inside &= x >= self.lo
+        if self.hi is not None:
+            inside &= x <= self.hi
+        return (gy * Tensor._make(inside.astype(x.dtype)),)
+
+
+class Where(Function):
+    """y = a where cond else b (cond is a constant bool array)."""
+
+    def __init__(self, condition):
+        self.condition = condition
+
+    def forward(self, a, b):
+        return self.xp.where(self.condition, a, b)
+
+    def backward(self, gy):
+        from .arithmetic import sum_to
+
+        a, b = self.inputs
+        zero = Tensor._make(self.xp.zeros((), dtype=gy.dtype))
+        ga = sum_to(where(self.condition, gy, zero), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(where(self.condition, zero, gy), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def exp(x):
+    return Exp().apply(x)
+
+
+def log(x):
+    return Log().apply(x)
+
+
+def sqrt(x):
+    return Sqrt().apply(x)
+
+
+def abs(x):
+    return Abs().apply(x)
+
+
+def clip(x, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    return Clip(min, max).apply(x)
+
+
+def where(condition, a, b):
+    """Elementwise ``a if condition else b``, broadcasting all three."""
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    if condition.dtype.kind != "b":
+        raise TypeError(f"where: condition must be a bool array, got dtype {condition.dtype}")
+    like = a if isinstance(a, Tensor) else b
+    a, b = as_tensor(a, like), as_tensor(b, like)
+    return Where(condition).apply(a, b)
+
+
+def maximum(a, b):
+    """Elementwise max; at ties the gradient goes to ``a``."""
+    like = a if isinstance(a, Tensor) else b
+    a, b = as_tensor(a, like), as_tensor(b, like)
+    return where(a.data >= b.data, a, b)
+
+
+def minimum(a, b):
+    like = a if isinstance(a, Tensor) else b
+    a, b = as_tensor(a, like), as_tensor(b, like)
+    return where(a.data <= b.data, a, b)

@@ -1,0 +1,77 @@
+"""Matrix products: matmul (batched, broadcasting) and linear (y = x W^T + b)."""
+
+from ..autograd import Function
+from ..tensor import as_tensor
+from .arithmetic import sum_to
+
+
+class MatMul(Function):
+    """y = a @ b;  ga = gy @ b^T,  gb = a^T @ gy (summed over broadcast batch axes)."""
+
+    def forward(self, a, b):
+        return self.xp.matmul(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = sum_to(matmul(gy, b.transpose(-1, -2)), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(matmul(a.transpose(-1, -2), gy), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Linear(Function):
+    """y = x W^T + b for x (..., in), W (out, in), b (out,)."""
+
+    def forward(self, x, W, b=None):
+        y = x @ W.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        x, W = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = matmul(gy, W) if need[0] else None
+        gy2 = gy.reshape(-1, gy.shape[-1])
+        gW = matmul(gy2.transpose(), x.reshape(-1, x.shape[-1])) if need[1] else None
+        gb = gy2.sum(0) if len(need) == 3 and need[2] else None
+        return (gx, gW, gb)[: len(self.inputs)]
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules (1-D operands are promoted and the axis dropped)."""
+    from ..tensor import Tensor
+
+    a, b = (a, as_tensor(b, a)) if isinstance(a, Tensor) else (as_tensor(a, b), b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+    if a.ndim == 1:
+        return matmul(a.unsqueeze(0), b).squeeze(-2)
+    if b.ndim == 1:
+        return matmul(a, b.unsqueeze(-1)).squeeze(-1)
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} do not fit: a has {a.shape[-1]} columns, "
+            f"b has {b.shape[-2]} rows (expected equal)"
+        )
+    return MatMul().apply(a, b)
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight^T + bias.
+
+    input (..., in_features), weight (out_features, in_features), bias (out_features,) or None.
+    """
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input has shape {input.shape}, expected last dimension {weight.shape[1]} "
+            f"(weight is {weight.shape})"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != input.dtype:
+            raise TypeError(f"linear: {name} has dtype {t.dtype}, input has {input.dtype}; convert one with .to(dtype)")
+    args = (input, weight) if bias is None else (input, weight, bias)
+    return Linear().apply(*args)

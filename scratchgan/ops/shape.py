@@ -1,0 +1,210 @@
+"""Shape ops: reshape, permute, squeeze/unsqueeze/flatten, indexing, concat/stack, casts.
+
+Indexing's backward scatters the gradient back with an add (repeated indices add up);
+that scatter's backward is indexing again, so both are differentiable to any order.
+"""
+
+import numpy as np
+
+from ..autograd import Function
+from ..backend import to_device
+from ..tensor import Tensor
+from .reduction import normalize_axis
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(self.shape)
+
+    def backward(self, gy):
+        return (gy.reshape(self.inputs[0].shape),)
+
+
+class Permute(Function):
+    def __init__(self, axes):
+        self.axes = axes
+
+    def forward(self, x):
+        return x.transpose(self.axes)
+
+    def backward(self, gy):
+        return (permute(gy, tuple(np.argsort(self.axes))),)
+
+
+class GetItem(Function):
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        return x[self.index]
+
+    def backward(self, gy):
+        return (index_add(gy, self.index, self.inputs[0].shape),)
+
+
+class IndexAdd(Function):
+    """y = zeros(shape); y[index] += x, with repeated indices adding up."""
+
+    def __init__(self, index, shape):
+        self.index, self.shape = index, shape
+
+    def forward(self, x):
+        y = self.xp.zeros(self.shape, dtype=x.dtype)
+        if _is_basic(self.index):
+            y[self.index] = x
+        else:
+            self.xp.add.at(y, self.index, x)
+        return y
+
+    def backward(self, gy):
+        return (getitem(gy, self.index),)
+
+
+class Concat(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return self.xp.concatenate(xs, axis=self.axis)
+
+    def backward(self, gy):
+        grads, start = [], 0
+        for x, need in zip(self.inputs, self.needs_input_grad):
+            stop = start + x.shape[self.axis]
+            index = (slice(None),) * self.axis + (slice(start, stop),)
+            grads.append(getitem(gy, index) if need else None)
+            start = stop
+        return tuple(grads)
+
+
+class AsType(Function):
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return (astype(gy, self.inputs[0].dtype),)
+
+
+class CopyTo(Function):
+    def __init__(self, device):
+        self.device = device
+
+    def forward(self, x):
+        return to_device(x, self.device)
+
+    def backward(self, gy):
+        return (copy_to(gy, self.inputs[0].device),)
+
+
+def _is_basic(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in items)
+
+
+def _unwrap_index(index):
+    if isinstance(index, tuple):
+        return tuple(_unwrap_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def reshape(x, shape):
+    shape = tuple(shape)
+    if -1 in shape:
+        known = int(np.prod([n for n in shape if n != -1]))
+        if shape.count(-1) > 1 or known == 0 or x.numel() % known:
+            raise ValueError(f"reshape: cannot reshape {x.shape} ({x.numel()} elements) to {shape}")
+        shape = tuple(x.numel() // known if n == -1 else n for n in shape)
+    if int(np.prod(shape)) != x.numel():
+        raise ValueError(f"reshape: cannot reshape {x.shape} ({x.numel()} elements) to {shape}")
+    if shape == x.shape:
+        return x
+    return Reshape(shape).apply(x)
+
+
+def permute(x, axes):
+    axes = tuple(a % x.ndim for a in axes) if x.ndim else ()
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"permute: axes {axes} are not a permutation of the {x.ndim} dimensions of {x.shape}")
+    if axes == tuple(range(x.ndim)):
+        return x
+    return Permute(axes).apply(x)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
+
+
+def squeeze(x, axis=None):
+    if axis is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    axes = normalize_axis(axis, x.ndim, "squeeze")
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in axes and n == 1)))
+
+
+def unsqueeze(x, axis):
+    if not -x.ndim - 1 <= axis <= x.ndim:
+        raise ValueError(f"unsqueeze: axis {axis} is out of range for a tensor with {x.ndim} dimensions")
+    axis = axis % (x.ndim + 1)
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def getitem(x, index):
+    """``x[index]`` with NumPy semantics (ints, slices, None, ..., int or bool arrays)."""
+    return GetItem(_unwrap_index(index)).apply(x)
+
+
+def index_add(x, index, shape):
+    """A zero tensor of ``shape`` with ``x`` added at ``index``."""
+    return IndexAdd(_unwrap_index(index), tuple(shape)).apply(x)
+
+
+def concat(tensors, axis=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concat: expected at least one tensor, got none")
+    first = tensors[0]
+    axis = normalize_axis(axis, first.ndim, "concat")[0]
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or t.shape[:axis] + t.shape[axis + 1:] != first.shape[:axis] + first.shape[axis + 1:]:
+            raise ValueError(f"concat: tensors[{i}] has shape {t.shape}, which does not match {first.shape} except along axis {axis}")
+        if t.dtype != first.dtype:
+            raise TypeError(f"concat: tensors[{i}] has dtype {t.dtype}, tensors[0] has {first.dtype}")
+    return Concat(axis).apply(*tensors)
+
+
+cat = concat
+
+
+def stack(tensors, axis=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected at least one tensor, got none")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensors[{i}] has shape {t.shape}, tensors[0] has {tensors[0].shape}")
+    return concat([unsqueeze(t, axis) for t in tensors], axis)
+
+
+def astype(x, dtype):
+    if x.dtype == dtype:
+        return x
+    return AsType(dtype).apply(x)
+
+
+def copy_to(x, device):
+    if x.device == device:
+        return x
+    return CopyTo(device).apply(x)

@@ -1,0 +1,422 @@
+"""Tensor: an array (NumPy or CuPy) plus what autograd needs to know about it.
+
+A Tensor made by an op remembers that op as ``grad_fn``; a leaf made by the user has
+``grad_fn=None`` and, if ``requires_grad``, receives ``.grad`` from ``backward``.
+All arithmetic goes through ``Function`` subclasses in ``scratchgan.ops``.
+"""
+
+import numbers
+
+import numpy as np
+
+from . import autograd
+from .backend import Device, array_module, default_device, device_of, parse_device, parse_dtype, to_device
+from .random import resolve as _resolve_generator
+
+DEFAULT_DTYPE = np.dtype(np.float32)
+
+
+class Tensor:
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "__weakref__")
+    __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
+
+    def __init__(self, data, requires_grad=False, dtype=None, device=None):
+        t = tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+        self._data, self.grad, self.requires_grad, self.grad_fn = t._data, None, t.requires_grad, None
+
+    @classmethod
+    def _make(cls, data, requires_grad=False):
+        t = object.__new__(cls)
+        t._data, t.grad, t.requires_grad, t.grad_fn = data, None, requires_grad, None
+        return t
+
+    # ----- the array and facts about it
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        if isinstance(array, Tensor):
+            array = array._data
+        if not hasattr(array, "__array_namespace__") and not isinstance(array, np.ndarray):
+            raise TypeError(f"data: expected a numpy or cupy ndarray, got {type(array).__name__}")
+        self._data = array
+
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def device(self):
+        return device_of(self._data)
+
+    @property
+    def xp(self):
+        return array_module(self._data)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    def numel(self):
+        return int(self._data.size)
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __repr__(self):
+        grad = f", grad_fn={self.grad_fn!r}" if self.grad_fn is not None else (
+            ", requires_grad=True" if self.requires_grad else "")
+        dev = "" if self.device == "cpu" else f", device='{self.device}'"
+        return f"tensor({np.array2string(self.numpy(), separator=', ', precision=4)}, dtype={self.dtype}{dev}{grad})"
+
+    # ----- conversion
+    def numpy(self):
+        """A host (NumPy) copy of the values."""
+        return self._data if isinstance(self._data, np.ndarray) else self._data.get()
+
+    def item(self):
+        if self.numel() != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a number, got shape {self.shape}")
+        return self._data.reshape(-1)[0].item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def detach(self):
+        """The same values, cut from the graph."""
+        return Tensor._make(self._data, requires_grad=False)
+
+    def requires_grad_(self, requires_grad=True):
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("requires_grad_: only leaf tensors can stop requiring grad; use .detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    def to(self, target):
+        """``to(device)`` or ``to(dtype)``; differentiable in both cases."""
+        from .ops.shape import astype, copy_to
+
+        if isinstance(target, Device) or (isinstance(target, str) and target.split(":")[0] in ("cpu", "cuda")):
+            return copy_to(self, parse_device(target))
+        return astype(self, parse_dtype(target))
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    # ----- autograd
+    def backward(self, gradient=None, retain_graph=False, create_graph=False):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+        if not self.requires_grad:
+            raise RuntimeError(f"backward: this tensor (shape {self.shape}) does not require grad and has no graph")
+        gy = autograd._check_grad_output(self, gradient, "backward: gradient")
+        autograd.run_backward([self], [gy], create_graph=create_graph, retain_graph=retain_graph or create_graph)
+
+    # ----- arithmetic (broadcasting like NumPy; dtypes must agree)
+    def __add__(self, other):
+        return _ops().arithmetic.add(self, other)
+
+    def __radd__(self, other):
+        return _ops().arithmetic.add(other, self)
+
+    def __sub__(self, other):
+        return _ops().arithmetic.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops().arithmetic.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops().arithmetic.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops().arithmetic.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops().arithmetic.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops().arithmetic.div(other, self)
+
+    def __pow__(self, other):
+        return _ops().arithmetic.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops().arithmetic.pow(other, self)
+
+    def __neg__(self):
+        return _ops().arithmetic.neg(self)
+
+    def __matmul__(self, other):
+        return _ops().matmul.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops().matmul.matmul(other, self)
+
+    # ----- comparison (not differentiable; bool tensors)
+    def _compare(self, other, op):
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._make(op(self._data, other))
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    __hash__ = object.__hash__
+
+    # ----- indexing
+    def __getitem__(self, index):
+        return _ops().shape.getitem(self, index)
+
+    # ----- reductions
+    def sum(self, axis=None, keepdims=False):
+        return _ops().reduction.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _ops().reduction.mean(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, correction=1):
+        return _ops().reduction.var(self, axis, keepdims, correction)
+
+    def std(self, axis=None, keepdims=False, correction=1):
+        return self.var(axis, keepdims, correction).sqrt()
+
+    def max(self, axis=None, keepdims=False):
+        return _ops().reduction.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _ops().reduction.min(self, axis, keepdims)
+
+    def argmax(self, axis=None):
+        return Tensor._make(self.xp.argmax(self._data, axis=axis))
+
+    # ----- shape
+    def reshape(self, *shape):
+        return _ops().shape.reshape(self, _shape_args(shape))
+
+    view = reshape
+
+    def transpose(self, *axes):
+        """``transpose()`` reverses the axes; ``transpose(i, j)`` swaps two, as in PyTorch."""
+        if len(axes) == 2:
+            perm = list(range(self.ndim))
+            i, j = (a % self.ndim for a in axes)
+            perm[i], perm[j] = perm[j], perm[i]
+            return _ops().shape.permute(self, tuple(perm))
+        if axes:
+            raise ValueError(f"transpose: expected no axes or two axes to swap, got {axes}")
+        return _ops().shape.permute(self, tuple(reversed(range(self.ndim))))
+
+    def permute(self, *axes):
+        return _ops().shape.permute(self, _shape_args(axes))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops().shape.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, axis=None):
+        return _ops().shape.squeeze(self, axis)
+
+    def unsqueeze(self, axis):
+        return _ops().shape.unsqueeze(self, axis)
+
+    def expand(self, *shape):
+        return _ops().arithmetic.broadcast_to(self, _shape_args(shape))
+
+    # ----- elementwise math
+    def exp(self):
+        return _ops().elementwise.exp(self)
+
+    def log(self):
+        return _ops().elementwise.log(self)
+
+    def sqrt(self):
+        return _ops().elementwise.sqrt(self)
+
+    def abs(self):
+        return _ops().elementwise.abs(self)
+
+    def clip(self, min=None, max=None):
+        return _ops().elementwise.clip(self, min, max)
+
+    clamp = clip
+
+    def sigmoid(self):
+        return _ops().activation.sigmoid(self)
+
+    def tanh(self):
+        return _ops().activation.tanh(self)
+
+    def relu(self):
+        return _ops().activation.relu(self)
+
+
+def _shape_args(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+_OPS = None
+
+
+def _ops():
+    # Imported on first use: the ops import Tensor from this module.
+    global _OPS
+    if _OPS is None:
+        from . import ops
+
+        _OPS = ops
+    return _OPS
+
+
+# ----- creation
+def tensor(data, requires_grad=False, dtype=None, device=None):
+    """A new leaf tensor holding a copy of ``data`` (floats default to float32)."""
+    dtype = parse_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
+        array = data.astype(dtype) if dtype is not None else data.copy()
+        target = parse_device(device) if device is not None else device_of(array)
+    else:
+        array = np.asarray(data)
+        if dtype is None and array.dtype.kind == "f":
+            dtype = DEFAULT_DTYPE
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"tensor: expected numbers, got {type(data).__name__} of dtype {array.dtype}")
+        if dtype is not None:
+            array = array.astype(dtype)
+        target = parse_device(device) if device is not None else default_device()
+    array = to_device(array, target)
+    if requires_grad and array.dtype.kind != "f":
+        raise TypeError(f"tensor: only floating-point tensors can require grad, got dtype {array.dtype}")
+    return Tensor._make(array, requires_grad=requires_grad)
+
+
+def _creation_args(shape, dtype, device):
+    shape = _shape_args(shape)
+    dtype = parse_dtype(dtype) or DEFAULT_DTYPE
+    device = parse_device(device) if device is not None else default_device()
+    return shape, dtype, device
+
+
+def zeros(*shape, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _creation_args(shape, dtype, device)
+    return Tensor._make(array_module(device).zeros(shape, dtype=dtype), requires_grad)
+
+
+def ones(*shape, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _creation_args(shape, dtype, device)
+    return Tensor._make(array_module(device).ones(shape, dtype=dtype), requires_grad)
+
+
+def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _creation_args((shape,), dtype, device)
+    return Tensor._make(array_module(device).full(shape, fill_value, dtype=dtype), requires_grad)
+
+
+def randn(*shape, dtype=None, device=None, generator=None, requires_grad=False):
+    """Standard normal draws from ``generator`` (default: the device's default generator)."""
+    shape, dtype, device = _creation_args(shape, dtype, device)
+    return Tensor._make(_resolve_generator(generator, device).normal(shape, dtype), requires_grad)
+
+
+def rand(*shape, dtype=None, device=None, generator=None, requires_grad=False):
+    """Uniform draws on [0, 1) from ``generator``."""
+    shape, dtype, device = _creation_args(shape, dtype, device)
+    return Tensor._make(_resolve_generator(generator, device).uniform(shape, dtype), requires_grad)
+
+
+def randint(low, high, shape, device=None, generator=None):
+    shape, _, device = _creation_args((shape,), None, device)
+    return Tensor._make(_resolve_generator(generator, device).integers(low, high, shape))
+
+
+def zeros_like(x, dtype=None):
+    return Tensor._make(x.xp.zeros(x.shape, dtype=parse_dtype(dtype) or x.dtype))
+
+
+def ones_like(x, dtype=None):
+    return Tensor._make(x.xp.ones(x.shape, dtype=parse_dtype(dtype) or x.dtype))
+
+
+def randn_like(x, generator=None):
+    return randn(x.shape, dtype=x.dtype, device=x.device, generator=generator)
+
+
+def rand_like(x, generator=None):
+    return rand(x.shape, dtype=x.dtype, device=x.device, generator=generator)
+
+
+def as_tensor(value, like):
+    """``value`` as a Tensor that can meet ``like`` in an op.
+
+    Python numbers take ``like``'s dtype. Arrays and tensors must already agree with it:
+    mixing float32 and float64 raises rather than upcasting silently.
+    """
+    if isinstance(value, Tensor):
+        other = value
+    elif isinstance(value, numbers.Number) and not isinstance(value, bool):
+        dtype = like.dtype if (like.dtype.kind == "f" or isinstance(value, numbers.Integral)) else DEFAULT_DTYPE
+        return Tensor._make(like.xp.asarray(value, dtype=dtype))
+    elif isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
+        other = Tensor._make(value)
+    else:
+        raise TypeError(f"expected a Tensor, an array or a number, got {type(value).__name__}")
+    if other.dtype != like.dtype and (other.dtype.kind == "f" or like.dtype.kind == "f"):
+        raise TypeError(
+            f"dtype mismatch: {like.dtype} and {other.dtype} meet in one op; scratchgan does not upcast "
+            "silently: convert one of them with .to(dtype) first"
+        )
+    if other.device != like.device:
+        raise RuntimeError(f"device mismatch: {like.device} and {other.device}; move one with .to(device) first")
+    return other
