@@ -2,10 +2,23 @@
 
 import pathlib
 
+import shutil
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 here = pathlib.Path(__file__).parent
-kernels = sorted(str(p.relative_to(here)) for p in (here / "kernels").rglob("*") if p.is_file())
+
+
+class build_py_with_kernels(build_py):
+    """Ship the top-level kernels/ folder inside the package, as scratchgan/kernels."""
+
+    def run(self):
+        super().run()
+        target = pathlib.Path(self.build_lib) / "scratchgan" / "kernels"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(here / "kernels", target, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+
 
 setup(
     name="scratchgan",
@@ -15,10 +28,9 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["scratchgan", "scratchgan.*"]),
-    # kernels/ lives at the top level of the repository; in a wheel it is shipped inside the
-    # package as scratchgan/kernels (scratchgan/cuda.py looks in both places).
-    package_data={"scratchgan": []},
-    data_files=[],
+    # kernels/ lives at the top level of the repository; a wheel carries it inside the package
+    # as scratchgan/kernels (scratchgan/cuda.py looks in both places).
+    cmdclass={"build_py": build_py_with_kernels},
     install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9"],
     extras_require={
         "gpu": ["cupy-cuda12x"],

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from . import cuda  # noqa: F401
 
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, default_device

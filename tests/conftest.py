@@ -1,0 +1,24 @@
+"""Project-wide test settings: hypothesis profiles and the GPU skip."""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# CI draws the same examples every run (derandomize) so a red run can be reproduced.
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_collection_modifyitems(config, items):
+    from scratchgan import cuda
+
+    try:
+        cuda.require_cuda()
+        return
+    except RuntimeError as exc:
+        skip = pytest.mark.skip(reason=f"needs a CUDA GPU: {exc}")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
