@@ -10,8 +10,6 @@ derivatives come from the same loop: there is no second engine.
 import contextlib
 import weakref
 
-import numpy as np
-
 _grad_enabled = True
 
 
@@ -76,8 +74,6 @@ class Function:
         self.needs_input_grad = tuple(record and x.requires_grad for x in xs)
         self.xp = xs[0].xp
         y = self.forward(*[x.data for x in xs])
-        if isinstance(y, np.generic):  # NumPy reductions return scalars; keep 0-d arrays
-            y = np.asarray(y)
         out = Tensor._make(y, requires_grad=record)
         if record:
             self.inputs = xs
@@ -178,9 +174,9 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
     for y, gy in zip(outputs, grad_outputs):
         if y.grad_fn is not None:
             _accumulate(node_grads, y.grad_fn, gy)
-        elif inputs is not None and id(y) in targets:
+        elif inputs is None or id(y) in targets:  # an output that is itself a leaf
             _accumulate(leaf_grads, id(y), gy)
-        leaves[id(y)] = y
+            leaves[id(y)] = y
 
     with set_grad_enabled(create_graph):
         for fn in order:

@@ -26,6 +26,8 @@ class Tensor:
 
     @classmethod
     def _make(cls, data, requires_grad=False):
+        if isinstance(data, np.generic):  # NumPy on 0-d arrays returns scalars (e.g. sign, x > 0)
+            data = np.asarray(data)
         t = object.__new__(cls)
         t._data, t.grad, t.requires_grad, t.grad_fn = data, None, requires_grad, None
         return t

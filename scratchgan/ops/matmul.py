@@ -44,15 +44,18 @@ def matmul(a, b):
     a, b = (a, as_tensor(b, a)) if isinstance(a, Tensor) else (as_tensor(a, b), b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+    rows = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    if a.shape[-1] != rows:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} do not fit: a has {a.shape[-1]} columns, "
+            f"b has {rows} rows (expected equal)"
+        )
+    if a.ndim == 1 and b.ndim == 1:
+        return matmul(a.unsqueeze(0), b.unsqueeze(-1)).reshape(())
     if a.ndim == 1:
         return matmul(a.unsqueeze(0), b).squeeze(-2)
     if b.ndim == 1:
         return matmul(a, b.unsqueeze(-1)).squeeze(-1)
-    if a.shape[-1] != b.shape[-2]:
-        raise ValueError(
-            f"matmul: shapes {a.shape} and {b.shape} do not fit: a has {a.shape[-1]} columns, "
-            f"b has {b.shape[-2]} rows (expected equal)"
-        )
     return MatMul().apply(a, b)
 
 
