@@ -20,5 +20,5 @@ def pytest_collection_modifyitems(config, items):
     except RuntimeError as exc:
         skip = pytest.mark.skip(reason=f"needs a CUDA GPU: {exc}")
     for item in items:
-        if "gpu" in item.keywords:
+        if item.get_closest_marker("gpu"):
             item.add_marker(skip)
