@@ -158,6 +158,14 @@ def emulate(block=None, reduce_block=None, max_grid=None):
         _emulating, BLOCK, REDUCE_BLOCK, MAX_GRID = saved
 
 
+def uses_kernels(array):
+    """Whether an op on ``array`` runs our kernels: a CuPy array, or a NumPy array inside emulate().
+
+    The ops ask this one question, so emulation exercises exactly the code path a GPU takes.
+    """
+    return _emulating or not isinstance(array, np.ndarray)
+
+
 def emulation_available():
     """True when g++, which builds the emulated kernels, is on PATH."""
     return shutil.which("g++") is not None

@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from . import cuda
 from .autograd import enable_grad
 from .backend import to_device
 from .tensor import Tensor
@@ -305,6 +306,9 @@ class Adam(Optimizer):
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * w
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        if cuda.uses_kernels(w) and not group["amsgrad"] and w.flags.c_contiguous:
+            cuda.adam_update(w, g, exp_avg, exp_avg_sq, group["lr"], beta1, beta2, group["eps"], step)
+            return
         _lerp_(exp_avg, g, 1 - beta1)
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * g * g

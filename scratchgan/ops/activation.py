@@ -6,6 +6,7 @@ gx = gy * (1 if x > 0 else slope), so it is its own backward and twice different
 
 
 
+from .. import cuda
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -20,26 +21,27 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, x):
+        if cuda.uses_kernels(x):
+            return cuda.leaky_relu_forward(x, self.slope)
         return self.xp.where(x > 0, x, x * x.dtype.type(self.slope))
 
     def backward(self, gy):
-        x = self.inputs[0].data
-        if self.slope == 0:
-            return (gy * Tensor._make((x > 0).astype(x.dtype)),)
-        return (LeakyReLUGrad(x > 0, self.slope).apply(gy),)
+        return (LeakyReLUGrad(self.inputs[0].data, self.slope).apply(gy),)
 
 
 class LeakyReLUGrad(Function):
-    """gx = gy where the input was positive, slope * gy elsewhere: linear in gy."""
+    """gx = gy where the input x was positive, slope * gy elsewhere: linear in gy, so its own backward."""
 
-    def __init__(self, positive, slope):
-        self.positive, self.slope = positive, slope
+    def __init__(self, x, slope):
+        self.x, self.slope = x, slope
 
     def forward(self, gy):
-        return self.xp.where(self.positive, gy, gy * gy.dtype.type(self.slope))
+        if cuda.uses_kernels(gy):
+            return cuda.leaky_relu_backward(self.x, gy, self.slope)
+        return self.xp.where(self.x > 0, gy, gy * gy.dtype.type(self.slope))
 
     def backward(self, ggx):
-        return (LeakyReLUGrad(self.positive, self.slope).apply(ggx),)
+        return (LeakyReLUGrad(self.x, self.slope).apply(ggx),)
 
 
 class ELU(Function):
