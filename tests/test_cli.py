@@ -1,0 +1,138 @@
+"""The command line on a tiny Fashion-MNIST look-alike written as IDX files under $SCRATCHGAN_DATA."""
+
+import csv
+import json
+import struct
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from scratchgan import models
+from scratchgan.cli import main
+
+N_TRAIN, N_TEST, SIZE = 72, 24, 12
+
+
+def write_idx(path, array):
+    """IDX bytes written independently of scratchgan.data (magic 0 0 0x08 ndim, big-endian sizes)."""
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(struct.pack(">I", d) for d in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "data" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    for prefix, n in (("train", N_TRAIN), ("t10k", N_TEST)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, SIZE, SIZE)))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    monkeypatch.setenv("SCRATCHGAN_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def train(run, model="stacked-ae", *extra):
+    return main(["train", model, "--epochs", "1", "--batch-size", "8", "--valid-size", "16", "--out", str(run),
+                 "--quiet", *extra])
+
+
+def png_size(path):
+    with Image.open(path) as image:
+        return image.size[::-1]
+
+
+def metric_rows(run):
+    with open(run / "metrics.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_list_names_every_model(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in models.names():
+        assert name in out
+    assert "not built yet" in out and "--loss mm|ns|wgan|wgan-gp|ls" in out
+
+
+def test_train_writes_a_run_and_resumes(data_dir, capsys):
+    run = data_dir / "ae"
+    assert train(run) == 0
+    assert "1 epochs, 7 steps" in capsys.readouterr().out  # 56 training images in batches of 8
+    assert len(metric_rows(run)) == 1 and (run / "samples" / "epoch-001.png").is_file()
+    assert json.loads((run / "config.json").read_text())["batch_size"] == 8
+    assert main(["train", "stacked-ae", "--out", str(run), "--resume", "--epochs", "2", "--quiet"]) == 0
+    assert [r["epoch"] for r in metric_rows(run)] == ["1", "2"]
+    assert json.loads((run / "summary.json").read_text())["resumes"] == 1
+
+
+def test_train_default_run_directory_and_resume_finds_it(data_dir):
+    assert main(["train", "gan", "--epochs", "1", "--batch-size", "8", "--valid-size", "16", "--quiet",
+                 "--max-steps", "3"]) == 0
+    (run,) = (data_dir / "runs").iterdir()
+    assert run.name.startswith("gan-")
+    assert main(["train", "gan", "--resume", "--quiet"]) == 0
+    assert json.loads((run / "summary.json").read_text())["steps"] == 7
+
+
+def test_resume_refuses_changed_options(data_dir, capsys):
+    run = data_dir / "ae"
+    assert train(run, "stacked-ae", "--max-steps", "2") == 0
+    assert main(["train", "stacked-ae", "--out", str(run), "--resume", "--lr", "0.1"]) == 2
+    assert "only --epochs may change" in capsys.readouterr().err
+    assert train(run) == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "nope"], "unknown model 'nope'"),
+    (["train", "stacked-ae", "--loss", "wgan"], "stacked-ae takes no --loss"),
+    (["train", "stacked-ae", "--dataset", "no-such-set"], "unknown data set 'no-such-set'"),
+    (["sample", "not-a-run"], "not a run directory"),
+])
+def test_errors_are_one_clear_message(data_dir, capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_unbuilt_model_says_so(data_dir, capsys):
+    unbuilt = [n for n in models.names() if not models.is_built(n)]
+    if not unbuilt:
+        pytest.skip("every model is built")
+    assert main(["train", unbuilt[0]]) == 2
+    assert "not built yet" in capsys.readouterr().err
+
+
+def test_gan_sample_interpolate_inpaint_eval(data_dir, capsys):
+    run = data_dir / "gan"
+    assert train(run, "gan", "--loss", "ls") == 0
+    assert main(["sample", str(run), "--n", "10"]) == 0
+    assert png_size(run / "sample-10.png") == (2 * (3 * 14 + 2), 2 * (4 * 14 + 2))  # 10 images: 3 rows of 4
+    assert main(["interpolate", str(run), "--rows", "2", "--steps", "5"]) == 0
+    assert png_size(run / "interpolation.png") == (2 * (2 * 14 + 2), 2 * (5 * 14 + 2))
+    assert main(["inpaint", str(run), "--n", "3"]) == 0
+    assert png_size(run / "inpainting.png") == (2 * (3 * 14 + 2), 2 * (3 * 14 + 2))
+    assert main(["eval", str(run)]) == 0
+    result = json.loads((run / "eval-test.json").read_text())
+    assert result["images"] == N_TEST and "d_real" in result
+
+
+def test_autoencoder_commands(data_dir, capsys):
+    run = data_dir / "ae"
+    assert train(run) == 0
+    assert main(["sample", str(run)]) == 2
+    assert "cannot sample" in capsys.readouterr().err
+    assert main(["interpolate", str(run), "--rows", "3", "--steps", "4"]) == 0
+    assert png_size(run / "interpolation.png") == (2 * (3 * 14 + 2), 2 * (4 * 14 + 2))
+    assert main(["inpaint", str(run), "--n", "4"]) == 0
+    assert main(["eval", str(run), "--split", "valid"]) == 0
+    out = capsys.readouterr().out
+    assert "valid_bce" in out
+    result = json.loads((run / "eval-valid.json").read_text())
+    assert result["images"] == 16 and 0 < result["bce"] < 1
+
+
+def test_gradcheck_subcommand_still_works(capsys):
+    assert main(["gradcheck", "add"]) == 0

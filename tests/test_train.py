@@ -1,0 +1,246 @@
+"""The trainer: run directories, metrics, checkpoints, exact resume, Ctrl-C, the progress bar, configs, registry."""
+
+import csv
+import io
+import json
+import signal
+
+import numpy as np
+import pytest
+
+from scratchgan import models, train
+
+DESIGN_NAMES = ["linear-ae", "stacked-ae", "tied-ae", "greedy-ae", "conv-ae", "recurrent-ae", "denoising-ae",
+                "sparse-l1-ae", "sparse-kl-ae", "vae", "conv-vae", "gan", "dcgan", "dcgan64", "wgan", "wgan-gp", "lsgan",
+                "cgan", "sgan", "progan", "stylegan", "cyclegan"]
+
+
+def tiny_data(n_train=80, n_valid=16, size=12, seed=0):
+    """Blobs of light on a dark background, uint8 N x size x size, as (train, labels, valid, labels)."""
+    rng = np.random.default_rng(seed)
+    n = n_train + n_valid
+    yy, xx = np.mgrid[:size, :size]
+    centres = rng.uniform(3, size - 3, (n, 2, 1, 1))
+    images = 255 * np.exp(-((yy - centres[:, 0]) ** 2 + (xx - centres[:, 1]) ** 2) / 6.0)
+    labels = rng.integers(0, 10, n)
+    images = images.astype(np.uint8)
+    return images[:n_train], labels[:n_train], images[n_train:], labels[n_train:]
+
+
+def config(model, **kw):
+    return train.make_config(model, **{"epochs": 2, "batch_size": 8, "valid_size": 16, **kw})
+
+
+def trainer(cfg, run_dir, resume=False, data=None):
+    return train.Trainer(cfg, str(run_dir), resume=resume, data=data or tiny_data(), progress=False)
+
+
+def run_in_sessions(cfg, run_dir, stops):
+    """Train with a fresh Trainer per session, each stopping at ``stops[i]`` steps in all; the last trainer."""
+    for i, stop in enumerate(stops):
+        t = trainer(cfg, run_dir, resume=i > 0)
+        t.fit(max_steps=stop)
+    return t
+
+
+def snapshot(t):
+    """Every number the run's future depends on, as host arrays."""
+    out = {}
+    for name, module in t.model.modules().items():
+        for key, value in module.state_dict().items():
+            out[f"{name}.{key}"] = value.numpy().copy()
+    for name, opt in t.model.optimizers().items():
+        for key, value in opt.state_dict().items():
+            out[f"opt.{name}.{key}"] = np.asarray(value).copy()
+    for key, value in t.loader.state_dict().items():
+        out[f"loader.{key}"] = np.asarray(value).copy()
+    out["rng"] = np.array(json.dumps(t.generator.get_state()))
+    return out
+
+
+def assert_identical(a, b):
+    assert sorted(a) == sorted(b)
+    for key in a:
+        assert a[key].dtype == b[key].dtype, key
+        assert np.array_equal(a[key], b[key]), f"{key} differs after resume"
+
+
+# ----- run directory
+def test_run_directory_contents(tmp_path):
+    run = tmp_path / "run"
+    summary = trainer(config("stacked-ae"), run).fit()
+    names = {p.name for p in run.iterdir()}
+    assert {"config.json", "metrics.csv", "loss.png", "samples", "checkpoints", "summary.json"} <= names
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch-001.png", "epoch-002.png"]
+    assert [p.name for p in (run / "checkpoints").iterdir()] == ["last.npz"]
+    with open(run / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert [int(r["step"]) for r in rows] == [10, 20]  # 80 images in batches of 8
+    assert {"train_bce", "valid_bce", "epoch_time_s", "images_per_s"} <= set(rows[0])
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["model"] == "stacked-ae" and cfg["lr"] == 1.5 and cfg["image_shape"] == [1, 12, 12]
+    saved = json.loads((run / "summary.json").read_text())
+    assert saved == summary and saved["steps"] == 20 and saved["epochs"] == 2
+    assert saved["wall_time_s"] >= saved["train_time_s"] > 0
+    assert saved["images_per_s"] > 0 and saved["final"]["valid_bce"] == pytest.approx(float(rows[-1]["valid_bce"]))
+
+
+def test_keep_checkpoints_and_checkpoint_every(tmp_path):
+    t = trainer(config("gan", epochs=1, keep_checkpoints=True, checkpoint_every=3), tmp_path)
+    saved = []
+    original = t.save
+    t.save = lambda name=train.CHECKPOINT: saved.append((t.step, name)) or original(name)
+    t.fit()
+    assert saved == [(3, "last.npz"), (6, "last.npz"), (9, "last.npz"), (10, "last.npz"), (10, "epoch-001.npz")]
+    assert (tmp_path / "checkpoints" / "epoch-001.npz").is_file()
+
+
+def test_max_steps_stops_mid_epoch_with_a_checkpoint(tmp_path):
+    t = trainer(config("stacked-ae"), tmp_path)
+    summary = t.fit(max_steps=7)
+    assert summary["steps"] == 7 and summary["epochs"] == 0
+    with np.load(tmp_path / "checkpoints" / "last.npz", allow_pickle=False) as npz:
+        state = json.loads(str(npz["json/trainer"]))
+    assert state["step"] == 7 and state["epoch_step"] == 7
+
+
+# ----- checkpoints
+def test_checkpoint_round_trip(tmp_path):
+    t = trainer(config("gan"), tmp_path)
+    t.fit(max_steps=5)
+    before = snapshot(t)
+    other = trainer(config("gan", seed=123), tmp_path / "other")  # different weights, loader, RNG
+    assert not np.array_equal(before["generator.0.weight"], snapshot(other)["generator.0.weight"])
+    state = train.load_checkpoint(str(tmp_path / "checkpoints" / "last.npz"), other.model, other.loader,
+                                  [("model", other.generator)])
+    assert state["step"] == 5
+    assert_identical(before, snapshot(other))
+
+
+def test_checkpoint_holds_no_pickled_objects(tmp_path):
+    trainer(config("stacked-ae"), tmp_path).fit(max_steps=3)
+    with np.load(tmp_path / "checkpoints" / "last.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}  # raises if anything needed pickle
+    assert all(a.dtype != object for a in arrays.values())
+    assert "model/encoder/1.weight" in arrays and "optim/optimizer/param_groups.0.params" in arrays
+    assert json.loads(str(arrays["json/rng"]))["model"]["bit_generator"] == "PCG64"
+
+
+# ----- exact resume (acceptance 3)
+@pytest.mark.parametrize("model, kw", [("stacked-ae", {}), ("gan", {}), ("gan", {"loss": "wgan-gp"})])
+@pytest.mark.parametrize("stops", [[7, 14], [10, 14], [3, 9, 14]])
+def test_resume_is_bit_for_bit(tmp_path, model, kw, stops):
+    cfg = config(model, **kw)
+    straight = run_in_sessions(cfg, tmp_path / "straight", [14])
+    resumed = run_in_sessions(cfg, tmp_path / "resumed", stops)
+    assert resumed.step == straight.step == 14 and resumed.resumes == len(stops) - 1
+    assert_identical(snapshot(straight), snapshot(resumed))
+    keys = [k for k in straight.history[0] if k.startswith(("train_", "valid_"))]
+    assert [[r[k] for k in keys] for r in straight.history] == [[r[k] for k in keys] for r in resumed.history]
+
+
+def test_resume_extends_epochs(tmp_path):
+    cfg = config("stacked-ae", epochs=1)
+    trainer(cfg, tmp_path / "a").fit()
+    longer = trainer({**train.read_config(str(tmp_path / "a")), "epochs": 2}, tmp_path / "a", resume=True)
+    longer.fit()
+    straight = trainer(config("stacked-ae", epochs=2), tmp_path / "b")
+    straight.fit()
+    assert_identical(snapshot(straight), snapshot(longer))
+    with open(tmp_path / "a" / "metrics.csv") as f:
+        assert [r["epoch"] for r in csv.DictReader(f)] == ["1", "2"]
+
+
+def test_resume_without_checkpoint_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="last.npz"):
+        trainer(config("stacked-ae"), tmp_path, resume=True)
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resumes_exactly(tmp_path):
+    cfg = config("gan")
+    t = trainer(cfg, tmp_path / "stopped")
+    step = t.model.train_step
+
+    def interrupted_step(batch):
+        out = step(batch)
+        if t.step == 4:  # during the 5th step
+            signal.raise_signal(signal.SIGINT)
+        return out
+
+    t.model.train_step = interrupted_step
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        t.fit()
+    assert signal.getsignal(signal.SIGINT) is handler  # the trainer's handler is gone again
+    resumed = trainer(cfg, tmp_path / "stopped", resume=True)
+    assert resumed.step == 5
+    resumed.fit(max_steps=12)
+    straight = trainer(cfg, tmp_path / "straight")
+    straight.fit(max_steps=12)
+    assert_identical(snapshot(straight), snapshot(resumed))
+
+
+# ----- progress bar
+class FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal_redraws_one_line():
+    stream = FakeTTY()
+    bar = train.ProgressBar(stream=stream)
+    bar.update(1, 3, 5, 10, {"bce": 0.25}, 1234.0, 75.0, force=True)
+    bar.update(1, 3, 6, 10, {"bce": 0.24}, 1234.0, 70.0, force=True)
+    text = stream.getvalue()
+    assert text.count("\r") == 2 and "\n" not in text
+    assert "epoch 1/3" in text and "6/10" in text and "bce 0.2400" in text and "1234 img/s" in text
+    assert "ETA 0:01:10" in text
+
+
+def test_progress_bar_in_a_log_prints_lines_rarely():
+    stream = io.StringIO()
+    bar = train.ProgressBar(stream=stream, log_interval=3600)
+    for i in range(1, 50):
+        bar.update(1, 1, i, 50, {"loss": 1.0}, 10.0, 5.0)
+    bar.message("epoch 1/1 done")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2 and "\r" not in stream.getvalue() and lines[-1] == "epoch 1/1 done"
+
+
+# ----- configs and the registry
+def test_make_config_layers_defaults_recipe_preset_and_overrides():
+    cfg = train.make_config("gan", loss="wgan", lr=1e-4, batch_size=None)
+    assert cfg["model"] == "gan" and cfg["loss"] == "wgan" and cfg["n_critic"] == 5 and cfg["clip_value"] == 0.01
+    assert cfg["lr"] == 1e-4 and cfg["batch_size"] == 32 and cfg["dataset"] == "fashion-mnist"
+    assert train.make_config("stacked-ae")["lr"] == 1.5
+
+
+def test_make_config_refuses_what_a_model_does_not_take():
+    with pytest.raises(train.Unsupported, match="stacked-ae takes no --loss"):
+        train.make_config("stacked-ae", loss="wgan")
+    with pytest.raises(ValueError, match="epochs"):
+        train.make_config("gan", epochs=0)
+
+
+def test_registry_lists_every_design_name():
+    assert models.names() == DESIGN_NAMES
+    assert {n for n in DESIGN_NAMES if models.is_built(n)} >= {"stacked-ae", "gan"}
+    for name in DESIGN_NAMES:
+        assert models.describe(name)
+        if models.is_built(name):
+            assert issubclass(models.get(name), train.Model)
+
+
+def test_registry_errors():
+    unbuilt = [n for n in DESIGN_NAMES if not models.is_built(n)]
+    if unbuilt:
+        with pytest.raises(models.NotBuilt, match=f"model '{unbuilt[0]}' is not built yet"):
+            models.get(unbuilt[0])
+    with pytest.raises(ValueError, match="unknown model 'nope'.*stacked-ae"):
+        models.get("nope")
+
+
+def test_valid_size_must_leave_training_images():
+    with pytest.raises(ValueError, match="valid_size"):
+        train.load_data({"dataset": "synthetic-3d", "valid_size": 60})
