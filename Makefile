@@ -25,8 +25,12 @@ $(FASHION_MNIST):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq dataset-fashion-mnist
 
+# The main job: the MLP GAN and the stacked autoencoder of Hands-On ML ch. 17, trained on
+# Fashion-MNIST (about 5 minutes on 2 CPU cores); pictures and curves land in runs/demo-*.
 demo: install data
-	$(BIN)/scratchgan gradcheck all
+	$(BIN)/scratchgan train gan --out runs/demo-gan
+	$(BIN)/scratchgan train stacked-ae --epochs 5 --out runs/demo-stacked-ae
+	@echo "Pictures and figures: runs/demo-gan/samples/ runs/demo-gan/loss.png runs/demo-stacked-ae/samples/ runs/demo-stacked-ae/loss.png"
 
 test: install
 	$(BIN)/python -m pytest -q
