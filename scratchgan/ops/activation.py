@@ -23,7 +23,10 @@ class LeakyReLU(Function):
     def forward(self, x):
         if cuda.uses_kernels(x):
             return cuda.leaky_relu_forward(x, self.slope)
-        return self.xp.where(x > 0, x, x * x.dtype.type(self.slope))
+        slope = x.dtype.type(self.slope)
+        if 0 <= self.slope <= 1:  # max(x, slope x) is the same function and much faster than where()
+            return self.xp.maximum(x, slope * x)
+        return self.xp.where(x > 0, x, slope * x)
 
     def backward(self, gy):
         return (LeakyReLUGrad(self.inputs[0].data, self.slope).apply(gy),)
@@ -32,16 +35,18 @@ class LeakyReLU(Function):
 class LeakyReLUGrad(Function):
     """gx = gy where the input x was positive, slope * gy elsewhere: linear in gy, so its own backward."""
 
-    def __init__(self, x, slope):
-        self.x, self.slope = x, slope
+    def __init__(self, x, slope, scale=None):
+        self.x, self.slope, self.scale = x, slope, scale
 
     def forward(self, gy):
         if cuda.uses_kernels(gy):
             return cuda.leaky_relu_backward(self.x, gy, self.slope)
-        return self.xp.where(self.x > 0, gy, gy * gy.dtype.type(self.slope))
+        if self.scale is None:  # 1 where x > 0, slope elsewhere; a multiply is faster than where()
+            self.scale = (self.x > 0).astype(gy.dtype) * gy.dtype.type(1 - self.slope) + gy.dtype.type(self.slope)
+        return gy * self.scale
 
     def backward(self, ggx):
-        return (LeakyReLUGrad(self.x, self.slope).apply(ggx),)
+        return (LeakyReLUGrad(self.x, self.slope, self.scale).apply(ggx),)
 
 
 class ELU(Function):

@@ -1,0 +1,109 @@
+"""GAN-specific ops: pixel_norm (ProGAN), minibatch_stddev (ProGAN), adain (StyleGAN).
+
+pixel_norm is one fused node (its gradient has a short closed form); minibatch_stddev is a
+composition of differentiable ops, so its double backward comes for free; adain is the
+instance-normalisation node of ``normalization.py`` with a per-sample weight and bias.
+"""
+
+from ..autograd import Function, is_grad_enabled
+from ..tensor import Tensor
+from .arithmetic import broadcast_to
+from .normalization import Norm
+from .shape import concat
+
+
+class PixelNorm(Function):
+    """y = x r,  r = 1 / sqrt(mean_c x^2 + eps) per position;  gx = r (gy - y mean_c(gy y))."""
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def _channel_mean(self, a, b):
+        N, C = a.shape[:2]
+        a3, b3 = a.reshape(N, C, -1), b.reshape(N, C, -1)
+        s = self.xp.einsum("ncl,ncl->nl", a3, b3) * (1.0 / C)
+        return s.reshape((N, 1) + a.shape[2:])
+
+    def forward(self, x):
+        self.rstd = 1 / self.xp.sqrt(self._channel_mean(x, x) + self.eps)
+        return x * self.rstd
+
+    def backward(self, gy):
+        x, y = self.inputs[0], self.output
+        if not is_grad_enabled():
+            gx = y.data * -self._channel_mean(gy.data, y.data)
+            gx += gy.data
+            gx *= self.rstd
+            return (Tensor._make(gx),)
+        rstd = ((x * x).mean(1, keepdims=True) + self.eps) ** -0.5
+        return (rstd * (gy - y * (gy * y).mean(1, keepdims=True)),)
+
+
+def pixel_norm(input, eps=1e-8):
+    """ProGAN's pixelwise feature normalisation: x / sqrt(mean over channels of x^2 + eps).
+
+    input (N, C, *spatial) or (N, C) (e.g. a latent vector); returns the same shape.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pixel_norm: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"pixel_norm: input must be (N, C) or (N, C, *spatial), got shape {input.shape}")
+    return PixelNorm(eps).apply(input)
+
+
+def minibatch_stddev(input, group_size=4, eps=1e-8):
+    """ProGAN's minibatch standard deviation, appended as one extra feature map.
+
+    The batch is split into groups of G = min(group_size, N) samples as in the reference
+    code: x.reshape(G, N // G, C, H, W), so sample n belongs to group n % (N // G). For each
+    group: std over its G samples (biased variance, sqrt(var + eps)) per (c, h, w), averaged
+    over C, H, W into one number, which is written to every position of a new channel of
+    the group's samples.
+
+    input (N, C, H, W) with N divisible by G; returns (N, C + 1, H, W).
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"minibatch_stddev: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim != 4:
+        raise ValueError(f"minibatch_stddev: input must be 4-D (N, C, H, W), got shape {input.shape}")
+    if not isinstance(group_size, int) or group_size < 1:
+        raise ValueError(f"minibatch_stddev: group_size must be a positive int, got {group_size!r}")
+    N, C, H, W = input.shape
+    G = min(group_size, N)
+    if N % G:
+        raise ValueError(
+            f"minibatch_stddev: batch size N={N} is not divisible by the group size min(group_size={group_size}, N)={G}"
+        )
+    y = input.reshape(G, N // G, C, H, W)
+    y = y - y.mean(0, keepdims=True)
+    std = ((y * y).mean(0) + eps).sqrt()
+    s = std.mean((1, 2, 3)).reshape(1, N // G, 1, 1, 1)
+    s = broadcast_to(s, (G, N // G, 1, H, W)).reshape(N, 1, H, W)
+    return concat([input, s], 1)
+
+
+def adain(input, style_scale, style_bias, eps=1e-5):
+    """Adaptive instance normalisation (StyleGAN).
+
+    y[n, c] = style_scale[n, c] * (x[n, c] - mean[n, c]) / sqrt(var[n, c] + eps) + style_bias[n, c],
+    with mean and (biased) var over the spatial positions of each (n, c) plane.
+
+    input (N, C, H, W) (or (N, C, *spatial)); style_scale, style_bias (N, C). Returns input's shape.
+    """
+    for name, t in (("input", input), ("style_scale", style_scale), ("style_bias", style_bias)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"adain: {name} must be a Tensor, got {type(t).__name__}")
+    if input.ndim < 3:
+        raise ValueError(f"adain: input must be (N, C, H, W), got shape {input.shape}")
+    N, C = input.shape[:2]
+    for name, t in (("style_scale", style_scale), ("style_bias", style_bias)):
+        if t.shape != (N, C):
+            raise ValueError(f"adain: {name} has shape {t.shape}, expected (N, C) = {(N, C)} for an input of shape {input.shape}")
+        if t.dtype != input.dtype:
+            raise TypeError(f"adain: {name} has dtype {t.dtype}, input has {input.dtype}; convert one with .to(dtype)")
+    x3 = input.reshape(N, C, -1)
+    y = Norm(False, eps).apply(x3, style_scale.reshape(N, C, 1), style_bias.reshape(N, C, 1))
+    return y.reshape(input.shape)
+
+
+__all__ = ["adain", "minibatch_stddev", "pixel_norm"]
