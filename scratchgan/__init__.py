@@ -7,6 +7,8 @@ from . import cuda  # noqa: F401
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, default_device
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from . import profiler  # noqa: F401
+from .profiler import profile
 from .random import Generator, manual_seed
 from .tensor import (
     Tensor,

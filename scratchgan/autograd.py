@@ -10,6 +10,8 @@ derivatives come from the same loop: there is no second engine.
 import contextlib
 import weakref
 
+from . import profiler
+
 _grad_enabled = True
 
 
@@ -73,7 +75,11 @@ class Function:
         record = _grad_enabled and any(x.requires_grad for x in xs)
         self.needs_input_grad = tuple(record and x.requires_grad for x in xs)
         self.xp = xs[0].xp
-        y = self.forward(*[x.data for x in xs])
+        if profiler._active is None:
+            y = self.forward(*[x.data for x in xs])
+        else:
+            with profiler._active.region(type(self).__name__, "forward"):
+                y = self.forward(*[x.data for x in xs])
         out = Tensor._make(y, requires_grad=record)
         if record:
             self.inputs = xs
@@ -190,7 +196,11 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
             needed = tuple(need and wanted(x) for need, x in zip(fn.needs_input_grad, fn.inputs))
             if any(needed):
                 saved_mask, fn.needs_input_grad = fn.needs_input_grad, needed
-                gxs = fn.backward(gy)
+                if profiler._active is None:
+                    gxs = fn.backward(gy)
+                else:
+                    with profiler._active.region(type(fn).__name__, "backward"):
+                        gxs = fn.backward(gy)
                 fn.needs_input_grad = saved_mask
                 if len(gxs) != len(fn.inputs):
                     raise RuntimeError(f"{fn!r}.backward returned {len(gxs)} gradients for {len(fn.inputs)} inputs")

@@ -181,6 +181,8 @@ def _cmd_gradcheck(args):
 
 
 def _cmd_bench(args):
+    if args.profile:
+        return _profile_model(args.profile, args.steps, args.batch_size)
     import pathlib
     import runpy
 
@@ -191,6 +193,34 @@ def _cmd_bench(args):
         return 2
     sys.argv = [str(script)] + args.rest
     runpy.run_path(str(script), run_name="__main__")
+    return 0
+
+
+def _profile_model(model, steps, batch_size):
+    """Time ``steps`` training steps of MODEL on its data set with sg.profile() and print the table."""
+    import numpy as np
+
+    from . import profile, train
+
+    _limit_blas_threads()  # as `train` does
+    config = train.make_config(model, batch_size=batch_size)
+    images, labels, _, _ = train.load_data(config)
+    m = train.build_model(config)
+    arrays = m.loader_arrays(images, labels)
+    rng = np.random.default_rng(0)
+
+    def batch():
+        index = rng.choice(len(arrays[0]), config["batch_size"], replace=False)
+        return tuple(a[index] for a in arrays)
+
+    for _ in range(2):  # warm-up: first calls allocate and build caches
+        m.train_step(batch())
+    with profile() as prof:
+        for _ in range(steps):
+            m.train_step(batch())
+    print(f"{model}: {steps} training steps, batch {config['batch_size']}, "
+          f"{1000 * prof.wall / steps:.1f} ms per step, {steps * config['batch_size'] / prof.wall:.0f} images/s")
+    print(prof.table())
     return 0
 
 
@@ -245,6 +275,9 @@ def build_parser():
 
     b = sub.add_parser("bench", help="time ops or training steps against PyTorch in one run")
     b.add_argument("what", choices=["ops", "mlp", "train"], nargs="?", default="ops")
+    b.add_argument("--profile", metavar="MODEL", help="instead: profile MODEL's training step per op and direction")
+    b.add_argument("--steps", type=int, default=10, help="steps to profile (with --profile)")
+    b.add_argument("--batch-size", type=int, default=None, help="batch size (with --profile; default: the recipe's)")
     b.add_argument("rest", nargs=argparse.REMAINDER, help="arguments passed on to the benchmark script")
     b.set_defaults(func=_cmd_bench)
     return p

@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from . import cuda
+from . import cuda, profiler
 from .autograd import enable_grad
 from .backend import to_device
 from .tensor import Tensor
@@ -104,7 +104,11 @@ class Optimizer:
                 g = p.grad.data
                 if g.shape != p.shape:
                     raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} has a grad of shape {g.shape}")
-                self._update(p, g, self.state.setdefault(p, {}), group)
+                if profiler._active is None:
+                    self._update(p, g, self.state.setdefault(p, {}), group)
+                else:
+                    with profiler._active.region(type(self).__name__, "optimizer"):
+                        self._update(p, g, self.state.setdefault(p, {}), group)
         return loss
 
     def _update(self, p, g, state, group):

@@ -1,0 +1,87 @@
+"""``sg.profile()``: where a training step spends its time, per op type and direction.
+
+Inside ``with sg.profile() as prof:`` every op's forward (``Function.apply``), every node's
+backward (inclusive of the ops its backward calls) and every optimiser step is timed.
+Times are exclusive: an op called inside another's backward counts once, under the backward.
+``prof.table()`` prints op, direction, calls, total ms and share of the profiled wall time.
+"""
+
+import collections
+import contextlib
+import time
+
+_active = None
+
+
+def active():
+    return _active
+
+
+class Profile:
+    def __init__(self, synchronize=None):
+        self.stats = collections.defaultdict(lambda: [0.0, 0])  # (op, direction) -> [seconds, calls]
+        self._children = []  # per open region: time spent in regions nested inside it
+        self._synchronize = synchronize or (lambda: None)
+        self.wall = 0.0
+
+    @contextlib.contextmanager
+    def region(self, op, direction):
+        if direction == "forward" and self._children and self._inside_backward:
+            yield  # an op running inside a backward is part of that backward
+            return
+        self._synchronize()
+        start = time.perf_counter()
+        self._children.append(0.0)
+        previous, self._inside_backward = self._inside_backward, self._inside_backward or direction == "backward"
+        try:
+            yield
+        finally:
+            self._inside_backward = previous
+            self._synchronize()
+            elapsed = time.perf_counter() - start
+            nested = self._children.pop()
+            entry = self.stats[(op, direction)]
+            entry[0] += elapsed - nested
+            entry[1] += 1
+            if self._children:
+                self._children[-1] += elapsed
+
+    _inside_backward = False
+
+    def rows(self):
+        """[(op, direction, calls, seconds, share of wall time)], slowest first."""
+        wall = self.wall or sum(s for s, _ in self.stats.values()) or 1.0
+        rows = [(op, d, calls, s, s / wall) for (op, d), (s, calls) in self.stats.items()]
+        return sorted(rows, key=lambda r: -r[3])
+
+    def table(self):
+        lines = [f"{'op':28s} {'direction':10s} {'calls':>7s} {'total ms':>10s} {'share':>7s}"]
+        total = 0.0
+        for op, d, calls, s, share in self.rows():
+            total += s
+            lines.append(f"{op:28s} {d:10s} {calls:7d} {1000 * s:10.2f} {100 * share:6.1f}%")
+        if self.wall:
+            lines.append(f"{'(untimed: Python, data, glue)':28s} {'':10s} {'':>7s} "
+                         f"{1000 * (self.wall - total):10.2f} {100 * (self.wall - total) / self.wall:6.1f}%")
+            lines.append(f"{'wall time':28s} {'':10s} {'':>7s} {1000 * self.wall:10.2f} {100.0:6.1f}%")
+        return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def profile(synchronize=None):
+    """Profile the ops run inside the block; yields the Profile (see ``Profile.table``).
+
+    On a GPU pass ``synchronize=cupy.cuda.Device().synchronize`` so kernel time lands on
+    the op that launched it.
+    """
+    global _active
+    if _active is not None:
+        raise RuntimeError("profile: profiles cannot be nested")
+    prof = Profile(synchronize)
+    _active = prof
+    start = time.perf_counter()
+    try:
+        yield prof
+    finally:
+        prof.wall = time.perf_counter() - start
+        _active = None
