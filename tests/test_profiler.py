@@ -41,13 +41,15 @@ def test_profiled_times_add_up_to_the_wall_time():
 
 def test_nested_regions_are_exclusive():
     prof = sg.profiler.Profile()
+    start = time.perf_counter()
     with prof.region("outer", "backward"):
         time.sleep(0.02)
         with prof.region("inner", "optimizer"):
             time.sleep(0.02)
+    elapsed = time.perf_counter() - start
     seconds = {op: s for op, _, _, s, _ in prof.rows()}
-    assert seconds["outer"] == pytest.approx(0.02, abs=0.015)
-    assert seconds["inner"] == pytest.approx(0.02, abs=0.015)
+    assert seconds["inner"] >= 0.02 and seconds["outer"] >= 0.02
+    assert seconds["outer"] + seconds["inner"] <= elapsed  # the inner time is not counted twice
 
 
 def test_profiles_do_not_nest():
