@@ -19,10 +19,16 @@ the weight gradient, and ConvTranspose2d's backward gathers gy's windows once fo
 gradients. Results are NCHW views of channels-last arrays (no copy), and a channels-last input
 needs no layout copy, so a chain of layers stays channels-last. These helpers and the GEMM are
 what a GPU path replaces.
+
+On CUDA (and under ``cuda.emulate()``) they are replaced by our im2col and col2im kernels, with
+the GEMM through ``xp.matmul`` (cuBLAS) on the kernel's layout col (N, groups, Cb/groups*kh*kw,
+ho*wo) (``_kernel_col``). Each node's forward asks ``cuda.uses_kernels``, and a ``col`` that one
+node hands another is made by ``_windows``, which asks the same question, so both agree on it.
 """
 
 import numpy as np
 
+from .. import cuda
 from ..autograd import Function
 from ..backend import array_module
 
@@ -159,13 +165,62 @@ def _unwmat(m, cbg, kh, kw):
     return m.reshape(g * csg, kh, kw, cbg).transpose(0, 3, 1, 2)
 
 
+# --------------------------------------------------------------------------- the kernel path
+
+
+def _kernel_col(x, geom, out_size):
+    """The im2col kernel: x (N, Cb, H, W) -> col (N, g, Cb/g*kh*kw, ho*wo), rows in W's (c, ky, kx) order."""
+    kh, kw, sy, sx, ph, pw, dy, dx, g = geom
+    col = cuda.im2col(x, kh, kw, (sy, sx), (ph, pw), (dy, dx))
+    n, k, _ = col.shape
+    ho, wo = out_size
+    Ho, Wo = cuda.conv_output_size(x.shape[2], kh, sy, ph, dy), cuda.conv_output_size(x.shape[3], kw, sx, pw, dx)
+    if (Ho, Wo) != (ho, wo):  # output_padding >= stride: the big image holds more windows than the small one
+        col = col.reshape(n, k, Ho, Wo)[:, :, :ho, :wo]
+    return col.reshape(n, g, k // g, ho * wo)
+
+
+def _windows(x, geom, out_size):
+    """The windows of a big image x, in the layout of the path that will read them."""
+    return _kernel_col(x, geom, out_size) if cuda.uses_kernels(x) else _im2col(x, geom, *out_size)
+
+
+def _kernel_conv(col, W, b, ho, wo):
+    """y (N, Cs, ho, wo) = W (Cs/g, K) @ col (K, ho*wo) per group, plus b."""
+    g = col.shape[1]
+    y = array_module(col).matmul(W.reshape(g, W.shape[0] // g, -1), col).reshape(col.shape[0], -1, ho, wo)
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y
+
+
+def _kernel_conv_transpose(x, W, b, geom, out_size):
+    """col = W^T (K, Cs/g) @ x (Cs/g, ho*wo) per group, added into the big image by the col2im kernel."""
+    kh, kw, sy, sx, ph, pw, dy, dx, g = geom
+    n, cs, ho, wo = x.shape
+    col = array_module(x).matmul(W.reshape(g, cs // g, -1).transpose(0, 2, 1), x.reshape(n, g, cs // g, ho * wo))
+    big = (n, W.shape[1] * g, *out_size)
+    y = cuda.col2im(col.reshape(n, -1, ho * wo), big, kh, kw, (sy, sx), (ph, pw), (dy, dx), col_hw=(ho, wo))
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y
+
+
+def _kernel_grad_w(col, small, cb, geom):
+    """gW (Cs, Cb/g, kh, kw) = sum over n of small (Cs/g, ho*wo) @ col^T (ho*wo, K) per group."""
+    kh, kw, g = geom[0], geom[1], geom[8]
+    n, cs, ho, wo = small.shape
+    gW = array_module(col).matmul(small.reshape(n, g, cs // g, ho * wo), col.transpose(0, 1, 3, 2)).sum(0)
+    return gW.reshape(cs, cb // g, kh, kw)
+
+
 # --------------------------------------------------------------------------- the three nodes
 
 
 class Conv2d(Function):
     """y (N, Cs, ho, wo) = conv of x (N, Cb, H, W) with W (Cs, Cb/g, kh, kw), plus b (Cs,).
 
-    ``col``, if given, is ``_im2col`` of x already computed by the caller.
+    ``col``, if given, is ``_windows`` of x already computed by the caller.
     """
 
     def __init__(self, geom, out_size, col=None):
@@ -174,8 +229,10 @@ class Conv2d(Function):
     def forward(self, x, W, b=None):
         g = self.geom[8]
         ho, wo = self.out_size
-        col = self.col if self.col is not None else _im2col(x, self.geom, ho, wo)
+        col = self.col if self.col is not None else _windows(x, self.geom, self.out_size)
         self.col = col if self.needs_input_grad[1] else None  # Conv2dGradW reuses it
+        if cuda.uses_kernels(x):
+            return _kernel_conv(col, W, b, ho, wo)
         y = self.xp.matmul(col, _wmat(W, g).transpose(0, 2, 1))
         if b is not None:
             y += b.reshape(g, 1, -1)
@@ -199,6 +256,9 @@ class ConvTranspose2d(Function):
     def forward(self, x, W, b=None):
         g = self.geom[8]
         n, _, ho, wo = x.shape
+        if cuda.uses_kernels(x):
+            self.rows = None
+            return _kernel_conv_transpose(x, W, b, self.geom, self.out_size)
         rows = _rows(x, g)
         self.rows = rows if self.needs_input_grad[1] else None  # Conv2dGradW reuses them
         y = _matmul_col2im(rows, _wmat(W, g), self.geom, n, ho, wo, *self.out_size)
@@ -210,7 +270,7 @@ class ConvTranspose2d(Function):
         x, W = self.inputs[:2]
         need = self.needs_input_grad
         # gx and gW both read the windows of gy: gather them once
-        col = _im2col(gy.data, self.geom, *x.shape[2:]) if need[0] and need[1] else None
+        col = _windows(gy.data, self.geom, x.shape[2:]) if need[0] and need[1] else None
         gx = Conv2d(self.geom, x.shape[2:], col).apply(gy, W) if need[0] else None
         gW = Conv2dGradW(self.geom, col, self.rows).apply(gy, x) if need[1] else None
         gb = gy.sum((0, 2, 3)) if len(need) == 3 and need[2] else None
@@ -220,7 +280,7 @@ class ConvTranspose2d(Function):
 class Conv2dGradW(Function):
     """gW (Cs, Cb/g, kh, kw) = sum over batch and pixels of small (N, Cs, ho, wo) times the windows of big (N, Cb, H, W).
 
-    It is the weight gradient of Conv2d(big, W) for gy = small; ``col`` (``_im2col(big)``) and
+    It is the weight gradient of Conv2d(big, W) for gy = small; ``col`` (``_windows(big)``) and
     ``rows`` (``_rows(small)``) are passed in when the caller has them already.
     """
 
@@ -229,7 +289,10 @@ class Conv2dGradW(Function):
 
     def forward(self, big, small):
         kh, kw, g = self.geom[0], self.geom[1], self.geom[8]
-        col = self.col if self.col is not None else _im2col(big, self.geom, *small.shape[2:])
+        col = self.col if self.col is not None else _windows(big, self.geom, small.shape[2:])
+        if cuda.uses_kernels(big):
+            self.col = self.rows = None
+            return _kernel_grad_w(col, small, big.shape[1], self.geom)
         rows = self.rows if self.rows is not None else _rows(small, g)
         self.col = self.rows = None
         # formed as (col^T rows)^T: with threaded OpenBLAS, rows^T col was the slower of the two

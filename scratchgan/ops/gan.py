@@ -3,8 +3,14 @@
 pixel_norm is one fused node (its gradient has a short closed form); minibatch_stddev is a
 composition of differentiable ops, so its double backward comes for free; adain is the
 instance-normalisation node of ``normalization.py`` with a per-sample weight and bias.
+
+On CUDA (and under ``cuda.emulate()``) pixel_norm's forward and first-order backward run our
+kernels, and minibatch_stddev becomes the fused node ``MinibatchStdDev`` whose forward and
+first-order backward are kernels; when a backward is recorded (create_graph) both build their
+gradient from differentiable ops instead, which run through the array module.
 """
 
+from .. import cuda
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 from .arithmetic import broadcast_to
@@ -25,11 +31,16 @@ class PixelNorm(Function):
         return s.reshape((N, 1) + a.shape[2:])
 
     def forward(self, x):
+        self.kernels = cuda.uses_kernels(x)
+        if self.kernels:
+            return cuda.pixel_norm_forward(x, self.eps)
         self.rstd = 1 / self.xp.sqrt(self._channel_mean(x, x) + self.eps)
         return x * self.rstd
 
     def backward(self, gy):
         x, y = self.inputs[0], self.output
+        if not is_grad_enabled() and self.kernels:
+            return (Tensor._make(cuda.pixel_norm_backward(x.data, gy.data, self.eps)),)
         if not is_grad_enabled():
             gx = y.data * -self._channel_mean(gy.data, y.data)
             gx += gy.data
@@ -49,6 +60,33 @@ def pixel_norm(input, eps=1e-8):
     if input.ndim < 2:
         raise ValueError(f"pixel_norm: input must be (N, C) or (N, C, *spatial), got shape {input.shape}")
     return PixelNorm(eps).apply(input)
+
+
+class MinibatchStdDev(Function):
+    """The fused minibatch_stddev used with kernels: x (N, C, H, W) -> (N, C+1, H, W).
+
+    With x viewed as (G, M, C, H, W), mu and std over G, K = C*H*W and gs the sum of the
+    extra channel's gradient over each group: gx = gy[:, :C] + gs (x - mu) / (G K std).
+    """
+
+    def __init__(self, group_size, eps):
+        self.group_size, self.eps = group_size, eps
+
+    def forward(self, x):
+        return cuda.minibatch_stddev_forward(x, self.group_size, self.eps)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        if not is_grad_enabled():
+            return (Tensor._make(cuda.minibatch_stddev_backward(x.data, gy.data, self.group_size, self.eps)),)
+        # recorded (double backward): the same closed form, written with differentiable ops
+        N, C, H, W = x.shape
+        G = min(self.group_size, N)
+        x5 = x.reshape(G, N // G, C, H, W)
+        xc = x5 - x5.mean(0, keepdims=True)
+        std = ((xc * xc).mean(0, keepdims=True) + self.eps).sqrt()
+        gs = gy[:, C:].reshape(G, N // G, 1, H, W).sum((0, 2, 3, 4), keepdims=True)
+        return (gy[:, :C] + (xc * gs / (std * (G * C * H * W))).reshape(N, C, H, W),)
 
 
 def minibatch_stddev(input, group_size=4, eps=1e-8):
@@ -74,6 +112,8 @@ def minibatch_stddev(input, group_size=4, eps=1e-8):
         raise ValueError(
             f"minibatch_stddev: batch size N={N} is not divisible by the group size min(group_size={group_size}, N)={G}"
         )
+    if cuda.uses_kernels(input.data):
+        return MinibatchStdDev(group_size, eps).apply(input)
     y = input.reshape(G, N // G, C, H, W)
     y = y - y.mean(0, keepdims=True)
     std = ((y * y).mean(0) + eps).sqrt()

@@ -15,10 +15,17 @@ differentiable nodes instead: ``Normalize`` (x -> xhat), ``RStd`` (x -> 1/sqrt(v
 ``NormalizeGrad``, which plays the part of Chainer's BatchNormalizationGrad: its forward is
 the input gradient in closed form and its backward is a closed form made of these nodes,
 so every order of derivative is available.
+
+On CUDA (and under ``cuda.emulate()``) batch and instance norm run our kernels: the forward
+(statistics, normalise and affine), the fused first-order backward, and inside the
+differentiable graph ``Normalize`` and ``NormalizeGrad``, whose forwards are the same
+normalisation without an affine map. Their statistics then live in ``_KernelStats``. Layer norm
+and AdaIN (weights that vary within a channel) keep the array code, which runs on CuPy as is.
 """
 
 import math
 
+from .. import cuda
 from ..autograd import Function, is_grad_enabled
 from ..backend import array_module
 from ..tensor import Tensor
@@ -132,6 +139,45 @@ class _Stats:
         """(z, c) with z * c = xhat: the kept array and the per-group factor that normalises it."""
         return (self.xc, self.rstd) if self.xc is not None else (self._xhat, 1.0)
 
+    def normalize_grad(self, g):
+        return _normalize_grad(g, self.xhat, self)
+
+
+class _KernelStats(_Stats):
+    """Statistics made by the batch or instance norm kernels for x (A, B, L): the kernels' flat
+    mean and rstd ((B,) or (A, B)), viewed as (1|A, B, 1); var and xhat computed on demand."""
+
+    def __init__(self, x, batch, eps, mean, rstd, var=None):
+        self.x, self.batch, self.eps, self.m = x, batch, eps, _group_size(x.shape, batch)
+        self.flat_mean, self.flat_rstd = mean, rstd
+        shape = (1,) + x.shape[1:2] + (1,) if batch else x.shape[:2] + (1,)
+        self.mean, self.rstd = mean.reshape(shape), rstd.reshape(shape)
+        self._var, self.xc, self._xhat = var, None, None
+
+    @property
+    def var(self):
+        if self._var is None:  # instance norm needs it only for running statistics
+            xc = self.x - self.mean
+            self._var = _stat_dot(xc, xc, self.batch) * (1.0 / self.m)
+        return self._var.reshape(self.mean.shape)
+
+    @property
+    def xhat(self):
+        if self._xhat is None:
+            if self.batch:
+                self._xhat = cuda.batch_norm_forward(self.x, self.flat_mean, self.flat_rstd)
+            else:  # the kernel recomputes the (deterministic) statistics: it takes none
+                self._xhat = cuda.instance_norm_forward(self.x, eps=self.eps)[0]
+        return self._xhat
+
+    def normalize_grad(self, g):
+        return self.backward(g)[0]
+
+    def backward(self, gy, gamma=None):
+        """(gx, ggamma, gbeta) of y = gamma xhat + beta, by the fused backward kernel; gamma (B,) or None."""
+        kernel = cuda.batch_norm_backward if self.batch else cuda.instance_norm_backward
+        return kernel(self.x, gy, self.flat_mean, self.flat_rstd, gamma)
+
 
 def _normalize_grad(g, xhat, s):
     """r (g - <g> - xhat <g xhat>) on arrays, in one new array."""
@@ -148,12 +194,19 @@ def _constant_in_groups(w, batch):
 
 
 class Norm(Function):
-    """y = weight * xhat + bias on a 3-D view (A, B, L); weight and bias broadcast against it."""
+    """y = weight * xhat + bias on a 3-D view (A, B, L); weight and bias broadcast against it.
 
-    def __init__(self, batch, eps):
-        self.batch, self.eps = batch, eps
+    ``kernels``: batch_norm and instance_norm (weight and bias (1, B, 1)) set it, so that on
+    CUDA the batch or instance norm kernels do the forward and the first-order backward.
+    """
+
+    def __init__(self, batch, eps, kernels=False):
+        self.batch, self.eps, self.kernels = batch, eps, kernels
 
     def forward(self, x, weight=None, bias=None):
+        self.kernels = self.kernels and cuda.uses_kernels(x)
+        if self.kernels:
+            return self._forward_kernel(x, weight, bias)
         s = self.stats = _Stats(x, self.batch, self.eps)
         if weight is None:
             return s.normalize_in_place()
@@ -164,10 +217,32 @@ class Norm(Function):
         y += bias
         return y
 
+    def _forward_kernel(self, x, weight, bias):
+        gamma, beta = (None if a is None else a.reshape(-1) for a in (weight, bias))
+        if self.batch:
+            mean, var, rstd = cuda.batch_norm_stats(x, self.eps)
+            self.stats = _KernelStats(x, True, self.eps, mean, rstd, var)
+            return cuda.batch_norm_forward(x, mean, rstd, gamma, beta)
+        y, mean, rstd = cuda.instance_norm_forward(x, gamma, beta, self.eps)
+        self.stats = _KernelStats(x, False, self.eps, mean, rstd)
+        return y
+
     def backward(self, gy):
         if is_grad_enabled():
             return self._backward_graph(gy)
-        return tuple(None if g is None else Tensor._make(g) for g in self._backward_fused(gy.data))
+        if self.kernels:
+            grads = self._backward_kernel(gy.data)
+        else:
+            grads = self._backward_fused(gy.data)
+        return tuple(None if g is None else Tensor._make(g) for g in grads)
+
+    def _backward_kernel(self, gy):
+        w = self.inputs[1].data if len(self.inputs) == 3 else None
+        gx, gw, gb = self.stats.backward(gy, None if w is None else w.reshape(-1))
+        if w is None:
+            return (gx,)
+        need = self.needs_input_grad
+        return (gx if need[0] else None, gw.reshape(w.shape) if need[1] else None, gb.reshape(w.shape) if need[2] else None)
 
     def _backward_fused(self, gy):
         s, batch, need = self.stats, self.batch, self.needs_input_grad
@@ -257,7 +332,7 @@ class NormalizeGrad(Function):
         self.stats = stats
 
     def forward(self, x, g):
-        return _normalize_grad(g, self.stats.xhat, self.stats)
+        return self.stats.normalize_grad(g)
 
     def backward(self, h):
         x, g = self.inputs
@@ -297,8 +372,8 @@ def _affine_params(weight, bias, shape):
     return w.reshape(shape), b.reshape(shape)
 
 
-def _apply_norm(x3, batch, eps, params, out_shape):
-    node = Norm(batch, eps)
+def _apply_norm(x3, batch, eps, params, out_shape, kernels=False):
+    node = Norm(batch, eps, kernels)
     y = node.apply(x3, *params)
     return y.reshape(out_shape), node
 
@@ -315,6 +390,9 @@ class ChannelAffine(Function):
     known statistics (evaluation mode) folded into one scale and shift per channel."""
 
     def forward(self, x, alpha, beta):
+        if cuda.uses_kernels(x):  # the batch norm eval kernel with mean 0 and invstd alpha
+            zero = self.xp.zeros(alpha.size, x.dtype)
+            return cuda.batch_norm_forward(x, zero, alpha.reshape(-1), None, beta.reshape(-1))
         y = x * alpha
         y += beta
         return y
@@ -379,7 +457,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     M = N * x3.shape[2]
     if M <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}")
-    y, node = _apply_norm(x3, True, eps, _affine_params(weight, bias, (1, C, 1)), input.shape)
+    y, node = _apply_norm(x3, True, eps, _affine_params(weight, bias, (1, C, 1)), input.shape, kernels=True)
     if running_mean is not None:
         _update_running(running_mean, node.stats.mean, momentum)
         _update_running(running_var, node.stats.var * (M / (M - 1)), momentum)
@@ -412,7 +490,7 @@ def instance_norm(input, weight=None, bias=None, eps=1e-5, *, running_mean=None,
     L = x3.shape[2]
     if L <= 1:
         raise ValueError(f"instance_norm: expected more than 1 spatial element per channel, got input of shape {input.shape}")
-    y, node = _apply_norm(x3, False, eps, _affine_params(weight, bias, (1, C, 1)), input.shape)
+    y, node = _apply_norm(x3, False, eps, _affine_params(weight, bias, (1, C, 1)), input.shape, kernels=True)
     if running_mean is not None:
         _update_running(running_mean, node.stats.mean.mean(0), momentum)
         _update_running(running_var, (node.stats.var * (L / (L - 1))).mean(0), momentum)
