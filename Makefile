@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: install data demo test test-all gradcheck bench lint clean
+.PHONY: install data toolchain demo test test-all gradcheck bench lint clean
 
 install: $(STAMP)
 
@@ -32,7 +32,11 @@ demo: install data
 	$(BIN)/scratchgan train stacked-ae --epochs 5 --out runs/demo-stacked-ae
 	@echo "Pictures and figures: runs/demo-gan/samples/ runs/demo-gan/loss.png runs/demo-stacked-ae/samples/ runs/demo-stacked-ae/loss.png"
 
-test: install
+# the kernel-emulation tests compile kernels/*.cu for the CPU with g++
+toolchain:
+	@command -v g++ >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq g++; }
+
+test: install toolchain
 	$(BIN)/python -m pytest -q
 
 test-all: install data
