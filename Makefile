@@ -27,7 +27,7 @@ $(FASHION_MNIST):
 
 # The main job: the MLP GAN and the stacked autoencoder of Hands-On ML ch. 17, trained on
 # Fashion-MNIST (about 5 minutes on 2 CPU cores); pictures and curves land in runs/demo-*.
-demo: install data
+demo: data install
 	$(BIN)/scratchgan train gan --out runs/demo-gan
 	$(BIN)/scratchgan train stacked-ae --epochs 5 --out runs/demo-stacked-ae
 	@echo "Pictures and figures: runs/demo-gan/samples/ runs/demo-gan/loss.png runs/demo-stacked-ae/samples/ runs/demo-stacked-ae/loss.png"
