@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import cuda  # noqa: F401
+from . import cuda, data  # noqa: F401
 
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, default_device
@@ -41,3 +41,12 @@ def device(spec):
     from .backend import parse_device
 
     return parse_device(spec)
+
+
+def __getattr__(name):
+    # sg.metrics, sg.models, sg.train, sg.viz load on first use (they pull in matplotlib and the models)
+    if name in ("metrics", "models", "train", "viz", "nn", "optim", "functional"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'scratchgan' has no attribute {name!r}")
