@@ -171,6 +171,11 @@ def _cmd_eval(args):
     for key, value in metrics.items():
         print(f"{args.split}_{key} {value:.6f}")
     print(path)
+    if args.n:
+        from .metrics import evaluate_run, print_table
+
+        # FID, KID, IS, SWD, precision/recall, coverage on scratchgan's own classifier; writes RUN/metrics.json
+        print_table(evaluate_run(args.run, n=args.n))  # against the test split
     return 0
 
 
@@ -268,6 +273,7 @@ def build_parser():
     c.add_argument("--out", help="PNG path (default RUN/inpainting.png)")
     c = run_command("eval", "the model's metrics on the test (or validation) split", _cmd_eval)
     c.add_argument("--split", choices=["test", "valid"], default="test")
+    c.add_argument("--n", type=int, default=10000, help="images for the GAN metrics (0: skip them)")
 
     g = sub.add_parser("gradcheck", help="check every op's first and second derivatives against central differences")
     g.add_argument("op", nargs="?", default="all", help="an op name, or 'all' (default)")
