@@ -6,7 +6,8 @@ import json
 import os
 import sys
 
-TRAIN_OPTIONS = ("dataset", "epochs", "batch_size", "lr", "loss", "device", "seed", "valid_size", "checkpoint_every")
+TRAIN_OPTIONS = ("dataset", "epochs", "batch_size", "lr", "loss", "device", "seed", "valid_size", "checkpoint_every",
+                 "metrics_every")
 
 
 def _limit_blas_threads():
@@ -248,6 +249,8 @@ def build_parser():
     t.add_argument("--resume", action="store_true", help="continue the run in --out (default: the newest for MODEL)")
     t.add_argument("--valid-size", dest="valid_size", type=int, help="validation images held out of the training split")
     t.add_argument("--checkpoint-every", dest="checkpoint_every", type=int, help="also checkpoint every N steps")
+    t.add_argument("--metrics-every", dest="metrics_every", type=int,
+                   help="GANs/VAEs: log FID, KID, IS and class coverage to metrics.csv every N epochs")
     t.add_argument("--keep-checkpoints", action="store_true", help="keep checkpoints/epoch-XXX.npz besides last.npz")
     t.add_argument("--max-steps", dest="max_steps", type=int, help="stop (with a checkpoint) after N steps in all")
     t.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -48,6 +48,8 @@ COMMON_DEFAULTS = {
     "drop_last": True,
     "checkpoint_every": 0,  # also checkpoint every N steps (0: at the end of each epoch only)
     "keep_checkpoints": False,  # keep checkpoints/epoch-XXX.npz besides last.npz
+    "metrics_every": 0,  # generative models: FID/KID/IS/coverage of metrics_n samples every N epochs (0: never)
+    "metrics_n": 1000,
 }
 
 
@@ -512,6 +514,12 @@ class Trainer:
         row = {"epoch": self.epoch, "step": self.step}
         row.update({f"train_{k}": self.sums[k] / self.counts[k] for k in self.sums})
         row.update({f"valid_{k}": float(v) for k, v in valid.items()})
+        every = self.config.get("metrics_every", 0)
+        if every and self.model.generative and self.epoch % every == 0:
+            from .metrics.evaluate import interval_metrics
+
+            m = interval_metrics(self.model, self.config["dataset"], n=self.config.get("metrics_n", 1000))
+            row.update({f"metric_{k}": float(v) for k, v in m.items()})
         row["epoch_time_s"] = round(self.epoch_time, 3)
         row["images_per_s"] = round(self.epoch_images / max(self.epoch_time, 1e-9), 1)
         self.history.append(row)

@@ -150,6 +150,20 @@ def evaluate_run(run_dir, n=10000, split="test", seed=0, device=None, write=True
     return metrics
 
 
+def interval_metrics(model, dataset, n=1000, seed=0):
+    """FID, KID, IS and coverage of ``n`` samples of a model in training, against the test split.
+
+    The trainer calls this every ``metrics_every`` epochs (a recipe option); the numbers land in
+    metrics.csv as ``metric_fid`` etc. Smaller ``n`` than ``eval`` uses, so compare within one run.
+    """
+    classifier = load_classifier(dataset, progress=True)
+    real, _ = sgdata.load(dataset, "test")
+    feats, probs, _ = dataset_embedding(dataset, "test", classifier)
+    fake = _generate(model, n, seed)
+    m = compute_all(real, fake, classifier, (feats, probs), seed=seed)
+    return {k: m[k] for k in ("fid", "kid", "is", "classes_covered")}
+
+
 def _fmt(value):
     if isinstance(value, float):
         return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4g}"
