@@ -17,6 +17,25 @@ and the choice of objective, ``--loss``:
     ls       least squares (Mao et al. 2017): D minimises (mean (D(real) - 1)^2 + mean D(fake)^2) / 2;
              G minimises mean (D(G(z)) - 1)^2 / 2
 
+Training tricks (GANs in Action 5.4, Chollet ch. 12), each a recipe key, all off by default:
+
+    label_smoothing  s   one-sided smoothing (Salimans et al. 2016): D's real targets are 1 - s, fake stay 0
+    label_noise      a   noisy labels: real targets 1 - a U, fake targets 0 + a U, U ~ U(0, 1) per sample
+                         (Chollet adds 0.05 U to labels where fake = 1, real = 0; with our fake = 0,
+                         real = 1 the mirror image keeps every target inside [0, 1])
+    n_critic         k   D steps per G step (the wgan presets use 5)
+    image_pool       P   experience replay (Shrivastava et al. 2017; CycleGAN's pool): up to P generated
+                         images are kept; once full, each new fake is, with probability 1/2, swapped for a
+                         stored one, which D sees instead
+    instance_noise   sigma  Gaussian noise of std sigma on every D input, real and fake (Sonderby et al.
+                         2016), annealed linearly to 0 over ``instance_noise_steps`` D steps
+    d_batches        "joint" (the book: one D pass over [fake; real]) or "separate" (D(real) and D(fake)
+                         in two passes, so batch norm in D sees pure batches, as PyTorch's DCGAN example)
+    log_gradients    also log g_grad_norm (L2 norm of G's parameter gradient) and d_gz (mean D(G(z))) at
+                         each G step (GANs in Action fig. 5.5)
+
+Label smoothing and noise change the targets of mm, ns and ls; wgan and wgan-gp have none.
+
 D's last layer is linear: for mm and ns its output is the logit of the book's sigmoid probability
 (``discriminate(x)`` = sigmoid(D(x))), for wgan, wgan-gp and ls a score. A family member says how to
 build the two networks (``build_networks``).
@@ -30,11 +49,12 @@ from typing import ClassVar
 
 import numpy as np
 
+from .. import data as sgdata
 from .. import functional as F
-from .. import nn, optim, viz
+from .. import nn, viz
 from ..autograd import grad, no_grad
 from ..ops.shape import concat
-from ..tensor import ones, rand, randn, tensor, zeros
+from ..tensor import full, rand, randn, tensor
 from ..train import Model, build_optimizer
 from .autoencoders import dense_stack, keras_init_
 
@@ -46,27 +66,30 @@ PICTURE_SAMPLES = 64  # the fixed latent batch drawn at build time: an 8 x 8 gri
 # For mm and ns the outputs are logits: D's probability is sigmoid(logit), and the cross-entropies are
 # computed from the logit, as Keras itself does for a Dense(1, activation="sigmoid") output (stable when
 # D is sure of itself). For wgan, wgan-gp and ls they are unbounded scores.
-def d_loss(kind, real_out, fake_out):
+def _target(like, value):
+    return full(like.shape, value, dtype=like.dtype, device=like.device)
+
+
+def d_loss(kind, real_out, fake_out, real_target=None, fake_target=None):
+    """D's loss; the targets (default 1 for real, 0 for fake) matter to mm, ns and ls only."""
+    real_target = _target(real_out, 1.0) if real_target is None else real_target
+    fake_target = _target(fake_out, 0.0) if fake_target is None else fake_target
     if kind in ("mm", "ns"):
         # the book's phase 1: one BCE over [fake; real] with targets [0]*B + [1]*B
         out = concat([fake_out, real_out], 0)
-        target = concat([zeros(*fake_out.shape, dtype=out.dtype, device=out.device),
-                         ones(*real_out.shape, dtype=out.dtype, device=out.device)], 0)
-        return F.binary_cross_entropy_with_logits(out, target)
+        return F.binary_cross_entropy_with_logits(out, concat([fake_target, real_target], 0))
     if kind in ("wgan", "wgan-gp"):
         return fake_out.mean() - real_out.mean()
     if kind == "ls":
-        return ((real_out - 1) ** 2).mean() * 0.5 + (fake_out**2).mean() * 0.5
+        return ((real_out - real_target) ** 2).mean() * 0.5 + ((fake_out - fake_target) ** 2).mean() * 0.5
     raise ValueError(f"loss {kind!r}: expected one of {', '.join(LOSSES)}")
 
 
 def g_loss(kind, fake_out):
     if kind == "mm":  # mean log(1 - sigmoid(l)) = -BCE(l, 0)
-        return -F.binary_cross_entropy_with_logits(fake_out, zeros(*fake_out.shape, dtype=fake_out.dtype,
-                                                                     device=fake_out.device))
+        return -F.binary_cross_entropy_with_logits(fake_out, _target(fake_out, 0.0))
     if kind == "ns":  # -mean log sigmoid(l) = BCE(l, 1)
-        return F.binary_cross_entropy_with_logits(fake_out, ones(*fake_out.shape, dtype=fake_out.dtype,
-                                                                 device=fake_out.device))
+        return F.binary_cross_entropy_with_logits(fake_out, _target(fake_out, 1.0))
     if kind in ("wgan", "wgan-gp"):
         return -fake_out.mean()
     if kind == "ls":
@@ -75,7 +98,9 @@ def g_loss(kind, fake_out):
 
 
 def gradient_penalty(D, real, fake, generator):
-    """mean over the batch of (|grad_x D(x~)|_2 - 1)^2 at x~ = e real + (1 - e) fake, e ~ U(0, 1) per sample."""
+    """mean over the batch of (|grad_x D(x~)|_2 - 1)^2 at x~ = e real + (1 - e) fake, e ~ U(0, 1) per sample.
+
+    ``D`` is any callable from images to scores (a conditional critic: a closure over the labels)."""
     e = rand(real.shape[0], *([1] * (real.ndim - 1)), dtype=real.dtype, generator=generator).to(real.device)
     x = (e * real + (1 - e) * fake).detach()
     x.requires_grad = True
@@ -89,11 +114,80 @@ def set_requires_grad(module, flag):
         p.requires_grad = flag
 
 
+def grad_norm(params):
+    """The L2 norm of the gradients of ``params`` taken together (parameters without a gradient count 0)."""
+    total = 0.0
+    for p in params:
+        if p.grad is not None:
+            total += float((p.grad.data.astype("float64") ** 2).sum())
+    return math.sqrt(total)
+
+
+class ImagePool:
+    """Experience replay of generated images for D (Shrivastava et al. 2017, as CycleGAN's image pool).
+
+    ``query(images, labels, generator)``: while the pool has room, new images go in and pass through
+    unchanged; once it holds ``size`` images, each new image is, with probability 1/2, swapped with a
+    random stored one (distinct slots within a batch), and the stored one is returned in its place.
+    ``labels`` (conditional GANs) travel with their images; None otherwise. Arrays stay on the device.
+    """
+
+    def __init__(self, size):
+        self.size, self.count = int(size), 0
+        self.images = self.labels = None
+
+    def query(self, images, labels, generator):
+        xp = images.xp
+        x = images.data
+        if self.images is None:
+            self.images = xp.zeros((self.size,) + x.shape[1:], dtype=x.dtype)
+            self.labels = None if labels is None else np.zeros(self.size, dtype=np.int64)
+        n = x.shape[0]
+        if n > self.size:
+            raise ValueError(f"image_pool: the pool ({self.size} images) must hold at least one batch ({n})")
+        fresh = min(self.size - self.count, n)
+        self.images[self.count : self.count + fresh] = x[:fresh]
+        if labels is not None:
+            self.labels[self.count : self.count + fresh] = labels[:fresh]
+        self.count += fresh
+        swap = np.flatnonzero(generator.uniform((n - fresh,), np.float64) < 0.5) + fresh
+        slots = generator.permutation(self.size)[: len(swap)]
+        out = x.copy()
+        out_labels = None if labels is None else np.array(labels, copy=True)
+        if len(swap):
+            sw, sl = xp.asarray(swap), xp.asarray(slots)
+            out[sw], self.images[sl] = self.images[sl], x[sw]
+            if labels is not None:
+                out_labels[swap], self.labels[slots] = self.labels[slots], labels[swap]
+        return tensor(out, device=images.device), out_labels
+
+    def state(self):
+        if self.images is None:
+            return {}
+        state = {"pool_images": self.images, "pool_count": np.int64(self.count)}
+        if self.labels is not None:
+            state["pool_labels"] = self.labels
+        return state
+
+    def load_state(self, state, xp):
+        if "pool_images" in state:
+            self.images = xp.asarray(state["pool_images"])
+            self.count = int(state["pool_count"])
+            self.labels = np.asarray(state["pool_labels"]) if "pool_labels" in state else None
+
+
 class GAN(Model):
     """Base of the GANs; subclasses implement ``build_networks(generator) -> (G, D)``, where G maps
-    codes (N, codings_size) to images N x C x H x W in the data's range and D maps images to (N, 1)."""
+    codes (N, codings_size) to images N x C x H x W in ``data_range`` and D maps images to (N, 1).
+
+    Conditional members (cgan) override the hooks ``generate(z, labels)``, ``critic(x, labels)``,
+    ``random_labels(n, generator)`` and ``loader_arrays``; for the others labels are None throughout.
+    ``sample`` and the command-line pictures always return images in [0, 1].
+    """
 
     generative = True
+    data_range = (0.0, 1.0)  # what G outputs and D sees: (0, 1) for sigmoid outputs, (-1, 1) for tanh
+    picture_samples = PICTURE_SAMPLES
     loss_presets: ClassVar[dict] = {
         "mm": {"loss": "mm"},
         "ns": {"loss": "ns"},
@@ -109,21 +203,28 @@ class GAN(Model):
         self.kind = config.get("loss", "ns")
         if self.kind not in LOSSES:
             raise ValueError(f"loss {self.kind!r}: expected one of {', '.join(LOSSES)}")
+        if config.get("d_batches", "joint") not in ("joint", "separate"):
+            raise ValueError(f"d_batches {config['d_batches']!r}: expected 'joint' or 'separate'")
         self.image_shape = tuple(config.get("image_shape", (1, 28, 28)))
         self.codings_size = config["codings_size"]
         self.G, self.D = self.build_networks(generator)
-        if config.get("init") == "glorot":
-            keras_init_(self.G, generator)
-            keras_init_(self.D, generator)
+        self.init_weights(generator)
         self.G.to(self.device)
         self.D.to(self.device)
         self.opt_g = build_optimizer(list(self.G.parameters()), config, "g_")
         self.opt_d = build_optimizer(list(self.D.parameters()), config, "d_")
-        self.fixed_z = self.noise(PICTURE_SAMPLES)
+        self.fixed_z = self.noise(self.picture_samples)
+        self.fixed_labels = self.picture_labels()
         self.d_steps = 0  # D updates so far (G steps once every n_critic of them)
+        self.pool = ImagePool(config["image_pool"]) if config.get("image_pool") else None
 
     def build_networks(self, generator):
         raise NotImplementedError
+
+    def init_weights(self, generator):
+        if self.config.get("init") == "glorot":
+            keras_init_(self.G, generator)
+            keras_init_(self.D, generator)
 
     @property
     def probability_output(self):
@@ -132,6 +233,37 @@ class GAN(Model):
     def noise(self, n, generator=None):
         return randn(n, self.codings_size, generator=generator or self.generator).to(self.device)
 
+    # ----- the hooks a conditional GAN overrides
+    def generate(self, z, labels=None):
+        return self.G(z)
+
+    def critic(self, x, labels=None):
+        return self.D(x)
+
+    def random_labels(self, n, generator=None):
+        return None
+
+    def picture_labels(self):
+        return None
+
+    def real_inputs(self, batch):
+        """(images as D sees them, labels or None) from a loader batch."""
+        return self.to_input(batch[0]), None
+
+    def to_input(self, images):
+        """uint8 images -> float32 Tensor N x C x H x W in ``data_range`` on the device."""
+        lo, hi = self.data_range
+        x = sgdata.to_float(images)
+        if (lo, hi) != (0.0, 1.0):
+            x = x * np.float32(hi - lo) + np.float32(lo)
+        return tensor(x, device=self.device)
+
+    def to_unit(self, images):
+        """G's outputs (Tensor or array, in ``data_range``) -> NumPy float32 in [0, 1]."""
+        x = images.numpy() if hasattr(images, "numpy") else np.asarray(images)
+        lo, hi = self.data_range
+        return np.clip((x - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+
     def modules(self):
         return {"generator": self.G, "discriminator": self.D}
 
@@ -139,27 +271,68 @@ class GAN(Model):
         return {"generator": self.opt_g, "discriminator": self.opt_d}
 
     def extra_state(self):
-        return {"d_steps": np.int64(self.d_steps)}
+        state = {"d_steps": np.int64(self.d_steps)}
+        if self.pool is not None:
+            state.update(self.pool.state())
+        return state
 
     def load_extra_state(self, state):
         if "d_steps" in state:
             self.d_steps = int(state["d_steps"])
+        if self.pool is not None:
+            self.pool.load_state(state, self.fixed_z.xp)
+
+    # ----- the tricks
+    def label_targets(self, n, like):
+        """(real_target, fake_target) with smoothing and noise, or (None, None) for plain 1 and 0."""
+        s, a = self.config.get("label_smoothing", 0.0), self.config.get("label_noise", 0.0)
+        if not s and not a:
+            return None, None
+        real, fake = np.full((n, 1), 1.0 - s), np.zeros((n, 1))
+        if a:
+            real -= a * self.generator.uniform((n, 1), np.float64)
+            fake += a * self.generator.uniform((n, 1), np.float64)
+        return (tensor(real.astype(like.dtype), device=like.device),
+                tensor(fake.astype(like.dtype), device=like.device))
+
+    def noise_level(self):
+        sigma = self.config.get("instance_noise", 0.0)
+        if not sigma:
+            return 0.0
+        steps = self.config.get("instance_noise_steps", 0)
+        return sigma * max(0.0, 1.0 - self.d_steps / steps) if steps else sigma
+
+    def blur(self, x, sigma):
+        """x + sigma * N(0, 1): instance noise on a D input."""
+        if not sigma:
+            return x
+        return x + randn(*x.shape, dtype=x.dtype, generator=self.generator).to(x.device) * sigma
 
     # ----- training
     def train_step(self, batch):
-        real = self.to_input(batch[0])
+        real, labels = self.real_inputs(batch)
         n = real.shape[0]
         c = self.config
-        # phase 1: the discriminator
+        sigma = self.noise_level()
+        # phase 1: the discriminator, on fakes made for the real batch's labels (if any)
         with no_grad():
-            fake = self.G(self.noise(n))
+            fake = self.generate(self.noise(n), labels)
+        fake_labels = labels
+        if self.pool is not None:
+            fake, fake_labels = self.pool.query(fake, labels, self.generator)
         self.opt_d.zero_grad()
-        out = self.D(concat([fake, real], 0))
-        fake_out, real_out = out[:n], out[n:]
-        loss_d = d_loss(self.kind, real_out, fake_out)
+        if c.get("d_batches", "joint") == "joint":
+            both = None if labels is None else np.concatenate([fake_labels, labels])
+            out = self.critic(self.blur(concat([fake, real], 0), sigma), both)
+            fake_out, real_out = out[:n], out[n:]
+        else:
+            real_out = self.critic(self.blur(real, sigma), labels)
+            fake_out = self.critic(self.blur(fake, sigma), fake_labels)
+        real_target, fake_target = self.label_targets(n, real_out)
+        loss_d = d_loss(self.kind, real_out, fake_out, real_target, fake_target)
         logs = {"d_loss": loss_d.item()}
         if self.kind == "wgan-gp":
-            gp = gradient_penalty(self.D, real, fake, self.generator)
+            gp = gradient_penalty(lambda x: self.critic(x, labels), real, fake, self.generator)
             loss_d = loss_d + gp * c["gp_weight"]
             logs["gp"] = gp.item()
         loss_d.backward()
@@ -174,28 +347,35 @@ class GAN(Model):
         self.d_steps += 1
         if self.d_steps % c.get("n_critic", 1):
             return logs
-        # phase 2: the generator, through a frozen discriminator
+        # phase 2: the generator, through a frozen discriminator, for random labels (if any)
         self.opt_g.zero_grad()
         set_requires_grad(self.D, False)
         try:
-            loss_g = g_loss(self.kind, self.D(self.G(self.noise(n))))
+            g_labels = self.random_labels(n)
+            out = self.critic(self.blur(self.generate(self.noise(n), g_labels), sigma), g_labels)
+            loss_g = g_loss(self.kind, out)
             loss_g.backward()
         finally:
             set_requires_grad(self.D, True)
+        if c.get("log_gradients"):
+            logs["g_grad_norm"] = grad_norm(self.G.parameters())
+            verdict = F.sigmoid(out.detach()) if self.probability_output else out.detach()
+            logs["d_gz"] = verdict.mean().item()
         self.opt_g.step()
         logs["g_loss"] = loss_g.item()
         return logs
 
-    def discriminate(self, x):
+    def discriminate(self, x, labels=None):
         """D's verdict on images x: the probability of "real" for mm and ns, the score otherwise."""
-        out = self.D(x)
+        out = self.critic(x, labels)
         return F.sigmoid(out) if self.probability_output else out
 
     def evaluate(self, images, labels=None):
         """D's mean verdict on (up to) 1000 validation images and on G(fixed latent batch)."""
+        real_labels = None if labels is None or self.fixed_labels is None else np.asarray(labels[:1000])
         with no_grad():
-            real = self.discriminate(self.to_input(images[:1000])).numpy()
-            fake = self.discriminate(self.G(self.fixed_z)).numpy()
+            real = self.discriminate(self.to_input(images[:1000]), real_labels).numpy()
+            fake = self.discriminate(self.generate(self.fixed_z, self.fixed_labels), self.fixed_labels).numpy()
         out = {"d_real": float(real.mean()), "d_fake": float(fake.mean())}
         if self.probability_output:
             out["d_acc"] = float(((real > 0.5).sum() + (fake < 0.5).sum()) / (real.size + fake.size))
@@ -203,48 +383,46 @@ class GAN(Model):
 
     def picture(self, images, path):
         with no_grad():
-            viz.save_image_grid(self.G(self.fixed_z).numpy(), path, ncol=8)
+            out = self.to_unit(self.generate(self.fixed_z, self.fixed_labels))
+        viz.save_image_grid(out, path, ncol=int(math.sqrt(len(out))))
 
     # ----- for the command line
-    def sample(self, n, generator):
+    def sample(self, n, generator, labels=None):
+        """n images in [0, 1] from codes drawn with ``generator`` (labels: for conditional GANs;
+        default random labels drawn after the codes)."""
+        z = self.noise(n, generator)
+        if labels is None:
+            labels = self.random_labels(n, generator)
         with no_grad():
-            return self.G(self.noise(n, generator)).numpy()
+            return self.to_unit(self.generate(z, labels))
 
-    def interpolate(self, images, rows, steps, generator):
-        """G along straight lines between random pairs of codes: rows x steps x C x H x W."""
-        a = self.noise(rows, generator).numpy()[:, None]
-        b = self.noise(rows, generator).numpy()[:, None]
-        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[None, :, None]
-        z = ((1 - t) * a + t * b).reshape(rows * steps, -1)
+    def decode(self, z, labels=None):
+        """G(z) in [0, 1] for codes z (array or Tensor (N, codings_size)), in evaluation mode."""
+        z = z if hasattr(z, "requires_grad") else tensor(np.asarray(z, dtype=np.float32), device=self.device)
         with no_grad():
-            out = self.G(tensor(z, device=self.device)).numpy()
+            return self.to_unit(self.generate(z, labels))
+
+    def interpolate(self, images, rows, steps, generator, path="slerp"):
+        """G along paths between random pairs of codes: rows x steps x C x H x W in [0, 1].
+
+        ``path``: "slerp" (great circle, White 2016: it keeps the codes at the norm the Gaussian prior
+        puts its mass on) or "lerp" (straight line)."""
+        from .latent import interpolate_codes
+
+        a, b = self.noise(rows, generator).numpy(), self.noise(rows, generator).numpy()
+        z = interpolate_codes(a, b, steps, path).reshape(rows * steps, -1)
+        labels = self.random_labels(rows, generator)
+        labels = None if labels is None else np.repeat(labels, steps)
+        out = self.decode(z, labels)
         return out.reshape((rows, steps) + out.shape[1:])
 
-    def inpaint(self, images, mask, generator, iterations=300, lr=0.01, perceptual_weight=0.003):
-        """Semantic inpainting (Yeh et al. 2017): search codes z whose G(z) matches the known pixels
-        (L1 over ``mask``, H x W, True = known) and that D finds real; fill the unknown pixels from G(z)."""
-        x = self.to_input(images)
-        known = tensor(np.broadcast_to(np.asarray(mask, dtype=np.float32), x.shape[-2:]).copy(), device=self.device)
-        z = self.noise(len(images), generator).detach()
-        z.requires_grad = True
-        search = optim.Adam([z], lr=lr)
-        set_requires_grad(self.G, False)
-        set_requires_grad(self.D, False)
-        try:
-            for _ in range(iterations):
-                search.zero_grad()
-                out = self.G(z)
-                context = ((out - x).abs() * known).flatten(1).sum(axis=1).mean()
-                loss = context + g_loss("ns" if self.probability_output else "wgan", self.D(out)) * perceptual_weight
-                loss.backward()
-                search.step()
-        finally:
-            set_requires_grad(self.G, True)
-            set_requires_grad(self.D, True)
-        with no_grad():
-            filled = self.G(z).numpy()
-        k = known.numpy().astype(bool)
-        return np.where(k, x.numpy(), filled)
+    def inpaint(self, images, mask, generator, iterations=300, lr=0.01, perceptual_weight=0.003, blend="copy"):
+        """Semantic inpainting (Yeh et al. 2017), see ``inpaint.inpaint``: images in [0, 1] where the
+        known pixels (``mask`` H x W, True = known) are the originals and the rest come from G."""
+        from .inpaint import inpaint
+
+        return inpaint(self, images, mask, generator, iterations=iterations, lr=lr,
+                       perceptual_weight=perceptual_weight, blend=blend)
 
 
 class MLPGAN(GAN):

@@ -1,0 +1,241 @@
+"""Deep convolutional GANs (Radford et al. 2016): dcgan (28x28, Hands-On ML ch. 17) and dcgan64 (the paper's 64x64).
+
+The DCGAN rules: strided convolutions instead of pooling (transposed in G), batch norm, no hidden
+dense layers, ReLU in G with a tanh output, LeakyReLU in D; images scaled to [-1, 1].
+
+dcgan, the book's small Fashion-MNIST DCGAN (codings 100; Keras "same" padding as PyTorch padding 2,
+plus output_padding 1 in the transposed convolutions so that each doubles the size):
+
+    G  Dense 100 -> 7*7*128, reshape 128 x 7 x 7, BatchNorm
+       ConvTranspose 128 -> 64, k5 s2      14 x 14, SELU, BatchNorm
+       ConvTranspose 64 -> C, k5 s2        28 x 28, tanh
+    D  Conv C -> 64, k5 s2                 14 x 14, LeakyReLU 0.2, Dropout 0.4
+       Conv 64 -> 128, k5 s2               7 x 7,   LeakyReLU 0.2, Dropout 0.4
+       Flatten, Dense 6272 -> 1            (the sigmoid is in the loss)
+
+    Recipe: the book's: BCE (ns), Keras "rmsprop" (lr 1e-3, rho 0.9, eps 1e-7) for both, batch 32,
+    Keras initialisation (glorot_uniform kernels, zero biases) and Keras batch norm (momentum 0.99,
+    i.e. PyTorch momentum 0.01, eps 1e-3). One D pass over [fake; real] (D has no batch norm).
+
+dcgan64, the paper's generator and discriminator (width w = 64 as PyTorch's DCGAN example; the paper
+used 128; ``width`` is a recipe key):
+
+    G  z (100) as 100 x 1 x 1
+       ConvTranspose 100 -> 8w, k4 s1 p0   4 x 4,   BatchNorm, ReLU
+       ConvTranspose 8w -> 4w, k4 s2 p1    8 x 8,   BatchNorm, ReLU
+       ConvTranspose 4w -> 2w, k4 s2 p1    16 x 16, BatchNorm, ReLU
+       ConvTranspose 2w -> w, k4 s2 p1     32 x 32, BatchNorm, ReLU
+       ConvTranspose w -> C, k4 s2 p1      64 x 64, tanh
+    D  Conv C -> w, k4 s2 p1               32 x 32, LeakyReLU 0.2          (no batch norm on D's input)
+       Conv w -> 2w, k4 s2 p1              16 x 16, BatchNorm, LeakyReLU 0.2
+       Conv 2w -> 4w, k4 s2 p1             8 x 8,   BatchNorm, LeakyReLU 0.2
+       Conv 4w -> 8w, k4 s2 p1             4 x 4,   BatchNorm, LeakyReLU 0.2
+       Conv 8w -> 1, k4 s1 p0              1 x 1 (the logit)
+
+    Recipe: Adam lr 2e-4, beta1 0.5; batch 128; every conv weight ~ N(0, 0.02), batch-norm scales
+    ~ N(1, 0.02), biases 0 (convolutions before batch norm have none). D sees real and fake batches
+    in separate passes, so its batch norm never mixes them. Images of another size (Fashion-MNIST's
+    28 x 28) are resized to ``image_size`` (64) bilinearly, batch by batch.
+
+Both take ``--loss mm|ns|wgan|wgan-gp|ls`` and the tricks of ``gan.GAN``. The registry's wgan, wgan-gp
+and lsgan are dcgan with that loss's preset (classes WGAN, WGANGP, LSGAN below).
+"""
+
+from typing import ClassVar
+
+import numpy as np
+
+from .. import data as sgdata
+from .. import nn
+from ..tensor import tensor
+from .gan import GAN
+
+
+def glorot_init_(module, generator):
+    """Keras's defaults on every Linear, Conv2d and ConvTranspose2d: glorot_uniform kernels, zero biases.
+
+    Glorot's bound sqrt(6 / (fan_in + fan_out)) is symmetric in the two fans, so PyTorch's fan
+    convention for transposed-convolution weights gives Keras's bound too."""
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.xavier_uniform_(m.weight, generator=generator)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return module
+
+
+def dcgan_init_(module, generator):
+    """Radford et al.: conv weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02), biases 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02, generator=generator)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+def keras_batch_norm(channels):
+    """Keras BatchNormalization defaults: momentum 0.99 (PyTorch's 0.01), eps 1e-3."""
+    return nn.BatchNorm2d(channels, momentum=0.01, eps=1e-3)
+
+
+def resize_matrix(n_in, n_out):
+    """(n_out, n_in) bilinear interpolation weights, half-pixel centres (PIL / align_corners=False)."""
+    src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, n_in - 1)
+    frac = src - lo
+    R = np.zeros((n_out, n_in))
+    R[np.arange(n_out), lo] += 1 - frac
+    R[np.arange(n_out), hi] += frac
+    return R
+
+
+def resize(images, size):
+    """Float images N x C x H x W -> N x C x size x size, bilinear (separable: R_y x R_x^T)."""
+    h, w = images.shape[-2:]
+    if (h, w) == (size, size):
+        return images
+    Ry, Rx = resize_matrix(h, size), resize_matrix(w, size)
+    return np.einsum("yh,nchw,xw->ncyx", Ry, images, Rx, optimize=True).astype(images.dtype)
+
+
+class DCGAN(GAN):
+    """dcgan: the Hands-On ML ch. 17 DCGAN for 28 x 28 images (see the module docstring)."""
+
+    data_range = (-1.0, 1.0)
+    recipe: ClassVar[dict] = {
+        "epochs": 2,
+        "batch_size": 32,
+        "loss": "ns",
+        "optimizer": "rmsprop",
+        "lr": 1e-3,
+        "alpha": 0.9,
+        "eps": 1e-7,
+        "codings_size": 100,
+        "init": "glorot",
+        "d_batches": "joint",
+    }
+
+    def build_networks(self, generator):
+        C, H, W = self.image_shape
+        if H % 4 or W % 4:
+            raise ValueError(f"dcgan: image height and width must be multiples of 4 (two stride-2 layers), got {H}x{W}")
+        h, w = H // 4, W // 4
+        G = nn.Sequential(
+            nn.Linear(self.codings_size, 128 * h * w, generator=generator),
+            nn.Unflatten(1, (128, h, w)),
+            keras_batch_norm(128),
+            nn.ConvTranspose2d(128, 64, 5, stride=2, padding=2, output_padding=1, generator=generator),
+            nn.SELU(),
+            keras_batch_norm(64),
+            nn.ConvTranspose2d(64, C, 5, stride=2, padding=2, output_padding=1, generator=generator),
+            nn.Tanh(),
+        )
+        D = nn.Sequential(
+            nn.Conv2d(C, 64, 5, stride=2, padding=2, generator=generator),
+            nn.LeakyReLU(0.2),
+            nn.Dropout(0.4, generator=generator),
+            nn.Conv2d(64, 128, 5, stride=2, padding=2, generator=generator),
+            nn.LeakyReLU(0.2),
+            nn.Dropout(0.4, generator=generator),
+            nn.Flatten(),
+            nn.Linear(128 * h * w, 1, generator=generator),
+        )
+        return G, D
+
+    def init_weights(self, generator):
+        if self.config.get("init") == "glorot":
+            glorot_init_(self.G, generator)
+            glorot_init_(self.D, generator)
+
+
+class DCGAN64(GAN):
+    """dcgan64: Radford et al.'s 64 x 64 DCGAN (see the module docstring)."""
+
+    data_range = (-1.0, 1.0)
+    recipe: ClassVar[dict] = {
+        "epochs": 1,
+        "batch_size": 128,
+        "loss": "ns",
+        "optimizer": "adam",
+        "lr": 2e-4,
+        "betas": [0.5, 0.999],
+        "eps": 1e-8,
+        "codings_size": 100,
+        "width": 64,
+        "image_size": 64,
+        "init": "dcgan",
+        "d_batches": "separate",
+    }
+
+    def __init__(self, config, generator):
+        config = dict(config)
+        size = config.get("image_size", 64)
+        if size != 64:
+            raise ValueError(f"dcgan64: image_size must be 64 (four stride-2 layers from 4 x 4), got {size}")
+        channels, *_ = config.get("image_shape", (1, 28, 28))
+        config["image_shape"] = [channels, size, size]
+        super().__init__(config, generator)
+
+    def build_networks(self, generator):
+        C, w, nz = self.image_shape[0], self.config.get("width", 64), self.codings_size
+
+        def up(cin, cout, stride, padding):
+            return [nn.ConvTranspose2d(cin, cout, 4, stride, padding, bias=False, generator=generator),
+                    nn.BatchNorm2d(cout), nn.ReLU()]
+
+        def down(cin, cout, norm=True):
+            return [nn.Conv2d(cin, cout, 4, 2, 1, bias=False, generator=generator),
+                    *([nn.BatchNorm2d(cout)] if norm else []), nn.LeakyReLU(0.2)]
+
+        G = nn.Sequential(
+            nn.Unflatten(1, (nz, 1, 1)),
+            *up(nz, 8 * w, 1, 0),
+            *up(8 * w, 4 * w, 2, 1),
+            *up(4 * w, 2 * w, 2, 1),
+            *up(2 * w, w, 2, 1),
+            nn.ConvTranspose2d(w, C, 4, 2, 1, bias=False, generator=generator),
+            nn.Tanh(),
+        )
+        D = nn.Sequential(
+            *down(C, w, norm=False),
+            *down(w, 2 * w),
+            *down(2 * w, 4 * w),
+            *down(4 * w, 8 * w),
+            nn.Conv2d(8 * w, 1, 4, 1, 0, bias=False, generator=generator),
+            nn.Flatten(),
+        )
+        return G, D
+
+    def init_weights(self, generator):
+        if self.config.get("init") == "dcgan":
+            dcgan_init_(self.G, generator)
+            dcgan_init_(self.D, generator)
+
+    def to_input(self, images):
+        lo, hi = self.data_range
+        x = resize(sgdata.to_float(images), self.image_shape[-1])
+        return tensor(x * np.float32(hi - lo) + np.float32(lo), device=self.device)
+
+
+# ----- the registry's aliases: dcgan with a loss preset, i.e. `train dcgan --loss ...`
+class WGAN(DCGAN):
+    """wgan: dcgan with the Wasserstein critic and weight clipping (RMSprop 5e-5, clip 0.01, n_critic 5)."""
+
+    recipe: ClassVar[dict] = {**DCGAN.recipe, **GAN.loss_presets["wgan"]}
+
+
+class WGANGP(DCGAN):
+    """wgan-gp: dcgan with the Wasserstein critic and gradient penalty 10 (Adam 1e-4, betas (0.5, 0.9), n_critic 5)."""
+
+    recipe: ClassVar[dict] = {**DCGAN.recipe, **GAN.loss_presets["wgan-gp"]}
+
+
+class LSGAN(DCGAN):
+    """lsgan: dcgan with the least-squares loss."""
+
+    recipe: ClassVar[dict] = {**DCGAN.recipe, **GAN.loss_presets["ls"]}
