@@ -183,3 +183,20 @@ def test_a_tiny_run_grows_to_32_and_draws_its_figures(tmp_path):
     assert alphas[:2] == [0.0, 0.5] and alphas[-1] == 1.0
     for name in ("epoch-001.png", "resolutions.png", "alpha.png"):
         assert os.path.getsize(tmp_path / "samples" / name) > 0
+
+
+def test_resume_mid_growth_continues_bit_for_bit(tmp_path):
+    config = train.make_config("progan", channels=WIDTHS, codings_size=8, batch_size=4, stable_images=8,
+                               fade_images=8, train_images=0, epochs=1, valid_size=0)
+    data = (images(32), None, images(8, 1), None)  # 8 steps: 4x4, the 8x8 fade and stable, into the 16x16 fade
+    whole = train.Trainer(config, str(tmp_path / "whole"), data=data, progress=False)
+    whole.fit()
+    part = train.Trainer(config, str(tmp_path / "part"), data=data, progress=False)
+    part.fit(max_steps=3)  # stops during the 8x8 fade, after the optimiser reset
+    resumed = train.Trainer(config, str(tmp_path / "part"), resume=True, data=data, progress=False)
+    assert (resumed.model.stage, resumed.model.images_seen) == (1, 12)
+    resumed.fit()
+    for name in ("generator", "discriminator"):
+        a, b = whole.model.modules()[name].state_dict(), resumed.model.modules()[name].state_dict()
+        assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a), name
+    assert resumed.model.history == whole.model.history
