@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Train every autoencoder of issue 7 that has no finished run yet, then draw the docs pictures
-# (docs/img/ae-*.png) and rewrite the autoencoders section of docs/RESULTS.md from the runs.
+# Train every autoencoder of issue 7 that has no finished run yet, run the unsupervised-pretraining
+# experiment, then draw the docs pictures (docs/img/ae-*.png) and rewrite the autoencoders section of
+# docs/RESULTS.md from the runs (KID/FID of the VAE samples when scratchgan.metrics has a cached classifier).
 #
 #   scripts/make_ae_figures.sh            # train what is missing (one at a time), then figures
 #   JOBS=2 scripts/make_ae_figures.sh     # two trainings at once (2 CPU cores)
@@ -62,5 +63,9 @@ if [ -z "${FIGURES_ONLY:-}" ]; then
   for ((j = 0; j < JOBS; j++)); do chain & done
   wait
   rm -rf "$RUNS"/.claim-*
+  if [ ! -f "$RUNS/pretraining.json" ]; then  # unsupervised pretraining on the stacked-ae run (5 seeds)
+    echo "pretraining -> $RUNS/pretraining.json"
+    $PY -m scratchgan.models.pretraining "$RUNS/stacked-ae" --out "$RUNS/pretraining.json" > "$RUNS/pretraining.log" 2>&1
+  fi
 fi
 $PY scripts/ae_figures.py figures --runs "$RUNS"
