@@ -60,9 +60,20 @@ def _find_run(model, out):
 
 
 def _cmd_train(args):
-    from . import train
+    from . import models, train
 
     overrides = {k: getattr(args, k) for k in TRAIN_OPTIONS}
+    for item in args.set or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CommandError(f"--set {item!r}: expected KEY=VALUE, e.g. --set noise=dropout")
+        known = {**train.COMMON_DEFAULTS, **models.get(args.model).recipe}
+        if key not in known:
+            raise CommandError(f"--set {key}: {args.model}'s recipe has no such key; it has {', '.join(sorted(known))}")
+        try:
+            overrides[key] = json.loads(value)  # numbers, true/false, lists; anything else stays a string
+        except json.JSONDecodeError:
+            overrides[key] = value
     if args.keep_checkpoints:
         overrides["keep_checkpoints"] = True
     progress = not args.quiet
@@ -249,6 +260,8 @@ def build_parser():
     t.add_argument("--resume", action="store_true", help="continue the run in --out (default: the newest for MODEL)")
     t.add_argument("--valid-size", dest="valid_size", type=int, help="validation images held out of the training split")
     t.add_argument("--checkpoint-every", dest="checkpoint_every", type=int, help="also checkpoint every N steps")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override any recipe key (see `scratchgan list`), e.g. --set noise=dropout")
     t.add_argument("--metrics-every", dest="metrics_every", type=int,
                    help="GANs/VAEs: log FID, KID, IS and class coverage to metrics.csv every N epochs")
     t.add_argument("--keep-checkpoints", action="store_true", help="keep checkpoints/epoch-XXX.npz besides last.npz")

@@ -137,3 +137,11 @@ def test_autoencoder_commands(data_dir, capsys):
 
 def test_gradcheck_subcommand_still_works(capsys):
     assert main(["gradcheck", "add"]) == 0
+
+
+def test_set_overrides_a_recipe_key_and_rejects_unknown_keys(data_dir, capsys):
+    run = data_dir / "set"
+    assert train(run, "gan", "--set", "codings_size=7") == 0
+    assert json.loads((run / "config.json").read_text())["codings_size"] == 7
+    assert main(["train", "gan", "--out", str(data_dir / "bad"), "--set", "codingz=7"]) == 2
+    assert "no such key" in capsys.readouterr().err
