@@ -8,15 +8,18 @@ Given an image y with known pixels M (1 = known) and a trained G and D, search t
                                                   (the same minimiser, useful gradients when D is sure);
                                                   -D(G(z)) for a Wasserstein or least-squares critic
 
-with Adam on z (G and D frozen, in evaluation mode), then fill the holes from G(z^):
+with Adam on z (G and D frozen, in evaluation mode), then fill the holes from G(z^). Several random
+starts per image ("restarts") are optimised together; the one with the lowest final contextual loss
+is kept, or (``average=k``) the mean of G over the k best: the hole's content is uncertain, and the
+mean of several plausible fills is the better guess under L1/L2 (an estimate of the posterior mean,
+not a sample; it blurs). Then:
 
     copy     x = M * y + (1 - M) * G(z^)
     poisson  inside the hole, x solves the Poisson equation  lap(x) = lap(G(z^))  with x = y on the
              known pixels (gradient-domain blending, the paper's final step); Jacobi iterations
 
 Importance weights: W_i = M_i * (fraction of unknown pixels in the window x window neighbourhood
-of i), so known pixels near the hole count most (the paper's eq. 3). Several random starts per
-image ("restarts") are optimised together; the one with the lowest final loss is kept.
+of i), so known pixels near the hole count most (the paper's eq. 3).
 
 Baselines for the same masks: ``mean_fill`` (the per-pixel mean of the training images) and
 ``nearest_neighbour_fill`` (the unknown pixels of the training image closest, in L2, on the known
@@ -95,16 +98,20 @@ def poisson_blend(known, source, mask, iterations=500):
 
 # ----- the GAN search
 def inpaint(model, images, mask, generator, iterations=300, lr=0.01, perceptual_weight=0.003, restarts=1,
-            weighting="uniform", window=7, blend="copy", return_codes=False):
+            average=1, weighting="uniform", window=7, blend="copy", return_codes=False):
     """Fill the unknown pixels of uint8 ``images`` (N x H x W or N x C x H x W) with a trained GAN.
 
     mask: H x W booleans, True = known. weighting: "uniform" (W = M) or "importance" (Yeh's weights).
+    average: fill from the mean of G over the ``average`` best of the ``restarts`` codes (1: the best).
     blend: "copy" or "poisson". Returns float32 N x C x H x W in [0, 1] whose known pixels are the
-    originals exactly (and, with ``return_codes``, the chosen codes (N, codings_size))."""
+    originals exactly (and, with ``return_codes``, the kept codes of each image, best first,
+    (N, average, codings_size))."""
     from .gan import g_loss, set_requires_grad
 
     if weighting not in ("uniform", "importance") or blend not in ("copy", "poisson"):
         raise ValueError(f"weighting {weighting!r} / blend {blend!r}: expected uniform|importance and copy|poisson")
+    if not 1 <= average <= restarts:
+        raise ValueError(f"average={average}: expected 1 <= average <= restarts ({restarts})")
     y = model.to_input(images)
     n = y.shape[0]
     mask = np.broadcast_to(np.asarray(mask, dtype=bool), y.shape[-2:])
@@ -131,10 +138,11 @@ def inpaint(model, images, mask, generator, iterations=300, lr=0.01, perceptual_
     finally:
         set_requires_grad(model.G, True)
         set_requires_grad(model.D, True)
-    best = context.detach().numpy().reshape(n, restarts).argmin(1) + np.arange(n) * restarts
-    codes = z.detach().numpy()[best]
+    order = context.detach().numpy().reshape(n, restarts).argsort(1)[:, :average] + np.arange(n)[:, None] * restarts
+    codes = z.detach().numpy()[order]
     with no_grad():
-        source = model.to_unit(model.generate(tensor(codes, device=model.device)))
+        fills = model.to_unit(model.generate(tensor(z.detach().numpy()[order.ravel()], device=model.device)))
+    source = fills.reshape((n, average) + fills.shape[1:]).mean(1)
     known = sgdata.to_float(images)
     if blend == "poisson":
         filled = poisson_blend(known, source, mask).astype(np.float32)

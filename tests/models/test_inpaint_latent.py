@@ -183,10 +183,11 @@ def test_inpaint_keeps_known_pixels_and_fits_them():
     filled, codes = inpaint.inpaint(m, x, mask, sg.Generator(0), iterations=15, lr=0.05, restarts=2,
                                     return_codes=True)
     known = sg.data.to_float(x)
-    assert filled.shape == (3, 1, 28, 28) and codes.shape == (3, 100)
+    assert filled.shape == (3, 1, 28, 28) and codes.shape == (3, 1, 100)
+    codes = codes[:, 0]
     np.testing.assert_array_equal(filled[..., mask], known[..., mask])
     np.testing.assert_allclose(filled[..., ~mask], m.decode(codes)[..., ~mask], atol=1e-6)
-    start = inpaint.inpaint(m, x, mask, sg.Generator(0), iterations=0, restarts=1, return_codes=True)[1]
+    start = inpaint.inpaint(m, x, mask, sg.Generator(0), iterations=0, restarts=1, return_codes=True)[1][:, 0]
 
     def context(z):
         return (np.abs(m.decode(z) - known) * mask).sum()
@@ -208,7 +209,22 @@ def test_restarts_keep_the_best_start():
     known = sg.data.to_float(x)
     for i in range(2):
         errors = [(np.abs(m.decode(z[None]) - known[i]) * mask).sum() for z in starts[i]]
-        np.testing.assert_array_equal(best[i], starts[i][int(np.argmin(errors))])
+        np.testing.assert_array_equal(best[i, 0], starts[i][int(np.argmin(errors))])
+
+
+def test_average_fills_from_the_mean_of_the_best_restarts():
+    m = build()
+    x = blobs(2)
+    mask = inpaint.center_mask(28, 28, 10)
+    filled = inpaint.inpaint(m, x, mask, sg.Generator(6), iterations=0, restarts=3, average=2)
+    starts = m.noise(6, sg.Generator(6)).numpy().reshape(2, 3, -1)
+    known = sg.data.to_float(x)
+    for i in range(2):
+        errors = [(np.abs(m.decode(z[None]) - known[i]) * mask).sum() for z in starts[i]]
+        two_best = starts[i][np.argsort(errors)[:2]]
+        np.testing.assert_allclose(filled[i][..., ~mask], m.decode(two_best).mean(0)[..., ~mask], atol=1e-6)
+    with pytest.raises(ValueError, match="average=4"):
+        inpaint.inpaint(m, x, mask, sg.Generator(6), restarts=3, average=4)
 
 
 def test_model_inpaint_command_path():
