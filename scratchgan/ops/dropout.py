@@ -28,5 +28,7 @@ def dropout(input, p=0.5, training=True, generator=None):
     if p == 1:
         return input * Tensor._make(xp.zeros((), dtype=dtype))
     u = resolve(generator, input.device).uniform(input.shape, dtype)
-    scale = Tensor._make(xp.where(u >= p, dtype.type(1 / (1 - p)), dtype.type(0)).astype(dtype))
+    scale = (u >= p).astype(dtype)
+    scale *= dtype.type(1 / (1 - p))
+    scale = Tensor._make(scale)
     return input * scale
