@@ -13,11 +13,12 @@ of conv2d: <conv2d(x, W), y> = <x, conv_transpose2d(y, W)>.
 
 On the CPU each node is one GEMM (a batched one over groups). ``_im2col`` gathers a big image,
 through a strided view, into rows of output pixels with columns (tap, channel), channels last:
-(groups, N*Ho*Wo, kh*kw*Cb/groups); ``_matmul_col2im`` multiplies and ``_col2im`` adds the
-result back into the big image, looping over the kh*kw taps only. Conv2d keeps its im2col for
-the weight gradient, and ConvTranspose2d's backward gathers gy's windows once for both of its
-gradients. Results are NCHW views of channels-last arrays (no copy), and a channels-last input
-needs no layout copy, so a chain of layers stays channels-last. These helpers and the GEMM are
+(groups, N*Ho*Wo, kh*kw*Cb/groups); ``_matmul_col2im`` multiplies and ``_add_taps`` adds the
+result back into the big image, looping over the kh*kw taps (the product is formed a few images
+at a time, so it is added in while still in cache). Conv2d keeps its im2col for the weight
+gradient, and ConvTranspose2d's backward gathers gy's windows once for both of its gradients.
+Results are NCHW views of channels-last arrays (no copy), and a channels-last input needs no
+layout copy, so a chain of layers stays channels-last. These helpers and the GEMM are
 what a GPU path replaces.
 
 On CUDA (and under ``cuda.emulate()``) they are replaced by our im2col and col2im kernels, with
@@ -34,7 +35,7 @@ from ..backend import array_module
 
 # --------------------------------------------------------------------------- array kernels
 
-_CHANNELS_LAST_MIN = 16  # _col2im accumulates channels-last from this many channels on
+_CHANNELS_LAST_MIN = 16  # _add_taps accumulates channels-last from this many channels on
 
 
 def _as_strided(xp, a, shape, strides):
@@ -88,42 +89,60 @@ def _im2col(x, geom, ho, wo):
     return col.reshape(n * ho * wo, g, kh * kw * cg).transpose(1, 0, 2)
 
 
-def _col2im(taps, geom, h, w, channels_last):
-    """The adjoint of ``_im2col``: taps (N, ho, wo, groups, kh, kw, Cg), any strides, summed into (N, groups*Cg, h, w).
-
-    The sum is accumulated channels-last or, for few channels, channels-first, so that the
-    innermost loop of each tap's add is as long as possible.
-    """
-    kh, kw, sy, sx, ph, pw, dy, dx, g = geom
-    xp = array_module(taps)
-    n, ho, wo, _, _, _, cg = taps.shape
+def _col2im_buffer(xp, n, g, cg, h, w, geom, dtype, channels_last):
+    """The zero padded image that ``_add_taps`` accumulates into: (N, H+2ph, W+2pw, groups, Cg) strides."""
+    ph, pw = geom[4], geom[5]
     if channels_last:
-        out = xp.zeros((n, h + 2 * ph, w + 2 * pw, g, cg), taps.dtype)
-    else:
-        out = xp.zeros((n, g, cg, h + 2 * ph, w + 2 * pw), taps.dtype).transpose(0, 3, 4, 1, 2)
+        return xp.zeros((n, h + 2 * ph, w + 2 * pw, g, cg), dtype)
+    return xp.zeros((n, g, cg, h + 2 * ph, w + 2 * pw), dtype).transpose(0, 3, 4, 1, 2)
+
+
+def _add_taps(out, taps, geom):
+    """The adjoint of ``_im2col``: out (N, H+2ph, W+2pw, groups, Cg) += taps (N, ho, wo, groups, kh, kw, Cg),
+    tap by tap (any strides)."""
+    kh, kw, sy, sx, ph, pw, dy, dx, g = geom
+    ho, wo = taps.shape[1:3]
     for i in range(kh):
         rows = slice(i * dy, i * dy + sy * (ho - 1) + 1, sy)
         for j in range(kw):
             out[:, rows, j * dx:j * dx + sx * (wo - 1) + 1:sx] += taps[:, :, :, :, i, j]
+
+
+def _unpad(out, geom, h, w):
+    """The NCHW view of the interior of a ``_col2im_buffer``."""
+    n, _, _, g, cg = out.shape
+    ph, pw = geom[4], geom[5]
     return out[:, ph:ph + h, pw:pw + w].reshape(n, h, w, g * cg).transpose(0, 3, 1, 2)
+
+
+_TAPS_CHUNK_BYTES = 2 << 20
 
 
 def _matmul_col2im(rows, wm, geom, n, ho, wo, h, w):
     """col2im(rows @ wm) for rows (groups, N*ho*wo, Cs/groups) and wm (groups, Cs/groups, kh*kw*Cb/groups).
 
-    For few channels the product is formed transposed, (kh*kw*Cg, N*ho*wo), so each tap's values
-    lie along image rows for the channels-first accumulation.
+    The product (every tap of every output pixel) is kh*kw times the size of the result, so it is formed
+    a few images at a time (about 2 MiB) and added in while it is still in cache: 1.4x faster than one
+    product for the whole batch on a DCGAN layer. For few channels each chunk is formed transposed,
+    (kh*kw*Cg, images*ho*wo), so each tap's values lie along image rows for a channels-first sum.
     """
     kh, kw, g = geom[0], geom[1], geom[8]
     xp = array_module(rows)
     cg = wm.shape[2] // (kh * kw)
     channels_last = g * cg >= _CHANNELS_LAST_MIN
-    if channels_last:
-        taps = xp.matmul(rows, wm).reshape(g, n, ho, wo, kh, kw, cg).transpose(1, 2, 3, 0, 4, 5, 6)
-    else:
-        colT = xp.matmul(wm.transpose(0, 2, 1), rows.transpose(0, 2, 1))
-        taps = colT.reshape(g, kh, kw, cg, n, ho, wo).transpose(4, 5, 6, 0, 1, 2, 3)
-    return _col2im(taps, geom, h, w, channels_last)
+    out = _col2im_buffer(xp, n, g, cg, h, w, geom, rows.dtype, channels_last)
+    per_image = ho * wo * wm.shape[2] * g * rows.itemsize
+    chunk = max(1, min(n, _TAPS_CHUNK_BYTES // per_image))
+    for n0 in range(0, n, chunk):
+        b = min(chunk, n - n0)
+        r = rows[:, n0 * ho * wo:(n0 + b) * ho * wo]
+        if channels_last:
+            taps = xp.matmul(r, wm).reshape(g, b, ho, wo, kh, kw, cg).transpose(1, 2, 3, 0, 4, 5, 6)
+        else:
+            colT = xp.matmul(wm.transpose(0, 2, 1), r.transpose(0, 2, 1))
+            taps = colT.reshape(g, kh, kw, cg, b, ho, wo).transpose(4, 5, 6, 0, 1, 2, 3)
+        _add_taps(out[n0:n0 + b], taps, geom)
+    return _unpad(out, geom, h, w)
 
 
 _SMALL_PRODUCT = 16384  # results up to this many values are formed on one BLAS thread

@@ -21,7 +21,7 @@ def geometries(draw, transposed=False):
     """Small (N, groups, channels, kernel, stride, padding, dilation, image size) with a valid output."""
     g = draw(st.integers(1, 2))
     geom = {
-        "n": draw(st.integers(1, 2)), "groups": g, "cin": g * draw(st.integers(1, 2)), "cout": g * draw(st.integers(1, 2)),
+        "n": draw(st.integers(1, 3)), "groups": g, "cin": g * draw(st.integers(1, 2)), "cout": g * draw(st.integers(1, 2)),
         "k": draw(pairs(1, 3)), "stride": draw(pairs(1, 3)), "padding": draw(pairs(0, 2)), "dilation": draw(pairs(1, 2)),
         "size": draw(pairs(1, 5)), "bias": draw(st.booleans()), "seed": draw(st.integers(0, 2**31)),
     }
@@ -35,13 +35,16 @@ def geometries(draw, transposed=False):
     return geom
 
 
-@pytest.fixture(scope="module", params=["channels-last", "channels-first"])
+@pytest.fixture(scope="module", params=["channels-last", "channels-first", "channels-last, image by image",
+                                        "channels-first, image by image"])
 def col2im_layout(request):
-    """Run a test with col2im accumulating in each of its two layouts (normally chosen by channel count)."""
-    saved = conv_module._CHANNELS_LAST_MIN
-    conv_module._CHANNELS_LAST_MIN = 1 if request.param == "channels-last" else 10**9
+    """Run a test with col2im accumulating in each of its two layouts (normally chosen by channel count),
+    over the whole batch at once or one image per chunk (normally chosen by size)."""
+    saved = conv_module._CHANNELS_LAST_MIN, conv_module._TAPS_CHUNK_BYTES
+    conv_module._CHANNELS_LAST_MIN = 1 if request.param.startswith("channels-last") else 10**9
+    conv_module._TAPS_CHUNK_BYTES = 1 if request.param.endswith("image by image") else 1 << 40
     yield request.param
-    conv_module._CHANNELS_LAST_MIN = saved
+    conv_module._CHANNELS_LAST_MIN, conv_module._TAPS_CHUNK_BYTES = saved
 
 
 def arrays(geom, weight_shape):
