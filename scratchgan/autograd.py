@@ -62,9 +62,14 @@ class Function:
     released = False
 
     def apply(self, *inputs):
+        if profiler._active is None:
+            return self._apply(inputs)
+        with profiler._active.region(type(self).__name__, "forward"):
+            return self._apply(inputs)
+
+    def _apply(self, xs):
         from .tensor import Tensor
 
-        xs = inputs
         device = xs[0].device
         for i, x in enumerate(xs[1:], 1):
             if x.device != device:
@@ -75,16 +80,11 @@ class Function:
         record = _grad_enabled and any(x.requires_grad for x in xs)
         self.needs_input_grad = tuple(record and x.requires_grad for x in xs)
         self.xp = xs[0].xp
-        if profiler._active is None:
-            y = self.forward(*[x.data for x in xs])
-        else:
-            with profiler._active.region(type(self).__name__, "forward"):
-                y = self.forward(*[x.data for x in xs])
-        out = Tensor._make(y, requires_grad=record)
+        out = Tensor._make(self.forward(*[x.data for x in xs]), requires_grad=record)
         if record:
             self.inputs = xs
             self._output_ref = weakref.ref(out)
-            self._output_data = y
+            self._output_data = out.data
             out.grad_fn = self
         return out
 
@@ -156,6 +156,11 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
     With ``inputs=None`` the gradients are accumulated into the ``.grad`` of every leaf that
     requires grad; otherwise they are returned, one per input, and ``.grad`` is untouched.
     """
+    with profiler.region("autograd engine", "backward"):
+        return _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph)
+
+
+def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
     roots = [y.grad_fn for y in outputs if y.grad_fn is not None]
     order = _topological_order(roots)
 

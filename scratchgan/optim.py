@@ -86,10 +86,11 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Clear every parameter's ``.grad`` (to None, or to zeros with ``set_to_none=False``)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.grad = None if set_to_none else Tensor._make(p.xp.zeros_like(p.data))
+        with profiler.region("zero_grad", "optimizer"):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.grad = None if set_to_none else Tensor._make(p.xp.zeros_like(p.data))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient. ``closure`` re-evaluates the loss."""

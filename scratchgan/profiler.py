@@ -1,8 +1,11 @@
 """``sg.profile()``: where a training step spends its time, per op type and direction.
 
 Inside ``with sg.profile() as prof:`` every op's forward (``Function.apply``), every node's
-backward (inclusive of the ops its backward calls) and every optimiser step is timed.
-Times are exclusive: an op called inside another's backward counts once, under the backward.
+backward (inclusive of the ops its backward calls), the autograd engine's own work (walking
+the graph, summing gradients that meet), every optimiser step and ``zero_grad``, random draws
+and uint8-to-float conversion of data are timed. Times are exclusive: an op called inside
+another's backward counts once, under the backward. What remains untimed is Python glue
+(module calls, the model's own code), shown as its own row.
 ``prof.table()`` prints op, direction, calls, total ms and share of the profiled wall time.
 """
 
@@ -15,6 +18,11 @@ _active = None
 
 def active():
     return _active
+
+
+def region(op, direction):
+    """Time the block as (op, direction) in the active profile; nothing when none is active."""
+    return contextlib.nullcontext() if _active is None else _active.region(op, direction)
 
 
 class Profile:

@@ -7,6 +7,7 @@ Every random draw in scratchgan (initialisers, dropout, noise, shuffling) takes 
 
 import numpy as np
 
+from . import profiler
 from .backend import CPU, parse_device
 
 _defaults = {}
@@ -33,13 +34,15 @@ class Generator:
         return self
 
     def normal(self, shape, dtype):
-        return self._rng.standard_normal(shape, dtype=dtype)
+        with profiler.region("normal draws", "random"):
+            return self._rng.standard_normal(shape, dtype=dtype)
 
     def uniform(self, shape, dtype, low=0.0, high=1.0):
-        u = self._rng.random(shape, dtype=dtype)
-        if low != 0.0 or high != 1.0:
-            u = u * u.dtype.type(high - low) + u.dtype.type(low)
-        return u
+        with profiler.region("uniform draws", "random"):
+            u = self._rng.random(shape, dtype=dtype)
+            if low != 0.0 or high != 1.0:
+                u = u * u.dtype.type(high - low) + u.dtype.type(low)
+            return u
 
     def integers(self, low, high, shape):
         return self._rng.integers(low, high, size=shape)

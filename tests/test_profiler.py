@@ -59,3 +59,20 @@ def test_profiles_do_not_nest():
                 pass
     assert sg.profiler.active() is None
     np.testing.assert_equal(sg.ones(2).numpy(), [1, 1])
+
+
+def test_engine_zero_grad_draws_and_data_have_rows_of_their_own():
+    model = nn.Sequential(nn.Linear(4, 1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    generator = sg.Generator(0)
+    with sg.profile() as prof:
+        for _ in range(2):
+            x = sg.tensor(sg.data.to_float(np.zeros((3, 2, 2), np.uint8)).reshape(3, 4))
+            opt.zero_grad()
+            model(x + sg.randn(3, 4, generator=generator)).sum().backward()
+            opt.step()
+    calls = {(op, d): c for op, d, c, _, _ in prof.rows()}
+    assert calls[("autograd engine", "backward")] == 2
+    assert calls[("zero_grad", "optimizer")] == 2
+    assert calls[("normal draws", "random")] == 2
+    assert calls[("to_float", "data")] == 2

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .. import profiler
+
 
 def to_float(images):
     """uint8 images -> float32 in [0, 1] with a channel axis.
@@ -16,7 +18,10 @@ def to_float(images):
         raise ValueError(f"images: expected uint8 N x H x W or N x C x H x W, got {images.dtype} {images.shape}")
     if images.ndim == 3:
         images = images[:, None]
-    return images.astype(np.float32) / np.float32(255)
+    with profiler.region("to_float", "data"):
+        x = images.astype(np.float32)
+        x /= np.float32(255)
+        return x
 
 
 def to_tanh_range(images):
