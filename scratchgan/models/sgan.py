@@ -128,7 +128,7 @@ class SGAN(GAN):
         logits = self.D(xl)
         loss_sup = F.cross_entropy(logits, yl)
         logs = {"d_sup_loss": loss_sup.item(),
-                "d_sup_acc": float((logits.detach().numpy().argmax(1) == yl).mean())}
+                "d_sup_acc": int((logits.detach().numpy().argmax(1) == yl).sum()) / n}
         if self.config.get("supervised_only"):
             loss_sup.backward()
             self.opt_d.step()
