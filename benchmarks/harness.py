@@ -94,8 +94,9 @@ def _with_backward(forward, leaves, framework):
     return step
 
 
-def median_ms(fns, repeat, warmup=3):
-    """Medians (ms) of each of ``fns``, called alternately ``repeat`` times after ``warmup`` rounds."""
+def alternate(fns, repeat, warmup=3):
+    """Seconds of each call of each of ``fns``, called in turn ``repeat`` times (the order flipped every
+    round) after ``warmup`` rounds, so that a burst of load on the machine hits all of them."""
     for _ in range(warmup):
         for fn in fns:
             fn()
@@ -106,7 +107,12 @@ def median_ms(fns, repeat, warmup=3):
             t0 = time.perf_counter()
             fns[k]()
             times[k].append(time.perf_counter() - t0)
-    return [1000 * statistics.median(t) for t in times]
+    return times
+
+
+def median_ms(fns, repeat, warmup=3):
+    """Medians (ms) of each of ``fns``, called alternately ``repeat`` times after ``warmup`` rounds."""
+    return [1000 * statistics.median(t) for t in alternate(fns, repeat, warmup)]
 
 
 def run_cases(cases, repeat=20, warmup=3, frameworks=("scratchgan", "torch"), log=print):

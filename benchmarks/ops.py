@@ -88,6 +88,8 @@ CASES = [
     *(conv_transpose_case(n, 128, 64, 7, 5, 2, 2, 1) for n in (32, 128)),
     *(conv_transpose_case(n, 64, 1, 14, 5, 2, 2, 1) for n in (32, 128)),
     # 64x64 DCGAN, batch 64: k4 s2 p1 convs and their mirrors
+    conv_case(64, 1, 64, 64, 4, 2, 1),  # dcgan64 on Fashion-MNIST: D's first and G's last layer have one channel
+    conv_transpose_case(64, 64, 1, 32, 4, 2, 1, 0),
     conv_case(64, 3, 64, 64, 4, 2, 1),
     conv_case(64, 64, 128, 32, 4, 2, 1),
     conv_case(64, 128, 256, 16, 4, 2, 1),

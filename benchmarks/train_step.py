@@ -35,7 +35,7 @@ sys.path[:0] = [p for p in (HERE, os.path.dirname(HERE)) if p not in sys.path]
 
 import numpy as np
 
-from harness import environment, load_average
+from harness import alternate, environment, load_average
 
 RESULTS = os.path.join(HERE, "results")
 
@@ -165,19 +165,20 @@ def torch_step(model_name, overrides, batch, size, kind):
     ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
     joint = config.get("d_batches", "joint") == "joint"
 
-    def d_outputs(real, fake):
+    def d_outputs():
+        """(real batch, fake batch, D(real), D(fake)), with D's gradients cleared."""
+        real = images.float() * ((hi - lo) / 255) + lo
+        with torch.no_grad():
+            fake = G(torch.randn(batch, nz))
+        opt_d.zero_grad()
         if joint:  # one D pass over [fake; real], as the book (D has no batch norm)
             out = D(torch.cat([fake, real]))
-            return out[batch:], out[:batch]
-        return D(real), D(fake)
+            return real, fake, out[batch:], out[:batch]
+        return real, fake, D(real), D(fake)
 
     if kind == "critic":
         def critic_step():
-            real = images.float() * ((hi - lo) / 255) + lo
-            with torch.no_grad():
-                fake = G(torch.randn(batch, nz))
-            opt_d.zero_grad()
-            real_out, fake_out = d_outputs(real, fake)
+            real, fake, real_out, fake_out = d_outputs()
             e = torch.rand(batch, 1, 1, 1)
             x = (e * real + (1 - e) * fake).requires_grad_(True)
             (gx,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
@@ -189,11 +190,7 @@ def torch_step(model_name, overrides, batch, size, kind):
         return critic_step
 
     def gan_step():
-        real = images.float() * ((hi - lo) / 255) + lo
-        with torch.no_grad():
-            fake = G(torch.randn(batch, nz))
-        opt_d.zero_grad()
-        real_out, fake_out = d_outputs(real, fake)
+        _, _, real_out, fake_out = d_outputs()
         loss_d = bce(torch.cat([fake_out, real_out]), torch.cat([zeros, ones]))
         loss_d.backward()
         opt_d.step()
@@ -208,21 +205,6 @@ def torch_step(model_name, overrides, batch, size, kind):
 
 
 # ----- timing
-def alternate(steps, repeat, warmup):
-    """Per-step seconds of each of ``steps``, called in turn (order flipped every round) after ``warmup``."""
-    for _ in range(warmup):
-        for step in steps:
-            step()
-    times = [[] for _ in steps]
-    for r in range(repeat):
-        order = range(len(steps)) if r % 2 == 0 else reversed(range(len(steps)))
-        for k in order:
-            t0 = time.perf_counter()
-            steps[k]()
-            times[k].append(time.perf_counter() - t0)
-    return times
-
-
 def repeats_for(seconds_per_step, budget, lo=5, hi=50):
     return int(min(hi, max(lo, budget / max(seconds_per_step, 1e-6))))
 
