@@ -548,6 +548,9 @@ class Trainer:
             "wall_time_s": round(self.wall_time, 3),  # with validation, pictures and checkpoints
             "images_per_s": round(self.images_seen / max(self.train_time, 1e-9), 1),
             "parameters": {name: int(sum(p.numel() for p in m.parameters())) for name, m in self.model.modules().items()},
+            # each parameter once: a tied autoencoder's decoder reuses its encoder's weights
+            "total_parameters": int(sum(p.numel() for p in {id(p): p for m in self.model.modules().values()
+                                                             for p in m.parameters()}.values())),
             "resumes": self.resumes,
             "final": self.history[-1] if self.history else {},
         }

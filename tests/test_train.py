@@ -244,3 +244,10 @@ def test_registry_errors():
 def test_valid_size_must_leave_training_images():
     with pytest.raises(ValueError, match="valid_size"):
         train.load_data({"dataset": "synthetic-3d", "valid_size": 60})
+
+
+def test_summary_counts_a_shared_parameter_once(tmp_path):
+    t = trainer(config("tied-ae"), tmp_path)
+    summary = t.fit(max_steps=1)
+    per_module = summary["parameters"]  # the decoder's count includes the encoder weights it reuses
+    assert summary["total_parameters"] == t.model.num_parameters() < per_module["encoder"] + per_module["decoder"]
