@@ -259,12 +259,25 @@ def memory_child(framework, steps):
     name, model, overrides, batch, size, kind = next(c for c in CASES if c[0] == "dcgan28 b128")
     build = scratchgan_step if framework == "scratchgan" else torch_step
     step = build(model, overrides, batch, size, kind)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = peak_rss_mib()
     for _ in range(steps):
         step()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    after = peak_rss_mib()
     print(json.dumps({"framework": framework, "peak_before_steps_mib": round(before, 1),
                       "peak_mib": round(after, 1), "steps": steps}))
+
+
+def peak_rss_mib():
+    """This process's peak resident memory: VmHWM on Linux (ru_maxrss would include the parent's peak,
+    which Linux carries across exec), ru_maxrss elsewhere."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure_memory(threads, steps=5):
