@@ -76,3 +76,5 @@ def test_engine_zero_grad_draws_and_data_have_rows_of_their_own():
     assert calls[("zero_grad", "optimizer")] == 2
     assert calls[("normal draws", "random")] == 2
     assert calls[("to_float", "data")] == 2
+    assert calls[("Sequential", "module")] == 2 and calls[("Linear", "module")] == 2
+    assert calls[("Linear", "forward")] == 2  # the module's row does not swallow its op's
