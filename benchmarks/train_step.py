@@ -296,18 +296,17 @@ def measure_memory(threads, steps=5):
     return out
 
 
-def limit_threads(n):
+def limit_threads(n, torch=True):
+    """N threads for NumPy's BLAS and (if ``torch``; importing it costs ~200 MiB) for PyTorch; 0: defaults."""
     if not n:
         return
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(n)
-    try:
-        import torch
+    if torch:
+        import torch as _torch
 
-        torch.set_num_threads(n)
-    except ImportError:
-        pass
+        _torch.set_num_threads(n)
 
 
 # ----- reports
@@ -376,7 +375,7 @@ def main():
     p.add_argument("--memory-steps", type=int, default=5, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.memory_child:
-        limit_threads(args.threads)
+        limit_threads(args.threads, torch=args.memory_child == "torch")
         return memory_child(args.memory_child, args.memory_steps)
     import torch  # noqa: F401  (imported before the thread limit so that it applies to torch too)
 
