@@ -71,7 +71,7 @@ def main():
         ms_ours.append(median_ms(ours, args.repeat))
         ms_torch.append(median_ms(theirs, args.repeat))
     a, b = statistics.median(ms_ours), statistics.median(ms_torch)
-    print(f"MLP 784-150-100-1, batch 128, forward+backward+Adam (float32, CPU)")
+    print("MLP 784-150-100-1, batch 128, forward+backward+Adam (float32, CPU)")
     print(f"scratchgan {a:.3f} ms   torch {b:.3f} ms   ratio {a / b:.2f}x")
 
 

@@ -34,7 +34,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [p for p in (HERE, os.path.dirname(HERE)) if p not in sys.path]
 
 import numpy as np
-
 from harness import alternate, environment, load_average
 
 RESULTS = os.path.join(HERE, "results")
@@ -69,7 +68,6 @@ def scratchgan_step(model_name, overrides, batch, size, kind):
 
 # ----- the same models in PyTorch
 def torch_model(model_name, config, size):
-    import torch
     from torch import nn
 
     def keras_init(*modules):  # glorot-uniform weights, zero biases (Keras's defaults, as the recipes)
@@ -256,7 +254,7 @@ def profile_steps(step, steps, step_seconds):
 # ----- peak memory: each framework alone in a fresh process
 def memory_child(framework, steps):
     """Runs in a subprocess: RSS peak (MiB) after imports and model building, and after ``steps`` steps."""
-    name, model, overrides, batch, size, kind = next(c for c in CASES if c[0] == "dcgan28 b128")
+    _, model, overrides, batch, size, kind = next(c for c in CASES if c[0] == "dcgan28 b128")
     build = scratchgan_step if framework == "scratchgan" else torch_step
     step = build(model, overrides, batch, size, kind)
     before = peak_rss_mib()
