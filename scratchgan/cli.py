@@ -44,6 +44,8 @@ def _cmd_list(args):
         print(f"{name:<{width}}  {models.describe(name)}")
         print(f"{'':<{width}}  defaults: {r.get('epochs')} epochs, batch {r.get('batch_size')}, "
               f"{r.get('optimizer')} lr {r.get('lr')}{losses}")
+        if cls.options:
+            print(f"{'':<{width}}  options (--set KEY=VALUE): {', '.join(f'{k}={r.get(k, v)}' for k, v in cls.options.items())}")
     return 0
 
 
@@ -67,7 +69,8 @@ def _cmd_train(args):
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise CommandError(f"--set {item!r}: expected KEY=VALUE, e.g. --set noise=dropout")
-        known = {**train.COMMON_DEFAULTS, **models.get(args.model).recipe}
+        cls = models.get(args.model)
+        known = {**train.COMMON_DEFAULTS, **cls.options, **cls.recipe}
         if key not in known:
             raise CommandError(f"--set {key}: {args.model}'s recipe has no such key; it has {', '.join(sorted(known))}")
         try:

@@ -81,6 +81,7 @@ class Model:
     """
 
     recipe: ClassVar[dict] = {}
+    options: ClassVar[dict] = {}  # keys the family's code also reads, off by default (e.g. a GAN's tricks)
     loss_presets: ClassVar[dict] = {}
     generative = False
 
@@ -141,14 +142,14 @@ class Model:
 
 # ----- configuration
 def make_config(model, **overrides):
-    """The full config of a run: COMMON_DEFAULTS, the model's recipe, its --loss preset, then ``overrides``.
+    """The full config of a run: COMMON_DEFAULTS, the model's options and recipe, its --loss preset, then ``overrides``.
 
     Overrides that are None are ignored (so argparse defaults of None mean "the recipe's value").
     """
     from . import models
 
     cls = models.get(model)
-    config = {"model": model, **COMMON_DEFAULTS, **cls.recipe}
+    config = {"model": model, **COMMON_DEFAULTS, **cls.options, **cls.recipe}
     loss = overrides.get("loss")
     if loss is not None:
         if not cls.loss_presets:

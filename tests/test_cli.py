@@ -145,3 +145,12 @@ def test_set_overrides_a_recipe_key_and_rejects_unknown_keys(data_dir, capsys):
     assert json.loads((run / "config.json").read_text())["codings_size"] == 7
     assert main(["train", "gan", "--out", str(data_dir / "bad"), "--set", "codingz=7"]) == 2
     assert "no such key" in capsys.readouterr().err
+
+
+def test_set_turns_on_a_gan_trick_but_not_for_a_model_that_ignores_it(data_dir, capsys):
+    run = data_dir / "trick"
+    assert train(run, "gan", "--set", "label_smoothing=0.1", "--set", "image_pool=8") == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["label_smoothing"] == 0.1 and config["image_pool"] == 8 and config["label_noise"] == 0.0
+    assert main(["train", "sgan", "--out", str(data_dir / "bad-trick"), "--set", "label_smoothing=0.1"]) == 2
+    assert "no such key" in capsys.readouterr().err

