@@ -8,7 +8,11 @@
 #  1. loss study (acceptance 1): dcgan, 1 epoch (1,718 batches of 32), seed 0, per loss, then the metrics
 #       scratchgan train dcgan --loss LOSS --epochs 1 --out runs/i8/loss-LOSS      LOSS = mm ns wgan wgan-gp ls
 #       scratchgan eval runs/i8/loss-LOSS                                            -> RUN/metrics.json (10,000 samples)
-#       python scripts/gan_results/make_loss_grid.py docs/img/gan-loss-study.png
+#       python scripts/gan_results/sample_rows.py docs/img/gan-loss-study.png
+#     tricks: scratchgan train dcgan --loss ns --epochs 1 --set TRICK --out runs/i8/trick-NAME, then eval as above,
+#       NAME/TRICK = smooth/label_smoothing=0.1, noise/label_noise=0.05, pool/image_pool=50,
+#       instance/"instance_noise=0.1 --set instance_noise_steps=1718"
+#       python scripts/gan_results/sample_rows.py docs/img/gan-tricks.png runs/i8/loss-ns runs/i8/trick-{smooth,noise,instance,pool}
 #  2. fig. 5.5 (acceptance 1): python scripts/gan_results/fig55.py --out docs/img/gan-fig55.png --json runs/i8/fig55.json
 #  3. cgan (acceptance 2):
 #       scratchgan train cgan --epochs 3 --out runs/i8/cgan
@@ -41,7 +45,18 @@ for loss in mm ns wgan wgan-gp ls; do
   have "$R/loss-$loss/checkpoints/last.npz" || scratchgan train dcgan --loss "$loss" --epochs 1 --out "$R/loss-$loss" --quiet
   have "$R/loss-$loss/metrics.json" || scratchgan eval "$R/loss-$loss"
 done
-have docs/img/gan-loss-study.png || $PY $S/make_loss_grid.py docs/img/gan-loss-study.png --runs "$R"
+have docs/img/gan-loss-study.png || $PY $S/sample_rows.py docs/img/gan-loss-study.png "$R"/loss-{mm,ns,wgan,wgan-gp,ls}
+for trick in smooth:label_smoothing=0.1 noise:label_noise=0.05 pool:image_pool=50 \
+             instance:instance_noise=0.1,instance_noise_steps=1718; do
+  name=${trick%%:*}
+  sets=()
+  IFS=, read -ra keys <<< "${trick#*:}"
+  for key in "${keys[@]}"; do sets+=(--set "$key"); done
+  have "$R/trick-$name/checkpoints/last.npz" ||
+    scratchgan train dcgan --loss ns --epochs 1 "${sets[@]}" --out "$R/trick-$name" --quiet
+  have "$R/trick-$name/metrics.json" || scratchgan eval "$R/trick-$name"
+done
+have docs/img/gan-tricks.png || $PY $S/sample_rows.py docs/img/gan-tricks.png "$R"/loss-ns "$R"/trick-{smooth,noise,instance,pool}
 have "$R/fig55.json" || $PY $S/fig55.py --out docs/img/gan-fig55.png --json "$R/fig55.json"
 
 have "$R/cgan/checkpoints/last.npz" || scratchgan train cgan --epochs 3 --out "$R/cgan" --quiet
