@@ -62,7 +62,8 @@ def keras_init_(module, generator):
     """Keras's defaults on every layer of ``module``: glorot_uniform kernels and zero biases for Linear,
     Conv2d and ConvTranspose2d; for LSTM glorot_uniform input kernels, orthogonal recurrent kernels and
     zero biases with the forget gate's set to 1 (unit_forget_bias). A layer shared by two parts of a
-    model is initialised once."""
+    model is initialised once. Glorot's bound sqrt(6 / (fan_in + fan_out)) is symmetric in the two fans,
+    so PyTorch's fan convention for transposed-convolution weights gives Keras's bound too."""
     for m in module.modules():
         if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.xavier_uniform_(m.weight, generator=generator)

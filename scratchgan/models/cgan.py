@@ -37,7 +37,8 @@ import numpy as np
 
 from .. import nn
 from ..ops.shape import concat
-from .dcgan import glorot_init_, keras_batch_norm
+from .autoencoders import keras_init_
+from .dcgan import keras_batch_norm
 from .gan import GAN
 
 
@@ -128,7 +129,7 @@ class CGAN(GAN):
     def init_weights(self, generator):
         if self.config.get("init") == "glorot":
             for net in (self.G, self.D):
-                glorot_init_(net, generator)
+                keras_init_(net, generator)
                 if self.config.get("embedding_init", "keras") == "keras":
                     nn.init.uniform_(net.label_embedding.weight, -0.05, 0.05, generator=generator)
 

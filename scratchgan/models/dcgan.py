@@ -51,19 +51,6 @@ from ..tensor import tensor
 from .gan import GAN
 
 
-def glorot_init_(module, generator):
-    """Keras's defaults on every Linear, Conv2d and ConvTranspose2d: glorot_uniform kernels, zero biases.
-
-    Glorot's bound sqrt(6 / (fan_in + fan_out)) is symmetric in the two fans, so PyTorch's fan
-    convention for transposed-convolution weights gives Keras's bound too."""
-    for m in module.modules():
-        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.xavier_uniform_(m.weight, generator=generator)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-    return module
-
-
 def dcgan_init_(module, generator):
     """Radford et al.: conv weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02), biases 0."""
     for m in module.modules():
@@ -146,11 +133,6 @@ class DCGAN(GAN):
             nn.Linear(128 * h * w, 1, generator=generator),
         )
         return G, D
-
-    def init_weights(self, generator):
-        if self.config.get("init") == "glorot":
-            glorot_init_(self.G, generator)
-            glorot_init_(self.D, generator)
 
 
 class DCGAN64(GAN):

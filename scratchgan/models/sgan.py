@@ -36,7 +36,7 @@ from .. import functional as F
 from .. import nn
 from ..autograd import no_grad
 from .cgan import gia_generator
-from .dcgan import glorot_init_, keras_batch_norm
+from .dcgan import keras_batch_norm
 from .gan import GAN, d_loss, g_loss
 
 
@@ -93,11 +93,6 @@ class SGAN(GAN):
             nn.Linear(128 * 4 * 4, self.config["num_classes"], generator=generator),
         )
         return G, D
-
-    def init_weights(self, generator):
-        if self.config.get("init") == "glorot":
-            glorot_init_(self.G, generator)
-            glorot_init_(self.D, generator)
 
     # ----- the labelled subset
     def loader_arrays(self, images, labels):
