@@ -34,6 +34,11 @@ class Tensor:
 
     # ----- the array and facts about it
     @property
+    def array(self):
+        """The NumPy or CuPy ndarray itself (Chainer's name); what ops work on."""
+        return self._data
+
+    @property
     def data(self):
         return self._data
 
