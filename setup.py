@@ -29,7 +29,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["scratchgan", "scratchgan.*"]),
     # kernels/ lives at the top level of the repository; a wheel carries it inside the package
-    # as scratchgan/kernels (scratchgan/cuda.py looks in both places).
+    # as scratchgan/kernels (scratchgan/cuda/loader.py looks in both places).
     cmdclass={"build_py": build_py_with_kernels},
     install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9", "threadpoolctl>=3"],
     extras_require={

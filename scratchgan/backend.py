@@ -77,6 +77,7 @@ def default_device():
 
 
 def device_of(array):
+    """The Device an array lives on: 'cpu' for a NumPy array, else the CuPy array's 'cuda:N'."""
     if isinstance(array, np.ndarray):
         return CPU
     return Device("cuda", array.device.id)

@@ -1,11 +1,13 @@
 """scratchgan.cuda's plumbing: finding kernels, checking launch arguments, the emulation's guards."""
 
 import subprocess
+import types
 
 import numpy as np
 import pytest
 
 from scratchgan import cuda
+from scratchgan.cuda import launcher, loader
 
 FAMILIES = ["adam", "batch_norm", "conv", "instance_norm", "leaky_relu", "minibatch_stddev", "pixel_norm"]
 needs_gxx = pytest.mark.skipif(not cuda.emulation_available(), reason="g++ is not on PATH: kernel emulation needs it")
@@ -92,20 +94,38 @@ def test_kernels_compile_for_the_emulation_without_warnings(tmp_path):
 
 
 def test_emulate_sets_and_restores_the_launch_geometry():
-    before = (cuda.BLOCK, cuda.REDUCE_BLOCK, cuda.MAX_GRID)
+    before = launcher.LaunchSettings(**vars(launcher.settings))
     with cuda.emulate(block=8, reduce_block=4, max_grid=2):
-        assert (cuda.BLOCK, cuda.REDUCE_BLOCK, cuda.MAX_GRID) == (8, 4, 2)
+        assert launcher.settings == launcher.LaunchSettings(8, 4, 2, emulating=True)
+        assert launcher.grid_stride(100) == (2, 8) and launcher.block_per_row(100) == (2, 4)
+        with cuda.emulate(max_grid=5):  # nested: keeps the outer block sizes
+            assert launcher.settings == launcher.LaunchSettings(8, 4, 5, emulating=True)
         with pytest.raises(TypeError, match="must be a NumPy array"):
             cuda.launch("leaky_relu_forward_f32", 1, 8, [FakeDeviceArray(), np.zeros(1, np.float32),
                                                          np.int64(1), np.float32(0.1)])
-    assert (cuda.BLOCK, cuda.REDUCE_BLOCK, cuda.MAX_GRID) == before
+    assert launcher.settings == before
+    assert not cuda.uses_kernels(np.zeros(1))
+
+
+def test_launch_grid_covers_the_work_up_to_the_grid_limit():
+    with cuda.emulate(block=32, reduce_block=16, max_grid=3):
+        assert [launcher.grid_stride(n)[0] for n in (0, 1, 32, 33, 64, 65, 10**6)] == [1, 1, 1, 2, 2, 3, 3]
+        assert [launcher.block_per_row(rows)[0] for rows in (0, 1, 3, 4)] == [1, 1, 3, 3]
 
 
 class FakeDeviceArray:
-    """Looks like a CuPy array to the argument check."""
+    """Looks like a CuPy array on GPU 0 to the argument check and to backend.device_of."""
 
     dtype = np.dtype(np.float32)
     flags = np.zeros(1, np.float32).flags
+    device = types.SimpleNamespace(id=0)
+
+
+def test_uses_kernels_follows_the_device_backend_assigns():
+    assert cuda.uses_kernels(FakeDeviceArray())
+    assert not cuda.uses_kernels(np.zeros(1))
+    with cuda.emulate():
+        assert cuda.uses_kernels(np.zeros(1))
 
 
 @needs_gxx

@@ -1,0 +1,48 @@
+"""scratchgan's CUDA kernels: loading them, launching them, and one wrapper per op.
+
+- loader.py: where kernels/*.cu lives (a checkout or the wheel; the only module that knows),
+  each kernel's C signature, and compiling (NVRTC through CuPy for a GPU, g++ for emulation).
+- launcher.py: ``launch`` on a GPU or, inside ``emulate()``, through the g++ build with guard
+  zones around every array; ``uses_kernels``, the one question the ops ask; ``launch_counts``.
+- wrappers.py: the op wrappers (leaky_relu, im2col/col2im, batch and instance norm, pixel norm,
+  minibatch stddev, Adam), raw arrays in and out.
+
+The package imports only the standard library and NumPy; CuPy is imported on first GPU use.
+"""
+
+from ..geometry import conv_output_size
+from .launcher import (
+    emulate,
+    is_available,
+    launch,
+    launch_counts,
+    preload,
+    require_cuda,
+    uses_kernels,
+)
+from .loader import emulation_available, kernel_dir, kernel_files, kernel_names
+from .wrappers import (
+    adam_update,
+    batch_norm_backward,
+    batch_norm_forward,
+    batch_norm_stats,
+    col2im,
+    im2col,
+    instance_norm_backward,
+    instance_norm_forward,
+    leaky_relu_backward,
+    leaky_relu_forward,
+    minibatch_stddev_backward,
+    minibatch_stddev_forward,
+    pixel_norm_backward,
+    pixel_norm_forward,
+)
+
+__all__ = [
+    "adam_update", "batch_norm_backward", "batch_norm_forward", "batch_norm_stats", "col2im",
+    "conv_output_size", "emulate", "emulation_available", "im2col", "instance_norm_backward",
+    "instance_norm_forward", "is_available", "kernel_dir", "kernel_files", "kernel_names",
+    "launch", "launch_counts", "leaky_relu_backward", "leaky_relu_forward",
+    "minibatch_stddev_backward", "minibatch_stddev_forward", "pixel_norm_backward",
+    "pixel_norm_forward", "preload", "require_cuda", "uses_kernels",
+]

@@ -1,0 +1,202 @@
+"""Kernel launching: on a GPU through CuPy, or on NumPy arrays through the emulation.
+
+Two backends run the very same wrappers, so testing one tests the grid arithmetic and the
+argument passing of the other:
+
+- GPU: arrays are CuPy arrays; each kernel is a ``cupy.RawModule`` function (loader.py).
+- Emulation (``with cuda.emulate():``): arrays are NumPy arrays; each .cu is compiled by g++
+  against ``kernels/emu/cuda_emu.h`` (one host thread per GPU thread, blocks one at a time)
+  and called through ctypes. Every array is handed to the kernel inside a guard zone of 0xFF
+  bytes: a write past either end raises, a read past the end sees NaN.
+
+``launch`` checks every argument against the kernel's C signature before either backend sees
+it, and ``launch_counts`` counts launches per kernel name, so a test can prove that a kernel, not
+some other array expression, did the work. Which arrays are on which device is backend.py's
+decision (``device_of``); ``uses_kernels`` is the one question the ops ask.
+"""
+
+import collections
+import contextlib
+import ctypes
+import dataclasses
+
+import numpy as np
+
+from ..backend import device_of
+from . import loader
+
+
+@dataclasses.dataclass
+class LaunchSettings:
+    """Launch geometry the wrappers read at call time, and whether kernels run emulated.
+
+    ``reduce_block`` must be a power of two <= MAX_BLOCK (256) of kernels/common.cuh.
+    ``emulate()`` lowers the sizes, to keep emulation fast and to make grid-stride loops wrap.
+    """
+
+    block: int = 256  # threads per block of an elementwise (grid-stride) kernel
+    reduce_block: int = 256  # threads per block of a kernel that reduces one row per block
+    max_grid: int = 65535  # most blocks per launch; the kernels' stride loops cover the rest
+    emulating: bool = False
+
+
+settings = LaunchSettings()
+launch_counts = collections.Counter()
+
+_GUARD = 256  # bytes of 0xFF on each side of every array an emulated kernel sees
+_C_VALUES = {np.dtype(np.float32): ctypes.c_float, np.dtype(np.float64): ctypes.c_double,
+             np.dtype(np.int32): ctypes.c_int32, np.dtype(np.int64): ctypes.c_int64}
+
+
+def is_available():
+    """True when CuPy imports and sees at least one GPU."""
+    try:
+        import cupy
+    except ImportError:
+        return False
+    try:
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except (RuntimeError, OSError):  # CUDARuntimeError is a RuntimeError; OSError: no driver
+        return False
+
+
+def require_cuda(index=None):
+    """Raise RuntimeError naming what is missing (CuPy, a GPU, or GPU number ``index``)."""
+    try:
+        import cupy
+    except ImportError:
+        raise RuntimeError(
+            "CUDA was requested but CuPy is not installed: pip install scratchgan[gpu] "
+            "(or the CuPy wheel matching your CUDA, e.g. pip install cupy-cuda12x)"
+        ) from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except (RuntimeError, OSError) as error:
+        raise RuntimeError(f"CUDA was requested but no GPU is usable: {error}") from None
+    if count == 0:
+        raise RuntimeError("CUDA was requested but no GPU is present")
+    if index is not None and not 0 <= index < count:
+        raise RuntimeError(f"CUDA device {index} was requested but only {count} GPU(s) are present")
+
+
+def preload():
+    """Compile and load every kernel on the current GPU now instead of at its first launch."""
+    require_cuda()
+    for name in loader.kernel_names():
+        loader.gpu_function(name)
+
+
+@contextlib.contextmanager
+def emulate(block=None, reduce_block=None, max_grid=None):
+    """Run kernels on NumPy arrays through the g++-compiled emulation while inside this block.
+
+    Each GPU thread is a host thread, so emulation wants small launches: ``block``,
+    ``reduce_block`` and ``max_grid`` override those of ``settings`` for the duration.
+    """
+    saved = dataclasses.astuple(settings)
+    settings.emulating = True
+    settings.block = block or settings.block
+    settings.reduce_block = reduce_block or settings.reduce_block
+    settings.max_grid = max_grid or settings.max_grid
+    try:
+        yield
+    finally:
+        settings.block, settings.reduce_block, settings.max_grid, settings.emulating = saved
+
+
+def uses_kernels(array):
+    """Whether an op on ``array`` runs our kernels: a CUDA array, or a NumPy array inside emulate().
+
+    The ops ask this one question, so emulation exercises exactly the code path a GPU takes.
+    """
+    return settings.emulating or device_of(array).type == "cuda"
+
+
+def grid_stride(n):
+    """(grid, block) for a grid-stride loop over ``n`` elements: ceil(n / block) blocks, capped."""
+    return max(1, min(-(-n // settings.block), settings.max_grid)), settings.block
+
+
+def block_per_row(rows):
+    """(grid, block) for a kernel that gives each of ``rows`` reductions to one block."""
+    block = settings.reduce_block
+    if block & (block - 1) or not 0 < block <= 256:
+        raise ValueError(f"reduce_block must be a power of two <= 256, got {block}")
+    return max(1, min(rows, settings.max_grid)), block
+
+
+def launch(kernel_name, grid, block, args, shared_mem=0):
+    """Launch ``kernel_name`` with ``grid`` and ``block`` (int or up to 3 ints) on ``args``.
+
+    ``args`` follow the kernel's C signature exactly: arrays (C-contiguous, of the pointer's
+    dtype) for pointers and NumPy scalars of the exact type (np.int32 for int, np.int64 for
+    long long, np.float32 / np.float64) for values; anything else raises TypeError before the
+    launch.
+    """
+    table = loader.kernel_table()
+    if kernel_name not in table:
+        raise KeyError(f"no kernel named {kernel_name!r} in {loader.kernel_dir()}")
+    params = table[kernel_name].params
+    grid, block = _dim3(grid), _dim3(block)
+    _check_args(kernel_name, params, args)
+    if settings.emulating:
+        _emulated_launch(kernel_name, params, grid, block, args, shared_mem)
+    else:
+        loader.gpu_function(kernel_name)(grid, block, tuple(args), shared_mem=shared_mem)
+    launch_counts[kernel_name] += 1
+
+
+def _dim3(v):
+    v = (v,) if isinstance(v, (int, np.integer)) else tuple(v)
+    return tuple(int(d) for d in v) + (1,) * (3 - len(v))
+
+
+def _check_args(name, params, args):
+    if len(args) != len(params):
+        raise TypeError(f"kernel {name} takes {len(params)} arguments, got {len(args)}")
+    for param, arg in zip(params, args):
+        if param.pointer:
+            ok = hasattr(arg, "dtype") and hasattr(arg, "flags") and arg.dtype == param.dtype
+            if not ok or not arg.flags.c_contiguous:
+                raise TypeError(f"kernel {name}: {param.name} must be a C-contiguous "
+                                f"{param.dtype} array")
+            on_cpu = device_of(arg).type == "cpu"
+            if on_cpu and not settings.emulating:
+                raise TypeError(f"kernel {name}: {param.name} is a NumPy array; kernels run on "
+                                "CuPy arrays (or on NumPy arrays inside cuda.emulate())")
+            if settings.emulating and not on_cpu:
+                raise TypeError(f"kernel {name}: inside cuda.emulate() {param.name} must be a "
+                                "NumPy array")
+        elif not (isinstance(arg, np.generic) and arg.dtype == param.dtype):
+            raise TypeError(f"kernel {name}: {param.name} must be a numpy {param.dtype} scalar, "
+                            f"got {arg!r}")
+
+
+def _emulated_launch(name, params, grid, block, args, shared_mem):
+    """Run the g++ build of kernel ``name`` on guarded copies of the arrays; copy results back."""
+    if shared_mem:
+        raise NotImplementedError("the emulation has no dynamic shared memory; "
+                                  "use static __shared__ arrays")
+    arrays = [a for a in args if isinstance(a, np.ndarray)]
+    for i, a in enumerate(arrays):
+        if any(np.may_share_memory(a, b) for b in arrays[i + 1:]):
+            raise ValueError(f"kernel {name}: emulation copies each array, "
+                             "so arguments must not overlap")
+    entry = loader.emulated_entry(name)
+    values, guarded = [], []
+    for param, arg in zip(params, args):
+        if param.pointer:
+            buffer = np.full(arg.nbytes + 2 * _GUARD, 0xFF, np.uint8)
+            buffer[_GUARD:_GUARD + arg.nbytes] = arg.reshape(-1).view(np.uint8)
+            values.append(ctypes.c_void_p(buffer.ctypes.data + _GUARD))
+            guarded.append((param, arg, buffer))
+        else:
+            values.append(_C_VALUES[param.dtype](arg.item()))
+    argv = (ctypes.c_void_p * len(values))(*[ctypes.addressof(v) for v in values])
+    entry((ctypes.c_uint * 3)(*grid), (ctypes.c_uint * 3)(*block), argv)
+    for param, arg, buffer in guarded:
+        body = buffer[_GUARD:_GUARD + arg.nbytes]
+        if (buffer[:_GUARD] != 0xFF).any() or (buffer[_GUARD + arg.nbytes:] != 0xFF).any():
+            raise RuntimeError(f"kernel {name} wrote outside the bounds of {param.name}")
+        if not param.const:
+            arg.reshape(-1).view(np.uint8)[:] = body

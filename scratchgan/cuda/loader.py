@@ -1,0 +1,151 @@
+"""Kernel loading: where the .cu files live, what each kernel takes, and compiling them.
+
+The kernels are CUDA C in ``kernels/*.cu`` (top of a source checkout; ``scratchgan/kernels/`` in
+an installed wheel). This module is the only place that knows that. Each kernel is an
+``extern "C" __global__`` entry point per dtype, e.g. ``leaky_relu_forward_f32`` / ``_f64``; its
+C signature, parsed here, is what the launcher checks arguments against.
+
+Two compilers take the same text (``kernel_source``: the .cu with common.cuh pasted in):
+
+- NVRTC, through ``cupy.RawModule``, for a GPU: once per process and file, loaded once per device.
+- g++, for the emulation: against ``kernels/emu/cuda_emu.h`` into a shared library, cached in the
+  temp folder under a hash of the source, header and flags, and loaded once per process.
+
+This module imports only the standard library and NumPy; CuPy is imported on first GPU use.
+"""
+
+import collections
+import ctypes
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+# What NVRTC (cupy.RawModule) gets, and what nvcc must accept too (tests/kernels/test_nvcc.py).
+GPU_COMPILE_OPTIONS = ("-std=c++17",)
+EMULATION_COMPILE_FLAGS = ("-std=c++20", "-O1", "-shared", "-fPIC", "-pthread")
+
+Param = collections.namedtuple("Param", "name dtype pointer const")
+Param.__doc__ = "One parameter of a kernel's C signature: a pointer to, or a value of, ``dtype``."
+Kernel = collections.namedtuple("Kernel", "path params")
+Kernel.__doc__ = "A kernel entry point: the .cu that defines it and its parameters in order."
+
+_C_DTYPES = {"float": np.float32, "double": np.float64, "int": np.int32, "long long": np.int64}
+_ENTRY = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\(([^)]*)\)')
+_PARAM = re.compile(r"^(const )?(float|double|int|long long) ?(\*)? ?(\w+)$")
+
+_lock = threading.RLock()  # the caches below are filled at most once, whichever thread asks first
+_kernel_table = None
+_gpu_modules = {}
+_gpu_functions = {}
+_emulated_libraries = {}
+
+
+def kernel_dir():
+    """The folder of the .cu files: ``scratchgan/kernels`` (wheel) or ``<repo>/kernels`` (checkout)."""
+    package = Path(__file__).resolve().parent.parent
+    candidates = (package / "kernels", package.parent / "kernels")
+    for folder in candidates:
+        if (folder / "common.cuh").is_file():
+            return folder
+    raise FileNotFoundError(f"CUDA kernel sources not found in {candidates[0]} or {candidates[1]}")
+
+
+def kernel_files():
+    """Paths of every kernels/*.cu, sorted."""
+    return sorted(kernel_dir().glob("*.cu"))
+
+
+def kernel_source(path):
+    """The text of a .cu with ``#include "common.cuh"`` pasted in, so NVRTC needs no include path."""
+    common = (kernel_dir() / "common.cuh").read_text()
+    return Path(path).read_text().replace('#include "common.cuh"', common)
+
+
+def kernel_table():
+    """{kernel name: Kernel(path, [Param, ...])}, parsed from the extern "C" signatures once."""
+    global _kernel_table
+    with _lock:
+        if _kernel_table is None:
+            table = {}
+            for path in kernel_files():
+                for name, params in _ENTRY.findall(path.read_text()):
+                    if name in table:
+                        raise ValueError(f"kernel {name} is defined in both {table[name].path.name} "
+                                         f"and {path.name}")
+                    table[name] = Kernel(path, [_parse_param(path, name, p) for p in params.split(",")])
+            _kernel_table = table
+        return _kernel_table
+
+
+def _parse_param(path, kernel_name, text):
+    match = _PARAM.match(" ".join(text.replace("*", " * ").split()))  # "const float * x"
+    if match is None:
+        raise TypeError(f"{path.name}: {kernel_name}: cannot pass parameter {text.strip()!r}")
+    const, ctype, star, name = match.groups()
+    return Param(name, np.dtype(_C_DTYPES[ctype]), bool(star), bool(const))
+
+
+def kernel_names():
+    """Every kernel entry point, sorted."""
+    return sorted(kernel_table())
+
+
+def gpu_function(name):
+    """The ``cupy.RawKernel`` of kernel ``name`` on the current GPU, compiled by NVRTC on first use."""
+    import cupy
+
+    path = kernel_table()[name].path
+    key = (name, cupy.cuda.runtime.getDevice())
+    with _lock:
+        if key not in _gpu_functions:
+            if path not in _gpu_modules:
+                _gpu_modules[path] = cupy.RawModule(code=kernel_source(path),
+                                                    options=GPU_COMPILE_OPTIONS)
+            _gpu_functions[key] = _gpu_modules[path].get_function(name)
+        return _gpu_functions[key]
+
+
+def emulation_available():
+    """True when g++, which builds the emulated kernels, is on PATH."""
+    return shutil.which("g++") is not None
+
+
+def emulated_entry(name):
+    """``emu_launch_<name>`` of the g++ build of the kernel's .cu (see kernels/emu/cuda_emu.h)."""
+    return getattr(_emulated_library(kernel_table()[name].path), "emu_launch_" + name)
+
+
+def _emulated_library(path):
+    """The ctypes library of ``path`` compiled for the CPU; built once, cached by source hash."""
+    with _lock:
+        if path in _emulated_libraries:
+            return _emulated_libraries[path]
+        if not emulation_available():
+            raise RuntimeError("kernel emulation needs g++ on PATH")
+        header = kernel_dir() / "emu" / "cuda_emu.h"
+        source = kernel_source(path)
+        text = "\0".join((source, header.read_text()) + EMULATION_COMPILE_FLAGS)
+        key = hashlib.sha256(text.encode()).hexdigest()[:16]
+        user = os.getuid() if hasattr(os, "getuid") else 0
+        cache = Path(tempfile.gettempdir()) / f"scratchgan-emu-{user}"
+        cache.mkdir(parents=True, exist_ok=True)
+        library = cache / f"{path.stem}-{key}.so"
+        if not library.exists():
+            with tempfile.TemporaryDirectory(dir=cache) as tmp:
+                cu, so = Path(tmp) / path.name, Path(tmp) / library.name
+                cu.write_text(source)
+                command = ["g++", *EMULATION_COMPILE_FLAGS, "-x", "c++", "-include", str(header),
+                           str(cu), "-o", str(so)]
+                done = subprocess.run(command, capture_output=True, text=True, check=False)
+                if done.returncode != 0:
+                    raise RuntimeError(f"emulation build of {path.name} failed:\n{done.stderr}")
+                os.replace(so, library)  # atomic: concurrent test processes never see half a file
+        _emulated_libraries[path] = ctypes.CDLL(str(library))
+        return _emulated_libraries[path]
