@@ -8,11 +8,12 @@ import numpy as np
 
 
 def pair(value, name, fn, minimum):
-    """``value`` as an (h, w) pair of ints: an int n means (n, n); bools and other types are refused.
+    """``value`` as an (h, w) pair of ints: an int n means (n, n); bools and the rest are refused.
 
     Raises TypeError naming ``fn`` and ``name`` for anything but an int or a pair of ints, and
     ValueError when either entry is below ``minimum``.
-    Example: pair(2, "stride", "conv2d", 1) == (2, 2); pair((1, 0), "padding", "conv2d", 0) == (1, 0).
+    Example: pair(2, "stride", "conv2d", 1) == (2, 2);
+    pair((1, 0), "padding", "conv2d", 0) == (1, 0).
     """
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         value = (int(value), int(value))

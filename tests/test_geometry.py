@@ -24,7 +24,8 @@ def test_conv_output_size_is_the_length_of_torch_conv1d_output(size, k, stride, 
 
 
 @pytest.mark.parametrize("value, expected", [
-    (3, (3, 3)), (np.int64(2), (2, 2)), ((1, 2), (1, 2)), ([0, 4], (0, 4)), ((np.int32(1), 5), (1, 5)),
+    (3, (3, 3)), (np.int64(2), (2, 2)), ((1, 2), (1, 2)), ([0, 4], (0, 4)),
+    ((np.int32(1), 5), (1, 5)),
 ])
 def test_pair_spreads_an_int_and_keeps_a_pair(value, expected):
     result = pair(value, "padding", "conv2d", 0)

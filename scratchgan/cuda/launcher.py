@@ -154,7 +154,7 @@ def _dim3(v):
 def _check_args(name, params, args):
     if len(args) != len(params):
         raise TypeError(f"kernel {name} takes {len(params)} arguments, got {len(args)}")
-    for param, arg in zip(params, args):
+    for param, arg in zip(params, args, strict=True):
         if param.pointer:
             ok = hasattr(arg, "dtype") and hasattr(arg, "flags") and arg.dtype == param.dtype
             if not ok or not arg.flags.c_contiguous:
@@ -184,7 +184,7 @@ def _emulated_launch(name, params, grid, block, args, shared_mem):
                              "so arguments must not overlap")
     entry = loader.emulated_entry(name)
     values, guarded = [], []
-    for param, arg in zip(params, args):
+    for param, arg in zip(params, args, strict=True):
         if param.pointer:
             buffer = np.full(arg.nbytes + 2 * _GUARD, 0xFF, np.uint8)
             buffer[_GUARD:_GUARD + arg.nbytes] = arg.reshape(-1).view(np.uint8)

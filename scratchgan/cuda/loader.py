@@ -40,7 +40,7 @@ _C_DTYPES = {"float": np.float32, "double": np.float64, "int": np.int32, "long l
 _ENTRY = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\(([^)]*)\)')
 _PARAM = re.compile(r"^(const )?(float|double|int|long long) ?(\*)? ?(\w+)$")
 
-_lock = threading.RLock()  # the caches below are filled at most once, whichever thread asks first
+_lock = threading.RLock()  # compiled modules and libraries are built once, whichever thread asks
 _kernel_table = None
 _gpu_modules = {}
 _gpu_functions = {}
@@ -48,7 +48,7 @@ _emulated_libraries = {}
 
 
 def kernel_dir():
-    """The folder of the .cu files: ``scratchgan/kernels`` (wheel) or ``<repo>/kernels`` (checkout)."""
+    """The folder of the .cu files: ``scratchgan/kernels`` (wheel) or ``<repo>/kernels``."""
     package = Path(__file__).resolve().parent.parent
     candidates = (package / "kernels", package.parent / "kernels")
     for folder in candidates:
@@ -63,7 +63,7 @@ def kernel_files():
 
 
 def kernel_source(path):
-    """The text of a .cu with ``#include "common.cuh"`` pasted in, so NVRTC needs no include path."""
+    """The text of a .cu with ``#include "common.cuh"`` pasted in: NVRTC needs no include path."""
     common = (kernel_dir() / "common.cuh").read_text()
     return Path(path).read_text().replace('#include "common.cuh"', common)
 
@@ -71,17 +71,16 @@ def kernel_source(path):
 def kernel_table():
     """{kernel name: Kernel(path, [Param, ...])}, parsed from the extern "C" signatures once."""
     global _kernel_table
-    with _lock:
-        if _kernel_table is None:
-            table = {}
-            for path in kernel_files():
-                for name, params in _ENTRY.findall(path.read_text()):
-                    if name in table:
-                        raise ValueError(f"kernel {name} is defined in both {table[name].path.name} "
-                                         f"and {path.name}")
-                    table[name] = Kernel(path, [_parse_param(path, name, p) for p in params.split(",")])
-            _kernel_table = table
-        return _kernel_table
+    if _kernel_table is None:  # two threads may both parse; either table is the same
+        table = {}
+        for path in kernel_files():
+            for name, params in _ENTRY.findall(path.read_text()):
+                if name in table:
+                    files = f"{table[name].path.name} and {path.name}"
+                    raise ValueError(f"kernel {name} is defined in both {files}")
+                table[name] = Kernel(path, [_parse_param(path, name, p) for p in params.split(",")])
+        _kernel_table = table
+    return _kernel_table
 
 
 def _parse_param(path, kernel_name, text):
@@ -98,7 +97,7 @@ def kernel_names():
 
 
 def gpu_function(name):
-    """The ``cupy.RawKernel`` of kernel ``name`` on the current GPU, compiled by NVRTC on first use."""
+    """The ``cupy.RawKernel`` of kernel ``name`` on the current GPU; NVRTC compiles it once."""
     import cupy
 
     path = kernel_table()[name].path

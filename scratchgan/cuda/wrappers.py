@@ -66,7 +66,7 @@ def leaky_relu_backward(x, gy, slope=0.01):
     return gx
 
 
-# ----------------------------------------------------------------------------- conv: im2col / col2im
+# ----------------------------------------------------------------------------- im2col / col2im
 
 
 def _conv_geometry(fn, stride, padding, dilation):
@@ -120,7 +120,10 @@ def col2im(col, x_shape, kh, kw, stride=1, padding=0, dilation=1, col_hw=None):
 
 
 def batch_norm_stats(x, eps=1e-5):
-    """Per-channel statistics of x (N, C, *): mean, biased var, invstd = 1/sqrt(var + eps), each (C,)."""
+    """Per-channel statistics of x (N, C, *) -> (mean, biased var, invstd), each (C,).
+
+    invstd = 1 / sqrt(var + eps); the statistics run over every axis but 1.
+    """
     xp = array_module(x)
     x = xp.ascontiguousarray(x)
     N, C, HW = _channels(x)
@@ -131,8 +134,10 @@ def batch_norm_stats(x, eps=1e-5):
 
 
 def batch_norm_forward(x, mean, invstd, gamma=None, beta=None):
-    """y = (x - mean_c) invstd_c gamma_c + beta_c for x (N, C, *): training (with batch_norm_stats)
-    or evaluation (with running statistics)."""
+    """y = (x - mean_c) invstd_c gamma_c + beta_c for x (N, C, *).
+
+    Training passes the statistics of batch_norm_stats, evaluation the running ones.
+    """
     xp = array_module(x)
     x, mean, invstd = (xp.ascontiguousarray(a) for a in (x, mean, invstd))
     N, C, HW = _channels(x)
@@ -206,7 +211,7 @@ def instance_norm_backward(x, gy, mean, invstd, gamma=None):
 
 
 def pixel_norm_forward(x, eps=1e-8):
-    """y = x / sqrt(mean_c x^2 + eps) for x (N, C, *), normalising each (n, pixel) across channels."""
+    """y = x / sqrt(mean_c x^2 + eps) for x (N, C, *): each (n, pixel) normalised over channels."""
     xp = array_module(x)
     x = xp.ascontiguousarray(x)
     N, C, HW = _channels(x)

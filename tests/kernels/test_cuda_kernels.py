@@ -26,9 +26,11 @@ def run(backend, fn, *arrays, **kwargs):
     """fn on non-contiguous device copies of arrays; checks the inputs survive; outputs as NumPy."""
     views = [backend.asarray(np.stack([a, a], axis=-1))[..., 0] for a in arrays]
     out = fn(*views, **kwargs)
-    for a, v in zip(arrays, views):
-        np.testing.assert_array_equal(backend.asnumpy(v), a, err_msg="the kernel wrapper modified an input")
-    return tuple(backend.asnumpy(o) for o in out) if isinstance(out, tuple) else backend.asnumpy(out)
+    for a, v in zip(arrays, views, strict=True):
+        np.testing.assert_array_equal(backend.asnumpy(v), a, err_msg="wrapper wrote its input")
+    if isinstance(out, tuple):
+        return tuple(backend.asnumpy(o) for o in out)
+    return backend.asnumpy(out)
 
 
 def numeric_grad(f, x, gy, h=1e-6):
@@ -87,7 +89,7 @@ def im2col_ref(x, kh, kw, stride, padding, dilation):
 
 
 def col2im_ref(col, x_shape, kh, kw, stride, padding, dilation):
-    """Scatter-add of each tap's slice onto the padded input, then crop: the adjoint of im2col_ref."""
+    """Scatter-add of each tap's slice onto the padded input, then crop: im2col_ref's adjoint."""
     (sy, sx), (ph, pw), (dy, dx) = stride, padding, dilation
     N, C, H, W = x_shape
     Ho, Wo = (H + 2 * ph - dy * (kh - 1) - 1) // sy + 1, (W + 2 * pw - dx * (kw - 1) - 1) // sx + 1
@@ -117,12 +119,14 @@ def test_im2col_col2im(backend, x_shape, k, stride, padding, dilation, dtype):
     col = run(backend, cuda.im2col, x, *k, stride=stride, padding=padding, dilation=dilation)
     np.testing.assert_array_equal(col, im2col_ref(x, *k, stride, padding, dilation))
     gcol = randn(col.shape, dtype, 4)
-    gx = run(backend, cuda.col2im, gcol, x_shape=x_shape, kh=k[0], kw=k[1], stride=stride, padding=padding,
-             dilation=dilation)
-    np.testing.assert_allclose(gx, col2im_ref(gcol, x_shape, *k, stride, padding, dilation), **TOL[dtype])
+    gx = run(backend, cuda.col2im, gcol, x_shape=x_shape, kh=k[0], kw=k[1], stride=stride,
+             padding=padding, dilation=dilation)
+    expected = col2im_ref(gcol, x_shape, *k, stride, padding, dilation)
+    np.testing.assert_allclose(gx, expected, **TOL[dtype])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     n=st.integers(1, 2), c=st.integers(1, 3), h=st.integers(1, 8), w=st.integers(1, 8),
     kh=st.integers(1, 3), kw=st.integers(1, 3), sy=st.integers(1, 3), sx=st.integers(1, 3),
@@ -135,10 +139,12 @@ def test_im2col_col2im_any_geometry(backend, n, c, h, w, kh, kw, sy, sx, ph, pw,
     col = run(backend, cuda.im2col, x, kh, kw, **geometry)
     np.testing.assert_array_equal(col, im2col_ref(x, kh, kw, (sy, sx), (ph, pw), (dy, dx)))
     gx = run(backend, cuda.col2im, col, x_shape=x.shape, kh=kh, kw=kw, **geometry)
-    np.testing.assert_allclose(gx, col2im_ref(col, x.shape, kh, kw, (sy, sx), (ph, pw), (dy, dx)), rtol=1e-12)
+    expected = col2im_ref(col, x.shape, kh, kw, (sy, sx), (ph, pw), (dy, dx))
+    np.testing.assert_allclose(gx, expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("groups, stride, padding, dilation", [(1, 1, 1, 1), (2, 2, 1, 1), (3, (1, 2), (0, 2), 2)])
+@pytest.mark.parametrize("groups, stride, padding, dilation",
+                         [(1, 1, 1, 1), (2, 2, 1, 1), (3, (1, 2), (0, 2), 2)])
 def test_conv2d_via_im2col_matches_torch(backend, groups, stride, padding, dilation):
     """The documented layout: conv2d = per-group W @ im2col(x)."""
     torch = pytest.importorskip("torch")
@@ -147,25 +153,28 @@ def test_conv2d_via_im2col_matches_torch(backend, groups, stride, padding, dilat
     col = run(backend, cuda.im2col, x, kh, kw, stride=stride, padding=padding, dilation=dilation)
     L = col.shape[-1]
     y = w.reshape(groups, Cout // groups, -1) @ col.reshape(N, groups, -1, L)
-    expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), stride=stride, padding=padding,
-                                          dilation=dilation, groups=groups).numpy()
+    expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), stride=stride,
+                                          padding=padding, dilation=dilation, groups=groups).numpy()
     np.testing.assert_allclose(y.reshape(expected.shape), expected, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("groups, stride, padding, output_padding, dilation",
                          [(1, 1, 0, 0, 1), (2, 2, 1, 1, 1), (3, 3, 1, 2, 2), (1, 1, 1, 1, 2)])
-def test_conv_transpose2d_via_col2im_matches_torch(backend, groups, stride, padding, output_padding, dilation):
-    """The documented layout: conv_transpose2d = col2im(per-group W^T @ x), with col_hw = input size."""
+def test_conv_transpose2d_via_col2im_matches_torch(backend, groups, stride, padding, output_padding,
+                                                   dilation):
+    """The documented layout: conv_transpose2d = col2im(per-group W^T @ x), col_hw = input size."""
     torch = pytest.importorskip("torch")
     N, Cin, Hin, Win, Cout, kh, kw = 2, 6, 4, 5, 6, 3, 2
-    x, w = randn((N, Cin, Hin, Win), np.float64, 8), randn((Cin, Cout // groups, kh, kw), np.float64, 9)
-    expected = torch.nn.functional.conv_transpose2d(torch.tensor(x), torch.tensor(w), stride=stride, padding=padding,
-                                                    output_padding=output_padding, groups=groups,
-                                                    dilation=dilation).numpy()
+    x = randn((N, Cin, Hin, Win), np.float64, 8)
+    w = randn((Cin, Cout // groups, kh, kw), np.float64, 9)
+    expected = torch.nn.functional.conv_transpose2d(
+        torch.tensor(x), torch.tensor(w), stride=stride, padding=padding,
+        output_padding=output_padding, groups=groups, dilation=dilation).numpy()
     wg = w.reshape(groups, Cin // groups, -1).transpose(0, 2, 1)  # (g, Cout/g*kh*kw, Cin/g)
-    col = (wg @ x.reshape(N, groups, Cin // groups, Hin * Win)).reshape(N, Cout * kh * kw, Hin * Win)
-    y = run(backend, cuda.col2im, col, x_shape=expected.shape, kh=kh, kw=kw, stride=stride, padding=padding,
-            dilation=dilation, col_hw=(Hin, Win))
+    col = wg @ x.reshape(N, groups, Cin // groups, Hin * Win)
+    col = col.reshape(N, Cout * kh * kw, Hin * Win)
+    y = run(backend, cuda.col2im, col, x_shape=expected.shape, kh=kh, kw=kw, stride=stride,
+            padding=padding, dilation=dilation, col_hw=(Hin, Win))
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-12)
 
 
@@ -176,7 +185,8 @@ def batch_norm_ref(x, gamma, beta, eps):
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, -1) + (1,) * (x.ndim - 2)
     mean, var = x.mean(axis=axes), x.var(axis=axes)
-    y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * gamma.reshape(shape) + beta.reshape(shape)
+    xhat = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+    y = xhat * gamma.reshape(shape) + beta.reshape(shape)
     return y, mean, var
 
 
@@ -198,12 +208,11 @@ def test_batch_norm(backend, shape, dtype):
     np.testing.assert_allclose(y, y_ref, **TOL[dtype])
 
     gx, ggamma, gbeta = run(backend, cuda.batch_norm_backward, x, gy, mean, invstd, gamma)
-    np.testing.assert_allclose(gx, numeric_grad(lambda v: batch_norm_ref(v, g64, b64, eps)[0], x64, gy),
-                               **GRAD_TOL[dtype])
-    np.testing.assert_allclose(ggamma, numeric_grad(lambda v: batch_norm_ref(x64, v, b64, eps)[0], g64, gy),
-                               **GRAD_TOL[dtype])
-    np.testing.assert_allclose(gbeta, numeric_grad(lambda v: batch_norm_ref(x64, g64, v, eps)[0], b64, gy),
-                               **GRAD_TOL[dtype])
+    expected = (numeric_grad(lambda v: batch_norm_ref(v, g64, b64, eps)[0], x64, gy),
+                numeric_grad(lambda v: batch_norm_ref(x64, v, b64, eps)[0], g64, gy),
+                numeric_grad(lambda v: batch_norm_ref(x64, g64, v, eps)[0], b64, gy))
+    for got, want in zip((gx, ggamma, gbeta), expected, strict=True):
+        np.testing.assert_allclose(got, want, **GRAD_TOL[dtype])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -241,12 +250,11 @@ def test_instance_norm(backend, shape, dtype):
     np.testing.assert_allclose(invstd, 1 / np.sqrt(x64.var(axis=axes) + eps), **TOL[dtype])
 
     gx, ggamma, gbeta = run(backend, cuda.instance_norm_backward, x, gy, mean, invstd, gamma)
-    np.testing.assert_allclose(gx, numeric_grad(lambda v: instance_norm_ref(v, g64, b64, eps), x64, gy),
-                               **GRAD_TOL[dtype])
-    np.testing.assert_allclose(ggamma, numeric_grad(lambda v: instance_norm_ref(x64, v, b64, eps), g64, gy),
-                               **GRAD_TOL[dtype])
-    np.testing.assert_allclose(gbeta, numeric_grad(lambda v: instance_norm_ref(x64, g64, v, eps), b64, gy),
-                               **GRAD_TOL[dtype])
+    expected = (numeric_grad(lambda v: instance_norm_ref(v, g64, b64, eps), x64, gy),
+                numeric_grad(lambda v: instance_norm_ref(x64, v, b64, eps), g64, gy),
+                numeric_grad(lambda v: instance_norm_ref(x64, g64, v, eps), b64, gy))
+    for got, want in zip((gx, ggamma, gbeta), expected, strict=True):
+        np.testing.assert_allclose(got, want, **GRAD_TOL[dtype])
 
 
 # ----------------------------------------------------------------------------- pixel_norm
@@ -264,14 +272,15 @@ def test_pixel_norm(backend, shape, dtype):
     y = run(backend, cuda.pixel_norm_forward, x, eps=eps)
     np.testing.assert_allclose(y, pixel_norm_ref(x.astype(np.float64), eps), **TOL[dtype])
     gx = run(backend, cuda.pixel_norm_backward, x, gy, eps=eps)
-    np.testing.assert_allclose(gx, numeric_grad(lambda v: pixel_norm_ref(v, eps), x, gy), **GRAD_TOL[dtype])
+    expected = numeric_grad(lambda v: pixel_norm_ref(v, eps), x, gy)
+    np.testing.assert_allclose(gx, expected, **GRAD_TOL[dtype])
 
 
 # ----------------------------------------------------------------------------- minibatch_stddev
 
 
 def minibatch_stddev_ref(x, group_size, eps):
-    """The ProGAN reference: groups are x.reshape(G, -1, C, H, W), so sample n is in group n % (N/G)."""
+    """The ProGAN reference: groups are x.reshape(G, -1, C, H, W), sample n in group n % (N/G)."""
     N, C, H, W = x.shape
     G = min(group_size, N)
     y = x.reshape(G, -1, C, H, W)
@@ -281,14 +290,16 @@ def minibatch_stddev_ref(x, group_size, eps):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape, group_size", [((8, 3, 4, 5), 4), ((6, 2, 3, 3), 3), ((3, 2, 5, 5), 4),
-                                               ((5, 1, 2, 3), 1), ((4, 2, 3, 2), 2)])
+@pytest.mark.parametrize("shape, group_size", [((8, 3, 4, 5), 4), ((6, 2, 3, 3), 3),
+                                               ((3, 2, 5, 5), 4), ((5, 1, 2, 3), 1),
+                                               ((4, 2, 3, 2), 2)])
 def test_minibatch_stddev(backend, shape, group_size, dtype):
     eps = 1e-8
     x = randn(shape, dtype, 40)
     gy = randn((shape[0], shape[1] + 1) + shape[2:], dtype, 41)
     y = run(backend, cuda.minibatch_stddev_forward, x, group_size=group_size, eps=eps)
-    np.testing.assert_allclose(y, minibatch_stddev_ref(x.astype(np.float64), group_size, eps), **TOL[dtype])
+    expected = minibatch_stddev_ref(x.astype(np.float64), group_size, eps)
+    np.testing.assert_allclose(y, expected, **TOL[dtype])
     gx = run(backend, cuda.minibatch_stddev_backward, x, gy, group_size=group_size, eps=eps)
     expected = numeric_grad(lambda v: minibatch_stddev_ref(v, group_size, eps), x, gy)
     np.testing.assert_allclose(gx, expected, **GRAD_TOL[dtype])
@@ -316,7 +327,8 @@ def test_adam_update(backend, shape, dtype):
     p = randn(shape, dtype, 50)
     state = [np.zeros(shape, np.float64)] * 2
     ref = p.astype(np.float64)
-    p_dev, m_dev, v_dev = (backend.asarray(a) for a in (p, np.zeros(shape, dtype), np.zeros(shape, dtype)))
+    zeros = np.zeros(shape, dtype)
+    p_dev, m_dev, v_dev = (backend.asarray(a) for a in (p, zeros, zeros))
     for step in range(1, 4):
         g = randn(shape, dtype, 50 + step)
         cuda.adam_update(p_dev, backend.asarray(g), m_dev, v_dev, lr, b1, b2, eps, step)

@@ -1,4 +1,4 @@
-"""scratchgan.cuda's plumbing: finding kernels, checking launch arguments, the emulation's guards."""
+"""scratchgan.cuda's plumbing: finding kernels, checking launch arguments, emulation guards."""
 
 import subprocess
 import types
@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 
 from scratchgan import cuda
-from scratchgan.cuda import launcher, loader
+from scratchgan.cuda import launcher
 
-FAMILIES = ["adam", "batch_norm", "conv", "instance_norm", "leaky_relu", "minibatch_stddev", "pixel_norm"]
-needs_gxx = pytest.mark.skipif(not cuda.emulation_available(), reason="g++ is not on PATH: kernel emulation needs it")
+FAMILIES = ["adam", "batch_norm", "conv", "instance_norm", "leaky_relu", "minibatch_stddev",
+            "pixel_norm"]
+needs_gxx = pytest.mark.skipif(not cuda.emulation_available(),
+                               reason="g++ is not on PATH: kernel emulation needs it")
+F32, F64 = np.float32, np.float64
 
 
 def test_kernel_dir_holds_one_file_per_op_family():
@@ -40,11 +43,11 @@ def test_numpy_arrays_need_emulation():
 
 
 @pytest.mark.parametrize("args, message", [
-    ([np.zeros(5), np.zeros(5), np.int64(5), np.float32(0.1)], "x must be a C-contiguous float32 array"),
-    ([np.zeros(5, np.float32), np.zeros(5, np.float32), 5, np.float32(0.1)], "n must be a numpy int64 scalar"),
-    ([np.zeros(5, np.float32), np.zeros(5, np.float32), np.int64(5), np.float64(0.1)], "slope must be a numpy float32"),
-    ([np.zeros(5, np.float32), np.zeros(5, np.float32), np.int64(5)], "takes 4 arguments, got 3"),
-    ([np.zeros(10, np.float32)[::2], np.zeros(5, np.float32), np.int64(5), np.float32(0.1)], "C-contiguous"),
+    ([np.zeros(5), np.zeros(5), np.int64(5), F32(0.1)], "x must be a C-contiguous float32 array"),
+    ([np.zeros(5, F32), np.zeros(5, F32), 5, F32(0.1)], "n must be a numpy int64 scalar"),
+    ([np.zeros(5, F32), np.zeros(5, F32), np.int64(5), F64(0.1)], "slope must be a numpy float32"),
+    ([np.zeros(5, F32), np.zeros(5, F32), np.int64(5)], "takes 4 arguments, got 3"),
+    ([np.zeros(10, F32)[::2], np.zeros(5, F32), np.int64(5), F32(0.1)], "C-contiguous"),
 ])
 def test_launch_checks_arguments_against_the_c_signature(args, message):
     with cuda.emulate(), pytest.raises(TypeError, match=message):
@@ -84,11 +87,11 @@ def test_emulation_reads_past_the_end_give_nan():
 
 @needs_gxx
 def test_kernels_compile_for_the_emulation_without_warnings(tmp_path):
-    every = tmp_path / "every_kernel.cu"  # one translation unit: the emulation header is parsed once
+    every = tmp_path / "every_kernel.cu"  # one translation unit: the header is parsed once
     every.write_text("".join(f'#include "{p}"\n' for p in cuda.kernel_files()))
     header = cuda.kernel_dir() / "emu" / "cuda_emu.h"
-    command = ["g++", "-std=c++20", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-x", "c++", "-include",
-               str(header), "-I", str(cuda.kernel_dir()), str(every)]
+    command = ["g++", "-std=c++20", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-x", "c++",
+               "-include", str(header), "-I", str(cuda.kernel_dir()), str(every)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 0 and not done.stderr, done.stderr
 
@@ -109,7 +112,8 @@ def test_emulate_sets_and_restores_the_launch_geometry():
 
 def test_launch_grid_covers_the_work_up_to_the_grid_limit():
     with cuda.emulate(block=32, reduce_block=16, max_grid=3):
-        assert [launcher.grid_stride(n)[0] for n in (0, 1, 32, 33, 64, 65, 10**6)] == [1, 1, 1, 2, 2, 3, 3]
+        blocks = [launcher.grid_stride(n)[0] for n in (0, 1, 32, 33, 64, 65, 10**6)]
+        assert blocks == [1, 1, 1, 2, 2, 3, 3]
         assert [launcher.block_per_row(rows)[0] for rows in (0, 1, 3, 4)] == [1, 1, 3, 3]
 
 

@@ -1,4 +1,4 @@
-"""On a GPU: every kernel loads, and every wrapper launches its own kernels (launch_counts proves it).
+"""On a GPU: every kernel loads, and every wrapper launches its own kernels (launch_counts says).
 
 The numerical comparisons of the wrappers on CuPy arrays against NumPy references are the tests
 of test_cuda_kernels.py, run again with the backend fixture's 'gpu' parameter.
@@ -9,7 +9,8 @@ import pytest
 
 from scratchgan import cuda
 
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not cuda.is_available(), reason="needs CuPy and a CUDA GPU")]
+pytestmark = [pytest.mark.gpu,
+              pytest.mark.skipif(not cuda.is_available(), reason="needs CuPy and a CUDA GPU")]
 
 
 def test_every_kernel_compiles_and_loads():
@@ -22,7 +23,7 @@ def _calls(cp, dtype):
     one = cp.ones((3,), dtype)
     mean, invstd = cp.zeros((3,), dtype), cp.ones((3,), dtype)
     imean, iinvstd = cp.zeros((4, 3), dtype), cp.ones((4, 3), dtype)
-    p, m, v = (cp.zeros((17,), dtype) for _ in range(3))
+    p, m, v, g = (cp.zeros((17,), dtype) for _ in range(4))
     return {
         "leaky_relu_forward": lambda: cuda.leaky_relu_forward(x),
         "leaky_relu_backward": lambda: cuda.leaky_relu_backward(x, x),
@@ -35,9 +36,11 @@ def _calls(cp, dtype):
         "instance_norm_backward": lambda: cuda.instance_norm_backward(x, x, imean, iinvstd),
         "pixel_norm_forward": lambda: cuda.pixel_norm_forward(x),
         "pixel_norm_backward": lambda: cuda.pixel_norm_backward(x, x),
-        "minibatch_stddev_stats minibatch_stddev_concat": lambda: cuda.minibatch_stddev_forward(x, 2),
-        "minibatch_stddev_grad_stat minibatch_stddev_backward": lambda: cuda.minibatch_stddev_backward(x, gy1, 2),
-        "adam_update": lambda: cuda.adam_update(p, cp.ones((17,), dtype), m, v, 1e-3, 0.9, 0.999, 1e-8, 1),
+        "minibatch_stddev_stats minibatch_stddev_concat":
+            lambda: cuda.minibatch_stddev_forward(x, 2),
+        "minibatch_stddev_grad_stat minibatch_stddev_backward":
+            lambda: cuda.minibatch_stddev_backward(x, gy1, 2),
+        "adam_update": lambda: cuda.adam_update(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 1),
     }
 
 

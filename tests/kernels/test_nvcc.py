@@ -1,4 +1,4 @@
-"""Every kernel file, exactly as cupy.RawModule receives it, compiles for sm_80 and sm_90 without a warning."""
+"""Every kernel file, exactly as cupy.RawModule gets it, compiles for sm_80 and sm_90 cleanly."""
 
 import re
 import shutil
@@ -17,11 +17,12 @@ pytestmark = pytest.mark.skipif(NVCC is None, reason="nvcc is not on PATH")
 def test_kernel_compiles_without_warnings(path, arch, tmp_path):
     source, ptx = tmp_path / path.name, tmp_path / "kernel.ptx"
     source.write_text(loader.kernel_source(path))
-    command = [NVCC, f"-arch={arch}", "--ptx", *loader.GPU_COMPILE_OPTIONS, "-Werror", "all-warnings",
-               str(source), "-o", str(ptx)]
+    command = [NVCC, f"-arch={arch}", "--ptx", *loader.GPU_COMPILE_OPTIONS,
+               "-Werror", "all-warnings", str(source), "-o", str(ptx)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert not (done.stdout + done.stderr).strip(), done.stdout + done.stderr
     # extern "C" keeps the names that cupy (and the launch table) look up
     entries = set(re.findall(r"\.entry\s+(\w+)\(", ptx.read_text()))
-    assert entries == {name for name, kernel in loader.kernel_table().items() if kernel.path == path}
+    table = loader.kernel_table()
+    assert entries == {name for name, kernel in table.items() if kernel.path == path}
