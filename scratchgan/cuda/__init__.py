@@ -16,11 +16,10 @@ from .launcher import (
     is_available,
     launch,
     launch_counts,
-    preload,
     require_cuda,
     uses_kernels,
 )
-from .loader import emulation_available, kernel_dir, kernel_files, kernel_names
+from .loader import emulation_available
 from .wrappers import (
     adam_update,
     batch_norm_backward,
@@ -41,8 +40,7 @@ from .wrappers import (
 __all__ = [
     "adam_update", "batch_norm_backward", "batch_norm_forward", "batch_norm_stats", "col2im",
     "conv_output_size", "emulate", "emulation_available", "im2col", "instance_norm_backward",
-    "instance_norm_forward", "is_available", "kernel_dir", "kernel_files", "kernel_names",
-    "launch", "launch_counts", "leaky_relu_backward", "leaky_relu_forward",
-    "minibatch_stddev_backward", "minibatch_stddev_forward", "pixel_norm_backward",
-    "pixel_norm_forward", "preload", "require_cuda", "uses_kernels",
+    "instance_norm_forward", "is_available", "launch", "launch_counts", "leaky_relu_backward",
+    "leaky_relu_forward", "minibatch_stddev_backward", "minibatch_stddev_forward",
+    "pixel_norm_backward", "pixel_norm_forward", "require_cuda", "uses_kernels",
 ]

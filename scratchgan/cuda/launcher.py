@@ -79,13 +79,6 @@ def require_cuda(index=None):
         raise RuntimeError(f"CUDA device {index} was requested but only {count} GPU(s) are present")
 
 
-def preload():
-    """Compile and load every kernel on the current GPU now instead of at its first launch."""
-    require_cuda()
-    for name in loader.kernel_names():
-        loader.gpu_function(name)
-
-
 @contextlib.contextmanager
 def emulate(block=None, reduce_block=None, max_grid=None):
     """Run kernels on NumPy arrays through the g++-compiled emulation while inside this block.

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from scratchgan import cuda
-from scratchgan.cuda import launcher
+from scratchgan.cuda import launcher, loader
 
 FAMILIES = ["adam", "batch_norm", "conv", "instance_norm", "leaky_relu", "minibatch_stddev",
             "pixel_norm"]
@@ -17,12 +17,12 @@ F32, F64 = np.float32, np.float64
 
 
 def test_kernel_dir_holds_one_file_per_op_family():
-    assert [p.stem for p in cuda.kernel_files()] == FAMILIES
-    assert (cuda.kernel_dir() / "emu" / "cuda_emu.h").is_file()
+    assert [p.stem for p in loader.kernel_files()] == FAMILIES
+    assert (loader.kernel_dir() / "emu" / "cuda_emu.h").is_file()
 
 
 def test_every_kernel_comes_in_float32_and_float64():
-    names = set(cuda.kernel_names())
+    names = set(loader.kernel_names())
     for name in names:
         base, suffix = name.rsplit("_", 1)
         assert suffix in ("f32", "f64"), name
@@ -88,10 +88,10 @@ def test_emulation_reads_past_the_end_give_nan():
 @needs_gxx
 def test_kernels_compile_for_the_emulation_without_warnings(tmp_path):
     every = tmp_path / "every_kernel.cu"  # one translation unit: the header is parsed once
-    every.write_text("".join(f'#include "{p}"\n' for p in cuda.kernel_files()))
-    header = cuda.kernel_dir() / "emu" / "cuda_emu.h"
+    every.write_text("".join(f'#include "{p}"\n' for p in loader.kernel_files()))
+    header = loader.kernel_dir() / "emu" / "cuda_emu.h"
     command = ["g++", "-std=c++20", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-x", "c++",
-               "-include", str(header), "-I", str(cuda.kernel_dir()), str(every)]
+               "-include", str(header), "-I", str(loader.kernel_dir()), str(every)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 0 and not done.stderr, done.stderr
 
