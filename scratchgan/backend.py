@@ -77,8 +77,8 @@ def default_device():
 
 
 def device_of(array):
-    """The Device an array lives on: 'cpu' for a NumPy array, else the CuPy array's 'cuda:N'."""
-    if isinstance(array, np.ndarray):
+    """The Device an array lives on: 'cpu' for NumPy (arrays and scalars), else CuPy's 'cuda:N'."""
+    if isinstance(array, (np.ndarray, np.generic)):
         return CPU
     return Device("cuda", array.device.id)
 

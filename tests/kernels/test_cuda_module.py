@@ -127,7 +127,7 @@ class FakeDeviceArray:
 
 def test_uses_kernels_follows_the_device_backend_assigns():
     assert cuda.uses_kernels(FakeDeviceArray())
-    assert not cuda.uses_kernels(np.zeros(1))
+    assert not cuda.uses_kernels(np.zeros(1)) and not cuda.uses_kernels(np.float32(1))
     with cuda.emulate():
         assert cuda.uses_kernels(np.zeros(1))
 
