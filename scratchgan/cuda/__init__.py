@@ -10,7 +10,7 @@
 The package imports only the standard library and NumPy; CuPy is imported on first GPU use.
 """
 
-from ..geometry import conv_output_size
+from ..geometry import conv_output_size  # its home is geometry.py; ops/conv.py still asks cuda
 from .launcher import (
     emulate,
     is_available,
