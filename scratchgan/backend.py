@@ -1,5 +1,8 @@
 """Devices and array modules: the one place that decides between NumPy and CuPy.
 
+It also says whether CUDA is usable (``is_available``, ``require_cuda``; scratchgan.cuda
+re-exports both), so it imports nothing from the package.
+
 A tensor's device follows from its array: a ``numpy.ndarray`` lives on ``'cpu'``, a
 ``cupy.ndarray`` on ``'cuda:N'``. Ops are written once against ``xp`` (the array module of
 their inputs), so the only question anyone asks is ``array_module(array)``.
@@ -65,10 +68,39 @@ def parse_device(spec, check=True):
     else:
         raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {spec!r}")
     if check and device.type == "cuda":
-        from . import cuda
-
-        cuda.require_cuda(device.index)
+        require_cuda(device.index)
     return device
+
+
+def is_available():
+    """True when CuPy imports and sees at least one GPU."""
+    try:
+        import cupy
+    except ImportError:
+        return False
+    try:
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except (RuntimeError, OSError):  # CUDARuntimeError is a RuntimeError; OSError: no driver
+        return False
+
+
+def require_cuda(index=None):
+    """Raise RuntimeError naming what is missing (CuPy, a GPU, or GPU number ``index``)."""
+    try:
+        import cupy
+    except ImportError:
+        raise RuntimeError(
+            "CUDA was requested but CuPy is not installed: pip install scratchgan[gpu] "
+            "(or the CuPy wheel matching your CUDA, e.g. pip install cupy-cuda12x)"
+        ) from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except (RuntimeError, OSError) as error:
+        raise RuntimeError(f"CUDA was requested but no GPU is usable: {error}") from None
+    if count == 0:
+        raise RuntimeError("CUDA was requested but no GPU is present")
+    if index is not None and not 0 <= index < count:
+        raise RuntimeError(f"CUDA device {index} was requested but only {count} GPU(s) are present")
 
 
 def default_device():

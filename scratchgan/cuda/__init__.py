@@ -7,18 +7,14 @@
 - wrappers.py: the op wrappers (leaky_relu, im2col/col2im, batch and instance norm, pixel norm,
   minibatch stddev, Adam), raw arrays in and out.
 
-The package imports only the standard library and NumPy; CuPy is imported on first GPU use.
+``is_available`` and ``require_cuda`` are backend.py's (device choice lives there) and are
+re-exported here. The package imports only the standard library, NumPy and backend.py; CuPy is
+imported on first GPU use.
 """
 
+from ..backend import is_available, require_cuda
 from ..geometry import conv_output_size  # its home is geometry.py; ops/conv.py still asks cuda
-from .launcher import (
-    emulate,
-    is_available,
-    launch,
-    launch_counts,
-    require_cuda,
-    uses_kernels,
-)
+from .launcher import emulate, launch, launch_counts, uses_kernels
 from .loader import emulation_available
 from .wrappers import (
     adam_update,

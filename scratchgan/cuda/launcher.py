@@ -48,37 +48,6 @@ _C_VALUES = {np.dtype(np.float32): ctypes.c_float, np.dtype(np.float64): ctypes.
              np.dtype(np.int32): ctypes.c_int32, np.dtype(np.int64): ctypes.c_int64}
 
 
-def is_available():
-    """True when CuPy imports and sees at least one GPU."""
-    try:
-        import cupy
-    except ImportError:
-        return False
-    try:
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except (RuntimeError, OSError):  # CUDARuntimeError is a RuntimeError; OSError: no driver
-        return False
-
-
-def require_cuda(index=None):
-    """Raise RuntimeError naming what is missing (CuPy, a GPU, or GPU number ``index``)."""
-    try:
-        import cupy
-    except ImportError:
-        raise RuntimeError(
-            "CUDA was requested but CuPy is not installed: pip install scratchgan[gpu] "
-            "(or the CuPy wheel matching your CUDA, e.g. pip install cupy-cuda12x)"
-        ) from None
-    try:
-        count = cupy.cuda.runtime.getDeviceCount()
-    except (RuntimeError, OSError) as error:
-        raise RuntimeError(f"CUDA was requested but no GPU is usable: {error}") from None
-    if count == 0:
-        raise RuntimeError("CUDA was requested but no GPU is present")
-    if index is not None and not 0 <= index < count:
-        raise RuntimeError(f"CUDA device {index} was requested but only {count} GPU(s) are present")
-
-
 @contextlib.contextmanager
 def emulate(block=None, reduce_block=None, max_grid=None):
     """Run kernels on NumPy arrays through the g++-compiled emulation while inside this block.
