@@ -108,17 +108,13 @@ def seeded_subset(n_items, k, seed, ordered=True):
     return np.sort(pick) if ordered else pick
 
 
-def fit_classifier(net, optimizer, batches, epochs, loss=F.cross_entropy, on_epoch=None,
-                   on_step=None):
+def fit_classifier(net, optimizer, batches, epochs=1, loss=F.cross_entropy, on_step=None):
     """Minimise ``loss(net(x), y)`` by minibatch steps of ``optimizer``, ``epochs`` times over
     ``batches(epoch)`` (an iterable of (x Tensor, y) pairs), ``net`` in training mode.
 
-    ``on_epoch(epoch)`` runs before each epoch (a learning-rate schedule) and
-    ``on_step(step, logits, y, loss)`` after each step (logging; ``step`` counts from 1 within the
-    epoch). Returns ``net``."""
+    ``on_step(step, logits, y, loss)`` runs after each step (logging; ``step`` counts from 1 within
+    the epoch). A per-epoch schedule or evaluation calls it once per epoch. Returns ``net``."""
     for epoch in range(epochs):
-        if on_epoch is not None:
-            on_epoch(epoch)
         net.train()
         for step, (x, y) in enumerate(batches(epoch), 1):
             optimizer.zero_grad()
