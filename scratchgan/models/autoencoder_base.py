@@ -1,12 +1,13 @@
-"""The autoencoder base (Hands-On ML ch. 17): an encoder and a decoder trained to reconstruct their input.
+"""The autoencoder base (Hands-On ML ch. 17): an encoder and a decoder trained to reconstruct their
+input.
 
 ``Autoencoder`` holds encoder + decoder and one optimiser, trains on the reconstruction loss (binary
 cross-entropy on [0, 1] pixels, the book's choice), validates on it, draws input-over-reconstruction
 pictures and gives the command line encode / decode / reconstruct / interpolate / inpaint. A family
 member only says how to build its two networks (``build_networks``) and, if its objective has more
-terms, overrides ``loss`` (the reconstruction term) or ``penalties`` (terms on the codings: sparsity).
-The members: linear_ae.py, autoencoders.py (dense stacked, tied, greedy, denoising, sparse),
-conv_ae.py, recurrent_ae.py and vae.py.
+terms, overrides ``loss`` (the reconstruction term) or ``penalties`` (terms on the codings:
+sparsity). The members: linear_ae.py, autoencoders.py (dense stacked, tied, greedy, denoising,
+sparse), conv_ae.py, recurrent_ae.py and vae.py.
 """
 
 import numpy as np
@@ -22,7 +23,8 @@ EVAL_CHUNK = 1000  # images per forward pass when validating
 
 
 class Autoencoder(Model):
-    """Base of the autoencoders; subclasses implement ``build_networks(generator) -> (encoder, decoder)``.
+    """Base of the autoencoders; subclasses implement ``build_networks(generator) -> (encoder,
+    decoder)``.
 
     The encoder takes N x C x H x W images in [0, 1]; the decoder returns images of the same shape.
     Recipe keys every autoencoder understands: ``init`` ("glorot": Keras's initialisation, see
@@ -47,7 +49,8 @@ class Autoencoder(Model):
         raise NotImplementedError
 
     def build_optimizers(self):
-        """{name: optimiser}; by default one optimiser of ``config['optimizer']`` over every parameter."""
+        """{name: optimiser}; by default one optimiser of ``config['optimizer']`` over every
+        parameter."""
         return {"optimizer": build_optimizer(self.parameters(), self.config)}
 
     def parameters(self):
@@ -81,7 +84,8 @@ class Autoencoder(Model):
         return {}
 
     def coding_stats(self, codings):
-        """Statistics of the codings to log beside the loss (not trained on): {name: scalar Tensor}."""
+        """Statistics of the codings to log beside the loss (not trained on): {name: scalar
+        Tensor}."""
         return {}
 
     def objective(self, x):
@@ -115,7 +119,9 @@ class Autoencoder(Model):
         return {k: v / len(images) for k, v in totals.items()}
 
     def picture(self, images, path, n=10):
-        viz.save_reconstructions(self.to_input(images[:n]).numpy(), self.reconstruct(images[:n]), path)
+        viz.save_reconstructions(
+            self.to_input(images[:n]).numpy(), self.reconstruct(images[:n]), path
+        )
 
     # ----- for the command line and the figures
     def encode(self, images):
@@ -125,14 +131,17 @@ class Autoencoder(Model):
 
     def decode(self, codes):
         with no_grad():
-            return self.decoder(tensor(np.asarray(codes, dtype=np.float32), device=self.device)).numpy()
+            return self.decoder(
+                tensor(np.asarray(codes, dtype=np.float32), device=self.device)
+            ).numpy()
 
     def reconstruct(self, images):
         with no_grad():
             return self.forward(self.to_input(images)).numpy()
 
     def interpolate(self, images, rows, steps, generator):
-        """Decode straight lines between the codes of random pairs of ``images``: rows x steps x C x H x W."""
+        """Decode straight lines between the codes of random pairs of ``images``: rows x steps x C x
+        H x W."""
         pick = generator.integers(0, len(images), (2 * rows,))
         codes = self.encode(images[pick])
         a, b = codes[:rows, None], codes[rows:, None]
@@ -142,8 +151,8 @@ class Autoencoder(Model):
         return out.reshape((rows, steps) + out.shape[1:])
 
     def inpaint(self, images, mask, generator=None):
-        """Fill the pixels where ``mask`` (H x W, True = known) is False with the reconstruction of the
-        masked image (unknown pixels set to 0). Returns float images in [0, 1]."""
+        """Fill the pixels where ``mask`` (H x W, True = known) is False with the reconstruction of
+        the masked image (unknown pixels set to 0). Returns float images in [0, 1]."""
         x = self.to_input(images).numpy()
         known = np.broadcast_to(np.asarray(mask, dtype=bool), x.shape[-2:])
         masked = np.where(known, x, np.float32(0))

@@ -15,13 +15,15 @@ __all__ = ["GAN", "MLPGAN"]
 
 
 class MLPGAN(GAN):
-    """gan (Hands-On ML ch. 17): the book's dense generator and discriminator on Fashion-MNIST in [0, 1].
+    """gan (Hands-On ML ch. 17): the book's dense generator and discriminator on Fashion-MNIST in
+    [0, 1].
 
-    Recipe: BCE, keras "rmsprop" for both networks (lr 1e-3, rho 0.9, eps 1e-7), batch 32, codings 30,
-    Keras initialisation (glorot_uniform, zero biases). Keras 2's RMSprop without momentum divides by
-    sqrt(v) + eps, as PyTorch's does (TF's fused kernel, used with momentum, puts eps inside the sqrt);
-    with eps = 1e-7 either placement changes nothing visible. The book trains 50 epochs; our default is
-    fewer (see ``recipe``), chosen so that `scratchgan train gan` takes minutes on 2 CPU cores.
+    Recipe: BCE, keras "rmsprop" for both networks (lr 1e-3, rho 0.9, eps 1e-7), batch 32, codings
+    30, Keras initialisation (glorot_uniform, zero biases). Keras 2's RMSprop without momentum
+    divides by sqrt(v) + eps, as PyTorch's does (TF's fused kernel, used with momentum, puts eps
+    inside the sqrt); with eps = 1e-7 either placement changes nothing visible. The book trains 50
+    epochs; our default is fewer (see ``recipe``), chosen so that `scratchgan train gan` takes
+    minutes on 2 CPU cores.
     """
 
     recipe: ClassVar[dict] = {
@@ -42,5 +44,7 @@ class MLPGAN(GAN):
             *dense_stack([self.codings_size, 100, 150, pixels], nn.SELU, nn.Sigmoid, generator),
             nn.Unflatten(1, self.image_shape),
         )
-        D = nn.Sequential(nn.Flatten(), *dense_stack([pixels, 150, 100, 1], nn.SELU, None, generator))
+        D = nn.Sequential(
+            nn.Flatten(), *dense_stack([pixels, 150, 100, 1], nn.SELU, None, generator)
+        )
         return G, D

@@ -1,4 +1,5 @@
-"""The GAN base: a generator G and a discriminator D trained against each other (Hands-On ML ch. 17).
+"""The GAN base: a generator G and a discriminator D trained against each other (Hands-On ML
+ch. 17).
 
 ``GAN`` is the family's base. It owns the two-phase step of the book's ``train_gan`` loop:
 
@@ -8,31 +9,35 @@
 and the choice of objective, ``--loss``:
 
     mm       minimax (Goodfellow et al. 2014): D as above; G minimises mean log(1 - D(G(z)))
-    ns       non-saturating: G minimises -mean log D(G(z)) = BCE(D(G(z)), 1)   (the book's loop; default)
-             (here D(x) = sigmoid(logit), and both cross-entropies are computed from the logit)
+    ns       non-saturating: G minimises -mean log D(G(z)) = BCE(D(G(z)), 1) (the book's loop;
+             default; D(x) = sigmoid(logit), and both cross-entropies are computed from the logit)
     wgan     Wasserstein critic (Arjovsky et al. 2017): D minimises mean D(fake) - mean D(real), its
-             weights clipped to [-c, c] after each step; G minimises -mean D(G(z)); G steps every n_critic steps
-    wgan-gp  as wgan, with the penalty gp_weight * mean (|grad_x D(x~)| - 1)^2 on random interpolates x~ of
-             real and fake instead of clipping (Gulrajani et al. 2017); needs double backward
-    ls       least squares (Mao et al. 2017): D minimises (mean (D(real) - 1)^2 + mean D(fake)^2) / 2;
-             G minimises mean (D(G(z)) - 1)^2 / 2
+             weights clipped to [-c, c] after each step; G minimises -mean D(G(z)); G steps every
+             n_critic steps
+    wgan-gp  as wgan, with the penalty gp_weight * mean (|grad_x D(x~)| - 1)^2 on random
+             interpolates x~ of real and fake instead of clipping (Gulrajani et al. 2017); needs
+             double backward
+    ls       least squares (Mao et al. 2017): D minimises (mean (D(real) - 1)^2 + mean D(fake)^2)
+             / 2; G minimises mean (D(G(z)) - 1)^2 / 2
 
 Training tricks (GANs in Action 5.4, Chollet ch. 12), each a recipe key, all off by default:
 
-    label_smoothing  s   one-sided smoothing (Salimans et al. 2016): D's real targets are 1 - s, fake stay 0
-    label_noise      a   noisy labels: real targets 1 - a U, fake targets 0 + a U, U ~ U(0, 1) per sample
-                         (Chollet adds 0.05 U to labels where fake = 1, real = 0; with our fake = 0,
-                         real = 1 the mirror image keeps every target inside [0, 1])
+    label_smoothing  s   one-sided smoothing (Salimans et al. 2016): D's real targets are 1 - s,
+                         fake stay 0
+    label_noise      a   noisy labels: real targets 1 - a U, fake targets 0 + a U, U ~ U(0, 1) per
+                         sample (Chollet adds 0.05 U to labels where fake = 1, real = 0; with our
+                         fake = 0, real = 1 the mirror image keeps every target inside [0, 1])
     n_critic         k   D steps per G step (the wgan presets use 5)
-    image_pool       P   experience replay (Shrivastava et al. 2017; CycleGAN's pool): up to P generated
-                         images are kept; once full, each new fake is, with probability 1/2, swapped for a
-                         stored one, which D sees instead
-    instance_noise   sigma  Gaussian noise of std sigma on every D input, real and fake (Sonderby et al.
-                         2016), annealed linearly to 0 over ``instance_noise_steps`` D steps
-    d_batches        "joint" (the book: one D pass over [fake; real]) or "separate" (D(real) and D(fake)
-                         in two passes, so batch norm in D sees pure batches, as PyTorch's DCGAN example)
-    log_gradients    also log g_grad_norm (L2 norm of G's parameter gradient) and d_gz (mean D(G(z))) at
-                         each G step (GANs in Action fig. 5.5)
+    image_pool       P   experience replay (Shrivastava et al. 2017; CycleGAN's pool): up to P
+                         generated images are kept; once full, each new fake is, with probability
+                         1/2, swapped for a stored one, which D sees instead
+    instance_noise   sigma  Gaussian noise of std sigma on every D input, real and fake (Sonderby
+                         et al. 2016), annealed linearly to 0 over ``instance_noise_steps`` D steps
+    d_batches        "joint" (the book: one D pass over [fake; real]) or "separate" (D(real) and
+                         D(fake) in two passes, so batch norm in D sees pure batches, as PyTorch's
+                         DCGAN example)
+    log_gradients    also log g_grad_norm (L2 norm of G's parameter gradient) and d_gz (mean
+                         D(G(z))) at each G step (GANs in Action fig. 5.5)
 
 Label smoothing and noise change the targets of mm, ns and ls; wgan and wgan-gp have none.
 
@@ -72,14 +77,19 @@ class GAN(Model):
     codes (N, codings_size) to images N x C x H x W in ``data_range`` and D maps images to (N, 1).
 
     Conditional members (cgan) override the hooks ``generate(z, labels)``, ``critic(x, labels)``,
-    ``random_labels(n, generator)`` and ``loader_arrays``; for the others labels are None throughout.
-    ``sample`` and the command-line pictures always return images in [0, 1].
+    ``random_labels(n, generator)`` and ``loader_arrays``; for the others labels are None
+    throughout. ``sample`` and the command-line pictures always return images in [0, 1].
     """
 
     generative = True
-    data_range = (0.0, 1.0)  # what G outputs and D sees: (0, 1) for sigmoid outputs, (-1, 1) for tanh
+    data_range = (
+        0.0,
+        1.0,
+    )  # what G outputs and D sees: (0, 1) for sigmoid outputs, (-1, 1) for tanh
     picture_samples = PICTURE_SAMPLES
-    options: ClassVar[dict] = {  # the tricks of the module docstring, all off; `train --set KEY=VALUE` turns one on
+    options: ClassVar[
+        dict
+    ] = {  # the tricks of the module docstring, all off; `train --set KEY=VALUE` turns one on
         "label_smoothing": 0.0,
         "label_noise": 0.0,
         "n_critic": 1,
@@ -91,10 +101,24 @@ class GAN(Model):
     loss_presets: ClassVar[dict] = {
         "mm": {"loss": "mm"},
         "ns": {"loss": "ns"},
-        "wgan": {"loss": "wgan", "optimizer": "rmsprop", "lr": 5e-5, "alpha": 0.99, "eps": 1e-8,
-                 "n_critic": 5, "clip_value": 0.01},
-        "wgan-gp": {"loss": "wgan-gp", "optimizer": "adam", "lr": 1e-4, "betas": [0.5, 0.9], "eps": 1e-8,
-                    "n_critic": 5, "gp_weight": 10.0},
+        "wgan": {
+            "loss": "wgan",
+            "optimizer": "rmsprop",
+            "lr": 5e-5,
+            "alpha": 0.99,
+            "eps": 1e-8,
+            "n_critic": 5,
+            "clip_value": 0.01,
+        },
+        "wgan-gp": {
+            "loss": "wgan-gp",
+            "optimizer": "adam",
+            "lr": 1e-4,
+            "betas": [0.5, 0.9],
+            "eps": 1e-8,
+            "n_critic": 5,
+            "gp_weight": 10.0,
+        },
         "ls": {"loss": "ls"},
     }
 
@@ -155,7 +179,9 @@ class GAN(Model):
         if self.data_range == (-1.0, 1.0):
             return tensor(sgdata.to_tanh_range(images), device=self.device)
         if self.data_range != (0.0, 1.0):
-            raise ValueError(f"{self.name}: data_range {self.data_range}: expected (0, 1) or (-1, 1)")
+            raise ValueError(
+                f"{self.name}: data_range {self.data_range}: expected (0, 1) or (-1, 1)"
+            )
         return tensor(sgdata.to_float(images), device=self.device)
 
     def to_unit(self, images):
@@ -184,7 +210,8 @@ class GAN(Model):
 
     # ----- the tricks
     def label_targets(self, n, like):
-        """(real_target, fake_target) with smoothing and noise, or (None, None) for plain 1 and 0."""
+        """(real_target, fake_target) with smoothing and noise, or (None, None) for plain 1 and
+        0."""
         s, a = self.config.get("label_smoothing", 0.0), self.config.get("label_noise", 0.0)
         if not s and not a:
             return None, None
@@ -269,13 +296,19 @@ class GAN(Model):
 
     def evaluate(self, images, labels=None):
         """D's mean verdict on (up to) 1000 validation images and on G(fixed latent batch)."""
-        real_labels = None if labels is None or self.fixed_labels is None else np.asarray(labels[:1000])
+        real_labels = (
+            None if labels is None or self.fixed_labels is None else np.asarray(labels[:1000])
+        )
         with no_grad():
             real = self.discriminate(self.to_input(images[:1000]), real_labels).numpy()
-            fake = self.discriminate(self.generate(self.fixed_z, self.fixed_labels), self.fixed_labels).numpy()
+            fake = self.discriminate(
+                self.generate(self.fixed_z, self.fixed_labels), self.fixed_labels
+            ).numpy()
         out = {"d_real": float(real.mean()), "d_fake": float(fake.mean())}
         if self.probability_output:
-            out["d_acc"] = float(((real > 0.5).sum() + (fake < 0.5).sum()) / (real.size + fake.size))
+            out["d_acc"] = float(
+                ((real > 0.5).sum() + (fake < 0.5).sum()) / (real.size + fake.size)
+            )
         return out
 
     def picture(self, images, path):
@@ -295,15 +328,19 @@ class GAN(Model):
 
     def decode(self, z, labels=None):
         """G(z) in [0, 1] for codes z (array or Tensor (N, codings_size)), in evaluation mode."""
-        z = z if hasattr(z, "requires_grad") else tensor(np.asarray(z, dtype=np.float32), device=self.device)
+        z = (
+            z
+            if hasattr(z, "requires_grad")
+            else tensor(np.asarray(z, dtype=np.float32), device=self.device)
+        )
         with no_grad():
             return self.to_unit(self.generate(z, labels))
 
     def interpolate(self, images, rows, steps, generator, path="slerp"):
         """G along paths between random pairs of codes: rows x steps x C x H x W in [0, 1].
 
-        ``path``: "slerp" (great circle, White 2016: it keeps the codes at the norm the Gaussian prior
-        puts its mass on) or "lerp" (straight line)."""
+        ``path``: "slerp" (great circle, White 2016: it keeps the codes at the norm the Gaussian
+        prior puts its mass on) or "lerp" (straight line)."""
         from .latent import interpolate_codes
 
         a, b = self.noise(rows, generator).numpy(), self.noise(rows, generator).numpy()
@@ -313,9 +350,11 @@ class GAN(Model):
         out = self.decode(z, labels)
         return out.reshape((rows, steps) + out.shape[1:])
 
-    def inpaint(self, images, mask, generator, iterations=300, lr=0.01, perceptual_weight=0.003, blend="copy"):
-        """Semantic inpainting (Yeh et al. 2017), see ``inpaint.inpaint``: images in [0, 1] where the
-        known pixels (``mask`` H x W, True = known) are the originals and the rest come from G."""
+    def inpaint(self, images, mask, generator, iterations=300, lr=0.01, perceptual_weight=0.003,
+                blend="copy"):
+        """Semantic inpainting (Yeh et al. 2017), see ``inpaint.inpaint``: images in [0, 1] where
+        the known pixels (``mask`` H x W, True = known) are the originals and the rest come from
+        G."""
         from .inpaint import inpaint
 
         return inpaint(self, images, mask, generator, iterations=iterations, lr=lr,

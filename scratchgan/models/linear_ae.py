@@ -32,12 +32,12 @@ def pca_basis(points, k):
 class LinearAE(Autoencoder):
     """linear-ae (Hands-On ML ch. 17): Dense 2 | Dense 3, no activations, MSE, keras SGD(lr=0.1).
 
-    Trained on the book's 60 centred 3-D points (``synthetic-3d``). The code space it learns, the span
-    of the decoder's weight columns, converges to the plane of the two top principal components, but
-    slowly: the variances along the principal axes are 0.77, 0.13 and 0.010, and the book's 20 epochs
-    (40 steps of batch 32) leave the plane tens of degrees off. The recipe runs 1,000 epochs (2,000
-    steps); the 3-D figure is drawn every ``picture_every`` epochs. The points are used as they are
-    (float32), all of them (no validation split, no dropped batch).
+    Trained on the book's 60 centred 3-D points (``synthetic-3d``). The code space it learns, the
+    span of the decoder's weight columns, converges to the plane of the two top principal
+    components, but slowly: the variances along the principal axes are 0.77, 0.13 and 0.010, and the
+    book's 20 epochs (40 steps of batch 32) leave the plane tens of degrees off. The recipe runs
+    1,000 epochs (2,000 steps); the 3-D figure is drawn every ``picture_every`` epochs. The points
+    are used as they are (float32), all of them (no validation split, no dropped batch).
     """
 
     recipe: ClassVar[dict] = {
@@ -68,20 +68,24 @@ class LinearAE(Autoencoder):
         return mse, {"mse": mse}
 
     def code_space(self):
-        """The decoder's weight columns (input_size x codings_size): they span the learned code plane."""
+        """The decoder's weight columns (input_size x codings_size): they span the learned code
+        plane."""
         return self.decoder[0].weight.numpy()
 
     def angles_to_pca(self, points):
-        """Principal angles (degrees) between the learned code plane and the top principal plane of ``points``."""
+        """Principal angles (degrees) between the learned code plane and the top principal plane of
+        ``points``."""
         return principal_angles(self.code_space(), pca_basis(points, self.config["codings_size"]))
 
     def picture(self, points, path, n=None):
-        """The 3-D points with the learned plane, and their 2-D codings (the book's figure); the trainer's
-        per-epoch pictures (samples/epoch-XXX.png) only every ``picture_every`` epochs."""
+        """The 3-D points with the learned plane, and their 2-D codings (the book's figure); the
+        trainer's per-epoch pictures (samples/epoch-XXX.png) only every ``picture_every`` epochs."""
         epoch = re.search(r"epoch-(\d+)\.png$", str(path))
         if epoch and int(epoch.group(1)) % self.config.get("picture_every", 1):
             return None
-        return save_pca_figure(points, self.encode(points), self.code_space(), self.angles_to_pca(points), path)
+        return save_pca_figure(
+            points, self.encode(points), self.code_space(), self.angles_to_pca(points), path
+        )
 
     def inpaint(self, images, mask, generator=None):
         raise Unsupported("linear-ae works on 3-D points, not images: nothing to inpaint")
@@ -108,6 +112,8 @@ def save_pca_figure(points, codes, plane, angles, path, size=(900, 400)):
     ax.set_xlabel("z1")
     ax.set_ylabel("z2")
     ax.grid(alpha=0.3)
-    ax.set_title(f"codings; angles to the PCA plane {angles[0]:.2f} and {angles[1]:.2f} deg", fontsize=9)
+    ax.set_title(
+        f"codings; angles to the PCA plane {angles[0]:.2f} and {angles[1]:.2f} deg", fontsize=9
+    )
     fig.tight_layout()
     return viz._save_figure(fig, path, dpi)

@@ -6,7 +6,8 @@
                        fit_classifier, unique_parameters
     keras              keras_init_, keras_batch_norm, dense_stack, gia_generator (the books'
                        Keras defaults and GANs in Action's generator body)
-    layers             pad_to, crop_to, Rows, RecurrentLayer, RepeatVector, Transpose12, GaussianNoise
+    layers             pad_to, crop_to, Rows, RecurrentLayer, RepeatVector, Transpose12,
+                       GaussianNoise
     progressive        ProGAN's equalized-lr layers (progan, and stylegan's critic)
     image_translation  CycleGAN's U-Net and ResNet generators and PatchGAN discriminator
 

@@ -1,7 +1,8 @@
 """Image-to-image networks (CycleGAN, Zhu et al. 2017; GANs in Action ch. 9; pix2pix's U-Net).
 
     SameConv             Keras's Conv2D(k=4, padding="same") at stride 1 or 2
-    Down, Up             U-Net steps: Conv 4x4 s2 + LReLU + IN; Upsample + Conv 4x4 + ReLU + IN + skip
+    Down, Up             U-Net steps: Conv 4x4 s2 + LReLU + IN; Upsample + Conv 4x4 + ReLU + IN,
+                         then the skip connection
     UNetGenerator        the book's U-Net: 4 down, 3 up with skips, upsample + tanh conv
     reflect_pad, ReflectConv, ResidualBlock, ResNetGenerator   the paper's ResNet generator
     PatchDiscriminator   the book's PatchGAN: one score per overlapping patch
@@ -15,16 +16,23 @@ from ...ops.shape import concat
 
 
 class SameConv(nn.Module):
-    """Keras ``Conv2D(k=4, padding="same")``: stride 2 pads 1 on every side; stride 1 pads 1 before and 2
-    after (Keras puts the odd pixel at the end), done here as padding 2 and dropping the first row/column."""
+    """Keras ``Conv2D(k=4, padding="same")``: stride 2 pads 1 on every side; stride 1 pads 1 before
+    and 2 after (Keras puts the odd pixel at the end), done here as padding 2 and dropping the first
+    row/column."""
 
     def __init__(self, in_channels, out_channels, stride, generator=None):
         super().__init__()
         if stride not in (1, 2):
             raise ValueError(f"SameConv: stride must be 1 or 2, got {stride!r}")
         self.stride = stride
-        self.conv = nn.Conv2d(in_channels, out_channels, 4, stride=stride, padding=1 if stride == 2 else 2,
-                              generator=generator)
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            4,
+            stride=stride,
+            padding=1 if stride == 2 else 2,
+            generator=generator,
+        )
 
     def forward(self, x):
         y = self.conv(x)
@@ -49,7 +57,8 @@ class Down(nn.Module):
 
 
 class Up(nn.Module):
-    """U-Net up step: Upsample 2, Conv 4x4 s1, ReLU, InstanceNorm, then concatenate the skip connection."""
+    """U-Net up step: Upsample 2, Conv 4x4 s1, ReLU, InstanceNorm, then concatenate the skip
+    connection."""
 
     def __init__(self, in_channels, out_channels, generator=None):
         super().__init__()
@@ -62,7 +71,8 @@ class Up(nn.Module):
 
 
 class UNetGenerator(nn.Module):
-    """The book's U-Net (see the module docstring): 4 down steps, 3 up steps with skips, upsample + tanh conv."""
+    """The book's U-Net (see the module docstring): 4 down steps, 3 up steps with skips, upsample +
+    tanh conv."""
 
     def __init__(self, channels=1, gf=32, generator=None):
         super().__init__()
@@ -87,7 +97,8 @@ class UNetGenerator(nn.Module):
 
 
 def reflect_pad(x, p):
-    """Reflection padding of the last two axes by p (as torch's "reflect": the edge pixel is not repeated)."""
+    """Reflection padding of the last two axes by p (as torch's "reflect": the edge pixel is not
+    repeated)."""
     h, w = x.shape[-2:]
     if p >= h or p >= w:
         raise ValueError(f"reflect_pad: padding {p} must be smaller than the image ({h}x{w})")
@@ -125,7 +136,8 @@ class ResidualBlock(nn.Module):
 
 
 class ResNetGenerator(nn.Module):
-    """The paper's generator (Johnson et al.'s): c7s1-ngf, d2ngf, d4ngf, R4ngf x blocks, u2ngf, ungf, c7s1-C."""
+    """The paper's generator (Johnson et al.'s): c7s1-ngf, d2ngf, d4ngf, R4ngf x blocks, u2ngf,
+    ungf, c7s1-C."""
 
     def __init__(self, channels=1, ngf=32, blocks=6, generator=None):
         super().__init__()
@@ -134,15 +146,23 @@ class ResNetGenerator(nn.Module):
             return [nn.InstanceNorm2d(c, affine=True), nn.ReLU()]
 
         self.net = nn.Sequential(
-            ReflectConv(channels, ngf, 7, generator), *norm_relu(ngf),
-            nn.Conv2d(ngf, 2 * ngf, 3, stride=2, padding=1, generator=generator), *norm_relu(2 * ngf),
-            nn.Conv2d(2 * ngf, 4 * ngf, 3, stride=2, padding=1, generator=generator), *norm_relu(4 * ngf),
-            *[ResidualBlock(4 * ngf, generator) for _ in range(blocks)],
-            nn.ConvTranspose2d(4 * ngf, 2 * ngf, 3, stride=2, padding=1, output_padding=1, generator=generator),
-            *norm_relu(2 * ngf),
-            nn.ConvTranspose2d(2 * ngf, ngf, 3, stride=2, padding=1, output_padding=1, generator=generator),
+            ReflectConv(channels, ngf, 7, generator),
             *norm_relu(ngf),
-            ReflectConv(ngf, channels, 7, generator), nn.Tanh(),
+            nn.Conv2d(ngf, 2 * ngf, 3, stride=2, padding=1, generator=generator),
+            *norm_relu(2 * ngf),
+            nn.Conv2d(2 * ngf, 4 * ngf, 3, stride=2, padding=1, generator=generator),
+            *norm_relu(4 * ngf),
+            *[ResidualBlock(4 * ngf, generator) for _ in range(blocks)],
+            nn.ConvTranspose2d(
+                4 * ngf, 2 * ngf, 3, stride=2, padding=1, output_padding=1, generator=generator
+            ),
+            *norm_relu(2 * ngf),
+            nn.ConvTranspose2d(
+                2 * ngf, ngf, 3, stride=2, padding=1, output_padding=1, generator=generator
+            ),
+            *norm_relu(ngf),
+            ReflectConv(ngf, channels, 7, generator),
+            nn.Tanh(),
         )
 
     def forward(self, x):
@@ -150,8 +170,8 @@ class ResNetGenerator(nn.Module):
 
 
 class PatchDiscriminator(nn.Module):
-    """The book's PatchGAN: ``layers`` Conv 4x4 s2 + LReLU 0.2 (+ InstanceNorm after the first), then a
-    Conv 4x4 s1 to one score per patch."""
+    """The book's PatchGAN: ``layers`` Conv 4x4 s2 + LReLU 0.2 (+ InstanceNorm after the first),
+    then a Conv 4x4 s1 to one score per patch."""
 
     def __init__(self, channels=1, df=64, layers=3, generator=None):
         super().__init__()

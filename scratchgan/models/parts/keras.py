@@ -39,10 +39,10 @@ def _orthogonal(rows, cols, generator):
 def keras_init_(module, generator):
     """Keras's defaults on every layer of ``module``: glorot_uniform kernels and zero biases for
     Linear, Conv2d and ConvTranspose2d; for LSTM glorot_uniform input kernels, orthogonal recurrent
-    kernels and zero biases with the forget gate's set to 1 (unit_forget_bias). A layer shared by two
-    parts of a model is initialised once. Glorot's bound sqrt(6 / (fan_in + fan_out)) is symmetric in
-    the two fans, so PyTorch's fan convention for transposed-convolution weights gives Keras's bound
-    too."""
+    kernels and zero biases with the forget gate's set to 1 (unit_forget_bias). A layer shared by
+    two parts of a model is initialised once. Glorot's bound sqrt(6 / (fan_in + fan_out)) is
+    symmetric in the two fans, so PyTorch's fan convention for transposed-convolution weights gives
+    Keras's bound too."""
     for m in module.modules():
         if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.xavier_uniform_(m.weight, generator=generator)
@@ -90,6 +90,8 @@ def gia_generator(codings_size, channels, generator):
         nn.ConvTranspose2d(128, 64, 3, stride=1, padding=1, generator=generator),
         keras_batch_norm(64),
         nn.LeakyReLU(0.01),
-        nn.ConvTranspose2d(64, channels, 3, stride=2, padding=1, output_padding=1, generator=generator),
+        nn.ConvTranspose2d(
+            64, channels, 3, stride=2, padding=1, output_padding=1, generator=generator
+        ),
         nn.Tanh(),
     )

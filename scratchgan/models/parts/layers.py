@@ -41,7 +41,8 @@ class Rows(nn.Module):
 
 
 class RecurrentLayer(nn.Module):
-    """Keras's LSTM layer: the sequence of outputs (``return_sequences``) or the last output only."""
+    """Keras's LSTM layer: the sequence of outputs (``return_sequences``) or the last output
+    only."""
 
     def __init__(self, input_size, hidden_size, return_sequences=False, generator=None):
         super().__init__()

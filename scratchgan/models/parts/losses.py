@@ -66,7 +66,8 @@ def gradient_penalty(D, real, fake, generator):
     """mean over the batch of (|grad_x D(x~)|_2 - 1)^2 at x~ = e real + (1 - e) fake, e ~ U(0, 1)
     per sample.
 
-    ``D`` is any callable from images to scores (a conditional critic: a closure over the labels)."""
+    ``D`` is any callable from images to scores (a conditional critic: a closure over the
+    labels)."""
     shape = (real.shape[0], *([1] * (real.ndim - 1)))
     e = rand(*shape, dtype=real.dtype, generator=generator).to(real.device)
     x = (e * real + (1 - e) * fake).detach()

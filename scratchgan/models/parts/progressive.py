@@ -3,8 +3,8 @@
 Every layer has an equalized learning rate (nn.EqualizedConv2d / EqualizedLinear); every G
 convolution is followed by pixel norm; LeakyReLU slope 0.2 throughout.
 
-    GConv, GFirst, GBlock, to_rgb        the generator's convolution, 4 x 4 stage, growth stage, toRGB
-    DConv, FromRGB, DBlock, DLast        the critic's convolution, fromRGB, growth stage, 4 x 4 block
+    GConv, GFirst, GBlock, to_rgb   the generator's convolution, 4 x 4 stage, growth stage, toRGB
+    DConv, FromRGB, DBlock, DLast   the critic's convolution, fromRGB, growth stage, 4 x 4 block
     lerp(a, b, t)                        the fade-in blend (1 - t) a + t b
 """
 
@@ -26,8 +26,9 @@ class GConv(nn.Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, generator=None):
         super().__init__()
-        self.conv = nn.EqualizedConv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2,
-                                       generator=generator)
+        self.conv = nn.EqualizedConv2d(
+            in_channels, out_channels, kernel_size, padding=kernel_size // 2, generator=generator
+        )
 
     def forward(self, x):
         return F.pixel_norm(F.leaky_relu(self.conv(x), SLOPE))
@@ -39,7 +40,9 @@ class DConv(nn.Module):
     def __init__(self, in_channels, out_channels, kernel_size, padding=None, generator=None):
         super().__init__()
         padding = kernel_size // 2 if padding is None else padding
-        self.conv = nn.EqualizedConv2d(in_channels, out_channels, kernel_size, padding=padding, generator=generator)
+        self.conv = nn.EqualizedConv2d(
+            in_channels, out_channels, kernel_size, padding=padding, generator=generator
+        )
 
     def forward(self, x):
         return F.leaky_relu(self.conv(x), SLOPE)
@@ -52,7 +55,9 @@ class GFirst(nn.Module):
         super().__init__()
         self.channels = channels
         # the reference code's dense layer has gain sqrt(2)/4: fan-in is codings_size, not 16x that
-        self.dense = nn.EqualizedLinear(codings_size, channels * 16, gain=math.sqrt(2) / 4, generator=generator)
+        self.dense = nn.EqualizedLinear(
+            codings_size, channels * 16, gain=math.sqrt(2) / 4, generator=generator
+        )
         self.conv = GConv(channels, channels, 3, generator=generator)
 
     def forward(self, z):
@@ -85,7 +90,8 @@ class DBlock(nn.Module):
 
 
 class DLast(nn.Module):
-    """D's 4 x 4 block: minibatch stddev, Conv 3x3, Conv 4x4 (valid, to 1 x 1), fully-connected to a score."""
+    """D's 4 x 4 block: minibatch stddev, Conv 3x3, Conv 4x4 (valid, to 1 x 1), fully-connected to a
+    score."""
 
     def __init__(self, channels, group_size=4, generator=None):
         super().__init__()

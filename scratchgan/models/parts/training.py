@@ -1,7 +1,7 @@
 """Training helpers the model families share: freezing, mode restoring, experience replay, seeded
 subsets and one loop that fits a classifier.
 
-    frozen(*modules)            context: the modules' parameters stop requiring grad, restored on exit
+    frozen(*modules)            context: the modules' parameters stop requiring grad (restored)
     training_mode(module, on)   context: module.train(on), each submodule's mode restored on exit
     ImagePool(size)             experience replay of generated images (Shrivastava et al. 2017)
     seeded_subset(n, k, seed)   k of range(n), drawn without replacement from ``seed``
@@ -51,9 +51,10 @@ class ImagePool:
     """Experience replay of generated images for D (Shrivastava et al. 2017, as CycleGAN's pool).
 
     ``query(images, labels, generator)``: while the pool has room, new images go in and pass through
-    unchanged; once it holds ``size`` images, each new image is, with probability 1/2, swapped with a
-    random stored one (distinct slots within a batch), and the stored one is returned in its place.
-    ``labels`` (conditional GANs) travel with their images; None otherwise. Arrays stay on the device.
+    unchanged; once it holds ``size`` images, each new image is, with probability 1/2, swapped with
+    a random stored one (distinct slots within a batch), and the stored one is returned in its
+    place. ``labels`` (conditional GANs) travel with their images; None otherwise. Arrays stay on
+    the device.
     """
 
     def __init__(self, size):
