@@ -25,5 +25,13 @@ def to_float(images):
 
 
 def to_tanh_range(images):
-    """uint8 images -> float32 in [-1, 1] with a channel axis: 2 * to_float(images) - 1 (for tanh outputs)."""
-    return to_float(images) * np.float32(2) - np.float32(1)
+    """Images in [0, 1] -> [-1, 1] for tanh generators: 2 x - 1, the project's one such scaling.
+
+    uint8 images go through ``to_float`` first (float32 with a channel axis); float arrays (already in
+    [0, 1], e.g. padded to a canvas) keep their shape and dtype.
+
+    Example:
+        >>> to_tanh_range(np.full((2, 28, 28), 255, np.uint8)).max()   # 1.0, shape (2, 1, 28, 28)
+    """
+    x = to_float(images) if np.asarray(images).dtype == np.uint8 else images
+    return x * np.float32(2) - np.float32(1)

@@ -32,9 +32,9 @@ import time
 import numpy as np
 
 from .. import data as sgdata
-from .. import functional as F
 from .. import nn
 from ..autograd import no_grad
+from ..models.parts import fit_classifier
 from ..optim import Adam
 from ..random import Generator
 from ..tensor import tensor
@@ -229,31 +229,37 @@ def train_classifier(dataset, recipe=None, directory=None, progress=True, log_ev
     shift, shift_rng = int(recipe.get("shift", 0)), np.random.default_rng(recipe["seed"] + 2)
     _say(progress, f"training the {dataset} feature classifier ({recipe['epochs']} epochs of {len(train_x)} images, "
                    f"batch {recipe['batch_size']}); it is cached in {weights_path}")
-    log, t_start, last = [], time.perf_counter(), time.perf_counter()
-    for epoch in range(recipe["epochs"]):
-        opt.param_groups[0]["lr"] = recipe["lr"] * recipe["lr_decay"] ** epoch
-        net.train()
-        t0, loss_sum, correct, seen = time.perf_counter(), 0.0, 0, 0
-        for step, (xb, yb) in enumerate(loader, 1):
+    def batches(epoch):
+        for xb, yb in loader:
             if shift:
                 xb = random_shift(xb, shift, shift_rng)
-            opt.zero_grad()
-            logits = net(tensor(sgdata.to_float(xb)))
-            loss = F.cross_entropy(logits, tensor(yb))
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * len(yb)
-            correct += int((logits.numpy().argmax(1) == yb).sum())
-            seen += len(yb)
-            if time.perf_counter() - last > log_every:
-                last = time.perf_counter()
-                _say(progress, f"  epoch {epoch + 1}/{recipe['epochs']} step {step}/{len(loader)} loss {loss_sum / seen:.4f} "
-                               f"train acc {correct / seen:.4f} | {seen / (last - t0):.0f} img/s")
+            yield tensor(sgdata.to_float(xb)), tensor(yb)
+
+    def record(step, logits, y, loss):
+        labels = y.numpy()
+        n = len(labels)
+        stats.update(loss_sum=stats["loss_sum"] + loss.item() * n, seen=stats["seen"] + n,
+                     correct=stats["correct"] + int((logits.numpy().argmax(1) == labels).sum()))
+        if time.perf_counter() - stats["last"] > log_every:
+            stats["last"] = time.perf_counter()
+            _say(progress, f"  epoch {epoch + 1}/{recipe['epochs']} step {step}/{len(loader)} loss "
+                           f"{stats['loss_sum'] / stats['seen']:.4f} train acc "
+                           f"{stats['correct'] / stats['seen']:.4f} | "
+                           f"{stats['seen'] / (stats['last'] - t0):.0f} img/s")
+
+    log, t_start, stats = [], time.perf_counter(), {"last": time.perf_counter()}
+    for epoch in range(recipe["epochs"]):
+        opt.param_groups[0]["lr"] = recipe["lr"] * recipe["lr_decay"] ** epoch
+        t0 = time.perf_counter()
+        stats.update(loss_sum=0.0, correct=0, seen=0)
+        fit_classifier(net, opt, batches, on_step=record)
         epoch_time = time.perf_counter() - t0
         classifier.net = net.eval()
         test_acc = classifier.accuracy(test_x, test_y)
-        row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "train_loss": loss_sum / seen,
-               "train_accuracy": correct / seen, "test_accuracy": test_acc, "epoch_time_s": round(epoch_time, 1)}
+        row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"],
+               "train_loss": stats["loss_sum"] / stats["seen"],
+               "train_accuracy": stats["correct"] / stats["seen"], "test_accuracy": test_acc,
+               "epoch_time_s": round(epoch_time, 1)}
         log.append(row)
         _say(progress, f"  epoch {epoch + 1}/{recipe['epochs']} loss {row['train_loss']:.4f} train acc "
                        f"{row['train_accuracy']:.4f} test acc {test_acc:.4f} ({epoch_time:.0f} s)")

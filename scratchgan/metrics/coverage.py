@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .inputs import classifier_for, is_images
+from .features import classifier_for
+from .inputs import is_images
 
 
 class ModeCoverage(NamedTuple):

@@ -11,7 +11,7 @@ of rounding noise (below D * eps * the largest) are set to zero before their squ
 
 import numpy as np
 
-from .inputs import features_of
+from .features import features_of
 
 
 def _clean(w):

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .inputs import probabilities_of
+from .features import probabilities_of
 
 
 class InceptionScore(NamedTuple):

@@ -2,6 +2,7 @@
 
 Images: uint8 (0..255) or float in [0, 1], shaped N x H x W or N x C x H x W.
 Features: a 2-D float array N x D (one row per sample).
+Images become features through a classifier in features.py.
 """
 
 import numpy as np
@@ -42,33 +43,3 @@ def as_features(x, name="features"):
     if not np.isfinite(x).all():
         raise ValueError(f"{name}: features contain NaN or infinity")
     return x
-
-
-def classifier_for(classifier, what):
-    """The Classifier to embed images with: a Classifier as is, or a data-set name loaded from the cache."""
-    if classifier is None:
-        raise ValueError(f"{what}: got images but no classifier; pass classifier='fashion-mnist' (a data-set name) "
-                         "or a Classifier, or pass precomputed feature arrays")
-    if isinstance(classifier, str):
-        from .classifier import load_classifier
-
-        return load_classifier(classifier)
-    return classifier
-
-
-def features_of(x, classifier, what, name):
-    """Features of ``x``: images go through ``classifier``'s feature layer, 2-D arrays are taken as they are."""
-    if is_images(x):
-        return classifier_for(classifier, what).features(x)
-    return as_features(x, f"{what}: {name}")
-
-
-def probabilities_of(x, classifier, what, name="probabilities"):
-    """Class probabilities N x C: images go through ``classifier``; a 2-D array must already be probabilities."""
-    if is_images(x):
-        return classifier_for(classifier, what).probabilities(x)
-    p = as_features(x, f"{what}: {name}")
-    if (p < 0).any() or not np.allclose(p.sum(axis=1), 1.0, atol=1e-6):
-        raise ValueError(f"{what}: {name} must be non-negative rows summing to 1 (softmax outputs), "
-                         f"got row sums in [{p.sum(1).min():.6g}, {p.sum(1).max():.6g}]")
-    return p

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .inputs import features_of
+from .features import features_of
 
 
 class KID(NamedTuple):

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .inputs import features_of
+from .features import features_of
 
 BLOCK = 1000  # rows per block of the pairwise-distance matrix
 SLACK = 1e-9

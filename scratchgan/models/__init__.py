@@ -1,7 +1,9 @@
 """The model registry: every model name of DESIGN.md -> the class that builds it (and carries its recipe).
 
 A model is a subclass of ``scratchgan.train.Model`` living in the file of its family
-(autoencoders.py, gan.py, ...). To add one: write the class, then put "module:ClassName" in its
+(autoencoders.py, gan.py, ...). A family file never imports another family's file: what families
+share lives in the base modules (gan_base.py, autoencoder_base.py) and in parts/ (tests/
+test_structure.py checks this). To add one: write the class, then put "module:ClassName" in its
 entry below. Classes are imported on first use, so a family file that is still being written
 breaks only its own models.
 
@@ -15,12 +17,12 @@ import importlib
 
 # name -> (where the class lives, or None while it is not built yet; one-line description)
 REGISTRY = {
-    "linear-ae": ("autoencoders:LinearAE", "linear autoencoder = PCA of a rotated 3-D point cloud (Hands-On ML ch. 17)"),
+    "linear-ae": ("linear_ae:LinearAE", "linear autoencoder = PCA of a rotated 3-D point cloud (Hands-On ML ch. 17)"),
     "stacked-ae": ("autoencoders:StackedAE", "stacked autoencoder 784-100-30-100-784, SELU, BCE, SGD (ch. 17)"),
     "tied-ae": ("autoencoders:TiedAE", "stacked-ae with tied decoder weights (DenseTranspose): half the parameters (ch. 17)"),
     "greedy-ae": ("autoencoders:GreedyAE", "stacked autoencoder trained one shallow autoencoder at a time: 784-100-784, then 100-30-100 (ch. 17)"),
-    "conv-ae": ("autoencoders:ConvAE", "convolutional autoencoder: conv 16/32/64 + max pooling to 3x3x64, transposed convs back (ch. 17)"),
-    "recurrent-ae": ("autoencoders:RecurrentAE", "recurrent autoencoder: LSTM 100-30 | repeat, LSTM 100, dense 28; image rows as a sequence (ch. 17)"),
+    "conv-ae": ("conv_ae:ConvAE", "convolutional autoencoder: conv 16/32/64 + max pooling to 3x3x64, transposed convs back (ch. 17)"),
+    "recurrent-ae": ("recurrent_ae:RecurrentAE", "recurrent autoencoder: LSTM 100-30 | repeat, LSTM 100, dense 28; image rows as a sequence (ch. 17)"),
     "denoising-ae": ("autoencoders:DenoisingAE", "denoising autoencoder: Gaussian noise 0.2 (recipe noise=dropout: dropout 0.5) on the input (ch. 17)"),
     "sparse-l1-ae": ("autoencoders:SparseL1AE", "sparse autoencoder: 300 sigmoid codings, L1 activity penalty 1e-3 (ch. 17)"),
     "sparse-kl-ae": ("autoencoders:SparseKLAE", "sparse autoencoder: 300 sigmoid codings, KL penalty to mean activation 0.1, weight 0.05 (ch. 17)"),

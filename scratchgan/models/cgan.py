@@ -37,25 +37,8 @@ import numpy as np
 
 from .. import nn
 from ..ops.shape import concat
-from .autoencoders import keras_init_
-from .dcgan import keras_batch_norm
-from .gan import GAN
-
-
-def gia_generator(codings_size, channels, generator):
-    """The generator body of GANs in Action ch. 4, 7 and 8 (28 x 28 output, tanh)."""
-    return nn.Sequential(
-        nn.Linear(codings_size, 256 * 7 * 7, generator=generator),
-        nn.Unflatten(1, (256, 7, 7)),
-        nn.ConvTranspose2d(256, 128, 3, stride=2, padding=1, output_padding=1, generator=generator),
-        keras_batch_norm(128),
-        nn.LeakyReLU(0.01),
-        nn.ConvTranspose2d(128, 64, 3, stride=1, padding=1, generator=generator),
-        keras_batch_norm(64),
-        nn.LeakyReLU(0.01),
-        nn.ConvTranspose2d(64, channels, 3, stride=2, padding=1, output_padding=1, generator=generator),
-        nn.Tanh(),
-    )
+from .gan_base import GAN
+from .parts import gia_generator, keras_batch_norm, keras_init_
 
 
 class ConditionalGenerator(nn.Module):

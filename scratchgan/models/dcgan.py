@@ -37,7 +37,7 @@ used 128; ``width`` is a recipe key):
     in separate passes, so its batch norm never mixes them. Images of another size (Fashion-MNIST's
     28 x 28) are resized to ``image_size`` (64) bilinearly, batch by batch.
 
-Both take ``--loss mm|ns|wgan|wgan-gp|ls`` and the tricks of ``gan.GAN``. The registry's wgan, wgan-gp
+Both take ``--loss mm|ns|wgan|wgan-gp|ls`` and the tricks of ``gan_base.GAN``. The registry's wgan, wgan-gp
 and lsgan are dcgan with that loss's preset (classes WGAN, WGANGP, LSGAN below).
 """
 
@@ -48,7 +48,8 @@ import numpy as np
 from .. import data as sgdata
 from .. import nn
 from ..tensor import tensor
-from .gan import GAN
+from .gan_base import GAN
+from .parts import keras_batch_norm
 
 
 def dcgan_init_(module, generator):
@@ -62,11 +63,6 @@ def dcgan_init_(module, generator):
             nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
             nn.init.zeros_(m.bias)
     return module
-
-
-def keras_batch_norm(channels):
-    """Keras BatchNormalization defaults: momentum 0.99 (PyTorch's 0.01), eps 1e-3."""
-    return nn.BatchNorm2d(channels, momentum=0.01, eps=1e-3)
 
 
 def resize_matrix(n_in, n_out):
@@ -199,9 +195,8 @@ class DCGAN64(GAN):
             dcgan_init_(self.D, generator)
 
     def to_input(self, images):
-        lo, hi = self.data_range
         x = resize(sgdata.to_float(images), self.image_shape[-1])
-        return tensor(x * np.float32(hi - lo) + np.float32(lo), device=self.device)
+        return tensor(sgdata.to_tanh_range(x), device=self.device)
 
 
 # ----- the registry's aliases: dcgan with a loss preset, i.e. `train dcgan --loss ...`

@@ -39,6 +39,7 @@ from .. import data as sgdata
 from ..autograd import no_grad
 from ..optim import Adam
 from ..tensor import tensor
+from .parts import frozen, g_loss
 
 
 # ----- masks (True = known pixel)
@@ -106,8 +107,6 @@ def inpaint(model, images, mask, generator, iterations=300, lr=0.01, perceptual_
     blend: "copy" or "poisson". Returns float32 N x C x H x W in [0, 1] whose known pixels are the
     originals exactly (and, with ``return_codes``, the kept codes of each image, best first,
     (N, average, codings_size))."""
-    from .gan import g_loss, set_requires_grad
-
     if weighting not in ("uniform", "importance") or blend not in ("copy", "poisson"):
         raise ValueError(f"weighting {weighting!r} / blend {blend!r}: expected uniform|importance and copy|poisson")
     if not 1 <= average <= restarts:
@@ -122,9 +121,7 @@ def inpaint(model, images, mask, generator, iterations=300, lr=0.01, perceptual_
     z.requires_grad = True
     search = Adam([z], lr=lr)
     perceptual = "ns" if model.probability_output else "wgan"
-    set_requires_grad(model.G, False)
-    set_requires_grad(model.D, False)
-    try:
+    with frozen(model.G, model.D):
         for i in range(iterations + 1):
             search.zero_grad()
             out = model.generate(z)
@@ -135,9 +132,6 @@ def inpaint(model, images, mask, generator, iterations=300, lr=0.01, perceptual_
                 break
             loss.backward()
             search.step()
-    finally:
-        set_requires_grad(model.G, True)
-        set_requires_grad(model.D, True)
     order = context.detach().numpy().reshape(n, restarts).argsort(1)[:, :average] + np.arange(n)[:, None] * restarts
     codes = z.detach().numpy()[order]
     with no_grad():

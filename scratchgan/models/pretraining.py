@@ -25,22 +25,20 @@ import time
 
 import numpy as np
 
-from .. import functional as F
 from .. import nn, optim
 from ..autograd import no_grad
 from ..data import DataLoader
 from ..random import Generator
 from ..tensor import tensor
 from ..train import load_data, load_run
-from .autoencoders import keras_init_
+from .parts import fit_classifier, keras_init_, seeded_subset
 
 VARIANTS = ("scratch", "frozen", "fine-tuned")
 
 
 def labelled_subset(n_images, fraction, seed):
     """Indices of ``round(fraction * n_images)`` training images drawn without replacement."""
-    n = max(1, round(fraction * n_images))
-    return np.sort(np.random.default_rng(seed).permutation(n_images)[:n])
+    return seeded_subset(n_images, max(1, round(fraction * n_images)), seed)
 
 
 def build_classifier(encoder, codings_size, num_classes, generator, pretrained):
@@ -60,15 +58,14 @@ def accuracy(net, x, y, chunk=2000):
 
 
 def fit(net, params, x, y, epochs, lr, batch_size, seed):
+    """Adam on ``params`` over shuffled minibatches of (x, y), cross-entropy on the class logits."""
     opt = optim.Adam(params, lr=lr)
     loader = DataLoader((x, y), batch_size, shuffle=True, drop_last=False, seed=seed)
-    net.train(True)
-    for _ in range(epochs):
-        for xb, yb in loader:
-            opt.zero_grad()
-            F.cross_entropy(net(tensor(xb)), yb.astype(np.int64)).backward()
-            opt.step()
-    return net
+
+    def batches(epoch):
+        return ((tensor(xb), yb.astype(np.int64)) for xb, yb in loader)
+
+    return fit_classifier(net, opt, batches, epochs)
 
 
 def run(ae_run, fraction=0.01, seeds=(0, 1, 2, 3, 4), epochs=100, lr=1e-3, batch_size=32, progress=True):

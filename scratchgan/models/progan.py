@@ -47,7 +47,6 @@ layers of stages not yet reached simply get no gradient. The growth schedule cou
 (``stable_images``, ``fade_images``); once the last stage is stable, training continues there.
 """
 
-import math
 import os
 from typing import ClassVar
 
@@ -59,31 +58,9 @@ from .. import nn, viz
 from ..autograd import no_grad
 from ..tensor import tensor
 from ..train import build_optimizer
-from .gan import GAN, g_loss, gradient_penalty, set_requires_grad
-
-SLOPE = 0.2  # LeakyReLU slope everywhere in G and D
-
-
-def lerp(a, b, t):
-    """a + (b - a) t: the fade-in blend, (1 - t) a + t b."""
-    return a + (b - a) * t
-
-
-def pad_to(images, size):
-    """uint8 or float N x [C x] H x W -> N x C x size x size, zero-padded evenly (Fashion-MNIST 28 -> 32)."""
-    x = images if images.ndim == 4 else images[:, None]
-    h, w = x.shape[-2:]
-    if h > size or w > size:
-        raise ValueError(f"images of {h}x{w} do not fit the model's {size}x{size} canvas")
-    top, left = (size - h) // 2, (size - w) // 2
-    return np.pad(x, ((0, 0), (0, 0), (top, size - h - top), (left, size - w - left)))
-
-
-def crop_to(images, h, w):
-    """The inverse of pad_to: the centre h x w of N x C x S x S images."""
-    size = images.shape[-1]
-    top, left = (size - h) // 2, (size - w) // 2
-    return images[..., top : top + h, left : left + w]
+from .gan_base import GAN
+from .parts import crop_to, frozen, g_loss, gradient_penalty, pad_to, seeded_subset
+from .parts.progressive import DBlock, DLast, FromRGB, GBlock, GFirst, lerp, to_rgb
 
 
 # ----- the growth schedule
@@ -106,97 +83,6 @@ def schedule(images, stages, stable_images, fade_images):
 def schedule_images(stages, stable_images, fade_images):
     """Images until the last stage is reached and stable."""
     return stable_images + (stages - 1) * (fade_images + stable_images)
-
-
-# ----- layers
-class GConv(nn.Module):
-    """Equalized conv, LeakyReLU 0.2, pixel norm: every convolution of ProGAN's generator."""
-
-    def __init__(self, in_channels, out_channels, kernel_size, generator=None):
-        super().__init__()
-        self.conv = nn.EqualizedConv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2,
-                                       generator=generator)
-
-    def forward(self, x):
-        return F.pixel_norm(F.leaky_relu(self.conv(x), SLOPE))
-
-
-class DConv(nn.Module):
-    """Equalized conv and LeakyReLU 0.2: the critic's convolutions (no normalisation in D)."""
-
-    def __init__(self, in_channels, out_channels, kernel_size, padding=None, generator=None):
-        super().__init__()
-        padding = kernel_size // 2 if padding is None else padding
-        self.conv = nn.EqualizedConv2d(in_channels, out_channels, kernel_size, padding=padding, generator=generator)
-
-    def forward(self, x):
-        return F.leaky_relu(self.conv(x), SLOPE)
-
-
-class GFirst(nn.Module):
-    """Stage 0 of G: pixel-normalised z -> "Conv 4x4" (a dense layer to c x 4 x 4) -> Conv 3x3."""
-
-    def __init__(self, codings_size, channels, generator=None):
-        super().__init__()
-        self.channels = channels
-        # the reference code's dense layer has gain sqrt(2)/4: fan-in is codings_size, not 16x that
-        self.dense = nn.EqualizedLinear(codings_size, channels * 16, gain=math.sqrt(2) / 4, generator=generator)
-        self.conv = GConv(channels, channels, 3, generator=generator)
-
-    def forward(self, z):
-        x = self.dense(F.pixel_norm(z)).reshape(z.shape[0], self.channels, 4, 4)
-        return self.conv(F.pixel_norm(F.leaky_relu(x, SLOPE)))
-
-
-class GBlock(nn.Module):
-    """One growth stage of G: upsample x2 (nearest), Conv 3x3, Conv 3x3."""
-
-    def __init__(self, in_channels, out_channels, generator=None):
-        super().__init__()
-        self.conv1 = GConv(in_channels, out_channels, 3, generator=generator)
-        self.conv2 = GConv(out_channels, out_channels, 3, generator=generator)
-
-    def forward(self, x):
-        return self.conv2(self.conv1(F.interpolate(x, 2)))
-
-
-class DBlock(nn.Module):
-    """One growth stage of D: Conv 3x3, Conv 3x3 (to the next stage's width), average pool 2."""
-
-    def __init__(self, in_channels, out_channels, generator=None):
-        super().__init__()
-        self.conv1 = DConv(in_channels, in_channels, 3, generator=generator)
-        self.conv2 = DConv(in_channels, out_channels, 3, generator=generator)
-
-    def forward(self, x):
-        return F.avg_pool2d(self.conv2(self.conv1(x)), 2)
-
-
-class DLast(nn.Module):
-    """D's 4 x 4 block: minibatch stddev, Conv 3x3, Conv 4x4 (valid, to 1 x 1), fully-connected to a score."""
-
-    def __init__(self, channels, group_size=4, generator=None):
-        super().__init__()
-        self.stddev = nn.MinibatchStdDev(group_size)
-        self.conv1 = DConv(channels + 1, channels, 3, generator=generator)
-        self.conv2 = DConv(channels, channels, 4, padding=0, generator=generator)
-        self.dense = nn.EqualizedLinear(channels, 1, gain=1.0, generator=generator)
-
-    def forward(self, x):
-        return self.dense(self.conv2(self.conv1(self.stddev(x))).flatten(1))
-
-
-def to_rgb(channels, image_channels, generator):
-    return nn.EqualizedConv2d(channels, image_channels, 1, gain=1.0, generator=generator)
-
-
-class FromRGB(nn.Module):
-    def __init__(self, image_channels, channels, generator=None):
-        super().__init__()
-        self.conv = DConv(image_channels, channels, 1, generator=generator)
-
-    def forward(self, x):
-        return self.conv(x)
 
 
 # ----- the networks
@@ -320,7 +206,7 @@ class ProGAN(GAN):
 
     def to_input(self, images):
         """uint8 images -> [-1, 1] float32 at the current resolution, blended during fade-in as D's input."""
-        x = pad_to(sgdata.to_float(images), self.resolution) * np.float32(2) - np.float32(1)
+        x = sgdata.to_tanh_range(pad_to(sgdata.to_float(images), self.resolution))
         return tensor(self.real_at(x, self.stage, self.alpha), device=self.device)
 
     def real_at(self, x, stage, alpha):
@@ -339,8 +225,7 @@ class ProGAN(GAN):
         one epoch is one pass through the growth schedule."""
         n = self.config.get("train_images", 0)
         if n and n < len(images):
-            keep = np.sort(np.random.default_rng(self.config["seed"]).permutation(len(images))[:n])
-            images = images[keep]
+            images = images[seeded_subset(len(images), n, self.config["seed"])]
         return (images,)
 
     # ----- training
@@ -362,12 +247,9 @@ class ProGAN(GAN):
         self.opt_d.step()
         # the generator, through a frozen critic
         self.opt_g.zero_grad()
-        set_requires_grad(self.D, False)
-        try:
+        with frozen(self.D):
             loss_g = g_loss("wgan", self.critic(self.generate(self.noise(n))))
             loss_g.backward()
-        finally:
-            set_requires_grad(self.D, True)
         self.opt_g.step()
         self.history.append((self.images_seen, self.stage, self.alpha))
         self.images_seen += n
@@ -395,7 +277,7 @@ class ProGAN(GAN):
     def picture(self, images, path):
         """The fixed-z samples (at the current stage, upsampled to 32 x 32), plus, beside them,
         resolutions.png (samples at every resolution grown through) and alpha.png (the schedule as run)."""
-        viz.save_image_grid(self.full_size(self.draw_fixed() * 2 - 1), path, ncol=8)
+        viz.save_image_grid(self.full_size(sgdata.to_tanh_range(self.draw_fixed())), path, ncol=8)
         folder = os.path.dirname(path)
         save_resolutions(self, os.path.join(folder, "resolutions.png"))
         if self.history:
@@ -433,8 +315,8 @@ def save_resolutions(model, path, n=8):
     from matplotlib.figure import Figure
 
     sides = sorted(model.snapshots)
-    rows = [model.full_size(model.snapshots[r][:n] * 2 - 1) for r in sides]
-    rows.append(model.full_size(model.draw_fixed()[:n] * 2 - 1))
+    rows = [model.full_size(sgdata.to_tanh_range(model.snapshots[r][:n])) for r in sides]
+    rows.append(model.full_size(sgdata.to_tanh_range(model.draw_fixed()[:n])))
     sides.append(4 * 2**model.stage)
     picture = viz.mosaic(np.concatenate(rows), ncol=n)
     fig = Figure(figsize=(1.0 + 0.8 * n, 0.8 * len(rows) + 0.4), dpi=100)
@@ -491,7 +373,7 @@ def main(argv=None):
     model, _ = load_run(args.run)
     paths = [save_resolutions(model, os.path.join(args.out, "progan-resolutions.png")),
              save_alpha_plot(model, os.path.join(args.out, "progan-alpha.png")),
-             viz.save_image_grid(model.full_size(model.draw_fixed() * 2 - 1), os.path.join(args.out, "progan-samples.png"),
+             viz.save_image_grid(model.full_size(sgdata.to_tanh_range(model.draw_fixed())), os.path.join(args.out, "progan-samples.png"),
                                  ncol=8, scale=2)]
     print("\n".join(paths))
 

@@ -35,9 +35,16 @@ import numpy as np
 from .. import functional as F
 from .. import nn
 from ..autograd import no_grad
-from .cgan import gia_generator
-from .dcgan import keras_batch_norm
-from .gan import GAN, d_loss, g_loss
+from .gan_base import GAN
+from .parts import (
+    d_loss,
+    frozen,
+    g_loss,
+    gia_generator,
+    keras_batch_norm,
+    seeded_subset,
+    training_mode,
+)
 
 
 def logsumexp(logits):
@@ -137,14 +144,9 @@ class SGAN(GAN):
         self.opt_d.step()
         self.d_steps += 1
         self.opt_g.zero_grad()
-        for p in self.D.parameters():
-            p.requires_grad = False
-        try:
+        with frozen(self.D):
             loss_g = g_loss("ns", self.critic(self.G(self.noise(n))))
             loss_g.backward()
-        finally:
-            for p in self.D.parameters():
-                p.requires_grad = True
         self.opt_g.step()
         logs.update(d_unsup_loss=loss_unsup.item(), g_loss=loss_g.item())
         return logs
@@ -152,14 +154,9 @@ class SGAN(GAN):
     # ----- the classifier
     def predict(self, images, batch_size=500):
         """Class predictions of D's supervised head for uint8 images (evaluation mode)."""
-        was_training = self.D.training
-        self.D.train(False)
-        try:
-            with no_grad():
-                out = [self.D(self.to_input(images[i : i + batch_size])).numpy().argmax(1)
-                       for i in range(0, len(images), batch_size)]
-        finally:
-            self.D.train(was_training)
+        with training_mode(self.D, False), no_grad():
+            out = [self.D(self.to_input(images[i : i + batch_size])).numpy().argmax(1)
+                   for i in range(0, len(images), batch_size)]
         return np.concatenate(out)
 
     def accuracy(self, images, labels):
@@ -182,4 +179,4 @@ def labeled_index(config, n_images):
     if not 0 < k <= n_images:
         raise ValueError(f"num_labeled={k}: expected 1 .. {n_images} (the training images)")
     seed = config.get("label_seed", config.get("seed", 0))
-    return np.random.default_rng(seed).permutation(n_images)[:k]
+    return seeded_subset(n_images, k, seed, ordered=False)

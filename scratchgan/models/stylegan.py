@@ -41,11 +41,12 @@ import numpy as np
 from .. import data as sgdata
 from .. import functional as F
 from .. import nn, viz
-from ..autograd import grad, no_grad
+from ..autograd import no_grad
 from ..random import Generator as RandomGenerator
 from ..tensor import ones, tensor, zeros
-from .gan import GAN, set_requires_grad
-from .progan import SLOPE, DBlock, DLast, FromRGB, crop_to, pad_to
+from .gan_base import GAN
+from .parts import crop_to, frozen, pad_to, r1_penalty, seeded_subset
+from .parts.progressive import SLOPE, DBlock, DLast, FromRGB
 
 PICTURE_NOISE_SEED = 12345  # the same noise maps in every per-epoch picture
 
@@ -180,12 +181,6 @@ class Discriminator(nn.Module):
         return self.last(h)
 
 
-def r1_penalty(real_out, x):
-    """R1 (Mescheder et al. 2018): mean over the batch of |grad_x D(x)|^2, differentiable (double backward)."""
-    (gx,) = grad(real_out.sum(), x, create_graph=True)
-    return (gx * gx).flatten(1).sum(axis=1).mean()
-
-
 class StyleGAN(GAN):
     """stylegan: see the module docstring."""
 
@@ -230,14 +225,13 @@ class StyleGAN(GAN):
         return G, D
 
     def to_input(self, images):
-        x = pad_to(sgdata.to_float(images), self.resolution) * np.float32(2) - np.float32(1)
-        return tensor(x, device=self.device)
+        return tensor(sgdata.to_tanh_range(pad_to(sgdata.to_float(images), self.resolution)),
+                      device=self.device)
 
     def loader_arrays(self, images, labels):
         n = self.config.get("train_images", 0)
         if n and n < len(images):
-            keep = np.sort(np.random.default_rng(self.config["seed"]).permutation(len(images))[:n])
-            images = images[keep]
+            images = images[seeded_subset(len(images), n, self.config["seed"])]
         return (images,)
 
     def generate(self, z, labels=None, psi=None, generator=None):
@@ -261,7 +255,7 @@ class StyleGAN(GAN):
         beta = self.config.get("w_avg_beta", 0.995)
         with no_grad():
             w = self.G.mapping(z).mean(0)
-            self.G.w_avg.data = (w + (self.G.w_avg - w) * beta).data
+            self.G.w_avg._data = (w + (self.G.w_avg - w) * beta).array
 
     def train_step(self, batch):
         c = self.config
@@ -279,15 +273,12 @@ class StyleGAN(GAN):
         self.opt_d.step()
         # G: softplus(-D(G(z))) through a frozen D
         self.opt_g.zero_grad()
-        set_requires_grad(self.D, False)
-        try:
+        with frozen(self.D):
             kwargs = self.mixed(n)
             z = self.noise(n)
             fake_out = self.D(self.G(z, generator=self.generator, **kwargs))
             loss_g = F.softplus(-fake_out).mean()
             loss_g.backward()
-        finally:
-            set_requires_grad(self.D, True)
         self.opt_g.step()
         self.update_w_avg(z)
         self.d_steps += 1

@@ -29,7 +29,8 @@ from ..autograd import no_grad
 from ..random import Generator
 from ..tensor import randn
 from ..train import Unsupported
-from .autoencoders import EVAL_CHUNK, Autoencoder, dense_stack
+from .autoencoder_base import EVAL_CHUNK, Autoencoder
+from .parts import dense_stack
 
 EVAL_SEED = 1234  # the codings' noise when validating
 PICTURE_SEED = 0  # the fixed prior draws shown in every epoch's picture

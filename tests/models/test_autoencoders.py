@@ -9,7 +9,7 @@ import pytest
 import scratchgan as sg
 from scratchgan import data, nn, train
 from scratchgan.data import to_float
-from scratchgan.models import autoencoders as ae
+from scratchgan.models import linear_ae, parts
 
 SMALL = (1, 12, 12)
 DENSE = ["tied-ae", "greedy-ae", "denoising-ae", "sparse-l1-ae", "sparse-kl-ae"]
@@ -98,8 +98,8 @@ def test_principal_angles_against_scipy():
     linalg = pytest.importorskip("scipy.linalg")
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(5, 2)), rng.normal(size=(5, 3))
-    np.testing.assert_allclose(ae.principal_angles(a, b), np.sort(np.degrees(linalg.subspace_angles(a, b))), atol=1e-8)
-    assert ae.principal_angles(a, a @ rng.normal(size=(2, 2))) == pytest.approx([0, 0], abs=1e-5)
+    np.testing.assert_allclose(linear_ae.principal_angles(a, b), np.sort(np.degrees(linalg.subspace_angles(a, b))), atol=1e-8)
+    assert linear_ae.principal_angles(a, a @ rng.normal(size=(2, 2))) == pytest.approx([0, 0], abs=1e-5)
 
 
 def test_linear_ae_finds_the_pca_plane():
@@ -162,7 +162,7 @@ def test_greedy_ae_trains_one_autoencoder_at_a_time():
     model = build("greedy-ae", stage_epochs=[1, 1])
     model.loader_arrays(blobs(16), None)  # 16 images, batch 32, keep the last batch: 1 step per epoch
     assert model.steps_per_epoch == 1
-    stage1 = {id(p) for p in ae.unique_parameters(model.enc1, model.dec1)}
+    stage1 = {id(p) for p in parts.unique_parameters(model.enc1, model.dec1)}
     before = {id(p): p.numpy().copy() for p in model.parameters()}
     assert set(model.train_step((blobs(16),))) == {"bce1"}
     moved = {i for i, p in ((id(p), p) for p in model.parameters()) if not np.array_equal(before[i], p.numpy())}
@@ -192,7 +192,7 @@ def test_recurrent_ae_reads_rows():
     model = build("recurrent-ae", shape=(1, 28, 28))
     images = blobs(3, 28)
     x = model.to_input(images)
-    rows = ae.Rows()(x).numpy()
+    rows = parts.Rows()(x).numpy()
     assert rows.shape == (3, 28, 28) and np.array_equal(rows, to_float(images)[:, 0])
     codings = model.encoder(x)
     assert codings.shape == (3, 30) and (np.abs(codings.numpy()) < 1).all()  # LSTM outputs: tanh range
@@ -205,7 +205,7 @@ def test_recurrent_ae_reads_rows():
 
 def test_repeat_vector():
     z = sg.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
-    assert np.array_equal(ae.RepeatVector(4)(z).numpy(), np.repeat(z.numpy()[:, None], 4, axis=1))
+    assert np.array_equal(parts.RepeatVector(4)(z).numpy(), np.repeat(z.numpy()[:, None], 4, axis=1))
 
 
 # ----- denoising-ae
@@ -271,7 +271,7 @@ def test_keras_init_covers_every_layer_kind():
     g = sg.Generator(0)
     layers = nn.ModuleList([nn.Linear(30, 20, generator=g), nn.Conv2d(3, 8, 3, generator=g),
                             nn.ConvTranspose2d(8, 4, 3, generator=g)])
-    ae.keras_init_(layers, g)
+    parts.keras_init_(layers, g)
     for layer in layers:
         w = layer.weight.numpy()
         rf = math.prod(w.shape[2:])

@@ -11,6 +11,7 @@ import scratchgan as sg
 from scratchgan import data as sgdata
 from scratchgan import train
 from scratchgan.models import cyclegan
+from scratchgan.models.parts import image_translation as i2i
 
 
 def build(**kw):
@@ -39,7 +40,7 @@ def real_domains():
 @pytest.mark.parametrize("stride", [1, 2])
 def test_same_conv_matches_keras_padding(stride):
     torch = pytest.importorskip("torch")
-    conv = cyclegan.SameConv(3, 5, stride, generator=sg.Generator(0))
+    conv = i2i.SameConv(3, 5, stride, generator=sg.Generator(0))
     x = np.random.default_rng(1).standard_normal((2, 3, 8, 8)).astype(np.float32)
     # Keras "same": total padding max(k - s, 0) = 3 (s=1) or 2 (s=2), the odd pixel after
     pad = (1, 2, 1, 2) if stride == 1 else (1, 1, 1, 1)
@@ -54,11 +55,11 @@ def test_same_conv_matches_keras_padding(stride):
 def test_reflect_pad_matches_numpy():
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 6))
     t = sg.tensor(x, requires_grad=True)
-    y = cyclegan.reflect_pad(t, 3)
+    y = i2i.reflect_pad(t, 3)
     np.testing.assert_array_equal(y.numpy(), np.pad(x, ((0, 0), (0, 0), (3, 3), (3, 3)), mode="reflect"))
-    sg.gradcheck(lambda a: cyclegan.reflect_pad(a, 2), [sg.tensor(x[:1, :1], requires_grad=True)])
+    sg.gradcheck(lambda a: i2i.reflect_pad(a, 2), [sg.tensor(x[:1, :1], requires_grad=True)])
     with pytest.raises(ValueError, match="padding 6"):
-        cyclegan.reflect_pad(t, 6)
+        i2i.reflect_pad(t, 6)
 
 
 def test_unet_and_patchgan_follow_the_book():
@@ -79,14 +80,14 @@ def test_unet_and_patchgan_follow_the_book():
     assert y.shape == (2, 1, 32, 32) and np.abs(y).max() <= 1
     assert D(x).shape == (2, 1, 4, 4)
     assert D.body[0].norm is None and all(layer.norm is not None for layer in list(D.body)[1:])
-    assert cyclegan.PatchDiscriminator(1, 4, layers=4)(x).shape == (2, 1, 2, 2)  # the book's 4 layers
+    assert i2i.PatchDiscriminator(1, 4, layers=4)(x).shape == (2, 1, 2, 2)  # the book's 4 layers
 
 
 def test_resnet_generator_option():
     model = build(generator="resnet", gf=4, resnet_blocks=2)
     y = model.g_ab(model.to_input(images(2)))
     assert y.shape == (2, 1, 32, 32)
-    assert sum(isinstance(m, cyclegan.ResidualBlock) for m in model.g_ab.modules()) == 2
+    assert sum(isinstance(m, i2i.ResidualBlock) for m in model.g_ab.modules()) == 2
     with pytest.raises(ValueError, match="'unet' or 'resnet'"):
         build(generator="vgg")
 

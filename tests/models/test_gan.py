@@ -5,7 +5,7 @@ import pytest
 
 import scratchgan as sg
 from scratchgan import nn, train
-from scratchgan.models import gan
+from scratchgan.models import parts
 
 SHAPE = (1, 12, 12)
 
@@ -65,7 +65,7 @@ def t(a):
     ("ls", 0.5 * ((S_REAL - 1) ** 2).mean() + 0.5 * (S_FAKE**2).mean()),
 ])
 def test_d_loss(kind, expected):
-    assert gan.d_loss(kind, t(S_REAL), t(S_FAKE)).item() == pytest.approx(expected, rel=1e-12)
+    assert parts.d_loss(kind, t(S_REAL), t(S_FAKE)).item() == pytest.approx(expected, rel=1e-12)
 
 
 @pytest.mark.parametrize("kind, expected", [
@@ -75,20 +75,20 @@ def test_d_loss(kind, expected):
     ("ls", 0.5 * ((S_FAKE - 1) ** 2).mean()),
 ])
 def test_g_loss(kind, expected):
-    assert gan.g_loss(kind, t(S_FAKE)).item() == pytest.approx(expected, rel=1e-12)
+    assert parts.g_loss(kind, t(S_FAKE)).item() == pytest.approx(expected, rel=1e-12)
 
 
 def test_cross_entropies_stay_finite_when_d_is_sure():
     sure = t(np.array([[-60.0], [60.0]]))
-    assert np.isfinite(gan.g_loss("ns", sure).item()) and np.isfinite(gan.g_loss("mm", sure).item())
-    assert gan.g_loss("ns", sure).item() == pytest.approx(30.0, rel=1e-12)  # (60 + 0) / 2
+    assert np.isfinite(parts.g_loss("ns", sure).item()) and np.isfinite(parts.g_loss("mm", sure).item())
+    assert parts.g_loss("ns", sure).item() == pytest.approx(30.0, rel=1e-12)  # (60 + 0) / 2
 
 
 def test_unknown_loss():
     with pytest.raises(ValueError, match="--loss 'hinge'"):
         train.make_config("gan", loss="hinge")
     with pytest.raises(ValueError, match="loss 'hinge'"):
-        gan.g_loss("hinge", t(S_FAKE))
+        parts.g_loss("hinge", t(S_FAKE))
 
 
 def test_gradient_penalty_matches_pytorch():
@@ -97,7 +97,7 @@ def test_gradient_penalty_matches_pytorch():
     model.D.to(sg.float64)
     rng = np.random.default_rng(0)
     real, fake = rng.random((4, *SHAPE)), rng.random((4, *SHAPE))
-    gp = gan.gradient_penalty(model.D, t(real), t(fake), sg.Generator(5))
+    gp = parts.gradient_penalty(model.D, t(real), t(fake), sg.Generator(5))
     gp.backward()
     e = sg.rand(4, 1, 1, 1, dtype="float64", generator=sg.Generator(5)).numpy()  # the same draw
     layers = [m for m in model.D if isinstance(m, nn.Linear)]

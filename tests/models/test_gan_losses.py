@@ -7,7 +7,7 @@ import pytest
 
 import scratchgan as sg
 from scratchgan import nn, train
-from scratchgan.models import gan
+from scratchgan.models import parts
 
 torch = pytest.importorskip("torch")
 tF = torch.nn.functional
@@ -58,7 +58,7 @@ def test_wgan_gp_penalty_and_its_gradient_match_pytorch(model, reference, kw, si
     m.D.train(model == "dcgan64")  # dcgan: dropout off; dcgan64: batch norm on batch statistics
     rng = np.random.default_rng(1)
     real, fake = rng.uniform(-1, 1, (3, 1, size, size)), rng.uniform(-1, 1, (3, 1, size, size))
-    gp = gan.gradient_penalty(m.D, f64(real), f64(fake), sg.Generator(7))
+    gp = parts.gradient_penalty(m.D, f64(real), f64(fake), sg.Generator(7))
     gp.backward()
     e = sg.rand(3, 1, 1, 1, dtype="float64", generator=sg.Generator(7)).numpy()  # the same draw
     w = torch_params(m.D)
@@ -94,7 +94,7 @@ def test_generator_loss_gradient_against_d_of_g(kind, slope):
     logits = np.array([[-9.0], [-3.0], [0.0], [2.0]])
     l = f64(logits)
     l.requires_grad = True
-    gan.g_loss(kind, l).backward()
+    parts.g_loss(kind, l).backward()
     s = 1 / (1 + np.exp(-logits))
     np.testing.assert_allclose(l.grad.numpy(), slope(s) / len(logits), rtol=1e-10)
 
@@ -112,9 +112,9 @@ def test_one_sided_label_smoothing_sets_real_targets():
     real, fake = np.array([[1.5], [-0.3]]), np.array([[0.2], [-2.0]])
     p_r, p_f = 1 / (1 + np.exp(-real)), 1 / (1 + np.exp(-fake))
     expected = -(0.9 * np.log(p_r) + 0.1 * np.log(1 - p_r)).sum() - np.log(1 - p_f).sum()
-    got = gan.d_loss("ns", f64(real), f64(fake), real_target=f64([[0.9], [0.9]]))
+    got = parts.d_loss("ns", f64(real), f64(fake), real_target=f64([[0.9], [0.9]]))
     assert got.item() == pytest.approx(expected / 4, rel=1e-12)
-    ls = gan.d_loss("ls", f64(real), f64(fake), f64([[0.9], [0.9]]), f64([[0.1], [0.0]]))
+    ls = parts.d_loss("ls", f64(real), f64(fake), f64([[0.9], [0.9]]), f64([[0.1], [0.0]]))
     assert ls.item() == pytest.approx(0.5 * ((real - 0.9) ** 2).mean() + 0.5 * ((fake - [[0.1], [0.0]]) ** 2).mean())
 
 
@@ -157,7 +157,7 @@ def test_instance_noise_reaches_d_inputs():
 def test_image_pool_fills_then_swaps_half():
     """Each image's value is its identity and its label: nothing is lost or duplicated, labels travel
     with their images, and once the pool is full about half of the new images are swapped."""
-    pool, g = gan.ImagePool(6), sg.Generator(0)
+    pool, g = parts.ImagePool(6), sg.Generator(0)
 
     def query(values):
         out, labels = pool.query(sg.tensor(np.array(values, dtype=np.float32)[:, None]), np.array(values), g)

@@ -10,6 +10,7 @@ import pytest
 import scratchgan as sg
 from scratchgan import nn, train
 from scratchgan.models import progan
+from scratchgan.models.parts import progressive
 
 WIDTHS = [8, 8, 6, 4]  # tiny widths: 4x4, 8x8, 16x16, 32x32
 
@@ -113,7 +114,7 @@ def test_every_layer_is_equalized_and_every_generator_conv_is_pixel_normalised()
         plain = [m for m in net.modules() if type(m) in (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)]
         assert not plain
     convs = [m for m in model.G.modules() if isinstance(m, nn.EqualizedConv2d)]
-    in_gconv = {id(m.conv) for m in model.G.modules() if isinstance(m, progan.GConv)}
+    in_gconv = {id(m.conv) for m in model.G.modules() if isinstance(m, progressive.GConv)}
     to_rgb = {id(m) for m in model.G.to_rgb}
     assert all(id(c) in in_gconv or id(c) in to_rgb for c in convs)
     assert len(in_gconv) == 1 + 2 * 3  # Conv 3x3 at 4x4, two per later stage

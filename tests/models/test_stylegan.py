@@ -8,7 +8,7 @@ import pytest
 
 import scratchgan as sg
 from scratchgan import nn, train
-from scratchgan.models import stylegan
+from scratchgan.models import parts, stylegan
 
 WIDTHS = [8, 8, 6, 4]
 
@@ -117,10 +117,10 @@ def test_r1_penalty_against_closed_forms():
     x = sg.tensor(np.random.default_rng(0).standard_normal((3, 1, 4, 4)), requires_grad=True)
     a = np.random.default_rng(1).standard_normal(16)
     linear = (x.flatten(1) * sg.tensor(a)).sum(axis=1, keepdims=True)  # grad_x = a for every sample
-    assert stylegan.r1_penalty(linear, x).item() == pytest.approx((a**2).sum(), rel=1e-12)
+    assert parts.r1_penalty(linear, x).item() == pytest.approx((a**2).sum(), rel=1e-12)
     quadratic = (x * x).flatten(1).sum(axis=1, keepdims=True)  # grad_x = 2 x
     expected = (4 * x.numpy() ** 2).reshape(3, -1).sum(axis=1).mean()
-    r1 = stylegan.r1_penalty(quadratic, x)
+    r1 = parts.r1_penalty(quadratic, x)
     assert r1.item() == pytest.approx(expected, rel=1e-12)
     r1.backward()  # d/dx mean_n 4 |x_n|^2 = 8 x / N, through the double backward
     np.testing.assert_allclose(x.grad.numpy(), 8 * x.numpy() / 3, rtol=1e-12)
