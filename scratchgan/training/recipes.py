@@ -41,6 +41,19 @@ COMMON_DEFAULTS = {
     "metrics_n": 1000,
 }
 COMMON_TYPES = {"device": str}  # the common keys whose default is None
+# Keys that code reads with a fallback where no recipe sets them, with those fallbacks (which type
+# them as a recipe default would): the image shape the trainer adds from the data, and the
+# optimiser settings of build_optimizer, plain or for one of several optimisers (OPTIMIZER_PREFIXES:
+# a GAN's generator and discriminator; a recipe's own stage1_lr makes stage1_ one too).
+FALLBACK_DEFAULTS = {"image_shape": [1, 28, 28], "optimizer": "sgd", "momentum": 0.0, "alpha": 0.99,
+                     "eps": 1e-8, "betas": [0.9, 0.999]}
+OPTIMIZER_KEYS = ("optimizer", "lr", "momentum", "alpha", "eps", "betas")
+OPTIMIZER_PREFIXES = ("g_", "d_")
+# Read by a family without a default in its recipe (gan.py: d_batches; sgan.py: label_seed, default
+# the run's seed). Their home is that family's options and recipe_types; until the model files
+# declare them, they are typed here.
+UNDECLARED_DEFAULTS = {"d_batches": "joint", "label_seed": None}
+UNDECLARED_TYPES = {"label_seed": int}
 
 
 class RecipeError(ValueError):
@@ -79,10 +92,10 @@ def make_config(model, **overrides):
     Overrides that are None are ignored (so argparse defaults of None mean "the recipe's value").
     """
     config = recipe_defaults(model, overrides.get("loss"))
-    declared = _declared_types(model)
+    keys = _Keys(model, config)
     for key, value in overrides.items():
         if value is not None:
-            _check(model, key, value, config, declared)
+            keys.check(key, value)
             config[key] = value
     try:
         device = parse_device(config["device"]) if config["device"] else default_device()
@@ -113,11 +126,10 @@ def with_settings(model, overrides, settings):
     merged = dict(overrides)
     if not texts:
         return merged
-    defaults = recipe_defaults(model, texts.get("loss", overrides.get("loss")))
-    declared = _declared_types(model)
+    keys = _Keys(model, recipe_defaults(model, texts.get("loss", overrides.get("loss"))))
     for key, text in texts.items():
-        value = _parse(text, _kind(model, key, defaults, declared, prefix="--set "))
-        _check(model, key, value, defaults, declared, shown=text, prefix="--set ")
+        value = _parse(text, keys.kind(key, prefix="--set "))
+        keys.check(key, value, shown=text, prefix="--set ")
         merged[key] = value
     return merged
 
@@ -161,28 +173,23 @@ def build_optimizer(params, config, prefix=""):
     different settings.
     """
 
-    def get(key, default=None):
-        return config.get(prefix + key, config.get(key, default))
+    def get(key):
+        return config.get(prefix + key, config.get(key, FALLBACK_DEFAULTS.get(key)))
 
-    kind, lr = get("optimizer", "sgd"), float(get("lr"))
+    kind, lr = get("optimizer"), float(get("lr"))
     if kind == "sgd":
-        return optim.SGD(params, lr=lr, momentum=get("momentum", 0.0))
+        return optim.SGD(params, lr=lr, momentum=get("momentum"))
     if kind == "rmsprop":
-        return optim.RMSprop(params, lr=lr, alpha=get("alpha", 0.99), eps=get("eps", 1e-8),
-                             momentum=get("momentum", 0.0))
+        return optim.RMSprop(params, lr=lr, alpha=get("alpha"), eps=get("eps"),
+                             momentum=get("momentum"))
     if kind == "adam":
-        betas = tuple(get("betas", (0.9, 0.999)))
-        return optim.Adam(params, lr=lr, betas=betas, eps=get("eps", 1e-8))
+        return optim.Adam(params, lr=lr, betas=tuple(get("betas")), eps=get("eps"))
     raise ValueError(f"optimizer {kind!r}: expected sgd, rmsprop or adam")
 
 
 # ----- types
 _NAMES = {bool: "a bool (true or false)", int: "an int", float: "a float", str: "a string",
           list: "a list", None: "a number or a string"}
-
-
-def _declared_types(model):
-    return {**COMMON_TYPES, **models.get(model).recipe_types}
 
 
 def _type_of(value):
@@ -218,23 +225,39 @@ def _item_kind(default):
     return kinds.pop() if len(kinds) == 1 and kinds <= {bool, int, float, str} else None
 
 
-def _kind(model, key, defaults, declared, prefix=""):
-    """The kind a known key takes; RecipeError naming the nearest known keys for an unknown one."""
-    known = [k for k in defaults if k != "model"]
-    if key not in known:
-        near = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
-        hint = f"nearest: {', '.join(near)}" if near else f"it has {', '.join(sorted(known))}"
-        raise RecipeError(f"{prefix}{key}: {model}'s recipe has no such key; {hint}")
-    return declared.get(key) if defaults[key] is None else _type_of(defaults[key])
+class _Keys:
+    """The keys a run of ``model`` may set, each with the default that types it."""
 
+    def __init__(self, model, config):
+        self.model = model
+        self.defaults = {**FALLBACK_DEFAULTS, **UNDECLARED_DEFAULTS, **config}
+        self.defaults.pop("model")
+        own = {key[: -len(name)] for key in config for name in OPTIMIZER_KEYS
+               if key.endswith("_" + name)}
+        for prefix in (*OPTIMIZER_PREFIXES, *sorted(own)):
+            for name in OPTIMIZER_KEYS:
+                if name in self.defaults:
+                    self.defaults.setdefault(prefix + name, self.defaults[name])
+        self.declared = {**COMMON_TYPES, **UNDECLARED_TYPES, **models.get(model).recipe_types}
 
-def _check(model, key, value, defaults, declared, shown=None, prefix=""):
-    """Refuse (RecipeError) an unknown ``key`` or a ``value`` that is not of its kind; ``shown``:
-    the value as the user wrote it (default: as JSON)."""
-    kind = _kind(model, key, defaults, declared, prefix)
-    items = _item_kind(defaults[key]) if kind is list else None
-    bad_items = items is not None and _fits(value, list) and not all(_fits(i, items) for i in value)
-    if not _fits(value, kind) or bad_items:
+    def kind(self, key, prefix=""):
+        """The kind ``key`` takes; RecipeError naming the nearest known keys for an unknown one."""
+        if key not in self.defaults:
+            near = difflib.get_close_matches(key, self.defaults, n=3, cutoff=0.6)
+            known = near or sorted(self.defaults)
+            hint = f"{'nearest' if near else 'it has'}: {', '.join(known)}"
+            raise RecipeError(f"{prefix}{key}: {self.model}'s recipe has no such key; {hint}")
+        default = self.defaults[key]
+        return self.declared.get(key) if default is None else _type_of(default)
+
+    def check(self, key, value, shown=None, prefix=""):
+        """Refuse (RecipeError) an unknown ``key`` or a ``value`` that is not of its kind;
+        ``shown``: the value as the user wrote it (default: as JSON)."""
+        kind = self.kind(key, prefix)
+        default = self.defaults[key]
+        items = _item_kind(default) if kind is list else None
+        if _fits(value, kind) and (items is None or all(_fits(item, items) for item in value)):
+            return
         if shown is None:
             try:
                 shown = json.dumps(value)
@@ -243,7 +266,7 @@ def _check(model, key, value, defaults, declared, shown=None, prefix=""):
         expected = f"a list of {items.__name__}s" if items is not None else _NAMES.get(kind)
         expected = expected or f"a {kind.__name__}"
         raise RecipeError(f"{prefix}{key}={shown}: {key} takes {expected} "
-                          f"({model}'s default: {json.dumps(defaults[key])})")
+                          f"({self.model}'s default: {json.dumps(default)})")
 
 
 def _parse(text, kind):
