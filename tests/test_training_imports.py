@@ -26,10 +26,12 @@ def imports_of(path, modules):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            parts = package.split(".")
+            base = parts[: len(parts) - node.level + 1] if node.level else []
             base = ".".join([*base, *([node.module] if node.module else [])])
             # `from .. import models`: a submodule if there is one, else a name in the package
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                       for a in node.names]
         for target in targets:
             while target.startswith("scratchgan"):
                 if target in modules:
