@@ -114,3 +114,13 @@ def test_resume_config_lets_only_epochs_change(tmp_path):
         train.resume_config(run, "gan", {"lr": 0.1})
     with pytest.raises(train.RunError, match="is a gan run, not dcgan"):
         train.resume_config(run, "dcgan", {})
+
+
+def test_a_family_declares_the_type_of_a_key_without_a_default(monkeypatch):
+    monkeypatch.setattr(models.get("gan"), "recipe_types", {"warmup_steps": int})
+    assert "warmup_steps" not in train.make_config("gan")
+    assert train.make_config("gan", warmup_steps=3)["warmup_steps"] == 3
+    with pytest.raises(recipes.RecipeError, match=r"warmup_steps=2.5: warmup_steps takes an int"):
+        train.make_config("gan", warmup_steps=2.5)
+    with pytest.raises(recipes.RecipeError, match="warmup_steps: dcgan's recipe has no such key"):
+        train.make_config("dcgan", warmup_steps=3)  # declared by gan's class only

@@ -39,7 +39,8 @@ class Model:
             value of another type (an int where a float is expected is accepted).
         options: keys the family's code also reads, off by default (e.g. a GAN's tricks), typed
             the same way.
-        recipe_types: {key: type} for keys whose default is None (their type cannot be read off it).
+        recipe_types: {key: type} for keys the family reads that have no default in the recipe or
+            a default of None (no type can be read off it), e.g. {"truncation_cutoff": int}.
         loss_presets: {loss name: config overrides} for ``--loss``; empty = the option is refused.
         generative: True when ``sample`` draws from a prior.
 

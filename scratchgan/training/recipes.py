@@ -49,11 +49,10 @@ FALLBACK_DEFAULTS = {"image_shape": [1, 28, 28], "optimizer": "sgd", "momentum":
                      "eps": 1e-8, "betas": [0.9, 0.999]}
 OPTIMIZER_KEYS = ("optimizer", "lr", "momentum", "alpha", "eps", "betas")
 OPTIMIZER_PREFIXES = ("g_", "d_")
-# Read by a family without a default in its recipe (gan.py: d_batches; sgan.py: label_seed, default
-# the run's seed). Their home is that family's options and recipe_types; until the model files
-# declare them, they are typed here.
-UNDECLARED_DEFAULTS = {"d_batches": "joint", "label_seed": None}
-UNDECLARED_TYPES = {"label_seed": int}
+# Read by a family without a default in its recipe (gan.py: d_batches, "joint" when unset; sgan.py:
+# label_seed, the run's seed when unset). Their home is that family's recipe_types; until the model
+# files declare them there, they are typed here.
+UNDECLARED_TYPES = {"d_batches": str, "label_seed": int}
 
 
 class RecipeError(ValueError):
@@ -230,7 +229,8 @@ class _Keys:
 
     def __init__(self, model, config):
         self.model = model
-        self.defaults = {**FALLBACK_DEFAULTS, **UNDECLARED_DEFAULTS, **config}
+        self.declared = {**COMMON_TYPES, **UNDECLARED_TYPES, **models.get(model).recipe_types}
+        self.defaults = {**dict.fromkeys(self.declared), **FALLBACK_DEFAULTS, **config}
         self.defaults.pop("model")
         own = {key[: -len(name)] for key in config for name in OPTIMIZER_KEYS
                if key.endswith("_" + name)}
@@ -238,7 +238,6 @@ class _Keys:
             for name in OPTIMIZER_KEYS:
                 if name in self.defaults:
                     self.defaults.setdefault(prefix + name, self.defaults[name])
-        self.declared = {**COMMON_TYPES, **UNDECLARED_TYPES, **models.get(model).recipe_types}
 
     def kind(self, key, prefix=""):
         """The kind ``key`` takes; RecipeError naming the nearest known keys for an unknown one."""
