@@ -1,23 +1,24 @@
 """The ``scratchgan`` command: list, train, sample, interpolate, inpaint, eval, gradcheck, bench."""
 
 import argparse
-import glob
 import json
 import os
 import sys
 
-TRAIN_OPTIONS = ("dataset", "epochs", "batch_size", "lr", "loss", "device", "seed", "valid_size", "checkpoint_every",
-                 "metrics_every")
+TRAIN_OPTIONS = ("dataset", "epochs", "batch_size", "lr", "loss", "device", "seed", "valid_size",
+                 "checkpoint_every", "metrics_every")
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _limit_blas_threads():
-    """Run BLAS on one thread unless the user chose (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS).
+    """Run BLAS on one thread unless the user chose (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS,
+    MKL_NUM_THREADS).
 
-    The models' matrices are small (batch 32 MLPs): a second BLAS thread gains nothing there, and on a
-    busy machine OpenBLAS threads waiting for each other made a GAN step 17x slower (254 vs 4,218 images/s
-    on 2 shared cores). Needs threadpoolctl; without it nothing changes.
+    The models' matrices are small (batch 32 MLPs): a second BLAS thread gains nothing there, and on
+    a busy machine OpenBLAS threads waiting for each other made a GAN step 17x slower (254 vs 4,218
+    images/s on 2 shared cores). Needs threadpoolctl; without it nothing changes.
     """
-    if any(os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")):
+    if any(os.environ.get(v) for v in BLAS_THREAD_VARIABLES):
         return
     try:
         from threadpoolctl import threadpool_limits
@@ -45,87 +46,64 @@ def _cmd_list(args):
         print(f"{'':<{width}}  defaults: {r.get('epochs')} epochs, batch {r.get('batch_size')}, "
               f"{r.get('optimizer')} lr {r.get('lr')}{losses}")
         if cls.options:
-            print(f"{'':<{width}}  options (--set KEY=VALUE): {', '.join(f'{k}={r.get(k, v)}' for k, v in cls.options.items())}")
+            options = ", ".join(f"{k}={r.get(k, v)}" for k, v in cls.options.items())
+            print(f"{'':<{width}}  options (--set KEY=VALUE): {options}")
     return 0
 
 
-def _find_run(model, out):
-    """The run directory to resume: --out, else the newest runs/<model>-* holding a checkpoint."""
-    from .train import CHECKPOINT
-
-    if out:
-        return out
-    runs = sorted(glob.glob(os.path.join("runs", f"{model}-*", "checkpoints", CHECKPOINT)), key=os.path.getmtime)
-    if not runs:
-        raise CommandError(f"--resume: no runs/{model}-*/checkpoints/{CHECKPOINT} here; name the run with --out DIR")
-    return os.path.dirname(os.path.dirname(runs[-1]))
-
-
 def _cmd_train(args):
-    from . import models, train
+    from .training import recipes, runs
+    from .training.checkpoints import CHECKPOINT
+    from .training.trainer import Trainer
 
-    overrides = {k: getattr(args, k) for k in TRAIN_OPTIONS}
-    for item in args.set or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise CommandError(f"--set {item!r}: expected KEY=VALUE, e.g. --set noise=dropout")
-        cls = models.get(args.model)
-        known = {**train.COMMON_DEFAULTS, **cls.options, **cls.recipe}
-        if key not in known:
-            raise CommandError(f"--set {key}: {args.model}'s recipe has no such key; it has {', '.join(sorted(known))}")
-        try:
-            overrides[key] = json.loads(value)  # numbers, true/false, lists; anything else stays a string
-        except json.JSONDecodeError:
-            overrides[key] = value
+    options = {k: getattr(args, k) for k in TRAIN_OPTIONS}
+    overrides = recipes.with_settings(args.model, options, args.set or ())
     if args.keep_checkpoints:
         overrides["keep_checkpoints"] = True
     progress = not args.quiet
     if args.resume:
-        run_dir = _find_run(args.model, args.out)
-        config = train.read_config(run_dir)
-        if config["model"] != args.model:
-            raise CommandError(f"--resume: {run_dir} is a {config['model']} run, not {args.model}")
-        for key, value in overrides.items():
-            if value is not None and key != "epochs" and value != config.get(key):
-                raise CommandError(f"--resume continues the run exactly: only --epochs may change, "
-                                   f"but --{key.replace('_', '-')} {value} differs from the run's {config.get(key)}")
-        if args.epochs is not None:
-            config["epochs"] = args.epochs
-        trainer = train.Trainer(config, run_dir, resume=True, progress=progress)
-        print(f"resuming {run_dir} at step {trainer.step} (epoch {trainer.epoch}/{config['epochs']})", file=sys.stderr)
+        run_dir = runs.find_run(args.model, args.out)
+        config = runs.resume_config(run_dir, args.model, overrides)
+        trainer = Trainer(config, run_dir, resume=True, progress=progress)
+        print(f"resuming {run_dir} at step {trainer.step} "
+              f"(epoch {trainer.epoch}/{config['epochs']})", file=sys.stderr)
     else:
-        config = train.make_config(args.model, **overrides)
-        run_dir = args.out or train.default_run_dir(args.model)
-        if os.path.exists(os.path.join(run_dir, "checkpoints", train.CHECKPOINT)):
-            raise CommandError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
-        trainer = train.Trainer(config, run_dir, progress=progress)
+        config = recipes.make_config(args.model, **overrides)
+        run_dir = args.out or runs.default_run_dir(args.model)
+        if os.path.exists(os.path.join(run_dir, "checkpoints", CHECKPOINT)):
+            raise CommandError(f"{run_dir} already holds a run; pass --resume to continue it or "
+                               "choose another --out")
+        trainer = Trainer(config, run_dir, progress=progress)
         print(f"training {args.model} on {config['dataset']} into {run_dir}", file=sys.stderr)
     try:
         summary = trainer.fit(max_steps=args.max_steps)
     except KeyboardInterrupt:
-        print(f"stopped; continue with: scratchgan train {args.model} --resume --out {run_dir}", file=sys.stderr)
+        print(f"stopped; continue with: scratchgan train {args.model} --resume --out {run_dir}",
+              file=sys.stderr)
         return 130
-    final = ", ".join(f"{k} {v:.4f}" for k, v in summary["final"].items() if k.startswith(("train_", "valid_")))
-    print(f"{run_dir}: {summary['epochs']} epochs, {summary['steps']} steps, {summary['train_time_s']:.1f} s training "
-          f"({summary['wall_time_s']:.1f} s in all), {summary['images_per_s']:.0f} img/s; {final}")
+    final = ", ".join(f"{k} {v:.4f}" for k, v in summary["final"].items()
+                      if k.startswith(("train_", "valid_")))
+    print(f"{run_dir}: {summary['epochs']} epochs, {summary['steps']} steps, "
+          f"{summary['train_time_s']:.1f} s training ({summary['wall_time_s']:.1f} s in all), "
+          f"{summary['images_per_s']:.0f} img/s; {final}")
     return 0
 
 
 def _load(args):
-    from .train import load_run
+    from .training.runs import load_run
 
     return load_run(args.run, device=args.device)
 
 
 def _generator(args):
     from .random import Generator
-    from .train import derive_seeds
+    from .training.recipes import derive_seeds
 
     return Generator(args.seed if args.seed is not None else derive_seeds(0)["extra"])
 
 
 def _images(config, split, n=None):
-    from .train import load_data
+    from .training.recipes import load_data
 
     images = load_data(config, split)[0] if split == "test" else load_data(config)[2]
     return images if n is None else images[:n]
@@ -174,7 +152,7 @@ def _cmd_inpaint(args):
 
 def _cmd_eval(args):
     model, config = _load(args)
-    images, labels = (_images(config, "test"), None) if args.split == "test" else (_images(config, "valid"), None)
+    images, labels = _images(config, args.split), None
     metrics = {k: float(v) for k, v in model.evaluate(images, labels).items()}
     if not metrics:
         raise CommandError(f"eval: {config['model']} has no evaluation metrics yet")
@@ -189,7 +167,8 @@ def _cmd_eval(args):
     if args.n:
         from .metrics import evaluate_run, print_table
 
-        # FID, KID, IS, SWD, precision/recall, coverage on scratchgan's own classifier; writes RUN/metrics.json
+        # FID, KID, IS, SWD, precision/recall, coverage on scratchgan's own classifier;
+        # writes RUN/metrics.json
         print_table(evaluate_run(args.run, n=args.n))  # against the test split
     return 0
 
@@ -209,7 +188,8 @@ def _cmd_bench(args):
     root = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
     script = root / {"ops": "ops.py", "mlp": "mlp.py", "train": "train_step.py"}[args.what]
     if not script.exists():
-        print(f"bench {args.what}: {script} is not here (benchmarks/ ships with the source checkout only)", file=sys.stderr)
+        print(f"bench {args.what}: {script} is not here (benchmarks/ ships with the source "
+              "checkout only)", file=sys.stderr)
         return 2
     sys.argv = [str(script)] + args.rest
     runpy.run_path(str(script), run_name="__main__")
@@ -217,15 +197,17 @@ def _cmd_bench(args):
 
 
 def _profile_model(model, steps, batch_size):
-    """Time ``steps`` training steps of MODEL on its data set with sg.profile() and print the table."""
+    """Time ``steps`` training steps of MODEL on its data set with sg.profile(); print the table."""
     import numpy as np
 
-    from . import profile, train
+    from . import profile
+    from .training.recipes import load_data, make_config
+    from .training.runs import build_model
 
     _limit_blas_threads()  # as `train` does
-    config = train.make_config(model, batch_size=batch_size)
-    images, labels, _, _ = train.load_data(config)
-    m = train.build_model(config)
+    config = make_config(model, batch_size=batch_size)
+    images, labels, _, _ = load_data(config)
+    m = build_model(config)
     arrays = m.loader_arrays(images, labels)
     rng = np.random.default_rng(0)
 
@@ -239,36 +221,47 @@ def _profile_model(model, steps, batch_size):
         for _ in range(steps):
             m.train_step(batch())
     print(f"{model}: {steps} training steps, batch {config['batch_size']}, "
-          f"{1000 * prof.wall / steps:.1f} ms per step, {steps * config['batch_size'] / prof.wall:.0f} images/s")
+          f"{1000 * prof.wall / steps:.1f} ms per step, "
+          f"{steps * config['batch_size'] / prof.wall:.0f} images/s")
     print(prof.table())
     return 0
 
 
 def build_parser():
+    from .training.recipes import loss_names
+
     p = argparse.ArgumentParser(prog="scratchgan", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("list", help="every model name, built or not, with its default recipe").set_defaults(func=_cmd_list)
+    ls = sub.add_parser("list", help="every model name, built or not, with its default recipe")
+    ls.set_defaults(func=_cmd_list)
 
-    t = sub.add_parser("train", help="train a model into a run directory (pictures, metrics, checkpoints)")
+    t = sub.add_parser("train",
+                       help="train a model into a run directory (pictures, metrics, checkpoints)")
     t.add_argument("model", help="a model name (see `scratchgan list`)")
     t.add_argument("--dataset", help="data set name (default: the model's, usually fashion-mnist)")
     t.add_argument("--epochs", type=int)
     t.add_argument("--batch-size", dest="batch_size", type=int)
     t.add_argument("--lr", type=float, help="learning rate (of every optimiser of the model)")
-    t.add_argument("--loss", choices=["mm", "ns", "wgan", "wgan-gp", "ls"], help="GAN objective (GANs only)")
+    t.add_argument("--loss", choices=loss_names(), help="GAN objective (GANs only)")
     t.add_argument("--device", help="cpu, cuda or cuda:N (default: $SCRATCHGAN_DEVICE, else cpu)")
     t.add_argument("--seed", type=int)
     t.add_argument("--out", help="run directory (default runs/<model>-<time>)")
-    t.add_argument("--resume", action="store_true", help="continue the run in --out (default: the newest for MODEL)")
-    t.add_argument("--valid-size", dest="valid_size", type=int, help="validation images held out of the training split")
-    t.add_argument("--checkpoint-every", dest="checkpoint_every", type=int, help="also checkpoint every N steps")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the run in --out (default: the newest for MODEL)")
+    t.add_argument("--valid-size", dest="valid_size", type=int,
+                   help="validation images held out of the training split")
+    t.add_argument("--checkpoint-every", dest="checkpoint_every", type=int,
+                   help="also checkpoint every N steps")
     t.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override any recipe key (see `scratchgan list`), e.g. --set noise=dropout")
     t.add_argument("--metrics-every", dest="metrics_every", type=int,
-                   help="GANs/VAEs: log FID, KID, IS and class coverage to metrics.csv every N epochs")
-    t.add_argument("--keep-checkpoints", action="store_true", help="keep checkpoints/epoch-XXX.npz besides last.npz")
-    t.add_argument("--max-steps", dest="max_steps", type=int, help="stop (with a checkpoint) after N steps in all")
+                   help="GANs/VAEs: log FID, KID, IS and class coverage to metrics.csv every N "
+                   "epochs")
+    t.add_argument("--keep-checkpoints", action="store_true",
+                   help="keep checkpoints/epoch-XXX.npz besides last.npz")
+    t.add_argument("--max-steps", dest="max_steps", type=int,
+                   help="stop (with a checkpoint) after N steps in all")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_cmd_train)
 
@@ -283,7 +276,8 @@ def build_parser():
     c = run_command("sample", "a grid of samples from a generative model", _cmd_sample)
     c.add_argument("--n", type=int, default=64)
     c.add_argument("--out", help="PNG path (default RUN/sample-N.png)")
-    c = run_command("interpolate", "rows of images along straight lines in code space", _cmd_interpolate)
+    c = run_command("interpolate", "rows of images along straight lines in code space",
+                    _cmd_interpolate)
     c.add_argument("--rows", type=int, default=4)
     c.add_argument("--steps", type=int, default=9)
     c.add_argument("--out", help="PNG path (default RUN/interpolation.png)")
@@ -294,16 +288,20 @@ def build_parser():
     c.add_argument("--split", choices=["test", "valid"], default="test")
     c.add_argument("--n", type=int, default=10000, help="images for the GAN metrics (0: skip them)")
 
-    g = sub.add_parser("gradcheck", help="check every op's first and second derivatives against central differences")
+    g = sub.add_parser("gradcheck", help="check every op's first and second derivatives against "
+                       "central differences")
     g.add_argument("op", nargs="?", default="all", help="an op name, or 'all' (default)")
     g.set_defaults(func=_cmd_gradcheck)
 
     b = sub.add_parser("bench", help="time ops or training steps against PyTorch in one run")
     b.add_argument("what", choices=["ops", "mlp", "train"], nargs="?", default="ops")
-    b.add_argument("--profile", metavar="MODEL", help="instead: profile MODEL's training step per op and direction")
+    b.add_argument("--profile", metavar="MODEL",
+                   help="instead: profile MODEL's training step per op and direction")
     b.add_argument("--steps", type=int, default=10, help="steps to profile (with --profile)")
-    b.add_argument("--batch-size", type=int, default=None, help="batch size (with --profile; default: the recipe's)")
-    b.add_argument("rest", nargs=argparse.REMAINDER, help="arguments passed on to the benchmark script")
+    b.add_argument("--batch-size", type=int, default=None,
+                   help="batch size (with --profile; default: the recipe's)")
+    b.add_argument("rest", nargs=argparse.REMAINDER,
+                   help="arguments passed on to the benchmark script")
     b.set_defaults(func=_cmd_bench)
     return p
 
@@ -311,7 +309,7 @@ def build_parser():
 def main(argv=None):
     from .data import DatasetNotFoundError
     from .models import NotBuilt
-    from .train import Unsupported
+    from .training.protocol import Unsupported
 
     args = build_parser().parse_args(argv)
     if args.command in ("train", "sample", "interpolate", "inpaint", "eval"):

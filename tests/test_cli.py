@@ -154,3 +154,31 @@ def test_set_turns_on_a_gan_trick_but_not_for_a_model_that_ignores_it(data_dir, 
     assert config["label_smoothing"] == 0.1 and config["image_pool"] == 8 and config["label_noise"] == 0.0
     assert main(["train", "sgan", "--out", str(data_dir / "bad-trick"), "--set", "label_smoothing=0.1"]) == 2
     assert "no such key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("lr=abc", "--set lr=abc: lr takes a float (gan's default: 0.001)"),
+    ("n_critic=2.5", "--set n_critic=2.5: n_critic takes an int (gan's default: 1)"),
+    ("log_gradients=1", "--set log_gradients=1: log_gradients takes a bool (true or false)"),
+    ("n_critc=2", "--set n_critc: gan's recipe has no such key; nearest: n_critic"),
+])
+def test_set_refuses_a_wrong_type_in_one_line_before_training(data_dir, capsys, setting, message):
+    run = data_dir / "typed"
+    assert main(["train", "gan", "--out", str(run), "--quiet", "--set", setting]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"scratchgan train: {message}") and err.count("\n") == 1
+    assert not run.exists()  # refused before the run directory is made
+
+
+def test_set_reads_a_bool_and_stores_typed_values(data_dir):
+    run = data_dir / "typed"
+    assert train(run, "gan", "--max-steps", "1", "--set", "log_gradients=True", "--set", "lr=2e-3") == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["log_gradients"] is True and config["lr"] == 0.002
+
+
+def test_loss_choices_are_the_registrys_presets(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "gan", "--loss", "hinge"])
+    assert exit_.value.code == 2
+    assert "choose from mm, ns, wgan, wgan-gp, ls" in capsys.readouterr().err.replace("'", "")

@@ -18,6 +18,8 @@ import time
 import numpy as np
 
 from .. import data as sgdata
+from ..training.protocol import Unsupported
+from ..training.runs import load_run, read_config
 from .classifier import dataset_embedding, load_classifier
 from .coverage import mode_coverage
 from .fid import fid
@@ -120,8 +122,6 @@ def evaluate_run(run_dir, n=10000, split="test", seed=0, device=None, write=True
     networks run (default: the run's own device, or cpu when that is a GPU this machine lacks); the
     classifier runs on the CPU. Returns the dict.
     """
-    from ..train import Unsupported, load_run, read_config
-
     t0 = time.perf_counter()
     config = read_config(run_dir)
     model, config = load_run(run_dir, device=_device_for(config, device))

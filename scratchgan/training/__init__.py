@@ -1,1 +1,4 @@
-"""Training: the model protocol, recipes, runs and checkpoints, the progress display and the trainer."""
+"""Training: model protocol, recipes, runs and checkpoints, progress display, the trainer.
+
+Import the modules themselves (this file imports nothing, so no import cycle runs through it).
+"""

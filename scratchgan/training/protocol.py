@@ -1,6 +1,10 @@
-"""What the trainer and a model family agree on."""
+"""What the trainer and a model family agree on: ``Model``, ``Unsupported`` and ``StepContext``."""
 
 from dataclasses import dataclass
+from typing import ClassVar
+
+from .. import data as sgdata
+from ..tensor import tensor
 
 
 @dataclass(frozen=True)
@@ -20,3 +24,98 @@ class StepContext:
     steps_per_epoch: int = 1
     rank: int = 0
     world_size: int = 1
+
+
+class Unsupported(Exception):
+    """A command or option this model does not support; the message says why and what to use."""
+
+
+class Model:
+    """What a model family gives the trainer. Subclass it, then register it in scratchgan.models.
+
+    Class attributes:
+        recipe: dict of defaults (merged over COMMON_DEFAULTS): lr, optimizer, epochs, sizes, ...
+            Each default also fixes its key's type: ``train --set`` and ``make_config`` refuse a
+            value of another type (an int where a float is expected is accepted).
+        options: keys the family's code also reads, off by default (e.g. a GAN's tricks), typed
+            the same way.
+        recipe_types: {key: type} for keys the family reads that have no default in the recipe or
+            a default of None (no type can be read off it), e.g. {"truncation_cutoff": int}.
+        loss_presets: {loss name: config overrides} for ``--loss``; empty = the option is refused.
+        generative: True when ``sample`` draws from a prior.
+
+    Build: ``Model(config, generator)`` makes the networks and optimisers from ``config`` (a dict),
+    drawing every random number from ``generator`` (a CPU ``sg.Generator``; create parameters on
+    the CPU, then move them with ``.to(self.device)``).
+
+    The trainer calls:
+        loader_arrays(images, labels) -> tuple of arrays the DataLoader batches (default (images,))
+        train_step(batch) -> {name: float}   one optimisation step on a batch (numpy arrays)
+        evaluate(images, labels) -> {name: float}   validation metrics (no randomness; default none)
+        picture(images, path)                the per-epoch picture, from the validation images
+        modules() -> {name: nn.Module}, optimizers() -> {name: optimizer}   what a checkpoint holds
+        extra_state() -> {name: ndarray}, load_extra_state(state)   anything else to checkpoint
+    The command line calls sample / reconstruct / interpolate / inpaint where the family has them;
+    the defaults raise ``Unsupported`` with a message.
+    """
+
+    recipe: ClassVar[dict] = {}
+    options: ClassVar[dict] = {}
+    recipe_types: ClassVar[dict] = {}
+    loss_presets: ClassVar[dict] = {}
+    generative = False
+
+    def __init__(self, config, generator):
+        self.config = config
+        self.generator = generator
+        self.device = config.get("device", "cpu")
+        self.name = config.get("model", type(self).__name__)
+
+    # ----- what the trainer needs
+    def loader_arrays(self, images, labels):
+        return (images,)
+
+    def train_step(self, batch):
+        raise NotImplementedError
+
+    def evaluate(self, images, labels):
+        return {}
+
+    def picture(self, images, path):
+        pass
+
+    def modules(self):
+        return {}
+
+    def optimizers(self):
+        return {}
+
+    def extra_state(self):
+        return {}
+
+    def load_extra_state(self, state):
+        pass
+
+    # ----- helpers for subclasses
+    def to_input(self, images):
+        """uint8 images (N x H x W or N x C x H x W) -> float32 Tensor N x C x H x W in [0, 1] on
+        the device."""
+        return tensor(sgdata.to_float(images), device=self.device)
+
+    def train(self, mode=True):
+        for module in self.modules().values():
+            module.train(mode)
+
+    # ----- what the command line may ask for
+    def sample(self, n, generator):
+        raise Unsupported(f"{self.name} cannot sample: it is not a generative model (no prior over "
+                          "its codes); try a vae or a gan")
+
+    def reconstruct(self, images):
+        raise Unsupported(f"{self.name} does not reconstruct images: it has no encoder")
+
+    def interpolate(self, images, rows, steps, generator):
+        raise Unsupported(f"{self.name} does not support interpolate")
+
+    def inpaint(self, images, mask, generator):
+        raise Unsupported(f"{self.name} does not support inpaint")

@@ -1,0 +1,268 @@
+"""The trainer: one loop for every model, with run directories, exact resume, pictures, progress.
+
+A model family is a subclass of ``Model`` (protocol.py) registered in ``scratchgan.models``. The
+trainer owns everything else:
+
+    runs/<model>-<time>/
+        config.json            the full recipe of the run (model defaults + command-line overrides)
+        metrics.csv            one row per epoch: step, train losses (epoch means), valid metrics,
+                               timing
+        samples/epoch-001.png  a picture per epoch (reconstructions for AEs, fixed-latent samples
+                               for GANs)
+        loss.png               the curves of metrics.csv
+        checkpoints/last.npz   modules, optimisers, RNG states, data-loader position, counters
+                               (no pickle; checkpoints.py)
+        summary.json           final metrics, wall time, images/s
+
+Every random draw of a run comes from CPU generators seeded from ``config["seed"]`` (model
+initialisation and noise: one ``sg.Generator``; shuffling: the DataLoader's own), and all of their
+states go into the checkpoint, so ``resume`` continues bit for bit on the CPU, from any step.
+"""
+
+import csv
+import json
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+
+from .. import data as sgdata
+from .. import viz
+from ..metrics.evaluate import interval_metrics
+from ..random import Generator
+from .checkpoints import CHECKPOINT, load_checkpoint, save_checkpoint
+from .progress import progress_display
+from .recipes import derive_seeds, load_data
+from .runs import build_model
+
+# what a checkpoint keeps of the trainer besides wall_time
+STATE_KEYS = ("step", "epoch", "epoch_step", "sums", "counts", "epoch_images", "epoch_time",
+              "train_time", "images_seen", "history", "resumes")
+
+
+class Trainer:
+    """Train ``config["model"]`` into ``run_dir``; ``resume=True`` continues from
+    checkpoints/last.npz.
+
+    ``data`` may give (train_images, train_labels, valid_images, valid_labels) directly (tests do);
+    otherwise they come from ``load_data(config)``. ``progress``: True (stderr bar), False, or a
+    ProgressBar.
+    """
+
+    def __init__(self, config, run_dir, resume=False, data=None, progress=True):
+        self.config, self.run_dir = dict(config), run_dir
+        data = data if data is not None else load_data(config)
+        self.train_x, self.train_y, self.valid_x, self.valid_y = data
+        images = self.train_x.dtype == np.uint8 and self.train_x.ndim in (3, 4)
+        if "image_shape" not in self.config and images:
+            self.config["image_shape"] = list(sgdata.to_float(self.train_x[:1]).shape[1:])
+        seeds = derive_seeds(config["seed"])
+        self.generator = Generator(seeds["model"])
+        self.model = build_model(self.config, self.generator)
+        arrays = self.model.loader_arrays(self.train_x, self.train_y)
+        self.loader = sgdata.DataLoader(arrays, config["batch_size"], shuffle=True,
+                                        drop_last=config["drop_last"], seed=seeds["loader"])
+        self.bar = progress_display(progress)
+        self.step = 0  # optimisation steps so far
+        self.epoch = 0  # completed epochs
+        self.epoch_step = 0  # steps into the current epoch
+        self.sums, self.counts = {}, {}  # running loss sums of the current epoch
+        self.epoch_images, self.epoch_time = 0, 0.0
+        self.train_time, self.images_seen = 0.0, 0  # the whole run, across resumes (steps only)
+        self.wall_time, self._fit_start = 0.0, None  # steps, validation, pictures, checkpoints
+        self.history = []  # metrics.csv rows
+        self.resumes = 0
+        self._interrupted = False
+        if resume:
+            self._restore()
+        else:
+            os.makedirs(self.run_dir, exist_ok=True)
+            self._write_json("config.json", self.config)
+
+    # ----- paths and files
+    def path(self, *parts):
+        return os.path.join(self.run_dir, *parts)
+
+    def _write_json(self, name, obj):
+        with open(self.path(name), "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write("\n")
+
+    def _write_metrics(self):
+        if not self.history:
+            return
+        fields = list(self.history[0])
+        for row in self.history[1:]:
+            fields += [k for k in row if k not in fields]
+        with open(self.path("metrics.csv"), "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(self.history)
+
+    def _plot_losses(self):
+        epochs = [row["epoch"] for row in self.history]
+        curves = {}
+        for key in self.history[-1]:
+            if key.startswith(("train_", "valid_")):
+                points = [(row["epoch"], row[key]) for row in self.history
+                          if row.get(key) not in (None, "")]
+                if points:
+                    curves[key.replace("_", " ", 1)] = tuple(zip(*points))
+        if epochs and curves:
+            viz.save_loss_curves(curves, self.path("loss.png"),
+                                 ylabel="epoch mean (train) / validation metric",
+                                 title=f"{self.config['model']} on {self.config['dataset']}")
+
+    # ----- checkpoints
+    def state(self):
+        return {**{k: getattr(self, k) for k in STATE_KEYS}, "wall_time": self._wall()}
+
+    def _wall(self):
+        running = time.perf_counter() - self._fit_start if self._fit_start is not None else 0.0
+        return self.wall_time + running
+
+    def save(self, name=CHECKPOINT):
+        return save_checkpoint(self.path("checkpoints", name), self.model, self.state(),
+                               self.loader, [("model", self.generator)])
+
+    def _restore(self):
+        path = self.path("checkpoints", CHECKPOINT)
+        state = load_checkpoint(path, self.model, self.loader, [("model", self.generator)])
+        for key, value in state.items():
+            setattr(self, key, value)
+        self.resumes += 1
+        self._write_metrics()  # drop rows written after the checkpoint
+        self._write_json("config.json", self.config)
+
+    # ----- the loop
+    def fit(self, max_steps=None):
+        """Train until config["epochs"] epochs are done (or ``max_steps`` steps in all, for tests
+        and benchmarks), then checkpoint and write summary.json; returns the summary dict.
+
+        Ctrl-C finishes the current step, saves checkpoints/last.npz and raises KeyboardInterrupt.
+        """
+        epochs, steps_per_epoch = self.config["epochs"], len(self.loader)
+        every = self.config["checkpoint_every"]
+        self._fit_start = time.perf_counter()
+        previous = self._install_sigint()
+        try:
+            while self.epoch < epochs and (max_steps is None or self.step < max_steps):
+                self.model.train()
+                for batch in self.loader:
+                    t0 = time.perf_counter()
+                    losses = self.model.train_step(batch)
+                    dt = time.perf_counter() - t0
+                    self._account(losses, len(batch[0]), dt)
+                    done = self.epoch_step == steps_per_epoch
+                    self._show_progress(epochs, steps_per_epoch, done)
+                    if done:
+                        self._end_epoch()
+                    elif every and self.step % every == 0:
+                        self.save()
+                    if self._interrupted:
+                        if not done:
+                            self.save()
+                        self.bar.message(f"interrupted at step {self.step}: saved "
+                                         f"{self.path('checkpoints', CHECKPOINT)}")
+                        raise KeyboardInterrupt
+                    if max_steps is not None and self.step >= max_steps:
+                        if not done:
+                            self.save()
+                        break
+        finally:
+            self._restore_sigint(previous)
+            self.wall_time, self._fit_start = self._wall(), None
+        return self._summary()
+
+    def _account(self, losses, n_images, dt):
+        self.step += 1
+        self.epoch_step += 1
+        self.epoch_images += n_images
+        self.images_seen += n_images
+        self.epoch_time += dt
+        self.train_time += dt
+        for key, value in losses.items():
+            self.sums[key] = self.sums.get(key, 0.0) + float(value)
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def _show_progress(self, epochs, steps_per_epoch, done):
+        speed = self.epoch_images / max(self.epoch_time, 1e-9)
+        left = (epochs - self.epoch) * steps_per_epoch - self.epoch_step
+        eta = left * self.epoch_time / max(self.epoch_step, 1)
+        means = {k: self.sums[k] / self.counts[k] for k in self.sums}
+        self.bar.update(self.epoch + 1, epochs, self.epoch_step, steps_per_epoch, means, speed, eta,
+                        done)
+
+    def _end_epoch(self):
+        self.epoch += 1
+        t0 = time.perf_counter()
+        self.model.train(False)
+        has_valid = self.valid_x is not None and len(self.valid_x)
+        valid = self.model.evaluate(self.valid_x, self.valid_y) if has_valid else {}
+        row = {"epoch": self.epoch, "step": self.step}
+        row.update({f"train_{k}": self.sums[k] / self.counts[k] for k in self.sums})
+        row.update({f"valid_{k}": float(v) for k, v in valid.items()})
+        every = self.config.get("metrics_every", 0)
+        if every and self.model.generative and self.epoch % every == 0:
+            n = self.config.get("metrics_n", 1000)
+            m = interval_metrics(self.model, self.config["dataset"], n=n)
+            row.update({f"metric_{k}": float(v) for k, v in m.items()})
+        row["epoch_time_s"] = round(self.epoch_time, 3)
+        row["images_per_s"] = round(self.epoch_images / max(self.epoch_time, 1e-9), 1)
+        self.history.append(row)
+        pictures = self.valid_x if has_valid else self.train_x
+        self.model.picture(pictures, self.path("samples", f"epoch-{self.epoch:03d}.png"))
+        self.model.train(True)
+        self._write_metrics()
+        self._plot_losses()
+        text = " ".join(f"{k} {v:.4f}" for k, v in row.items()
+                        if k.startswith(("train_", "valid_")))
+        self.bar.message(f"epoch {self.epoch}/{self.config['epochs']} {text} | "
+                         f"{row['images_per_s']:.0f} img/s | "
+                         f"{self.epoch_time:.1f} s train + {time.perf_counter() - t0:.1f} s eval")
+        self.sums, self.counts, self.epoch_step = {}, {}, 0
+        self.epoch_images, self.epoch_time = 0, 0.0
+        self.save()
+        if self.config["keep_checkpoints"]:
+            self.save(f"epoch-{self.epoch:03d}.npz")
+
+    def _summary(self):
+        modules = self.model.modules()
+        summary = {
+            "model": self.config["model"],
+            "dataset": self.config["dataset"],
+            "device": self.config["device"],
+            "epochs": self.epoch,
+            "steps": self.step,
+            "train_images": len(self.train_x),
+            "train_time_s": round(self.train_time, 3),  # the optimisation steps alone
+            "wall_time_s": round(self.wall_time, 3),  # with validation, pictures and checkpoints
+            "images_per_s": round(self.images_seen / max(self.train_time, 1e-9), 1),
+            "parameters": {name: int(sum(p.numel() for p in m.parameters()))
+                           for name, m in modules.items()},
+            # each parameter once: a tied autoencoder's decoder reuses its encoder's weights
+            "total_parameters": int(sum(p.numel() for p in {id(p): p for m in modules.values()
+                                                             for p in m.parameters()}.values())),
+            "resumes": self.resumes,
+            "final": self.history[-1] if self.history else {},
+        }
+        self._write_json("summary.json", summary)
+        return summary
+
+    # ----- Ctrl-C: finish the step, checkpoint, stop
+    def _install_sigint(self):
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def handler(signum, frame):
+            if self._interrupted:  # a second Ctrl-C stops at once
+                raise KeyboardInterrupt
+            self._interrupted = True
+
+        return signal.signal(signal.SIGINT, handler)
+
+    def _restore_sigint(self, previous):
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
