@@ -49,7 +49,7 @@ class RemovableHandle:
         self.node, self.key = node, key
 
     def remove(self):
-        self.node.hooks.pop(self.key, None)
+        self.node.__dict__.get("hooks", {}).pop(self.key, None)  # a released node has no hooks left
 
 
 def clone(x):
