@@ -12,6 +12,7 @@ arbitrary code, and a scratchgan file never needs it.
 """
 
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -86,8 +87,12 @@ def _decode(node, arrays, device):
     return Tensor._make(to_device(array, device), node["requires_grad"] and array.dtype.kind == "f")
 
 
+def _file_name(f):
+    return getattr(f, "name", "<file object>") if hasattr(f, "read") else os.fspath(f)
+
+
 def _refuse_pickle(f):
-    name = getattr(f, "name", f)
+    name = _file_name(f)
     return ValueError(
         f"sg.load: {name} holds pickled data (e.g. written by torch.save, or np.save of an object array); "
         "scratchgan files are npz archives without pickle (written by sg.save), and pickles are refused "
@@ -124,6 +129,6 @@ def load(f, map_location=None, weights_only=True):
         return {key: Tensor._make(to_device(value, device)) for key, value in arrays.items()}
     header = json.loads(str(arrays.pop(STRUCTURE_KEY)))
     if header.get("format") != FORMAT:
-        raise ValueError(f"sg.load: {getattr(f, 'name', f)} has format {header.get('format')!r}, "
+        raise ValueError(f"sg.load: {_file_name(f)} has format {header.get('format')!r}, "
                          f"expected {FORMAT!r}")
     return _decode(header["root"], arrays, device)
