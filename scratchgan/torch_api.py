@@ -101,7 +101,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     dtype = parse_dtype(dtype) or DEFAULT_DTYPE
     i = np.arange(steps, dtype=np.float64)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    array = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+    array = np.where(i < steps / 2, start + step * i, end - step * (steps - 1 - i))
     return _place(array.astype(dtype), device, requires_grad)
 
 
