@@ -29,6 +29,8 @@ from . import autograd as _autograd, autograd_api as _autograd_api
 
 if not hasattr(_autograd, "backward"):  # sg.autograd.backward, as torch.autograd.backward
     _autograd.backward = _autograd_api.backward
+if not hasattr(_autograd, "Variable"):  # legacy torch.autograd.Variable
+    _autograd.Variable = Variable  # noqa: F405
 
 float32 = float = np.float32
 float64 = double = np.float64

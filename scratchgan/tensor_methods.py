@@ -278,6 +278,14 @@ class TensorMethods:
     def bool(self):
         return type(self)._make(self._data.astype(np.bool_))
 
+    def type(self, dtype=None):
+        """``type()``: the legacy type name ('torch.FloatTensor' ...); ``type(t)``: converted to ``t``, a dtype
+        or a legacy type such as ``sg.FloatTensor``."""
+        names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "uint8": "ByteTensor"}
+        if dtype is None:
+            return f"torch.{names.get(str(self.dtype), str(self.dtype))}"
+        return self.to(getattr(dtype, "dtype", dtype))
+
     def type_as(self, other):
         return self.to(other.dtype)
 

@@ -174,7 +174,44 @@ def as_tensor(data, dtype=None, device=None):
     return _tensor(data, dtype=dtype, device=device)
 
 
-__all__ = MIRRORED + [
+# ----- legacy constructors (torch.FloatTensor & co.) and Variable, still common in copied GAN code
+class _LegacyTensorType(type):
+    """``isinstance(x, sg.FloatTensor)`` is true for CPU tensors of that dtype, as in torch."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device.type == "cpu"
+
+
+def _legacy_new(cls, *args):
+    """``FloatTensor(2, 3)``: a zero tensor of that shape (torch leaves it uninitialised);
+    ``FloatTensor(data)``: ``data`` (a list, array or Tensor) converted to the type's dtype."""
+    if all(isinstance(a, (int, np.integer)) for a in args) or (len(args) == 1 and isinstance(args[0], tuple)):
+        from .tensor import zeros
+
+        return zeros(*args, dtype=cls.dtype, device="cpu")
+    if len(args) != 1:
+        raise TypeError(f"{cls.__name__}: expected sizes or one array-like, got {args!r}")
+    return _tensor(args[0], dtype=cls.dtype, device="cpu")
+
+
+def _legacy_type(name, dtype):
+    return _LegacyTensorType(name, (), {"dtype": np.dtype(dtype), "__new__": _legacy_new,
+                                        "__doc__": f"torch.{name}: sizes or data -> a {np.dtype(dtype)} tensor"})
+
+
+FloatTensor = _legacy_type("FloatTensor", np.float32)
+DoubleTensor = _legacy_type("DoubleTensor", np.float64)
+LongTensor = _legacy_type("LongTensor", np.int64)
+ByteTensor = _legacy_type("ByteTensor", np.uint8)
+
+
+def Variable(data, requires_grad=False, volatile=False):
+    """``torch.autograd.Variable``: a leaf tensor sharing ``data``'s array (cut from any graph)."""
+    data = data if isinstance(data, Tensor) else _tensor(data)
+    return Tensor._make(data.array, requires_grad=requires_grad)
+
+
+__all__ = MIRRORED + ["FloatTensor", "DoubleTensor", "LongTensor", "ByteTensor", "Variable",
     "cat", "concat", "concatenate", "stack", "is_tensor", "inference_mode", "arange", "linspace", "eye",
     "empty", "empty_like", "full_like", "zeros_like", "ones_like", "randn_like", "rand_like", "from_numpy",
     "as_tensor",

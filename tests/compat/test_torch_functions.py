@@ -138,3 +138,19 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def test_readme_python_blocks_run(index):
     block = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[index]
     exec(compile(block, f"README.md python block {index}", "exec"), {})
+
+
+def test_legacy_constructors_variable_and_type():
+    x, tx = sg.FloatTensor(2, 3), torch.FloatTensor(2, 3)
+    assert x.shape == tuple(tx.shape) and x.dtype == tx.numpy().dtype
+    assert isinstance(x, sg.FloatTensor) and not isinstance(x, sg.DoubleTensor)
+    assert isinstance(tx, torch.FloatTensor) and not isinstance(tx, torch.DoubleTensor)
+    data = np.array([[0.5, 1.5]])
+    close(sg.DoubleTensor(data), torch.DoubleTensor(data), rtol=0)
+    assert sg.LongTensor([1, 2]).tolist() == torch.LongTensor([1, 2]).tolist()
+    assert x.type() == tx.type() == "torch.FloatTensor"
+    assert x.type(sg.DoubleTensor).dtype == tx.type(torch.DoubleTensor).numpy().dtype
+    y = sg.ones(2, requires_grad=True) * 3
+    v, tv = sg.autograd.Variable(y, requires_grad=True), torch.autograd.Variable(torch.ones(2) * 3, requires_grad=True)
+    assert v.is_leaf and v.requires_grad and tv.is_leaf and tv.requires_grad
+    assert v.tolist() == tv.tolist()
