@@ -25,8 +25,10 @@ class LRScheduler:
             if last_epoch == -1:
                 group.setdefault("initial_lr", group["lr"])
             elif "initial_lr" not in group:
-                raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming a "
-                               "scheduler with last_epoch >= 0 (load the optimizer's state first)")
+                raise KeyError(
+                    f"param 'initial_lr' is not specified in param_groups[{i}] when resuming a "
+                    "scheduler with last_epoch >= 0 (load the optimizer's state first)"
+                )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
@@ -57,8 +59,9 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key not in self._not_state}
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update({key: value for key, value in dict(state_dict).items()
-                              if key not in self._not_state})
+        self.__dict__.update(
+            {key: value for key, value in dict(state_dict).items() if key not in self._not_state}
+        )
 
 
 class LambdaLR(LRScheduler):
@@ -75,11 +78,13 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+        return [
+            base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)
+        ]
 
 
 class StepLR(LRScheduler):
-    """lr <- lr * gamma every ``step_size`` epochs (closed form: base_lr gamma^(epoch // step_size))."""
+    """lr <- lr * gamma every ``step_size`` epochs (closed form: base_lr gamma^(t // step_size))."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size, self.gamma = step_size, gamma
@@ -119,12 +124,13 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    """Cosine annealing from base_lr to eta_min over T_max epochs (SGDR without restarts):
+    """Cosine annealing from base_lr to eta_min over T = T_max epochs (SGDR without restarts):
 
-        closed form   lr_t = eta_min + (base_lr - eta_min) (1 + cos(pi t / T_max)) / 2
-        as computed   lr_t = eta_min + (lr_{t-1} - eta_min) (1 + cos(pi t / T_max)) / (1 + cos(pi (t-1) / T_max)),
-                      and lr_t = lr_{t-1} + (base_lr - eta_min)(1 - cos(pi / T_max)) / 2 where
-                      (t - 1 - T_max) is a multiple of 2 T_max (where the ratio above would be 0 / 0).
+        closed form   lr_t = eta_min + (base_lr - eta_min) (1 + cos(pi t / T)) / 2
+        as computed   lr_t = eta_min + (lr_{t-1} - eta_min) r_t,
+                      r_t = (1 + cos(pi t / T)) / (1 + cos(pi (t - 1) / T)),
+        except where (t - 1 - T) is a multiple of 2 T (there r_t would be 0 / 0):
+                      lr_t = lr_{t-1} + (base_lr - eta_min) (1 - cos(pi / T)) / 2
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
@@ -136,12 +142,20 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         if self._step_count == 1 and t > 0:
-            return [eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / T)) / 2 for base in self.base_lrs]
+            return [
+                eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / T)) / 2
+                for base in self.base_lrs
+            ]
         if (t - 1 - T) % (2 * T) == 0:
-            return [lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
-                    for lr, base in zip(self._current_lrs(), self.base_lrs)]
-        return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (lr - eta_min) + eta_min
-                for lr in self._current_lrs()]
+            return [
+                lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for lr, base in zip(self._current_lrs(), self.base_lrs)
+            ]
+        return [
+            (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (lr - eta_min)
+            + eta_min
+            for lr in self._current_lrs()
+        ]
 
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR"]
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "MultiStepLR", "StepLR"]

@@ -1,4 +1,4 @@
-"""``sg.save`` / ``sg.load``: state dicts and nested containers of tensors in one npz file, never pickle.
+"""``sg.save`` / ``sg.load``: state dicts and nested containers of tensors in one npz, never pickle.
 
 The file is an ordinary ``.npz`` archive (any path name; ``np.load`` reads it too):
 
@@ -26,12 +26,22 @@ FORMAT = "scratchgan-npz-1"
 
 def _encode(obj, path, arrays):
     name = "/".join(path) or "value"
-    if isinstance(obj, Tensor) or isinstance(obj, np.ndarray) or hasattr(obj, "__cuda_array_interface__"):
-        array = obj.numpy() if isinstance(obj, Tensor) else np.asarray(getattr(obj, "get", lambda: obj)())
+    if (
+        isinstance(obj, Tensor)
+        or isinstance(obj, np.ndarray)
+        or hasattr(obj, "__cuda_array_interface__")
+    ):
+        array = (
+            obj.numpy()
+            if isinstance(obj, Tensor)
+            else np.asarray(getattr(obj, "get", lambda: obj)())
+        )
         if array.dtype.kind not in "biufc":
             raise TypeError(
-                f"sg.save: {name!r} is an array of dtype {array.dtype}; scratchgan files hold numeric arrays "
-                "only (npz without pickle), so arrays of Python objects are refused")
+                f"sg.save: {name!r} is an array of dtype {array.dtype}; scratchgan files hold "
+                "numeric arrays "
+                "only (npz without pickle), so arrays of Python objects are refused"
+            )
         key = name if name not in arrays and name != STRUCTURE_KEY else f"{name}#{len(arrays)}"
         arrays[key] = array
         if isinstance(obj, Tensor):
@@ -45,16 +55,25 @@ def _encode(obj, path, arrays):
         items = []
         for key, value in obj.items():
             if not (key is None or isinstance(key, (bool, int, float, str))):
-                raise TypeError(f"sg.save: {name!r} has a key of type {type(key).__name__}; keys must be str, int, "
-                                "float, bool or None")
+                raise TypeError(
+                    f"sg.save: {name!r} has a key of type {type(key).__name__}; keys must be str, "
+                    "int, "
+                    "float, bool or None"
+                )
             items.append([key, _encode(value, path + [str(key)], arrays)])
         return {"type": "dict", "items": items}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
-        return {"type": kind, "items": [_encode(v, path + [str(i)], arrays) for i, v in enumerate(obj)]}
+        return {
+            "type": kind,
+            "items": [_encode(v, path + [str(i)], arrays) for i, v in enumerate(obj)],
+        }
     raise TypeError(
-        f"sg.save: {name!r} is a {type(obj).__name__}; scratchgan saves tensors, arrays, dicts, lists, tuples "
-        "and plain scalars (int, float, bool, str, None) without pickle; save its state_dict() instead")
+        f"sg.save: {name!r} is a {type(obj).__name__}; scratchgan saves tensors, arrays, dicts, "
+        "lists, tuples "
+        "and plain scalars (int, float, bool, str, None) without pickle; save its state_dict() "
+        "instead"
+    )
 
 
 def save(obj, f):
@@ -94,9 +113,12 @@ def _file_name(f):
 def _refuse_pickle(f):
     name = _file_name(f)
     return ValueError(
-        f"sg.load: {name} holds pickled data (e.g. written by torch.save, or np.save of an object array); "
-        "scratchgan files are npz archives without pickle (written by sg.save), and pickles are refused "
-        "because loading one can run arbitrary code")
+        f"sg.load: {name} holds pickled data (e.g. written by torch.save, or np.save of an object "
+        "array); "
+        "scratchgan files are npz archives without pickle (written by sg.save), and pickles are "
+        "refused "
+        "because loading one can run arbitrary code"
+    )
 
 
 def load(f, map_location=None, weights_only=True):
@@ -129,6 +151,7 @@ def load(f, map_location=None, weights_only=True):
         return {key: Tensor._make(to_device(value, device)) for key, value in arrays.items()}
     header = json.loads(str(arrays.pop(STRUCTURE_KEY)))
     if header.get("format") != FORMAT:
-        raise ValueError(f"sg.load: {_file_name(f)} has format {header.get('format')!r}, "
-                         f"expected {FORMAT!r}")
+        raise ValueError(
+            f"sg.load: {_file_name(f)} has format {header.get('format')!r}, expected {FORMAT!r}"
+        )
     return _decode(header["root"], arrays, device)

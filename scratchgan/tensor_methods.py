@@ -46,25 +46,33 @@ class TensorMethods:
         axis, keepdims = resolve_axis("mean", axis, dim, keepdims, keepdim)
         return _ops().reduction.mean(self, axis, keepdims)
 
-    def var(self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None):
+    def var(
+        self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None
+    ):
         """Variance; ``unbiased=False`` (PyTorch's older spelling) is ``correction=0``."""
         axis, keepdims = resolve_axis("var", axis, dim, keepdims, keepdim)
         if unbiased is not None:
             correction = 1 if unbiased else 0
         return _ops().reduction.var(self, axis, keepdims, correction)
 
-    def std(self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None):
-        return self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim, unbiased=unbiased).sqrt()
+    def std(
+        self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None
+    ):
+        return self.var(
+            axis, keepdims, correction, dim=dim, keepdim=keepdim, unbiased=unbiased
+        ).sqrt()
 
     def _extreme(self, mode, axis, keepdims, dim, keepdim):
         if isinstance(axis, TensorMethods):  # torch.max(a, b): elementwise
-            return getattr(_ops().elementwise, "maximum" if mode == "max" else "minimum")(self, axis)
+            return getattr(_ops().elementwise, "maximum" if mode == "max" else "minimum")(
+                self, axis
+            )
         by_dim = dim is not None
         axis, keepdims = resolve_axis(mode, axis, dim, keepdims, keepdim)
         values = getattr(_ops().reduction, mode)(self, axis, keepdims)
         if not by_dim:
             return values
-        # PyTorch's x.max(dim=d) gives (values, indices); positional x.max(d) keeps scratchgan's values.
+        # x.max(dim=d) gives (values, indices) as in PyTorch; x.max(d) keeps scratchgan's values.
         arg = self.argmax if mode == "max" else self.argmin
         return ValuesIndices(values, arg(dim=axis, keepdim=keepdims))
 
@@ -97,7 +105,8 @@ class TensorMethods:
 
     def norm(self, p=2, dim=None, keepdim=False):
         """Vector p-norm over ``dim`` (all elements if None): (sum |x|^p)^(1/p); p = 'fro' is 2,
-        p = inf the largest |x|. The 2-norm's gradient x / ||x|| is 0 where ||x|| = 0 (as in PyTorch)."""
+        p = inf the largest |x|. The 2-norm's gradient x / ||x|| is 0 where ||x|| = 0 (as in
+        PyTorch)."""
         ops = _ops()
         if p == "fro":
             p = 2
@@ -133,7 +142,9 @@ class TensorMethods:
         """Broadcast to ``shape``; -1 keeps that dimension's size (PyTorch's convention)."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         lead = len(shape) - self.ndim
-        sizes = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+        sizes = tuple(
+            self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape)
+        )
         return _ops().arithmetic.broadcast_to(self, sizes)
 
     def expand_as(self, other):
@@ -141,11 +152,15 @@ class TensorMethods:
 
     def repeat(self, *sizes):
         """Tile: dimension i is repeated sizes[i] times (leading sizes add new dimensions)."""
-        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        sizes = (
+            tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        )
         if len(sizes) < self.ndim:
-            raise ValueError(f"repeat: got {len(sizes)} sizes for a tensor with {self.ndim} dimensions")
+            raise ValueError(
+                f"repeat: got {len(sizes)} sizes for a tensor with {self.ndim} dimensions"
+            )
         shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
-        # x (s0, s1, ...) -> (1, s0, 1, s1, ...) -> broadcast (r0, s0, r1, s1, ...) -> (r0 s0, r1 s1, ...)
+        # (s0, s1, ..) -> (1, s0, 1, s1, ..) -> broadcast (r0, s0, r1, s1, ..) -> (r0 s0, r1 s1, ..)
         interleaved = tuple(n for s in shape for n in (1, s))
         tiled = tuple(n for r, s in zip(sizes, shape) for n in (r, s))
         x = self.reshape(interleaved).expand(tiled)
@@ -162,7 +177,10 @@ class TensorMethods:
     def t(self):
         """Transpose of a matrix (0-D and 1-D tensors are returned as they are)."""
         if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor with <= 2 dimensions, got shape {self.shape}; use transpose(i, j)")
+            raise ValueError(
+                f"t: expects a tensor with <= 2 dimensions, got shape {self.shape}; use "
+                "transpose(i, j)"
+            )
         return self.transpose() if self.ndim == 2 else self
 
     def contiguous(self):
@@ -174,22 +192,27 @@ class TensorMethods:
         return _ops_hooks().clone(self)
 
     def chunk(self, chunks, dim=0):
-        """Split into ``chunks`` pieces of ceil(n / chunks) along ``dim`` (the last may be smaller)."""
+        """``chunks`` pieces of ceil(n / chunks) along ``dim`` (the last may be smaller)."""
         n = self.shape[dim]
         size = -(-n // chunks) if n else 1
         return self.split(size, dim)
 
     def split(self, split_size_or_sections, dim=0):
-        """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+        """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of given sizes."""
         dim = dim % self.ndim
         n = self.shape[dim]
         if isinstance(split_size_or_sections, int):
             size = split_size_or_sections
-            bounds = [(start, builtins.min(start + size, n)) for start in range(0, n, size)] or [(0, 0)]
+            bounds = [(start, builtins.min(start + size, n)) for start in range(0, n, size)] or [
+                (0, 0)
+            ]
         else:
             sections = list(split_size_or_sections)
             if builtins.sum(sections) != n:
-                raise ValueError(f"split: sizes {sections} do not add up to {n} (dimension {dim} of {self.shape})")
+                raise ValueError(
+                    f"split: sizes {sections} do not add up to {n} (dimension {dim} of "
+                    f"{self.shape})"
+                )
             ends = np.cumsum(sections).tolist()
             bounds = list(zip([0] + ends[:-1], ends))
         lead = (slice(None),) * dim
@@ -203,7 +226,7 @@ class TensorMethods:
 
     # ----- math
     def pow(self, exponent):
-        return self ** exponent
+        return self**exponent
 
     def square(self):
         return self * self
@@ -235,13 +258,19 @@ class TensorMethods:
     def mm(self, other):
         """Matrix product of two 2-D tensors."""
         if self.ndim != 2 or getattr(other, "ndim", 0) != 2:
-            raise ValueError(f"mm: expects two 2-D tensors, got shapes {self.shape} and {getattr(other, 'shape', None)}")
+            raise ValueError(
+                f"mm: expects two 2-D tensors, got shapes {self.shape} and "
+                f"{getattr(other, 'shape', None)}"
+            )
         return self.matmul(other)
 
     def bmm(self, other):
         """Batched matrix product: (b, n, m) @ (b, m, p) -> (b, n, p)."""
         if self.ndim != 3 or getattr(other, "ndim", 0) != 3 or self.shape[0] != other.shape[0]:
-            raise ValueError(f"bmm: expects (b, n, m) and (b, m, p), got {self.shape} and {getattr(other, 'shape', None)}")
+            raise ValueError(
+                f"bmm: expects (b, n, m) and (b, m, p), got {self.shape} and "
+                f"{getattr(other, 'shape', None)}"
+            )
         return self.matmul(other)
 
     def softmax(self, dim):
@@ -279,9 +308,15 @@ class TensorMethods:
         return type(self)._make(self._data.astype(np.bool_))
 
     def type(self, dtype=None):
-        """``type()``: the legacy type name ('torch.FloatTensor' ...); ``type(t)``: converted to ``t``, a dtype
+        """``type()``: the legacy type name ('torch.FloatTensor' ...); ``type(t)``: converted to
+        ``t``, a dtype
         or a legacy type such as ``sg.FloatTensor``."""
-        names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "uint8": "ByteTensor"}
+        names = {
+            "float32": "FloatTensor",
+            "float64": "DoubleTensor",
+            "int64": "LongTensor",
+            "uint8": "ByteTensor",
+        }
         if dtype is None:
             return f"torch.{names.get(str(self.dtype), str(self.dtype))}"
         return self.to(getattr(dtype, "dtype", dtype))
@@ -329,8 +364,13 @@ class TensorMethods:
         from .unsupported import TENSOR_METHODS
 
         if name in TENSOR_METHODS:
-            raise AttributeError(f"Tensor.{name} (PyTorch) is not supported by scratchgan: {TENSOR_METHODS[name]}")
-        raise AttributeError(f"'Tensor' object has no attribute {name!r} (see docs/PYTORCH.md for what maps to PyTorch)")
+            raise AttributeError(
+                f"Tensor.{name} (PyTorch) is not supported by scratchgan: {TENSOR_METHODS[name]}"
+            )
+        raise AttributeError(
+            f"'Tensor' object has no attribute {name!r} (see docs/PYTORCH.md for what maps to "
+            "PyTorch)"
+        )
 
 
 def _ops_hooks():

@@ -17,11 +17,7 @@ from .tensor import DEFAULT_DTYPE, Tensor, rand, randn
 from .tensor import as_tensor as _as_tensor_like
 from .tensor import tensor as _tensor
 
-MIRRORED = (
-    "sum mean var std max min amax amin argmax argmin norm exp log sqrt rsqrt abs neg square tanh "
-    "sigmoid relu clamp clamp_min clamp_max clip pow softmax log_softmax flatten reshape transpose "
-    "permute squeeze unsqueeze t mm bmm chunk split unbind select clone numel round"
-).split()
+MIRRORED = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "norm", "exp", "log", "sqrt", "rsqrt", "abs", "neg", "square", "tanh", "sigmoid", "relu", "clamp", "clamp_min", "clamp_max", "clip", "pow", "softmax", "log_softmax", "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "t", "mm", "bmm", "chunk", "split", "unbind", "select", "clone", "numel", "round"]
 
 
 def _mirror(name):
@@ -91,7 +87,11 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.dtype(np.int64) if integral else DEFAULT_DTYPE
     n = builtins.max(math.ceil((end - start) / step), 0)
-    array = (start + np.arange(n, dtype=np.float64) * step) if dtype.kind == "f" else np.arange(start, end, step)
+    array = (
+        (start + np.arange(n, dtype=np.float64) * step)
+        if dtype.kind == "f"
+        else np.arange(start, end, step)
+    )
     return _place(array.astype(dtype), device, requires_grad)
 
 
@@ -124,7 +124,9 @@ def _like(x, dtype, device):
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
     dtype, device = _like(input, dtype, device)
-    return Tensor._make(array_module(device).full(input.shape, fill_value, dtype=dtype), requires_grad)
+    return Tensor._make(
+        array_module(device).full(input.shape, fill_value, dtype=dtype), requires_grad
+    )
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
@@ -140,12 +142,16 @@ empty_like = zeros_like
 
 def randn_like(input, *, dtype=None, device=None, generator=None, requires_grad=False):
     dtype, device = _like(input, dtype, device)
-    return randn(input.shape, dtype=dtype, device=device, generator=generator, requires_grad=requires_grad)
+    return randn(
+        input.shape, dtype=dtype, device=device, generator=generator, requires_grad=requires_grad
+    )
 
 
 def rand_like(input, *, dtype=None, device=None, generator=None, requires_grad=False):
     dtype, device = _like(input, dtype, device)
-    return rand(input.shape, dtype=dtype, device=device, generator=generator, requires_grad=requires_grad)
+    return rand(
+        input.shape, dtype=dtype, device=device, generator=generator, requires_grad=requires_grad
+    )
 
 
 def from_numpy(array):
@@ -185,7 +191,9 @@ class _LegacyTensorType(type):
 def _legacy_new(cls, *args):
     """``FloatTensor(2, 3)``: a zero tensor of that shape (torch leaves it uninitialised);
     ``FloatTensor(data)``: ``data`` (a list, array or Tensor) converted to the type's dtype."""
-    if all(isinstance(a, (int, np.integer)) for a in args) or (len(args) == 1 and isinstance(args[0], tuple)):
+    if all(isinstance(a, (int, np.integer)) for a in args) or (
+        len(args) == 1 and isinstance(args[0], tuple)
+    ):
         from .tensor import zeros
 
         return zeros(*args, dtype=cls.dtype, device="cpu")
@@ -195,8 +203,15 @@ def _legacy_new(cls, *args):
 
 
 def _legacy_type(name, dtype):
-    return _LegacyTensorType(name, (), {"dtype": np.dtype(dtype), "__new__": _legacy_new,
-                                        "__doc__": f"torch.{name}: sizes or data -> a {np.dtype(dtype)} tensor"})
+    return _LegacyTensorType(
+        name,
+        (),
+        {
+            "dtype": np.dtype(dtype),
+            "__new__": _legacy_new,
+            "__doc__": f"torch.{name}: sizes or data -> a {np.dtype(dtype)} tensor",
+        },
+    )
 
 
 FloatTensor = _legacy_type("FloatTensor", np.float32)
@@ -211,8 +226,28 @@ def Variable(data, requires_grad=False, volatile=False):
     return Tensor._make(data.array, requires_grad=requires_grad)
 
 
-__all__ = MIRRORED + ["FloatTensor", "DoubleTensor", "LongTensor", "ByteTensor", "Variable",
-    "cat", "concat", "concatenate", "stack", "is_tensor", "inference_mode", "arange", "linspace", "eye",
-    "empty", "empty_like", "full_like", "zeros_like", "ones_like", "randn_like", "rand_like", "from_numpy",
+__all__ = MIRRORED + [
+    "FloatTensor",
+    "DoubleTensor",
+    "LongTensor",
+    "ByteTensor",
+    "Variable",
+    "cat",
+    "concat",
+    "concatenate",
+    "stack",
+    "is_tensor",
+    "inference_mode",
+    "arange",
+    "linspace",
+    "eye",
+    "empty",
+    "empty_like",
+    "full_like",
+    "zeros_like",
+    "ones_like",
+    "randn_like",
+    "rand_like",
+    "from_numpy",
     "as_tensor",
 ]

@@ -50,8 +50,10 @@ class _Loss(Module):
     def __init__(self, reduction="mean", size_average=None, reduce=None):
         super().__init__()
         if size_average is not None or reduce is not None:
-            raise TypeError(f"{type(self).__name__}: size_average and reduce are deprecated in PyTorch and not "
-                            "supported; use reduction='mean' | 'sum' | 'none'")
+            raise TypeError(
+                f"{type(self).__name__}: size_average and reduce are deprecated in PyTorch and not "
+                "supported; use reduction='mean' | 'sum' | 'none'"
+            )
         self.reduction = reduction
 
     def extra_repr(self):
@@ -78,15 +80,21 @@ class BCELoss(_Loss):
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on logits (stable for any logit); ``weight`` rescales each element."""
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+    def __init__(
+        self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+    ):
         super().__init__(reduction, size_average, reduce)
         if pos_weight is not None:
-            raise NotImplementedError("BCEWithLogitsLoss(pos_weight=...) is not supported; weight the positive "
-                                      "terms yourself with F.binary_cross_entropy_with_logits(reduction='none')")
+            raise NotImplementedError(
+                "BCEWithLogitsLoss(pos_weight=...) is not supported; weight the positive "
+                "terms yourself with F.binary_cross_entropy_with_logits(reduction='none')"
+            )
         self.weight = weight
 
     def forward(self, input, target):
-        return _weighted(F.binary_cross_entropy_with_logits, input, target, self.weight, self.reduction)
+        return _weighted(
+            F.binary_cross_entropy_with_logits, input, target, self.weight, self.reduction
+        )
 
 
 class MSELoss(_Loss):
@@ -109,7 +117,7 @@ class SmoothL1Loss(_Loss):
 
 
 class KLDivLoss(_Loss):
-    """KL divergence with ``input`` as log-probabilities; reduction='batchmean' is the per-sample KL."""
+    """KL divergence, ``input`` being log-probabilities; 'batchmean' gives the KL per sample."""
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         super().__init__(reduction, size_average, reduce)
@@ -120,11 +128,15 @@ class KLDivLoss(_Loss):
 
 
 class _ClassLoss(_Loss):
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    def __init__(
+        self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+    ):
         super().__init__(reduction, size_average, reduce)
         if weight is not None:
-            raise NotImplementedError(f"{type(self).__name__}(weight=...) (class weights) is not supported; use "
-                                      "reduction='none' and weight the per-sample losses yourself")
+            raise NotImplementedError(
+                f"{type(self).__name__}(weight=...) (class weights) is not supported; use "
+                "reduction='none' and weight the per-sample losses yourself"
+            )
         self.ignore_index = ignore_index
 
 
@@ -138,15 +150,26 @@ class NLLLoss(_ClassLoss):
 class CrossEntropyLoss(_ClassLoss):
     """Cross-entropy of logits (N, C, ...) against class indices (N, ...)."""
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
-                 label_smoothing=0.0):
+    def __init__(
+        self,
+        weight=None,
+        size_average=None,
+        ignore_index=-100,
+        reduce=None,
+        reduction="mean",
+        label_smoothing=0.0,
+    ):
         super().__init__(weight, size_average, ignore_index, reduce, reduction)
         if label_smoothing:
-            raise NotImplementedError("CrossEntropyLoss(label_smoothing=...) is not supported; mix the loss with "
-                                      "-log_softmax(x, 1).mean(1) yourself")
+            raise NotImplementedError(
+                "CrossEntropyLoss(label_smoothing=...) is not supported; mix the loss with "
+                "-log_softmax(x, 1).mean(1) yourself"
+            )
 
     def forward(self, input, target):
-        return F.cross_entropy(input, target, reduction=self.reduction, ignore_index=self.ignore_index)
+        return F.cross_entropy(
+            input, target, reduction=self.reduction, ignore_index=self.ignore_index
+        )
 
 
 class Identity(Module):

@@ -23,7 +23,11 @@ def _vector_norm(array, norm_type):
     magnitudes = xp.abs(array)
     if norm_type == math.inf:
         return magnitudes.max() if magnitudes.size else xp.zeros((), array.dtype)
-    return (magnitudes ** norm_type).sum() ** (1.0 / norm_type) if norm_type != 2 else xp.sqrt((array * array).sum())
+    return (
+        (magnitudes**norm_type).sum() ** (1.0 / norm_type)
+        if norm_type != 2
+        else xp.sqrt((array * array).sum())
+    )
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -41,8 +45,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     xp = np if isinstance(norms[0], (np.ndarray, np.generic)) else __import__("cupy")
     total = _vector_norm(xp.stack([xp.asarray(n) for n in norms]), norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
-        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is non-finite "
-                           f"({float(total)}); pass error_if_nonfinite=False to clip anyway")
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is non-finite "
+            f"({float(total)}); pass error_if_nonfinite=False to clip anyway"
+        )
     coefficient = min(max_norm / (total + 1e-6), 1.0)
     for p in grads:
         p.grad = Tensor._make(p.grad.array * p.grad.array.dtype.type(coefficient))
@@ -64,14 +70,18 @@ def parameters_to_vector(parameters):
 def vector_to_parameters(vec, parameters):
     """Copy consecutive slices of ``vec`` into the parameters (in place, outside the graph)."""
     if not isinstance(vec, Tensor) or vec.ndim != 1:
-        raise TypeError(f"vector_to_parameters: expected a 1-D Tensor, got {getattr(vec, 'shape', type(vec))}")
+        raise TypeError(
+            f"vector_to_parameters: expected a 1-D Tensor, got {getattr(vec, 'shape', type(vec))}"
+        )
     start = 0
     for p in _as_list(parameters):
         n = p.numel()
-        p.array[...] = vec.array[start:start + n].reshape(p.shape)
+        p.array[...] = vec.array[start : start + n].reshape(p.shape)
         start += n
     if start != vec.numel():
-        raise ValueError(f"vector_to_parameters: the vector has {vec.numel()} elements, the parameters {start}")
+        raise ValueError(
+            f"vector_to_parameters: the vector has {vec.numel()} elements, the parameters {start}"
+        )
 
 
 class SpectralNorm:
@@ -85,7 +95,9 @@ class SpectralNorm:
 
     def __init__(self, name, n_power_iterations, dim, eps):
         if n_power_iterations < 0:
-            raise ValueError(f"spectral_norm: n_power_iterations must be >= 0, got {n_power_iterations}")
+            raise ValueError(
+                f"spectral_norm: n_power_iterations must be >= 0, got {n_power_iterations}"
+            )
         self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
 
     def weight_matrix(self, weight):
@@ -111,9 +123,10 @@ class SpectralNorm:
 
 
 def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None, generator=None):
-    """Reparametrise ``module.<name>`` as ``<name>_orig / sigma`` (PyTorch's nn.utils.spectral_norm).
+    """Reparametrise ``module.<name>`` as ``<name>_orig / sigma`` (torch.nn.utils.spectral_norm).
 
-    Registers the Parameter ``<name>_orig`` and the buffers ``<name>_u`` (size(dim),) and ``<name>_v``,
+    Registers the Parameter ``<name>_orig`` and the buffers ``<name>_u`` (size(dim),) and
+    ``<name>_v``,
     both random unit vectors drawn from ``generator``; ``dim`` defaults to 1 for ConvTranspose2d
     (its output channels) and 0 otherwise. Returns the module.
     """
@@ -125,7 +138,9 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     if weight is None:
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
     if name + "_orig" in module._parameters:
-        raise RuntimeError(f"spectral_norm: {name!r} of {type(module).__name__} is already spectrally normalised")
+        raise RuntimeError(
+            f"spectral_norm: {name!r} of {type(module).__name__} is already spectrally normalised"
+        )
     fn = SpectralNorm(name, n_power_iterations, dim, eps)
     h, w = fn.weight_matrix(weight).shape
     with no_grad():
@@ -152,11 +167,17 @@ def remove_spectral_norm(module, name="weight"):
     """Undo ``spectral_norm``: ``<name>`` becomes a Parameter holding the current W_orig / sigma."""
     key = "_spectral_norm_" + name
     if key not in module.__dict__:
-        raise ValueError(f"remove_spectral_norm: spectral_norm of {name!r} not found in {type(module).__name__}")
+        raise ValueError(
+            f"remove_spectral_norm: spectral_norm of {name!r} not found in {type(module).__name__}"
+        )
     fn, inner_forward = module.__dict__.pop(key)
     with no_grad():
         weight = fn.compute_weight(module, do_power_iteration=False)
-    del module._parameters[name + "_orig"], module._buffers[name + "_u"], module._buffers[name + "_v"]
+    del (
+        module._parameters[name + "_orig"],
+        module._buffers[name + "_u"],
+        module._buffers[name + "_v"],
+    )
     module.__dict__.pop(name, None)
     module.register_parameter(name, Parameter(weight.array.copy()))
     if inner_forward == type(module).forward.__get__(module):

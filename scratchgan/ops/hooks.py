@@ -37,7 +37,9 @@ class GradHook(Function):
                 if not isinstance(result, Tensor) or result.shape != gy.shape:
                     raise RuntimeError(
                         f"register_hook: a hook returned {type(result).__name__} "
-                        f"{getattr(result, 'shape', '')}; expected None or a Tensor of shape {gy.shape}")
+                        f"{getattr(result, 'shape', '')}; expected None or a Tensor of shape "
+                        f"{gy.shape}"
+                    )
                 gy = result
         return (gy,)
 
@@ -63,11 +65,16 @@ def register_hook(tensor, hook):
     consumer's gradient passes through the hooks before reaching the op that made the tensor.
     """
     if not tensor.requires_grad:
-        raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+        raise RuntimeError(
+            "register_hook: cannot register a hook on a tensor that doesn't require gradient"
+        )
     if tensor.grad_fn is None:
         raise NotImplementedError(
-            "register_hook on a leaf tensor (a parameter or an input) is not supported yet; register it on "
-            "a tensor computed from it (e.g. y = x * 1; y.register_hook(...)) or read x.grad after backward")
+            "register_hook on a leaf tensor (a parameter or an input) is not supported yet; "
+            "register it on "
+            "a tensor computed from it (e.g. y = x * 1; y.register_hook(...)) or read x.grad "
+            "after backward"
+        )
     node = tensor.grad_fn
     if not isinstance(node, GradHook):
         shadow = Tensor._make(tensor._data, requires_grad=True)

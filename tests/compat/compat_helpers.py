@@ -12,8 +12,10 @@ def pair(array, requires_grad=True):
     """(scratchgan tensor, torch tensor) holding copies of ``array``."""
     array = np.asarray(array)
     grad = requires_grad and array.dtype.kind == "f"
-    return (sg.tensor(array.copy(), requires_grad=grad),
-            torch.tensor(array.copy(), requires_grad=grad))
+    return (
+        sg.tensor(array.copy(), requires_grad=grad),
+        torch.tensor(array.copy(), requires_grad=grad),
+    )
 
 
 def close(ours, theirs, rtol=1e-7, atol=0.0):

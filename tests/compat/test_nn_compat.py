@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from compat_helpers import close, pair, torch
 
 import scratchgan as sg
-import scratchgan.nn as nn
+from scratchgan import nn
 from scratchgan.nn.utils import (
     clip_grad_norm_,
     clip_grad_value_,
@@ -13,8 +14,6 @@ from scratchgan.nn.utils import (
     spectral_norm,
     vector_to_parameters,
 )
-
-from compat_helpers import close, pair, torch
 
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -35,11 +34,22 @@ def _loss_case(rng, name):
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("name, kwargs", [
-    ("BCELoss", {}), ("BCEWithLogitsLoss", {}), ("MSELoss", {}), ("L1Loss", {}), ("CrossEntropyLoss", {}),
-    ("NLLLoss", {}), ("KLDivLoss", {}), ("KLDivLoss", {"log_target": True}), ("SmoothL1Loss", {}),
-    ("SmoothL1Loss", {"beta": 0.5}), ("SmoothL1Loss", {"beta": 0.0}),
-])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("BCELoss", {}),
+        ("BCEWithLogitsLoss", {}),
+        ("MSELoss", {}),
+        ("L1Loss", {}),
+        ("CrossEntropyLoss", {}),
+        ("NLLLoss", {}),
+        ("KLDivLoss", {}),
+        ("KLDivLoss", {"log_target": True}),
+        ("SmoothL1Loss", {}),
+        ("SmoothL1Loss", {"beta": 0.5}),
+        ("SmoothL1Loss", {"beta": 0.0}),
+    ],
+)
 def test_loss_modules_match_torch(rng, name, kwargs, reduction):
     input_array, target_array = _loss_case(rng, name)
     if kwargs.get("log_target"):
@@ -54,7 +64,9 @@ def test_loss_modules_match_torch(rng, name, kwargs, reduction):
     (tloss * torch.tensor(w)).sum().backward()
     close(x.grad, tx.grad)
     if t.requires_grad:
-        finite = np.isfinite(tt.grad.numpy())  # torch: d(t log t)/dt at t = 0 is nan; scratchgan gives 0
+        finite = np.isfinite(
+            tt.grad.numpy()
+        )  # torch: d(t log t)/dt at t = 0 is nan; scratchgan gives 0
         close(t.grad.numpy()[finite], tt.grad.numpy()[finite])
         assert finite.all() or name == "KLDivLoss"
 
@@ -62,15 +74,19 @@ def test_loss_modules_match_torch(rng, name, kwargs, reduction):
 def test_kl_div_batchmean(rng):
     x, tx = pair(np.log(rng.dirichlet(np.ones(5), size=3)))
     target = rng.dirichlet(np.ones(5), size=3)
-    close(nn.KLDivLoss(reduction="batchmean")(x, sg.tensor(target, dtype="float64")),
-          torch.nn.KLDivLoss(reduction="batchmean")(tx, torch.tensor(target)))
+    close(
+        nn.KLDivLoss(reduction="batchmean")(x, sg.tensor(target, dtype="float64")),
+        torch.nn.KLDivLoss(reduction="batchmean")(tx, torch.tensor(target)),
+    )
 
 
 def test_bce_weight(rng):
     p, w = 1 / (1 + np.exp(-rng.standard_normal(5))), rng.uniform(size=5)
     x, tx = pair(p)
-    close(nn.BCELoss(weight=sg.tensor(w, dtype="float64"))(x, sg.tensor(np.ones(5), dtype="float64")),
-          torch.nn.BCELoss(weight=torch.tensor(w))(tx, torch.ones(5, dtype=torch.float64)))
+    close(
+        nn.BCELoss(weight=sg.tensor(w, dtype="float64"))(x, sg.tensor(np.ones(5), dtype="float64")),
+        torch.nn.BCELoss(weight=torch.tensor(w))(tx, torch.ones(5, dtype=torch.float64)),
+    )
 
 
 def test_unsupported_loss_options_say_what_to_do():
@@ -105,11 +121,16 @@ def _params_with_grads(rng):
     return ours, theirs
 
 
-@pytest.mark.parametrize("max_norm, norm_type", [(1.0, 2), (100.0, 2), (0.5, 1), (0.5, float("inf")), (2.0, 3)])
+@pytest.mark.parametrize(
+    "max_norm, norm_type", [(1.0, 2), (100.0, 2), (0.5, 1), (0.5, float("inf")), (2.0, 3)]
+)
 def test_clip_grad_norm(rng, max_norm, norm_type):
     ours, theirs = _params_with_grads(rng)
-    close(clip_grad_norm_(ours, max_norm, norm_type), torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type),
-          rtol=1e-12)
+    close(
+        clip_grad_norm_(ours, max_norm, norm_type),
+        torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type),
+        rtol=1e-12,
+    )
     for p, tp in zip(ours, theirs):
         assert (p.grad is None) == (tp.grad is None)
         if p.grad is not None:
@@ -148,8 +169,10 @@ def _deconv_pair(rng):
     return nn.ConvTranspose2d(2, 3, 3).double(), torch.nn.ConvTranspose2d(2, 3, 3).double()
 
 
-@pytest.mark.parametrize("make, input_shape", [(_linear_pair, (6, 5)), (_conv_pair, (2, 2, 5, 5)),
-                                               (_deconv_pair, (2, 2, 4, 4))])
+@pytest.mark.parametrize(
+    "make, input_shape",
+    [(_linear_pair, (6, 5)), (_conv_pair, (2, 2, 5, 5)), (_deconv_pair, (2, 2, 4, 4))],
+)
 @pytest.mark.parametrize("n_power_iterations", [1, 2])
 def test_spectral_norm_matches_torch(rng, make, input_shape, n_power_iterations):
     m, tm = make(rng)

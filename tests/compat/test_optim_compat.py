@@ -4,13 +4,11 @@ import io
 
 import numpy as np
 import pytest
-
-import scratchgan as sg
-import scratchgan.nn as nn
-import scratchgan.optim as optim
+from compat_helpers import torch
 from scratchgan.optim.lr_scheduler import StepLR
 
-from compat_helpers import torch
+import scratchgan as sg
+from scratchgan import nn, optim
 
 
 def _params(rng):
@@ -33,17 +31,26 @@ def _run(rng, make_ours, make_theirs, steps=50):
         np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {}, {"weight_decay": 0.1, "lr": 0.01}, {"amsgrad": True, "weight_decay": 0.05}, {"maximize": True},
-    {"betas": (0.5, 0.9), "eps": 1e-6, "lr": 0.1},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"weight_decay": 0.1, "lr": 0.01},
+        {"amsgrad": True, "weight_decay": 0.05},
+        {"maximize": True},
+        {"betas": (0.5, 0.9), "eps": 1e-6, "lr": 0.1},
+    ],
+)
 def test_adamw_matches_torch_over_50_steps(rng, kwargs):
     _run(rng, lambda ps: optim.AdamW(ps, **kwargs), lambda ps: torch.optim.AdamW(ps, **kwargs))
 
 
 def test_adamw_default_weight_decay_is_torchs():
-    assert optim.AdamW([nn.Parameter(sg.zeros(1))]).defaults["weight_decay"] == \
-        torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))]).defaults["weight_decay"] == 0.01
+    assert (
+        optim.AdamW([nn.Parameter(sg.zeros(1))]).defaults["weight_decay"]
+        == torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))]).defaults["weight_decay"]
+        == 0.01
+    )
 
 
 SCHEDULERS = {
@@ -57,7 +64,10 @@ CASES = [(name, kwargs) for name, options in SCHEDULERS.items() for kwargs in op
 
 
 def _pair_with_scheduler(name, kwargs, lr=0.1):
-    p, tp = nn.Parameter(sg.zeros(2, dtype="float64")), torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    p, tp = (
+        nn.Parameter(sg.zeros(2, dtype="float64")),
+        torch.nn.Parameter(torch.zeros(2, dtype=torch.float64)),
+    )
     opt, topt = optim.SGD([p], lr=lr), torch.optim.SGD([tp], lr=lr)
     sched = getattr(optim.lr_scheduler, name)(opt, **kwargs)
     tsched = getattr(torch.optim.lr_scheduler, name)(topt, **kwargs)

@@ -6,16 +6,16 @@ import zipfile
 
 import numpy as np
 import pytest
+from compat_helpers import torch
 
 import scratchgan as sg
-import scratchgan.nn as nn
-import scratchgan.optim as optim
-
-from compat_helpers import torch
+from scratchgan import nn, optim
 
 
 def _model():
-    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.LeakyReLU(0.2), nn.Linear(4, 1)).double()
+    return nn.Sequential(
+        nn.Linear(3, 4), nn.BatchNorm1d(4), nn.LeakyReLU(0.2), nn.Linear(4, 1)
+    ).double()
 
 
 def _train_step(model, opt, x):
@@ -34,7 +34,15 @@ def test_model_optimizer_scheduler_round_trip_continues_exactly(tmp_path):
         _train_step(model, opt, x)
         sched.step()
     path = tmp_path / "checkpoint.pt"
-    sg.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "epoch": 3}, path)
+    sg.save(
+        {
+            "model": model.state_dict(),
+            "opt": opt.state_dict(),
+            "sched": sched.state_dict(),
+            "epoch": 3,
+        },
+        path,
+    )
     assert path.exists()  # the name is used as given (np.savez would add .npz)
     saved = sg.load(path)
     assert saved["epoch"] == 3
@@ -55,13 +63,21 @@ def test_model_optimizer_scheduler_round_trip_continues_exactly(tmp_path):
 
 
 def test_nested_containers_and_scalars_keep_their_types():
-    value = {"a": sg.tensor([1.0, 2.0], requires_grad=True), "b": [1, 2.5, None, "text", True],
-             "c": {3: (np.arange(3), np.float64(0.25))}, "d": sg.tensor([1, 2])}
+    value = {
+        "a": sg.tensor([1.0, 2.0], requires_grad=True),
+        "b": [1, 2.5, None, "text", True],
+        "c": {3: (np.arange(3), np.float64(0.25))},
+        "d": sg.tensor([1, 2]),
+    }
     buffer = io.BytesIO()
     sg.save(value, buffer)
     buffer.seek(0)
     loaded = sg.load(buffer)
-    assert isinstance(loaded["a"], sg.Tensor) and loaded["a"].requires_grad and loaded["a"].dtype == np.float32
+    assert (
+        isinstance(loaded["a"], sg.Tensor)
+        and loaded["a"].requires_grad
+        and loaded["a"].dtype == np.float32
+    )
     assert loaded["b"] == [1, 2.5, None, "text", True] and isinstance(loaded["b"][4], bool)
     array, scalar = loaded["c"][3]
     assert isinstance(array, np.ndarray) and (array == np.arange(3)).all()
@@ -88,7 +104,9 @@ def test_torch_save_files_are_refused_with_a_clear_message(tmp_path):
     path = tmp_path / "torch.pt"
     torch.save({"w": torch.zeros(2)}, path)
     assert zipfile.is_zipfile(path)
-    with pytest.raises(ValueError, match=rf"{path} holds pickled data.*npz archives without pickle"):
+    with pytest.raises(
+        ValueError, match=rf"{path} holds pickled data.*npz archives without pickle"
+    ):
         sg.load(path)
 
 

@@ -4,12 +4,11 @@ import math
 
 import numpy as np
 import pytest
+from compat_helpers import close, pair, torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 import scratchgan as sg
-
-from compat_helpers import close, pair, torch
 
 
 def _grads_match(fn, array, rtol=1e-7, **kwargs):
@@ -26,7 +25,9 @@ def _grads_match(fn, array, rtol=1e-7, **kwargs):
 @pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "amax", "amin"])
 @pytest.mark.parametrize("dim, keepdim", [(1, False), (1, True), ((0, 2), True), (-1, False)])
 def test_reductions_take_dim_and_keepdim(rng, name, dim, keepdim):
-    _grads_match(lambda t: getattr(t, name)(dim=dim, keepdim=keepdim), rng.standard_normal((3, 4, 5)))
+    _grads_match(
+        lambda t: getattr(t, name)(dim=dim, keepdim=keepdim), rng.standard_normal((3, 4, 5))
+    )
 
 
 @pytest.mark.parametrize("name", ["sum", "mean"])
@@ -75,7 +76,11 @@ def test_two_norm_of_zero_row_has_zero_gradient_like_torch(rng):
     _grads_match(lambda t: t.norm(2, dim=1), array)
 
 
-@given(shape=st.lists(st.integers(1, 3), min_size=0, max_size=3), extra=st.integers(0, 2), seed=st.integers(0, 99))
+@given(
+    shape=st.lists(st.integers(1, 3), min_size=0, max_size=3),
+    extra=st.integers(0, 2),
+    seed=st.integers(0, 99),
+)
 def test_repeat_tiles_like_torch(shape, extra, seed):
     rng = np.random.default_rng(seed)
     sizes = tuple(rng.integers(1, 4, size=max(len(shape) + extra, 1)).tolist())
@@ -108,24 +113,28 @@ def test_split_gradients(rng, split):
     close(x.grad, tx.grad)
 
 
-@pytest.mark.parametrize("fn", [
-    lambda t: t.clone() * 3,
-    lambda t: t.contiguous(),
-    lambda t: t.view(4, 3),
-    lambda t: t.view_as(t.reshape(2, 6)),
-    lambda t: t.t(),
-    lambda t: t.pow(3),
-    lambda t: t.pow(2).sqrt(),
-    lambda t: t.softmax(dim=1),
-    lambda t: t.log_softmax(1),
-    lambda t: t.clamp(-0.5, 0.5),
-    lambda t: t.clamp(min=-0.2),
-    lambda t: t.clamp_min(0.1),
-    lambda t: t.clamp_max(0.1),
-    lambda t: abs(t),
-    lambda t: t.squeeze(dim=0) if t.shape[0] == 1 else t.unsqueeze(dim=1),
-    lambda t: t.square().rsqrt(),
-], ids=lambda f: str(f.__code__.co_firstlineno))
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t: t.clone() * 3,
+        lambda t: t.contiguous(),
+        lambda t: t.view(4, 3),
+        lambda t: t.view_as(t.reshape(2, 6)),
+        lambda t: t.t(),
+        lambda t: t.pow(3),
+        lambda t: t.pow(2).sqrt(),
+        lambda t: t.softmax(dim=1),
+        lambda t: t.log_softmax(1),
+        lambda t: t.clamp(-0.5, 0.5),
+        lambda t: t.clamp(min=-0.2),
+        lambda t: t.clamp_min(0.1),
+        lambda t: t.clamp_max(0.1),
+        lambda t: abs(t),
+        lambda t: t.squeeze(dim=0) if t.shape[0] == 1 else t.unsqueeze(dim=1),
+        lambda t: t.square().rsqrt(),
+    ],
+    ids=lambda f: str(f.__code__.co_firstlineno),
+)
 def test_shape_and_math_methods(rng, fn):
     _grads_match(fn, rng.standard_normal((3, 4)))
 
@@ -213,7 +222,9 @@ def test_python_protocols():
 
 @pytest.mark.parametrize("name", ["zero_", "fill_", "add_", "clamp_", "masked_fill", "gather"])
 def test_unsupported_methods_name_torch_and_the_equivalent(name):
-    with pytest.raises(AttributeError, match=rf"Tensor\.{name} \(PyTorch\) is not supported by scratchgan: .*use"):
+    with pytest.raises(
+        AttributeError, match=rf"Tensor\.{name} \(PyTorch\) is not supported by scratchgan: .*use"
+    ):
         getattr(sg.zeros(2), name)
 
 

@@ -5,19 +5,38 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from compat_helpers import close, pair, torch
 
 import scratchgan as sg
 
-from compat_helpers import close, pair, torch
 
-
-@pytest.mark.parametrize("name, args, kwargs", [
-    ("mean", (), {}), ("mean", (1,), {"keepdim": True}), ("sum", (), {"dim": 0}), ("exp", (), {}),
-    ("tanh", (), {}), ("sigmoid", (), {}), ("abs", (), {}), ("pow", (3,), {}), ("clamp", (), {"min": -0.3}),
-    ("softmax", (), {"dim": 1}), ("log_softmax", (1,), {}), ("flatten", (), {}), ("reshape", ((4, 3),), {}),
-    ("transpose", (0, 1), {}), ("permute", ((1, 0),), {}), ("unsqueeze", (1,), {}), ("norm", (), {}),
-    ("t", (), {}), ("std", (), {"dim": 1}), ("var", (0,), {}), ("square", (), {}), ("relu", (), {}),
-])
+@pytest.mark.parametrize(
+    "name, args, kwargs",
+    [
+        ("mean", (), {}),
+        ("mean", (1,), {"keepdim": True}),
+        ("sum", (), {"dim": 0}),
+        ("exp", (), {}),
+        ("tanh", (), {}),
+        ("sigmoid", (), {}),
+        ("abs", (), {}),
+        ("pow", (3,), {}),
+        ("clamp", (), {"min": -0.3}),
+        ("softmax", (), {"dim": 1}),
+        ("log_softmax", (1,), {}),
+        ("flatten", (), {}),
+        ("reshape", ((4, 3),), {}),
+        ("transpose", (0, 1), {}),
+        ("permute", ((1, 0),), {}),
+        ("unsqueeze", (1,), {}),
+        ("norm", (), {}),
+        ("t", (), {}),
+        ("std", (), {"dim": 1}),
+        ("var", (0,), {}),
+        ("square", (), {}),
+        ("relu", (), {}),
+    ],
+)
 def test_functions_mirror_methods(rng, name, args, kwargs):
     x, tx = pair(rng.standard_normal((3, 4)))
     y, ty = getattr(sg, name)(x, *args, **kwargs), getattr(torch, name)(tx, *args, **kwargs)
@@ -43,8 +62,17 @@ def test_log_sqrt_mm_bmm_cat_stack(rng):
     close(indices, tindices)
 
 
-@pytest.mark.parametrize("args, kwargs", [((5,), {}), ((2, 9, 3), {}), ((0.0, 1.0, 0.1), {}), ((1, 4), {"dtype": "float64"}),
-                                          ((-1.5, 2.2, 0.3), {"dtype": "float64"}), ((10, 0, -3), {})])
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((5,), {}),
+        ((2, 9, 3), {}),
+        ((0.0, 1.0, 0.1), {}),
+        ((1, 4), {"dtype": "float64"}),
+        ((-1.5, 2.2, 0.3), {"dtype": "float64"}),
+        ((10, 0, -3), {}),
+    ],
+)
 def test_arange(args, kwargs):
     dtype = {"float64": torch.float64}.get(kwargs.get("dtype"))
     ours, theirs = sg.arange(*args, **kwargs), torch.arange(*args, dtype=dtype)
@@ -53,10 +81,14 @@ def test_arange(args, kwargs):
     close(ours, theirs, rtol=1e-15, atol=1e-15 if ours.dtype.kind == "f" else 0)
 
 
-@pytest.mark.parametrize("start, end, steps", [(0, 1, 5), (-3.3, 7.1, 11), (2, -2, 8), (0, 1, 1), (1.5, 1.5, 3)])
+@pytest.mark.parametrize(
+    "start, end, steps", [(0, 1, 5), (-3.3, 7.1, 11), (2, -2, 8), (0, 1, 1), (1.5, 1.5, 3)]
+)
 def test_linspace_matches_torch_and_hits_both_ends(start, end, steps):
     ours = sg.linspace(start, end, steps, dtype="float64")
-    close(ours, torch.linspace(start, end, steps, dtype=torch.float64), rtol=1e-14, atol=1e-14)  # SIMD
+    close(
+        ours, torch.linspace(start, end, steps, dtype=torch.float64), rtol=1e-14, atol=1e-14
+    )  # SIMD
     assert ours.numpy()[0] == start and (steps == 1 or ours.numpy()[-1] == end)
     assert sg.linspace(start, end, steps).dtype == np.float32
 
@@ -84,7 +116,9 @@ def test_from_numpy_and_as_tensor_share_memory():
     assert sg.as_tensor(array).numpy()[1] == 8
     assert sg.as_tensor(array, dtype="float32").dtype == np.float32
     assert sg.as_tensor([1, 2]).dtype == np.int64
-    assert sg.as_tensor(2.0, sg.zeros(1, dtype="float64")).dtype == np.float64  # the older (value, like) form
+    assert (
+        sg.as_tensor(2.0, sg.zeros(1, dtype="float64")).dtype == np.float64
+    )  # the older (value, like) form
     with pytest.raises(TypeError, match="numpy.ndarray"):
         sg.from_numpy([1, 2])
 
@@ -110,8 +144,8 @@ def test_autograd_namespace(rng):
     sg.autograd.backward([y, z], [None, sg.tensor(np.ones(3), dtype="float64")])
     torch.autograd.backward([ty, tz], [None, torch.ones(3, dtype=torch.float64)])
     close(x.grad, tx.grad)
-    (g,) = sg.autograd.grad((x ** 3).sum(), x)
-    (tg,) = torch.autograd.grad((tx ** 3).sum(), tx)
+    (g,) = sg.autograd.grad((x**3).sum(), x)
+    (tg,) = torch.autograd.grad((tx**3).sum(), tx)
     close(g, tg)
 
 
@@ -122,7 +156,9 @@ def test_dtype_names():
 
 @pytest.mark.parametrize("name", ["einsum", "jit", "distributions", "set_default_dtype"])
 def test_unsupported_functions_name_torch_and_the_equivalent(name):
-    with pytest.raises(AttributeError, match=rf"torch\.{name} \(PyTorch\) is not supported by scratchgan: "):
+    with pytest.raises(
+        AttributeError, match=rf"torch\.{name} \(PyTorch\) is not supported by scratchgan: "
+    ):
         getattr(sg, name)
 
 
@@ -136,7 +172,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 @pytest.mark.parametrize("index", range(len(re.findall(r"```python\n", README.read_text()))))
 def test_readme_python_blocks_run(index):
-    block = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[index]
+    block = re.findall(r"```python\n(.*?)```", README.read_text(), re.DOTALL)[index]
     exec(compile(block, f"README.md python block {index}", "exec"), {})
 
 
@@ -151,6 +187,9 @@ def test_legacy_constructors_variable_and_type():
     assert x.type() == tx.type() == "torch.FloatTensor"
     assert x.type(sg.DoubleTensor).dtype == tx.type(torch.DoubleTensor).numpy().dtype
     y = sg.ones(2, requires_grad=True) * 3
-    v, tv = sg.autograd.Variable(y, requires_grad=True), torch.autograd.Variable(torch.ones(2) * 3, requires_grad=True)
+    v, tv = (
+        sg.autograd.Variable(y, requires_grad=True),
+        torch.autograd.Variable(torch.ones(2) * 3, requires_grad=True),
+    )
     assert v.is_leaf and v.requires_grad and tv.is_leaf and tv.requires_grad
     assert v.tolist() == tv.tolist()

@@ -6,13 +6,14 @@ import types
 
 import numpy as np
 import pytest
+from compat_helpers import torch
 
 import scratchgan as sg
 
-from compat_helpers import torch
-
 LIBS = {
-    "torch": lambda: types.SimpleNamespace(torch=torch, nn=torch.nn, F=torch.nn.functional, optim=torch.optim),
+    "torch": lambda: types.SimpleNamespace(
+        torch=torch, nn=torch.nn, F=torch.nn.functional, optim=torch.optim
+    ),
     "sg": lambda: types.SimpleNamespace(torch=sg, nn=sg.nn, F=sg.nn.functional, optim=sg.optim),
 }
 LATENT, IMG = 8, (1, 8, 8)
@@ -33,8 +34,12 @@ def mlp_generator(lib, n_classes=0):
             super().__init__()
             if n_classes:
                 self.label_emb = nn.Embedding(n_classes, n_classes)
-            self.model = nn.Sequential(*block(LATENT + n_classes, 16, normalize=False), *block(16, 32),
-                                       nn.Linear(32, int(np.prod(IMG))), nn.Tanh())
+            self.model = nn.Sequential(
+                *block(LATENT + n_classes, 16, normalize=False),
+                *block(16, 32),
+                nn.Linear(32, int(np.prod(IMG))),
+                nn.Tanh(),
+            )
 
         def forward(self, z, labels=None):
             if n_classes:
@@ -51,7 +56,11 @@ def mlp_discriminator(lib, sigmoid=True):
     class Discriminator(nn.Module):
         def __init__(self):
             super().__init__()
-            layers = [nn.Linear(int(np.prod(IMG)), 16), nn.LeakyReLU(0.2, inplace=True), nn.Linear(16, 1)]
+            layers = [
+                nn.Linear(int(np.prod(IMG)), 16),
+                nn.LeakyReLU(0.2, inplace=True),
+                nn.Linear(16, 1),
+            ]
             self.model = nn.Sequential(*layers, *([nn.Sigmoid()] if sigmoid else []))
 
         def forward(self, img):
@@ -62,16 +71,29 @@ def mlp_discriminator(lib, sigmoid=True):
 
 def conv_discriminator(lib):
     nn = lib.nn
-    return nn.Sequential(nn.Conv2d(1, 4, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
-                         nn.Conv2d(4, 8, 4, 2, 1, bias=False), nn.BatchNorm2d(8), nn.LeakyReLU(0.2, inplace=True),
-                         nn.Conv2d(8, 1, 2, 1, 0, bias=False), nn.Sigmoid())
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 4, 2, 1, bias=False),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(4, 8, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(8),
+        nn.LeakyReLU(0.2, inplace=True),
+        nn.Conv2d(8, 1, 2, 1, 0, bias=False),
+        nn.Sigmoid(),
+    )
 
 
 def conv_generator(lib):
     nn = lib.nn
-    return nn.Sequential(nn.ConvTranspose2d(LATENT, 8, 2, 1, 0, bias=False), nn.BatchNorm2d(8), nn.ReLU(True),
-                         nn.ConvTranspose2d(8, 4, 4, 2, 1, bias=False), nn.BatchNorm2d(4), nn.ReLU(True),
-                         nn.ConvTranspose2d(4, 1, 4, 2, 1, bias=False), nn.Tanh())
+    return nn.Sequential(
+        nn.ConvTranspose2d(LATENT, 8, 2, 1, 0, bias=False),
+        nn.BatchNorm2d(8),
+        nn.ReLU(True),
+        nn.ConvTranspose2d(8, 4, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(4),
+        nn.ReLU(True),
+        nn.ConvTranspose2d(4, 1, 4, 2, 1, bias=False),
+        nn.Tanh(),
+    )
 
 
 def gan_step(lib, G, D, opt_G, opt_D, data, loss="bce", conv=False, labels=None):
@@ -108,9 +130,13 @@ def wgan_gp_step(lib, G, D, opt_G, opt_D, data, lambda_gp=10):
     fake_imgs = G(z)
     interpolates = (alpha * real + ((1 - alpha) * fake_imgs.detach())).requires_grad_(True)
     d_interpolates = D(interpolates)
-    gradients = T.autograd.grad(outputs=d_interpolates, inputs=interpolates,
-                                grad_outputs=T.ones(real.shape[0], 1, dtype=T.float64),
-                                create_graph=True, retain_graph=True)[0]
+    gradients = T.autograd.grad(
+        outputs=d_interpolates,
+        inputs=interpolates,
+        grad_outputs=T.ones(real.shape[0], 1, dtype=T.float64),
+        create_graph=True,
+        retain_graph=True,
+    )[0]
     gradients = gradients.view(gradients.size(0), -1)
     gradient_penalty = ((gradients.norm(2, dim=1) - 1) ** 2).mean()
     d_loss = -T.mean(D(real)) + T.mean(D(fake_imgs.detach())) + lambda_gp * gradient_penalty
@@ -146,14 +172,22 @@ def _copy_weights(ours, theirs):
 
 
 def _data(rng, n=6, labels=False):
-    return [{"real": np.tanh(rng.standard_normal((n, *IMG))), "z": rng.standard_normal((n, LATENT)),
-             "alpha": rng.uniform(size=(n, 1, 1, 1)), "eps": rng.standard_normal((n, 4))} for _ in range(2)]
+    return [
+        {
+            "real": np.tanh(rng.standard_normal((n, *IMG))),
+            "z": rng.standard_normal((n, LATENT)),
+            "alpha": rng.uniform(size=(n, 1, 1, 1)),
+            "eps": rng.standard_normal((n, 4)),
+        }
+        for _ in range(2)
+    ]
 
 
 def _vae(lib):
     nn = lib.nn
-    return nn.ModuleList([nn.Linear(64, 12), nn.Linear(12, 4), nn.Linear(12, 4), nn.Linear(4, 12),
-                          nn.Linear(12, 64)])
+    return nn.ModuleList(
+        [nn.Linear(64, 12), nn.Linear(12, 4), nn.Linear(12, 4), nn.Linear(4, 12), nn.Linear(12, 64)]
+    )
 
 
 class _VAEView:
@@ -166,7 +200,11 @@ class _VAEView:
 
 CASES = {
     "gan": lambda lib: (mlp_generator(lib), mlp_discriminator(lib), {}),
-    "lsgan": lambda lib: (mlp_generator(lib), mlp_discriminator(lib, sigmoid=False), {"loss": "mse"}),
+    "lsgan": lambda lib: (
+        mlp_generator(lib),
+        mlp_discriminator(lib, sigmoid=False),
+        {"loss": "mse"},
+    ),
     "dcgan": lambda lib: (conv_generator(lib), conv_discriminator(lib), {"conv": True}),
     "wgan_gp": lambda lib: (mlp_generator(lib), mlp_discriminator(lib, sigmoid=False), None),
 }
@@ -190,7 +228,9 @@ def _train(lib, case, nets, options, data, labels):
         elif case == "wgan_gp":
             losses.append(wgan_gp_step(lib, *nets, *opts, batch))
         elif case == "cgan":
-            losses.append(gan_step(lib, nets[0], lambda x, y: nets[1](x), *opts, batch, labels=labels))
+            losses.append(
+                gan_step(lib, nets[0], lambda x, y: nets[1](x), *opts, batch, labels=labels)
+            )
         else:
             losses.append(gan_step(lib, *nets, *opts, batch, **options))
     return losses
