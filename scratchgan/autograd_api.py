@@ -17,8 +17,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         raise NotImplementedError(
             "sg.autograd.backward(inputs=...) is not supported; use sg.autograd.grad(outputs, "
-            "inputs) "
-            "and assign the results to .grad"
+            "inputs) and assign the results to .grad"
         )
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None or isinstance(grad_tensors, Tensor):

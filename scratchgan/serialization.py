@@ -26,11 +26,7 @@ FORMAT = "scratchgan-npz-1"
 
 def _encode(obj, path, arrays):
     name = "/".join(path) or "value"
-    if (
-        isinstance(obj, Tensor)
-        or isinstance(obj, np.ndarray)
-        or hasattr(obj, "__cuda_array_interface__")
-    ):
+    if isinstance(obj, (Tensor, np.ndarray)) or hasattr(obj, "__cuda_array_interface__"):
         array = (
             obj.numpy()
             if isinstance(obj, Tensor)
@@ -39,8 +35,8 @@ def _encode(obj, path, arrays):
         if array.dtype.kind not in "biufc":
             raise TypeError(
                 f"sg.save: {name!r} is an array of dtype {array.dtype}; scratchgan files hold "
-                "numeric arrays "
-                "only (npz without pickle), so arrays of Python objects are refused"
+                "numeric arrays only (npz without pickle), so arrays of Python objects are "
+                "refused"
             )
         key = name if name not in arrays and name != STRUCTURE_KEY else f"{name}#{len(arrays)}"
         arrays[key] = array
@@ -57,8 +53,7 @@ def _encode(obj, path, arrays):
             if not (key is None or isinstance(key, (bool, int, float, str))):
                 raise TypeError(
                     f"sg.save: {name!r} has a key of type {type(key).__name__}; keys must be str, "
-                    "int, "
-                    "float, bool or None"
+                    "int, float, bool or None"
                 )
             items.append([key, _encode(value, path + [str(key)], arrays)])
         return {"type": "dict", "items": items}
@@ -70,9 +65,8 @@ def _encode(obj, path, arrays):
         }
     raise TypeError(
         f"sg.save: {name!r} is a {type(obj).__name__}; scratchgan saves tensors, arrays, dicts, "
-        "lists, tuples "
-        "and plain scalars (int, float, bool, str, None) without pickle; save its state_dict() "
-        "instead"
+        "lists, tuples and plain scalars (int, float, bool, str, None) without pickle; save its "
+        "state_dict() instead"
     )
 
 
@@ -114,10 +108,8 @@ def _refuse_pickle(f):
     name = _file_name(f)
     return ValueError(
         f"sg.load: {name} holds pickled data (e.g. written by torch.save, or np.save of an object "
-        "array); "
-        "scratchgan files are npz archives without pickle (written by sg.save), and pickles are "
-        "refused "
-        "because loading one can run arbitrary code"
+        "array); scratchgan files are npz archives without pickle (written by sg.save), and "
+        "pickles are refused because loading one can run arbitrary code"
     )
 
 

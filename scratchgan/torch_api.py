@@ -17,7 +17,11 @@ from .tensor import DEFAULT_DTYPE, Tensor, rand, randn
 from .tensor import as_tensor as _as_tensor_like
 from .tensor import tensor as _tensor
 
-MIRRORED = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "norm", "exp", "log", "sqrt", "rsqrt", "abs", "neg", "square", "tanh", "sigmoid", "relu", "clamp", "clamp_min", "clamp_max", "clip", "pow", "softmax", "log_softmax", "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "t", "mm", "bmm", "chunk", "split", "unbind", "select", "clone", "numel", "round"]
+MIRRORED = (
+    "sum mean var std max min amax amin argmax argmin norm exp log sqrt rsqrt abs neg square "
+    "tanh sigmoid relu clamp clamp_min clamp_max clip pow softmax log_softmax flatten reshape "
+    "transpose permute squeeze unsqueeze t mm bmm chunk split unbind select clone numel round"
+).split()
 
 
 def _mirror(name):
@@ -226,28 +230,8 @@ def Variable(data, requires_grad=False, volatile=False):
     return Tensor._make(data.array, requires_grad=requires_grad)
 
 
-__all__ = MIRRORED + [
-    "FloatTensor",
-    "DoubleTensor",
-    "LongTensor",
-    "ByteTensor",
-    "Variable",
-    "cat",
-    "concat",
-    "concatenate",
-    "stack",
-    "is_tensor",
-    "inference_mode",
-    "arange",
-    "linspace",
-    "eye",
-    "empty",
-    "empty_like",
-    "full_like",
-    "zeros_like",
-    "ones_like",
-    "randn_like",
-    "rand_like",
-    "from_numpy",
-    "as_tensor",
-]
+__all__ = MIRRORED + (
+    "FloatTensor DoubleTensor LongTensor ByteTensor Variable cat concat concatenate stack "
+    "is_tensor inference_mode arange linspace eye empty empty_like full_like zeros_like "
+    "ones_like randn_like rand_like from_numpy as_tensor"
+).split()

@@ -9,25 +9,9 @@ TENSOR_METHODS = {
     **{
         name: f"{_INPLACE}; use the out-of-place {name[:-1]}() and rebind: x = x.{name[:-1]}(...)"
         for name in (
-            "add_",
-            "sub_",
-            "mul_",
-            "div_",
-            "clamp_",
-            "pow_",
-            "exp_",
-            "log_",
-            "sqrt_",
-            "abs_",
-            "neg_",
-            "sigmoid_",
-            "tanh_",
-            "relu_",
-            "squeeze_",
-            "unsqueeze_",
-            "t_",
-            "transpose_",
-        )
+            "add_ sub_ mul_ div_ clamp_ pow_ exp_ log_ sqrt_ abs_ neg_ sigmoid_ tanh_ relu_ "
+            "squeeze_ unsqueeze_ t_ transpose_"
+        ).split()
     },
     **{
         name: f"{_INPLACE}; for a parameter use nn.init.{init}(p) or assign to p.array[...] under "
@@ -88,10 +72,10 @@ TORCH_FUNCTIONS = {
     "amp": "mixed precision is not supported; train in float32 (or float64)",
     "utils": "torch.utils.data maps to sg.data (sg.data.DataLoader); torch.utils.checkpoint is "
         "not provided",
-    "set_default_dtype": "a global default dtype is not supported; pass dtype= (floats default to "
-        "float32)",
-    "backends": "there are no backends to configure; sg.cuda.is_available() says whether CUDA can "
-        "be used",
+    "set_default_dtype": "a global default dtype is not supported; pass dtype= (floats default "
+        "to float32)",
+    "backends": "there are no backends to configure; sg.cuda.is_available() says whether CUDA "
+        "can be used",
     "HalfTensor": "float16 tensors are not supported; use sg.FloatTensor or sg.DoubleTensor",
     "linalg": "torch.linalg is not provided; use numpy.linalg on x.numpy() (not differentiable)",
     "fft": "torch.fft is not provided; use numpy.fft on x.numpy() (not differentiable)",

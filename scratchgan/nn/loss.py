@@ -51,8 +51,8 @@ class _Loss(Module):
         super().__init__()
         if size_average is not None or reduce is not None:
             raise TypeError(
-                f"{type(self).__name__}: size_average and reduce are deprecated in PyTorch and not "
-                "supported; use reduction='mean' | 'sum' | 'none'"
+                f"{type(self).__name__}: size_average and reduce are deprecated in PyTorch and "
+                "not supported; use reduction='mean' | 'sum' | 'none'"
             )
         self.reduction = reduction
 
@@ -86,8 +86,8 @@ class BCEWithLogitsLoss(_Loss):
         super().__init__(reduction, size_average, reduce)
         if pos_weight is not None:
             raise NotImplementedError(
-                "BCEWithLogitsLoss(pos_weight=...) is not supported; weight the positive "
-                "terms yourself with F.binary_cross_entropy_with_logits(reduction='none')"
+                "BCEWithLogitsLoss(pos_weight=...) is not supported; weight the positive terms "
+                "yourself with F.binary_cross_entropy_with_logits(reduction='none')"
             )
         self.weight = weight
 

@@ -71,9 +71,8 @@ def register_hook(tensor, hook):
     if tensor.grad_fn is None:
         raise NotImplementedError(
             "register_hook on a leaf tensor (a parameter or an input) is not supported yet; "
-            "register it on "
-            "a tensor computed from it (e.g. y = x * 1; y.register_hook(...)) or read x.grad "
-            "after backward"
+            "register it on a tensor computed from it (e.g. y = x * 1; y.register_hook(...)) or "
+            "read x.grad after backward"
         )
     node = tensor.grad_fn
     if not isinstance(node, GradHook):
