@@ -12,26 +12,33 @@ from .profiler import profile
 from .random import Generator, manual_seed
 from .tensor import (
     Tensor,
-    as_tensor,
     full,
     ones,
-    ones_like,
     rand,
-    rand_like,
     randint,
     randn,
-    randn_like,
     tensor,
     zeros,
-    zeros_like,
 )
-from .ops.shape import cat, concat, stack
 from .ops.elementwise import maximum, minimum, where
 from .ops.matmul import matmul
+from .torch_api import *  # noqa: F401,F403  (sum, mean, ..., arange, linspace, eye, from_numpy, ...)
+from .torch_api import as_tensor, cat, concat, stack  # noqa: F401
+from .serialization import load, save  # noqa: F401
+from . import autograd as _autograd, autograd_api as _autograd_api
 
-float32 = np.float32
-float64 = np.float64
-int64 = np.int64
+if not hasattr(_autograd, "backward"):  # sg.autograd.backward, as torch.autograd.backward
+    _autograd.backward = _autograd_api.backward
+if not hasattr(_autograd, "Variable"):  # legacy torch.autograd.Variable
+    _autograd.Variable = Variable  # noqa: F405
+
+float32 = float = np.float32
+float64 = double = np.float64
+float16 = half = np.float16
+int64 = long = np.int64
+int32 = int = np.int32
+uint8 = np.uint8
+bool = np.bool_
 
 __version__ = "0.1.0"
 
@@ -49,4 +56,8 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module 'scratchgan' has no attribute {name!r}")
+    from .unsupported import TORCH_FUNCTIONS
+
+    if name in TORCH_FUNCTIONS:
+        raise AttributeError(f"torch.{name} (PyTorch) is not supported by scratchgan: {TORCH_FUNCTIONS[name]}")
+    raise AttributeError(f"module 'scratchgan' has no attribute {name!r} (see docs/PYTORCH.md)")

@@ -1,4 +1,4 @@
-"""Optimisers with PyTorch's update formulas: SGD, RMSprop, Adam.
+"""Optimisers with PyTorch's update formulas: SGD, RMSprop, Adam, AdamW; schedulers in ``lr_scheduler``.
 
 An optimizer holds param groups (lists of Parameters with their own options, as in torch)
 and per-parameter state (moment buffers, step counts). ``step()`` updates each parameter's
@@ -14,6 +14,7 @@ PyTorch's single-tensor implementation, so float64 runs agree with torch to ~1e-
 """
 
 import numbers
+import sys
 
 import numpy as np
 
@@ -72,7 +73,7 @@ class Optimizer:
         group["params"] = params
         for key, value in self.defaults.items():
             group.setdefault(key, value)
-        unknown = set(group) - set(self.defaults) - {"params"}
+        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
         if unknown:
             raise TypeError(f"{type(self).__name__}: unknown option(s) {sorted(unknown)}; expected {sorted(self.defaults)}")
         self._check_options(group)
@@ -90,7 +91,7 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        p.grad = None if set_to_none else Tensor._make(p.xp.zeros_like(p.data))
+                        p.grad = None if set_to_none else Tensor._make(p.xp.zeros_like(p.array))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient. ``closure`` re-evaluates the loss."""
@@ -102,7 +103,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad.data
+                g = p.grad.array
                 if g.shape != p.shape:
                     raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} has a grad of shape {g.shape}")
                 if profiler._active is None:
@@ -163,7 +164,8 @@ class Optimizer:
                 )
             start += len(group["params"])
             new = dict(group)
-            for key in group:
+            saved_initial_lr = f"param_groups.{gi}.initial_lr" in state_dict  # set by an lr scheduler
+            for key in list(group) + (["initial_lr"] if saved_initial_lr and "initial_lr" not in group else []):
                 full = f"param_groups.{gi}.{key}"
                 if key != "params" and full in state_dict:
                     value = np.asarray(state_dict[full])
@@ -174,7 +176,7 @@ class Optimizer:
             parts = key.split(".")
             if parts[0] == "param_groups":
                 if len(parts) != 3 or not parts[1].isdigit() or int(parts[1]) >= len(self.param_groups) or (
-                        parts[2] != "params" and parts[2] not in self.defaults):
+                        parts[2] not in ("params", "initial_lr") and parts[2] not in self.defaults):
                     raise ValueError(f"{name}.load_state_dict: unexpected key {key!r} (options are {sorted(self.defaults)})")
                 continue
             if parts[0] != "state" or len(parts) != 3 or not parts[1].isdigit() or int(parts[1]) >= len(params):
@@ -217,7 +219,7 @@ class SGD(Optimizer):
                                       nesterov=nesterov, maximize=maximize))
 
     def _update(self, p, g, state, group):
-        w = p.data
+        w = p.array
         momentum = group["momentum"]
         if group["maximize"]:
             g = -g
@@ -248,7 +250,7 @@ class RMSprop(Optimizer):
                                       centered=centered, maximize=maximize))
 
     def _update(self, p, g, state, group):
-        w, xp = p.data, p.xp
+        w, xp = p.array, p.xp
         alpha, momentum = group["alpha"], group["momentum"]
         if not state:
             state["step"] = 0
@@ -296,7 +298,7 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize))
 
     def _update(self, p, g, state, group):
-        w, xp = p.data, p.xp
+        w, xp = p.array, p.xp
         beta1, beta2 = group["betas"]
         if not state:
             state["step"] = 0
@@ -327,4 +329,29 @@ class Adam(Optimizer):
         w -= step_size * exp_avg / denom
 
 
-__all__ = ["SGD", "Adam", "Optimizer", "RMSprop"]
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as PyTorch computes it:
+
+        w <- w (1 - lr weight_decay)
+        m <- beta1 m + (1 - beta1) g;   v <- beta2 v + (1 - beta2) g^2   (amsgrad: v^ = max(v^, v))
+        w <- w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    The decay does not pass through the moments (unlike Adam's ``weight_decay``).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                 maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+
+    def _update(self, p, g, state, group):
+        if group["weight_decay"] != 0:
+            p.array[...] *= 1 - group["lr"] * group["weight_decay"]
+        super()._update(p, g, state, {**group, "weight_decay": 0})
+
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+
+# ``scratchgan.optim.lr_scheduler`` as in torch (also importable by that dotted name)
+from . import optim_lr_scheduler as lr_scheduler  # noqa: E402
+
+sys.modules[__name__ + ".lr_scheduler"] = lr_scheduler

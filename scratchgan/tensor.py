@@ -12,11 +12,15 @@ import numpy as np
 from . import autograd
 from .backend import Device, array_module, default_device, device_of, parse_device, parse_dtype, to_device
 from .random import resolve as _resolve_generator
+from .tensor_methods import TensorMethods
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 
 
-class Tensor:
+class Tensor(TensorMethods):
+    """The core; PyTorch-compatible compositions (reductions with dim=, repeat, norm, ...) are
+    inherited from ``TensorMethods`` in tensor_methods.py."""
+
     __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "__weakref__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
@@ -224,28 +228,6 @@ class Tensor:
     def __getitem__(self, index):
         return _ops().shape.getitem(self, index)
 
-    # ----- reductions
-    def sum(self, axis=None, keepdims=False):
-        return _ops().reduction.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _ops().reduction.mean(self, axis, keepdims)
-
-    def var(self, axis=None, keepdims=False, correction=1):
-        return _ops().reduction.var(self, axis, keepdims, correction)
-
-    def std(self, axis=None, keepdims=False, correction=1):
-        return self.var(axis, keepdims, correction).sqrt()
-
-    def max(self, axis=None, keepdims=False):
-        return _ops().reduction.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _ops().reduction.min(self, axis, keepdims)
-
-    def argmax(self, axis=None):
-        return Tensor._make(self.xp.argmax(self._data, axis=axis))
-
     # ----- shape
     def reshape(self, *shape):
         return _ops().shape.reshape(self, _shape_args(shape))
@@ -268,15 +250,6 @@ class Tensor:
 
     def flatten(self, start_dim=0, end_dim=-1):
         return _ops().shape.flatten(self, start_dim, end_dim)
-
-    def squeeze(self, axis=None):
-        return _ops().shape.squeeze(self, axis)
-
-    def unsqueeze(self, axis):
-        return _ops().shape.unsqueeze(self, axis)
-
-    def expand(self, *shape):
-        return _ops().arithmetic.broadcast_to(self, _shape_args(shape))
 
     # ----- elementwise math
     def exp(self):

@@ -11,3 +11,23 @@ from .module import LoadStateDictError, Module, Parameter  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, InstanceNorm2d, LayerNorm  # noqa: F401
 from .rnn import LSTM  # noqa: F401
 from .shape import Flatten, Unflatten  # noqa: F401
+from .loss import (  # noqa: F401
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    Identity,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from . import functional, utils  # noqa: F401,E402
+
+
+def __getattr__(name):
+    from ..unsupported import NN_NAMES
+
+    if name in NN_NAMES:
+        raise AttributeError(f"torch.nn.{name} (PyTorch) is not supported by scratchgan: {NN_NAMES[name]}")
+    raise AttributeError(f"module 'scratchgan.nn' has no attribute {name!r} (see docs/PYTORCH.md)")
