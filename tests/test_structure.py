@@ -36,6 +36,8 @@ INHERENT_CYCLE = frozenset({
     "scratchgan.ops.matmul",
     "scratchgan.ops.reduction",
     "scratchgan.ops.shape",
+    "scratchgan.ops.hooks",  # register_hook's node, a Tensor method
+    "scratchgan.tensor_methods",  # the PyTorch-named Tensor methods, Tensor's mixin
 })
 
 

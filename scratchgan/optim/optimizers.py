@@ -14,14 +14,13 @@ PyTorch's single-tensor implementation, so float64 runs agree with torch to ~1e-
 """
 
 import numbers
-import sys
 
 import numpy as np
 
-from . import cuda, profiler
-from .autograd import enable_grad
-from .backend import to_device
-from .tensor import Tensor
+from .. import cuda, profiler
+from ..autograd import enable_grad
+from ..backend import to_device
+from ..tensor import Tensor
 
 
 def _lerp_(a, b, w):
@@ -349,9 +348,3 @@ class AdamW(Adam):
         super()._update(p, g, state, {**group, "weight_decay": 0})
 
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
-
-# ``scratchgan.optim.lr_scheduler`` as in torch (also importable by that dotted name)
-from . import optim_lr_scheduler as lr_scheduler  # noqa: E402
-
-sys.modules[__name__ + ".lr_scheduler"] = lr_scheduler
