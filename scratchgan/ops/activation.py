@@ -21,31 +21,35 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, x):
-        if cuda.uses_kernels(x):
-            return cuda.leaky_relu_forward(x, self.slope)
         slope = x.dtype.type(self.slope)
         if 0 <= self.slope <= 1:  # max(x, slope x) is the same function and much faster than where()
             return self.xp.maximum(x, slope * x)
         return self.xp.where(x > 0, x, slope * x)
 
-    def backward(self, gy):
-        return (LeakyReLUGrad(self.inputs[0].data, self.slope).apply(gy),)
+    def forward_kernel(self, x):
+        return cuda.leaky_relu_forward(x, self.slope)
+
+    def backward(self, gy, needs_input_grad):
+        return (LeakyReLUGrad(self.inputs[0].array, self.slope).apply(gy),)
 
 
 class LeakyReLUGrad(Function):
     """gx = gy where the input x was positive, slope * gy elsewhere: linear in gy, so its own backward."""
 
+    saves_inputs = ()
+
     def __init__(self, x, slope, scale=None):
         self.x, self.slope, self.scale = x, slope, scale
 
+    def forward_kernel(self, gy):
+        return cuda.leaky_relu_backward(self.x, gy, self.slope)
+
     def forward(self, gy):
-        if cuda.uses_kernels(gy):
-            return cuda.leaky_relu_backward(self.x, gy, self.slope)
         if self.scale is None:  # 1 where x > 0, slope elsewhere; a multiply is faster than where()
             self.scale = (self.x > 0).astype(gy.dtype) * gy.dtype.type(1 - self.slope) + gy.dtype.type(self.slope)
         return gy * self.scale
 
-    def backward(self, ggx):
+    def backward(self, ggx, needs_input_grad):
         return (LeakyReLUGrad(self.x, self.slope, self.scale).apply(ggx),)
 
 
@@ -77,7 +81,7 @@ class ELU(Function):
         y += positive
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (ELUGrad(self.alpha, self.scale).apply(gy, self.inputs[0]),)
 
 
@@ -98,11 +102,11 @@ class ELUGrad(Function):
             self.slope += (x > 0) * t(self.scale - sa)  # where() is several times slower
         return gy * self.slope
 
-    def backward(self, ggx):
+    def backward(self, ggx, needs_input_grad):
         from .elementwise import where
 
         gy, x = self.inputs
-        need = self.needs_input_grad
+        need = needs_input_grad
         g_gy = ELUGrad(self.alpha, self.scale, self.slope).apply(ggx, x) if need[0] else None
         g_x = None
         if need[1]:
@@ -115,6 +119,8 @@ class ELUGrad(Function):
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x);  gx = gy y (1 - y)."""
 
+    saves_inputs, saves_output = (), True
+
     def forward(self, x):
         xp = self.xp
         # e^min(x, 0) / (1 + e^-|x|) is 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below: nothing overflows
@@ -124,7 +130,7 @@ class Sigmoid(Function):
         y /= denominator
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         y = self.output
         return (gy * y * (1 - y),)
 
@@ -132,10 +138,12 @@ class Sigmoid(Function):
 class Tanh(Function):
     """y = tanh x;  gx = gy (1 - y^2)."""
 
+    saves_inputs, saves_output = (), True
+
     def forward(self, x):
         return self.xp.tanh(x)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         y = self.output
         return (gy * (1 - y * y),)
 
@@ -147,12 +155,14 @@ class Softplus(Function):
         xp = self.xp
         return (xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))).astype(x.dtype)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (gy * sigmoid(self.inputs[0]),)
 
 
 class LogSoftmax(Function):
     """y = x - logsumexp(x);  gx = gy - softmax(x) * sum(gy)."""
+
+    saves_inputs, saves_output = (), True
 
     def __init__(self, axis):
         self.axis = axis
@@ -162,7 +172,7 @@ class LogSoftmax(Function):
         shifted = x - m
         return shifted - self.xp.log(self.xp.exp(shifted).sum(axis=self.axis, keepdims=True))
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         p = self.output.exp()
         return (gy - p * gy.sum(self.axis, keepdims=True),)
 

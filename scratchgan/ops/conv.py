@@ -23,15 +23,34 @@ what a GPU path replaces.
 
 On CUDA (and under ``cuda.emulate()``) they are replaced by our im2col and col2im kernels, with
 the GEMM through ``xp.matmul`` (cuBLAS) on the kernel's layout col (N, groups, Cb/groups*kh*kw,
-ho*wo) (``_kernel_col``). Each node's forward asks ``cuda.uses_kernels``, and a ``col`` that one
-node hands another is made by ``_windows``, which asks the same question, so both agree on it.
+ho*wo) (``_kernel_col``): each node's ``forward_kernel``, which autograd runs in place of
+``forward`` there. The windows one node hands another are made by the node that reads them
+first, on the same path, so both agree on their layout.
 """
+
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import cuda
 from ..autograd import Function
 from ..backend import array_module
+
+
+class ConvGeometry(NamedTuple):
+    """The shape of a convolution's windows: kernel (kh, kw), stride (sy, sx), zero padding
+    (ph, pw), dilation (dy, dx) and the number of channel groups."""
+
+    kh: int
+    kw: int
+    sy: int
+    sx: int
+    ph: int
+    pw: int
+    dy: int
+    dx: int
+    groups: int
+
 
 # --------------------------------------------------------------------------- array kernels
 
@@ -91,7 +110,7 @@ def _im2col(x, geom, ho, wo):
 
 def _col2im_buffer(xp, n, g, cg, h, w, geom, dtype, channels_last):
     """The zero padded image that ``_add_taps`` accumulates into: (N, H+2ph, W+2pw, groups, Cg) strides."""
-    ph, pw = geom[4], geom[5]
+    ph, pw = geom.ph, geom.pw
     if channels_last:
         return xp.zeros((n, h + 2 * ph, w + 2 * pw, g, cg), dtype)
     return xp.zeros((n, g, cg, h + 2 * ph, w + 2 * pw), dtype).transpose(0, 3, 4, 1, 2)
@@ -111,7 +130,7 @@ def _add_taps(out, taps, geom):
 def _unpad(out, geom, h, w):
     """The NCHW view of the interior of a ``_col2im_buffer``."""
     n, _, _, g, cg = out.shape
-    ph, pw = geom[4], geom[5]
+    ph, pw = geom.ph, geom.pw
     return out[:, ph:ph + h, pw:pw + w].reshape(n, h, w, g * cg).transpose(0, 3, 1, 2)
 
 
@@ -126,7 +145,7 @@ def _matmul_col2im(rows, wm, geom, n, ho, wo, h, w):
     product for the whole batch on a DCGAN layer. For few channels each chunk is formed transposed,
     (kh*kw*Cg, images*ho*wo), so each tap's values lie along image rows for a channels-first sum.
     """
-    kh, kw, g = geom[0], geom[1], geom[8]
+    kh, kw, g = geom.kh, geom.kw, geom.groups
     xp = array_module(rows)
     cg = wm.shape[2] // (kh * kw)
     channels_last = g * cg >= _CHANNELS_LAST_MIN
@@ -199,11 +218,6 @@ def _kernel_col(x, geom, out_size):
     return col.reshape(n, g, k // g, ho * wo)
 
 
-def _windows(x, geom, out_size):
-    """The windows of a big image x, in the layout of the path that will read them."""
-    return _kernel_col(x, geom, out_size) if cuda.uses_kernels(x) else _im2col(x, geom, *out_size)
-
-
 def _kernel_conv(col, W, b, ho, wo):
     """y (N, Cs, ho, wo) = W (Cs/g, K) @ col (K, ho*wo) per group, plus b."""
     g = col.shape[1]
@@ -227,7 +241,7 @@ def _kernel_conv_transpose(x, W, b, geom, out_size):
 
 def _kernel_grad_w(col, small, cb, geom):
     """gW (Cs, Cb/g, kh, kw) = sum over n of small (Cs/g, ho*wo) @ col^T (ho*wo, K) per group."""
-    kh, kw, g = geom[0], geom[1], geom[8]
+    kh, kw, g = geom.kh, geom.kw, geom.groups
     n, cs, ho, wo = small.shape
     gW = array_module(col).matmul(small.reshape(n, g, cs // g, ho * wo), col.transpose(0, 1, 3, 2)).sum(0)
     return gW.reshape(cs, cb // g, kh, kw)
@@ -239,29 +253,36 @@ def _kernel_grad_w(col, small, cb, geom):
 class Conv2d(Function):
     """y (N, Cs, ho, wo) = conv of x (N, Cb, H, W) with W (Cs, Cb/g, kh, kw), plus b (Cs,).
 
-    ``col``, if given, is ``_windows`` of x already computed by the caller.
+    ``windows`` (x's im2col, in the layout of the path that runs) is kept after forward while
+    W's gradient may be wanted, or when ``keep_windows`` asks for it (a caller that hands them on).
     """
 
-    def __init__(self, geom, out_size, col=None):
-        self.geom, self.out_size, self.col = geom, out_size, col
+    def __init__(self, geom, out_size, keep_windows=False):
+        self.geom, self.out_size, self.keep_windows = geom, out_size, keep_windows
+
+    def _keep(self, col):
+        self.windows = col if self.keep_windows or self.needs_input_grad[1] else None  # Conv2dGradW reuses it
 
     def forward(self, x, W, b=None):
-        g = self.geom[8]
+        g = self.geom.groups
         ho, wo = self.out_size
-        col = self.col if self.col is not None else _windows(x, self.geom, self.out_size)
-        self.col = col if self.needs_input_grad[1] else None  # Conv2dGradW reuses it
-        if cuda.uses_kernels(x):
-            return _kernel_conv(col, W, b, ho, wo)
+        col = _im2col(x, self.geom, ho, wo)
+        self._keep(col)
         y = self.xp.matmul(col, _wmat(W, g).transpose(0, 2, 1))
         if b is not None:
             y += b.reshape(g, 1, -1)
         return _unrows(y, x.shape[0], ho, wo)
 
-    def backward(self, gy):
+    def forward_kernel(self, x, W, b=None):
+        col = _kernel_col(x, self.geom, self.out_size)
+        self._keep(col)
+        return _kernel_conv(col, W, b, *self.out_size)
+
+    def backward(self, gy, needs_input_grad):
         x, W = self.inputs[:2]
-        need = self.needs_input_grad
+        need = needs_input_grad
         gx = ConvTranspose2d(self.geom, x.shape[2:]).apply(gy, W) if need[0] else None
-        gW = Conv2dGradW(self.geom, self.col).apply(x, gy) if need[1] else None
+        gW = Conv2dGradW(self.geom, self.windows).apply(x, gy) if need[1] else None
         gb = gy.sum((0, 2, 3)) if len(need) == 3 and need[2] else None
         return (gx, gW, gb)[:len(need)]
 
@@ -273,11 +294,8 @@ class ConvTranspose2d(Function):
         self.geom, self.out_size = geom, tuple(out_size)
 
     def forward(self, x, W, b=None):
-        g = self.geom[8]
+        g = self.geom.groups
         n, _, ho, wo = x.shape
-        if cuda.uses_kernels(x):
-            self.rows = None
-            return _kernel_conv_transpose(x, W, b, self.geom, self.out_size)
         rows = _rows(x, g)
         self.rows = rows if self.needs_input_grad[1] else None  # Conv2dGradW reuses them
         y = _matmul_col2im(rows, _wmat(W, g), self.geom, n, ho, wo, *self.out_size)
@@ -285,13 +303,18 @@ class ConvTranspose2d(Function):
             y += b.reshape(1, -1, 1, 1)
         return y
 
-    def backward(self, gy):
+    def forward_kernel(self, x, W, b=None):
+        self.rows = None
+        return _kernel_conv_transpose(x, W, b, self.geom, self.out_size)
+
+    def backward(self, gy, needs_input_grad):
         x, W = self.inputs[:2]
-        need = self.needs_input_grad
-        # gx and gW both read the windows of gy: gather them once
-        col = _windows(gy.data, self.geom, x.shape[2:]) if need[0] and need[1] else None
-        gx = Conv2d(self.geom, x.shape[2:], col).apply(gy, W) if need[0] else None
-        gW = Conv2dGradW(self.geom, col, self.rows).apply(gy, x) if need[1] else None
+        need = needs_input_grad
+        # gx and gW both read the windows of gy: gx's node gathers them once and hands them on
+        conv = Conv2d(self.geom, x.shape[2:], keep_windows=need[0] and need[1])
+        gx = conv.apply(gy, W) if need[0] else None
+        windows = conv.windows if need[0] and need[1] else None
+        gW = Conv2dGradW(self.geom, windows, self.rows).apply(gy, x) if need[1] else None
         gb = gy.sum((0, 2, 3)) if len(need) == 3 and need[2] else None
         return (gx, gW, gb)[:len(need)]
 
@@ -299,7 +322,7 @@ class ConvTranspose2d(Function):
 class Conv2dGradW(Function):
     """gW (Cs, Cb/g, kh, kw) = sum over batch and pixels of small (N, Cs, ho, wo) times the windows of big (N, Cb, H, W).
 
-    It is the weight gradient of Conv2d(big, W) for gy = small; ``col`` (``_windows(big)``) and
+    It is the weight gradient of Conv2d(big, W) for gy = small; ``col`` (big's windows) and
     ``rows`` (``_rows(small)``) are passed in when the caller has them already.
     """
 
@@ -307,20 +330,22 @@ class Conv2dGradW(Function):
         self.geom, self.col, self.rows = geom, col, rows
 
     def forward(self, big, small):
-        kh, kw, g = self.geom[0], self.geom[1], self.geom[8]
-        col = self.col if self.col is not None else _windows(big, self.geom, small.shape[2:])
-        if cuda.uses_kernels(big):
-            self.col = self.rows = None
-            return _kernel_grad_w(col, small, big.shape[1], self.geom)
+        kh, kw, g = self.geom.kh, self.geom.kw, self.geom.groups
+        col = self.col if self.col is not None else _im2col(big, self.geom, *small.shape[2:])
         rows = self.rows if self.rows is not None else _rows(small, g)
         self.col = self.rows = None
         # formed as (col^T rows)^T: with threaded OpenBLAS, rows^T col was the slower of the two
         m = _thin_matmul(col.transpose(0, 2, 1), rows).transpose(0, 2, 1)
         return self.xp.ascontiguousarray(_unwmat(m, big.shape[1] // g, kh, kw))
 
-    def backward(self, ggW):
+    def forward_kernel(self, big, small):
+        col = self.col if self.col is not None else _kernel_col(big, self.geom, small.shape[2:])
+        self.col = self.rows = None
+        return _kernel_grad_w(col, small, big.shape[1], self.geom)
+
+    def backward(self, ggW, needs_input_grad):
         big, small = self.inputs
-        need = self.needs_input_grad
+        need = needs_input_grad
         g_big = ConvTranspose2d(self.geom, big.shape[2:]).apply(small, ggW) if need[0] else None
         g_small = Conv2d(self.geom, small.shape[2:]).apply(big, ggW) if need[1] else None
         return g_big, g_small
@@ -343,7 +368,7 @@ def _pair(value, name, fn, minimum):
 
 
 def _check(fn, input, weight, bias, stride, padding, dilation, groups):
-    """Validate the arguments shared by conv2d and conv_transpose2d; returns the geometry tuple."""
+    """Validate the arguments shared by conv2d and conv_transpose2d; returns their ConvGeometry."""
     for name, t in (("input", input), ("weight", weight)):
         if t.ndim != 4:
             raise ValueError(f"{fn}: {name} must be 4-D, got shape {t.shape} ({t.ndim}-D)"
@@ -361,7 +386,7 @@ def _check(fn, input, weight, bias, stride, padding, dilation, groups):
     kh, kw = weight.shape[2:]
     if kh < 1 or kw < 1:
         raise ValueError(f"{fn}: weight has an empty kernel, shape {weight.shape}")
-    return (kh, kw, sy, sx, ph, pw, dy, dx, int(groups))
+    return ConvGeometry(kh, kw, sy, sx, ph, pw, dy, dx, int(groups))
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

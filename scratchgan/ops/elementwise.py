@@ -11,10 +11,12 @@ from ..tensor import Tensor, as_tensor
 class Exp(Function):
     """y = e^x;  gx = gy y."""
 
+    saves_inputs, saves_output = (), True
+
     def forward(self, x):
         return self.xp.exp(x)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (gy * self.output,)
 
 
@@ -24,17 +26,19 @@ class Log(Function):
     def forward(self, x):
         return self.xp.log(x)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (gy / self.inputs[0],)
 
 
 class Sqrt(Function):
     """y = sqrt x;  gx = gy / (2 y)."""
 
+    saves_inputs, saves_output = (), True
+
     def forward(self, x):
         return self.xp.sqrt(x)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (gy / (2 * self.output),)
 
 
@@ -44,7 +48,7 @@ class Abs(Function):
     def forward(self, x):
         return self.xp.abs(x)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         sign = Tensor._make(self.xp.sign(self.inputs[0].data))
         return (gy * sign,)
 
@@ -58,7 +62,7 @@ class Clip(Function):
     def forward(self, x):
         return self.xp.clip(x, self.lo, self.hi)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         x = self.inputs[0].data
         inside = self.xp.ones(x.shape, dtype=bool)
         if self.lo is not None:
@@ -71,19 +75,21 @@ class Clip(Function):
 class Where(Function):
     """y = a where cond else b (cond is a constant bool array)."""
 
+    saves_inputs = ()
+
     def __init__(self, condition):
         self.condition = condition
 
     def forward(self, a, b):
         return self.xp.where(self.condition, a, b)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         from .arithmetic import sum_to
 
-        a, b = self.inputs
+        a_shape, b_shape = self.input_shapes
         zero = Tensor._make(self.xp.zeros((), dtype=gy.dtype))
-        ga = sum_to(where(self.condition, gy, zero), a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(where(self.condition, zero, gy), b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to(where(self.condition, gy, zero), a_shape) if needs_input_grad[0] else None
+        gb = sum_to(where(self.condition, zero, gy), b_shape) if needs_input_grad[1] else None
         return ga, gb
 
 

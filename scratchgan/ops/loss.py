@@ -26,12 +26,12 @@ class BinaryCrossEntropy(Function):
         log_x, log_1mx = _clamped_logs(self.xp, x)
         return -(t * log_x + (1 - t) * log_1mx)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         x, t = self.inputs
         gx = gt = None
-        if self.needs_input_grad[0]:
+        if needs_input_grad[0]:
             gx = gy * (x - t) / (x * (1 - x)).clip(min=BCE_EPS)
-        if self.needs_input_grad[1]:
+        if needs_input_grad[1]:
             # clipping at e^-100 before the log clamps it at -100 and keeps it differentiable in x
             tiny = float(np.exp(LOG_CLAMP))
             gt = gy * ((1 - x).clip(min=tiny).log() - x.clip(min=tiny).log())
@@ -53,10 +53,10 @@ class BCEWithLogits(Function):
         xp = self.xp
         return xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         x, t = self.inputs
-        gx = gy * (sigmoid(x) - t) if self.needs_input_grad[0] else None
-        gt = -gy * x if self.needs_input_grad[1] else None
+        gx = gy * (sigmoid(x) - t) if needs_input_grad[0] else None
+        gt = -gy * x if needs_input_grad[1] else None
         return gx, gt
 
 

@@ -11,10 +11,10 @@ class MatMul(Function):
     def forward(self, a, b):
         return self.xp.matmul(a, b)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         a, b = self.inputs
-        ga = sum_to(matmul(gy, b.transpose(-1, -2)), a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(matmul(a.transpose(-1, -2), gy), b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to(matmul(gy, b.transpose(-1, -2)), a.shape) if needs_input_grad[0] else None
+        gb = sum_to(matmul(a.transpose(-1, -2), gy), b.shape) if needs_input_grad[1] else None
         return ga, gb
 
 
@@ -27,9 +27,9 @@ class Linear(Function):
             y += b
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         x, W = self.inputs[:2]
-        need = self.needs_input_grad
+        need = needs_input_grad
         gx = matmul(gy, W) if need[0] else None
         gy2 = gy.reshape(-1, gy.shape[-1])
         gW = matmul(gy2.transpose(), x.reshape(-1, x.shape[-1])) if need[1] else None

@@ -27,21 +27,25 @@ def _keepdims_shape(shape, axes):
 
 
 class Sum(Function):
+    saves_inputs = ()
+
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
 
     def forward(self, x):
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
-    def backward(self, gy):
-        x = self.inputs[0]
+    def backward(self, gy, needs_input_grad):
+        shape = self.input_shapes[0]
         if not self.keepdims:
-            gy = gy.reshape(_keepdims_shape(x.shape, self.axes))
-        return (broadcast_to(gy, x.shape),)
+            gy = gy.reshape(_keepdims_shape(shape, self.axes))
+        return (broadcast_to(gy, shape),)
 
 
 class Extreme(Function):
     """max or min; the gradient is shared equally among tied extreme entries (like torch.amax)."""
+
+    saves_output = True
 
     def __init__(self, axes, keepdims, mode):
         self.axes, self.keepdims, self.mode = axes, keepdims, mode
@@ -50,7 +54,7 @@ class Extreme(Function):
         reduce = x.max if self.mode == "max" else x.min
         return reduce(axis=self.axes, keepdims=self.keepdims)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         x = self.inputs[0]
         shape = _keepdims_shape(x.shape, self.axes)
         y = self._output_data.reshape(shape)

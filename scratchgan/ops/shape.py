@@ -13,40 +13,48 @@ from .reduction import normalize_axis
 
 
 class Reshape(Function):
+    saves_inputs = ()
+
     def __init__(self, shape):
         self.shape = shape
 
     def forward(self, x):
         return x.reshape(self.shape)
 
-    def backward(self, gy):
-        return (gy.reshape(self.inputs[0].shape),)
+    def backward(self, gy, needs_input_grad):
+        return (gy.reshape(self.input_shapes[0]),)
 
 
 class Permute(Function):
+    saves_inputs = ()
+
     def __init__(self, axes):
         self.axes = axes
 
     def forward(self, x):
         return x.transpose(self.axes)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (permute(gy, tuple(np.argsort(self.axes))),)
 
 
 class GetItem(Function):
+    saves_inputs = ()
+
     def __init__(self, index):
         self.index = index
 
     def forward(self, x):
         return x[self.index]
 
-    def backward(self, gy):
-        return (index_add(gy, self.index, self.inputs[0].shape),)
+    def backward(self, gy, needs_input_grad):
+        return (index_add(gy, self.index, self.input_shapes[0]),)
 
 
 class IndexAdd(Function):
     """y = zeros(shape); y[index] += x, with repeated indices adding up."""
+
+    saves_inputs = ()
 
     def __init__(self, index, shape):
         self.index, self.shape = index, shape
@@ -59,21 +67,23 @@ class IndexAdd(Function):
             self.xp.add.at(y, self.index, x)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (getitem(gy, self.index),)
 
 
 class Concat(Function):
+    saves_inputs = ()
+
     def __init__(self, axis):
         self.axis = axis
 
     def forward(self, *xs):
         return self.xp.concatenate(xs, axis=self.axis)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         grads, start = [], 0
-        for x, need in zip(self.inputs, self.needs_input_grad):
-            stop = start + x.shape[self.axis]
+        for shape, need in zip(self.input_shapes, needs_input_grad):
+            stop = start + shape[self.axis]
             index = (slice(None),) * self.axis + (slice(start, stop),)
             grads.append(getitem(gy, index) if need else None)
             start = stop
@@ -81,14 +91,17 @@ class Concat(Function):
 
 
 class AsType(Function):
+    saves_inputs = ()
+
     def __init__(self, dtype):
         self.dtype = dtype
 
     def forward(self, x):
+        self.input_dtype = x.dtype
         return x.astype(self.dtype)
 
-    def backward(self, gy):
-        return (astype(gy, self.inputs[0].dtype),)
+    def backward(self, gy, needs_input_grad):
+        return (astype(gy, self.input_dtype),)
 
 
 class CopyTo(Function):
@@ -98,7 +111,7 @@ class CopyTo(Function):
     def forward(self, x):
         return to_device(x, self.device)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (copy_to(gy, self.inputs[0].device),)
 
 
