@@ -1,10 +1,9 @@
 """Activations: relu, leaky_relu, elu, selu, sigmoid, tanh, softplus, softmax, log_softmax.
 
 LeakyReLU's gradient is the op itself with the slope applied to the incoming gradient,
-gx = gy * (1 if x > 0 else slope), so it is its own backward and twice differentiable.
+gx = gy * (1 if x > 0 else slope), so it is its own backward and twice differentiable. On CUDA (and under ``cuda.emulate()``)
+both run our kernels (``forward_kernel``); the other activations are array code.
 """
-
-
 
 from .. import cuda
 from ..autograd import Function
@@ -111,7 +110,7 @@ class ELUGrad(Function):
         g_x = None
         if need[1]:
             zero = Tensor._make(x.xp.zeros((), x.dtype))
-            slope_derivative = where(Tensor._make(x.data > 0), zero, x.clip(max=0).exp() * (self.alpha * self.scale))
+            slope_derivative = where(Tensor._make(x.array > 0), zero, x.clip(max=0).exp() * (self.alpha * self.scale))
             g_x = ggx * gy * slope_derivative
         return g_gy, g_x
 
@@ -178,34 +177,95 @@ class LogSoftmax(Function):
 
 
 def relu(input):
-    """max(x, 0)."""
+    """Rectified linear unit, as torch.nn.functional.relu: y = max(x, 0), gx = gy (x > 0).
+
+    Args:
+        input: any shape, e.g. (N, C, H, W).
+    Returns:
+        A tensor of input's shape.
+
+    Example: relu(x) for x = [-1., 2.] is [0., 2.].
+    """
     return LeakyReLU(0.0).apply(input)
 
 
 def leaky_relu(input, negative_slope=0.01):
-    """x if x > 0 else negative_slope * x."""
+    """Leaky ReLU, as torch.nn.functional.leaky_relu: y = x if x > 0 else negative_slope x.
+
+    Args:
+        input: any shape, e.g. (N, C, H, W). negative_slope: the slope for x <= 0.
+    Returns:
+        A tensor of input's shape.
+
+    Example: leaky_relu(x, 0.2) for x = [-1., 2.] is [-0.2, 2.].
+    """
     return LeakyReLU(negative_slope).apply(input)
 
 
 def elu(input, alpha=1.0):
-    """x if x > 0 else alpha (e^x - 1)."""
+    """Exponential linear unit, as torch.nn.functional.elu: y = x if x > 0 else alpha (e^x - 1).
+
+    Args:
+        input: any shape, e.g. (N, C, H, W). alpha: the value approached as x -> -inf is -alpha.
+    Returns:
+        A tensor of input's shape.
+
+    Example: elu(x) for x = [-1., 2.] is [-0.632..., 2.].
+    """
     return ELU(alpha).apply(input)
 
 
 def selu(input):
-    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
+    """Scaled ELU, as torch.nn.functional.selu: y = scale elu(x, alpha), with the self-normalising
+    constants of Klambauer et al. (2017), alpha = 1.6733 and scale = 1.0507.
+
+    Args:
+        input: any shape, e.g. (N, features).
+    Returns:
+        A tensor of input's shape.
+
+    Example: selu(x) for x = [-1., 2.] is [-1.111..., 2.101...].
+    """
     return ELU(SELU_ALPHA, SELU_SCALE).apply(input)
 
 
 def sigmoid(input):
+    """Logistic sigmoid, as torch.sigmoid: y = 1 / (1 + e^-x), computed without overflow.
+
+    Args:
+        input: any shape, e.g. the (N, 1) logits of a discriminator.
+    Returns:
+        A tensor of input's shape with values in (0, 1).
+
+    Example: sigmoid(x) for x = [0., 100.] is [0.5, 1.].
+    """
     return Sigmoid().apply(input)
 
 
 def tanh(input):
+    """Hyperbolic tangent, as torch.tanh: y = (e^x - e^-x) / (e^x + e^-x), gx = gy (1 - y^2).
+
+    Args:
+        input: any shape, e.g. a generator's (N, C, H, W) output layer.
+    Returns:
+        A tensor of input's shape with values in (-1, 1).
+
+    Example: tanh(x) for x = [0., 1.] is [0., 0.761...].
+    """
     return Tanh().apply(input)
 
 
 def softplus(input):
+    """Softplus, as torch.nn.functional.softplus: y = log(1 + e^x), computed stably as
+    max(x, 0) + log(1 + e^-|x|); its gradient is sigmoid(x).
+
+    Args:
+        input: any shape.
+    Returns:
+        A tensor of input's shape with positive values.
+
+    Example: softplus(x) for x = [0., 100.] is [0.693..., 100.].
+    """
     return Softplus().apply(input)
 
 
@@ -216,12 +276,29 @@ def _axis(dim, ndim, name):
 
 
 def log_softmax(input, dim):
-    """log(softmax(x)) along ``dim``, computed without overflow."""
+    """Log of the softmax, as torch.nn.functional.log_softmax: y = x - log(sum_dim e^x), computed
+    as (x - m) - log(sum_dim e^(x - m)) with m the maximum along ``dim``, so nothing overflows.
+
+    Args:
+        input: any shape, e.g. (N, classes) logits. dim: the axis to normalise along.
+    Returns:
+        A tensor of input's shape; exp of it sums to 1 along ``dim``.
+
+    Example: log_softmax(x, 1) for x = [[0., 0.]] is [[-0.693..., -0.693...]].
+    """
     return LogSoftmax(_axis(dim, input.ndim, "log_softmax")).apply(input)
 
 
 def softmax(input, dim):
-    """e^x / sum(e^x) along ``dim``."""
+    """Softmax, as torch.nn.functional.softmax: y = e^x / sum_dim e^x (exp of log_softmax).
+
+    Args:
+        input: any shape, e.g. (N, classes) logits. dim: the axis to normalise along.
+    Returns:
+        A tensor of input's shape with values in (0, 1) that sum to 1 along ``dim``.
+
+    Example: softmax(x, 1) for x = [[0., log 3]] is [[0.25, 0.75]].
+    """
     return log_softmax(input, dim).exp()
 
 

@@ -24,7 +24,7 @@ def embedding(indices, weight):
         raise ValueError(
             f"embedding: weight must be a 2-D Tensor (num_embeddings, embedding_dim), got {getattr(weight, 'shape', weight)!r}"
         )
-    index = indices.data if isinstance(indices, Tensor) else indices
+    index = indices.array if isinstance(indices, Tensor) else indices
     index = weight.xp.asarray(index)
     if index.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")

@@ -57,9 +57,15 @@ class PixelNorm(Function):
 
 
 def pixel_norm(input, eps=1e-8):
-    """ProGAN's pixelwise feature normalisation: x / sqrt(mean over channels of x^2 + eps).
+    """ProGAN's pixelwise feature normalisation: y[n, :, i, j] = x[n, :, i, j] r[n, i, j], with
+    r = 1 / sqrt(mean over channels of x^2 + eps); gx = r (gy - y mean_c(gy y)).
 
-    input (N, C, *spatial) or (N, C) (e.g. a latent vector); returns the same shape.
+    Args:
+        input: (N, C, *spatial), or (N, C) (e.g. a latent vector). eps: keeps r finite at 0.
+    Returns:
+        A tensor of input's shape whose channel vector at each position has mean square 1.
+
+    Example: pixel_norm(x) for x (1, 2) = [[3., 4.]] is [[0.848..., 1.131...]] (x / sqrt(12.5)).
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"pixel_norm: input must be a Tensor, got {type(input).__name__}")
@@ -117,7 +123,13 @@ def minibatch_stddev(input, group_size=4, eps=1e-8):
     over C, H, W into one number, which is written to every position of a new channel of
     the group's samples.
 
-    input (N, C, H, W) with N divisible by G; returns (N, C + 1, H, W).
+    Args:
+        input: (N, C, H, W) with N divisible by G. group_size: the most samples per group.
+        eps: added to the variance before its square root.
+    Returns:
+        (N, C + 1, H, W): input with the group's mean standard deviation as channel C.
+
+    Example: minibatch_stddev(x (16, 512, 4, 4)) has shape (16, 513, 4, 4).
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"minibatch_stddev: input must be a Tensor, got {type(input).__name__}")
@@ -140,7 +152,13 @@ def adain(input, style_scale, style_bias, eps=1e-5):
     y[n, c] = style_scale[n, c] * (x[n, c] - mean[n, c]) / sqrt(var[n, c] + eps) + style_bias[n, c],
     with mean and (biased) var over the spatial positions of each (n, c) plane.
 
-    input (N, C, H, W) (or (N, C, *spatial)); style_scale, style_bias (N, C). Returns input's shape.
+    Args:
+        input: (N, C, H, W) (or (N, C, *spatial)). style_scale, style_bias: (N, C), one scale and
+        bias per sample and channel (from the style vector).
+    Returns:
+        A tensor of input's shape.
+
+    Example: adain(x (4, 512, 8, 8), s (4, 512), b (4, 512)) has shape (4, 512, 8, 8).
     """
     for name, t in (("input", input), ("style_scale", style_scale), ("style_bias", style_bias)):
         if not isinstance(t, Tensor):

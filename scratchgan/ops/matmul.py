@@ -38,7 +38,17 @@ class Linear(Function):
 
 
 def matmul(a, b):
-    """Matrix product with NumPy's rules (1-D operands are promoted and the axis dropped)."""
+    """Matrix product, as torch.matmul (NumPy's rules): y[..., i, j] = sum_k a[..., i, k] b[..., k, j],
+    batch axes broadcast; a 1-D operand is promoted to a matrix and that axis dropped again.
+    ga = gy @ b^T, gb = a^T @ gy, each summed over the batch axes it was broadcast along.
+
+    Args:
+        a: (..., n, k) or (k,). b: (..., k, m) or (k,).
+    Returns:
+        (broadcast batch..., n, m), without the n or m axis of a 1-D operand.
+
+    Example: matmul(a (8, 3, 4), b (4, 5)) has shape (8, 3, 5).
+    """
     from ..tensor import Tensor
 
     a, b = (a, as_tensor(b, a)) if isinstance(a, Tensor) else (as_tensor(a, b), b)
@@ -60,9 +70,15 @@ def matmul(a, b):
 
 
 def linear(input, weight, bias=None):
-    """y = input @ weight^T + bias.
+    """Affine map, as torch.nn.functional.linear: y = input @ weight^T + bias.
 
-    input (..., in_features), weight (out_features, in_features), bias (out_features,) or None.
+    Args:
+        input: (..., in_features). weight: (out_features, in_features). bias: (out_features,)
+        or None.
+    Returns:
+        (..., out_features).
+
+    Example: linear(x (64, 100), W (256, 100), b (256,)) has shape (64, 256).
     """
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")

@@ -284,10 +284,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     does: running = (1 - momentum) running + momentum stat, with the UNBIASED batch variance
     for running_var. In evaluation the running statistics are used.
 
-    input (N, C), (N, C, L) or (N, C, H, W); running_mean, running_var, weight, bias (C,) or None.
-    Returns a tensor shaped like input.
+    Args:
+        input: (N, C), (N, C, L) or (N, C, H, W). running_mean, running_var, weight, bias: (C,)
+        or None. training, momentum, eps: as in PyTorch.
+    Returns:
+        A tensor of input's shape.
 
-    >>> y = batch_norm(x, rm, rv, w, b, training=True)   # x (32, 64, 8, 8); rm, rv, w, b (64,)
+    Example: batch_norm(x (32, 64, 8, 8), rm, rv, w, b, training=True), rm, rv, w, b (64,), has
+    shape (32, 64, 8, 8) and mean 0, variance 1 per channel before w and b.
     """
     _check_input(input, "batch_norm", 2, "(N, C) or (N, C, *spatial)")
     N, C = input.shape[:2]
@@ -314,11 +318,18 @@ def instance_norm(input, weight=None, bias=None, eps=1e-5, *, running_mean=None,
 
     y[n, c] = weight[c] * (x[n, c] - mean[n, c]) / sqrt(var[n, c] + eps) + bias[c]  (biased var).
 
-    input (N, C, *spatial); weight, bias (C,) or None. Keyword-only, as in PyTorch's
-    InstanceNorm with track_running_stats: ``running_mean`` / ``running_var`` (C,) are updated
-    in place with the batch mean of the per-instance means and unbiased variances when
-    ``use_input_stats``; with ``use_input_stats=False`` they replace the instance statistics.
-    Returns a tensor shaped like input.
+    Keyword-only, as in PyTorch's InstanceNorm with track_running_stats: ``running_mean`` /
+    ``running_var`` are updated in place with the batch mean of the per-instance means and
+    unbiased variances when ``use_input_stats``; with ``use_input_stats=False`` they replace the
+    instance statistics.
+
+    Args:
+        input: (N, C, *spatial), e.g. (N, C, H, W). weight, bias, running_mean, running_var: (C,)
+        or None.
+    Returns:
+        A tensor of input's shape.
+
+    Example: instance_norm(x (1, 3, 256, 256)) has mean 0 and variance 1 in each of its 3 planes.
     """
     _check_input(input, "instance_norm", 3, "(N, C, *spatial)")
     N, C = input.shape[:2]
@@ -347,8 +358,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     y = weight * (x - mean) / sqrt(var + eps) + bias, statistics (biased var) over the last
     len(normalized_shape) axes; weight and bias have shape normalized_shape (elementwise affine).
 
-    input (*, *normalized_shape), e.g. (N, C, H, W) with normalized_shape (C, H, W).
-    Returns a tensor shaped like input.
+    Args:
+        input: (*, *normalized_shape), e.g. (N, C, H, W) with normalized_shape (C, H, W).
+        weight, bias: normalized_shape, or None.
+    Returns:
+        A tensor of input's shape.
+
+    Example: layer_norm(x (8, 64, 4, 4), (64, 4, 4)) has mean 0 and variance 1 per sample.
     """
     _check_input(input, "layer_norm", 1, "at least 1-D")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)

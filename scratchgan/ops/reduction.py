@@ -58,7 +58,7 @@ class Extreme(Function):
         x = self.inputs[0]
         shape = _keepdims_shape(x.shape, self.axes)
         y = self._output_data.reshape(shape)
-        mask = (x.data == y).astype(x.dtype)
+        mask = (x.array == y).astype(x.dtype)
         mask /= mask.sum(axis=self.axes, keepdims=True)
         return (broadcast_to(gy.reshape(shape), x.shape) * Tensor._make(mask),)
 

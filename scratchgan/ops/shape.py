@@ -124,13 +124,22 @@ def _unwrap_index(index):
     if isinstance(index, tuple):
         return tuple(_unwrap_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, list):
         return np.asarray(index)
     return index
 
 
 def reshape(x, shape):
+    """The same values in another shape, as torch.reshape (row-major order; one -1 is inferred).
+
+    Args:
+        x: any shape. shape: a tuple of ints whose product is x's number of elements.
+    Returns:
+        A tensor of ``shape`` (x itself if the shape is unchanged).
+
+    Example: reshape(x (8, 1, 28, 28), (8, -1)) has shape (8, 784).
+    """
     shape = tuple(shape)
     if -1 in shape:
         known = int(np.prod([n for n in shape if n != -1]))
@@ -185,6 +194,16 @@ def index_add(x, index, shape):
 
 
 def concat(tensors, axis=0):
+    """Join tensors along an existing axis, as torch.cat; the gradient is split back by slices.
+
+    Args:
+        tensors: a sequence of tensors of one dtype and equal shapes except along ``axis``.
+        axis: the axis to join along.
+    Returns:
+        A tensor whose ``axis`` has the sum of their lengths.
+
+    Example: concat([x (8, 3, 4, 4), y (8, 1, 4, 4)], 1) has shape (8, 4, 4, 4).
+    """
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concat: expected at least one tensor, got none")
@@ -198,10 +217,19 @@ def concat(tensors, axis=0):
     return Concat(axis).apply(*tensors)
 
 
-cat = concat
+cat = concat  # PyTorch's name
 
 
 def stack(tensors, axis=0):
+    """Join tensors of one shape along a new axis, as torch.stack.
+
+    Args:
+        tensors: a sequence of tensors of equal shape S. axis: where the new axis goes.
+    Returns:
+        A tensor of shape S with len(tensors) inserted at ``axis``.
+
+    Example: stack([x (3, 4), y (3, 4)], 0) has shape (2, 3, 4).
+    """
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected at least one tensor, got none")
