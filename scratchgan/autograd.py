@@ -4,8 +4,9 @@ Every op is a ``Function``. ``forward`` works on raw arrays; ``backward`` receiv
 gradient of the output as a Tensor and returns the input gradients as Tensors built from
 other differentiable ops. So when the backward loop runs with recording switched on
 (``create_graph=True``), the gradients are themselves part of a new graph, and second
-derivatives come from the same loop: there is no second engine.
-"""
+derivatives come from the same loop: there is no second engine. Ops may also offer a kernel
+forward and closed-form array backwards; this module alone decides which one runs (see
+``Function``), so no op asks about grad mode or devices."""
 
 import contextlib
 import weakref
@@ -103,8 +104,8 @@ class Function:
         for i, x in enumerate(xs[1:], 1):
             if x.device != device:
                 raise RuntimeError(
-                    f"{type(self).__name__}: input {i} is on {x.device} but input 0 is on {device}; "
-                    "move them with .to(device) first (nothing is moved implicitly)"
+                    f"{type(self).__name__}: input {i} is on {x.device} but input 0 is on "
+                    f"{device}; move them with .to(device) first (nothing is moved implicitly)"
                 )
         arrays = [x._data for x in xs]
         on_kernels = self.forward_kernel is not None and cuda.uses_kernels(arrays[0])
@@ -122,10 +123,12 @@ class Function:
 
     def _record(self, xs, out):
         keep = self.saves_inputs
-        self.inputs = xs if keep is True else tuple(x if i in keep else None for i, x in enumerate(xs))
+        self.inputs = xs if keep is True else tuple(x if i in keep else None
+                                                    for i, x in enumerate(xs))
         self.input_shapes = tuple(x.shape for x in xs)
         # where each input's gradient goes: the node that made it, the leaf itself, or nowhere
-        self._edges = tuple(x.grad_fn if x.grad_fn is not None else (x if x.requires_grad else None) for x in xs)
+        self._edges = tuple(
+            x.grad_fn if x.grad_fn is not None else (x if x.requires_grad else None) for x in xs)
         self._output_ref = weakref.ref(out)
         if self.saves_output:
             self._output_data = out._data
@@ -144,11 +147,12 @@ class Function:
         out = self._output_ref()
         if out is None:
             if not self.saves_output:
-                raise RuntimeError(f"{self!r}: its backward reads the output, so its class must set saves_output = True")
+                raise RuntimeError(
+                    f"{self!r}: its backward reads the output, so its class must set saves_output")
             from .tensor import Tensor
 
             # Its consumers kept only what their backward needs, so the Tensor was dropped; this
-            # node made it, and makes it again from the saved array (a graph through it stays whole).
+            # node made it and makes it again from the saved array (a graph through it is whole).
             out = Tensor._make(self._output_data, requires_grad=True)
             out.grad_fn = self
             self._output_ref = weakref.ref(out)
@@ -218,7 +222,8 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
         target_nodes = {x.grad_fn for x in inputs if x.grad_fn is not None}
         useful = set()
         for fn in reversed(order):
-            if any(e in target_nodes or e in useful or id(e) in target_leaves for e in fn._edges if e is not None):
+            edges = [e for e in fn._edges if e is not None]
+            if any(e in target_nodes or e in useful or id(e) in target_leaves for e in edges):
                 useful.add(fn)
 
         def wanted(edge):
@@ -252,12 +257,14 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
                     with profiler._active.region(type(fn).__name__, "backward"):
                         gxs = _node_backward(fn, gy, needed, create_graph)
                 if len(gxs) != len(fn._edges):
-                    raise RuntimeError(f"{fn!r}.backward returned {len(gxs)} gradients for {len(fn._edges)} inputs")
+                    raise RuntimeError(f"{fn!r}.backward returned {len(gxs)} gradients for "
+                                       f"{len(fn._edges)} inputs")
                 for edge, shape, gx, need in zip(fn._edges, fn.input_shapes, gxs, needed):
                     if not need or gx is None:
                         continue
                     if gx.shape != shape:
-                        raise RuntimeError(f"{fn!r}.backward gave a gradient of shape {gx.shape} for an input of shape {shape}")
+                        raise RuntimeError(f"{fn!r}.backward gave a gradient of shape {gx.shape} "
+                                           f"for an input of shape {shape}")
                     if isinstance(edge, Function):
                         _accumulate(node_grads, edge, gx)
                     else:
@@ -273,7 +280,8 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
                 g = g.detach()
             x.grad = g if x.grad is None else x.grad + g
         return None
-    return tuple(leaf_grads.get(id(x)) if x.grad_fn is None else target_grads.get(x.grad_fn) for x in inputs)
+    return tuple(leaf_grads.get(id(x)) if x.grad_fn is None else target_grads.get(x.grad_fn)
+                 for x in inputs)
 
 
 def _node_backward(fn, gy, needs_input_grad, create_graph):
@@ -290,13 +298,14 @@ def _node_backward(fn, gy, needs_input_grad, create_graph):
     return fn.backward(gy, needs_input_grad)
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
+         allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, like ``torch.autograd.grad``.
 
     Returns a tuple with one Tensor per input. With ``create_graph=True`` the returned
     gradients are differentiable (this is how gradient penalties are built).
     """
-    from .tensor import Tensor, ones_like
+    from .tensor import Tensor
 
     single = isinstance(outputs, Tensor)
     outputs = [outputs] if single else list(outputs)
@@ -306,18 +315,21 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad_outputs: expected {len(outputs)} tensors (one per output), got {len(grad_outputs)}")
+        raise ValueError(f"grad_outputs: expected {len(outputs)} tensors (one per output), "
+                         f"got {len(grad_outputs)}")
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"grad: inputs[{i}] (shape {x.shape}) does not require grad")
     gys = []
     for i, (y, gy) in enumerate(zip(outputs, grad_outputs)):
         if not y.requires_grad:
-            raise RuntimeError(f"grad: outputs[{i}] (shape {y.shape}) does not require grad and has no graph")
+            raise RuntimeError(
+                f"grad: outputs[{i}] (shape {y.shape}) does not require grad and has no graph")
         gys.append(_check_grad_output(y, gy, f"grad_outputs[{i}]"))
     if retain_graph is None:
         retain_graph = create_graph
-    grads = run_backward(outputs, gys, inputs=inputs, create_graph=create_graph, retain_graph=retain_graph)
+    grads = run_backward(outputs, gys, inputs=inputs, create_graph=create_graph,
+                         retain_graph=retain_graph)
     result = []
     for i, (x, g) in enumerate(zip(inputs, grads)):
         if g is None and not allow_unused:

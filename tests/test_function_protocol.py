@@ -120,9 +120,10 @@ def test_fused_backward_matches_the_differentiable_one_for_every_mask(cls, make,
             for i, wanted in enumerate(mask):
                 if not wanted:
                     continue
-                assert fused[i] is not None and graph[i] is not None, f"{path} mask {mask}: input {i}"
+                where = f"{cls.__name__} on {path}, mask {mask}: input {i}"
+                assert fused[i] is not None and graph[i] is not None, where
                 np.testing.assert_allclose(np.asarray(fused[i]), graph[i].numpy(), **TOL,
-                                           err_msg=f"{cls.__name__} on {path}, mask {mask}: input {i}")
+                                           err_msg=where)
 
 
 def test_autograd_uses_the_fused_backward_without_a_graph_and_the_differentiable_one_with():
@@ -158,7 +159,8 @@ def test_backward_gets_the_mask_of_wanted_gradients_and_the_node_keeps_its_own()
         def backward(self, gy, needs_input_grad):
             seen.append(needs_input_grad)
             a, b = self.inputs
-            return (gy * b if needs_input_grad[0] else None, gy * a if needs_input_grad[1] else None)
+            need = needs_input_grad
+            return (gy * b if need[0] else None, gy * a if need[1] else None)
 
     a = sg.tensor(np.array([2.0]), requires_grad=True)
     b = sg.tensor(np.array([3.0]), requires_grad=True)
@@ -187,7 +189,8 @@ def test_a_node_that_keeps_only_its_output_frees_its_input_array():
     gc.collect()
     assert array() is None, "Tanh's node kept its input's array"
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 3 * (1 - np.tanh(3 * np.linspace(-1, 1, 6)) ** 2), rtol=1e-12)
+    want = 3 * (1 - np.tanh(3 * np.linspace(-1, 1, 6)) ** 2)
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12)
 
 
 def test_a_node_that_keeps_its_inputs_still_holds_them():
@@ -210,6 +213,7 @@ def test_a_dropped_output_is_made_again_for_a_double_backward():
     (gg,) = sg.grad((g * g).sum(), x)
     torch = pytest.importorskip("torch")
     tx = torch.tensor(x.numpy(), requires_grad=True)
-    (tg,) = torch.autograd.grad((torch.softmax(tx, 1) * torch.tensor(w.numpy())).sum(), tx, create_graph=True)
+    loss = (torch.softmax(tx, 1) * torch.tensor(w.numpy())).sum()
+    (tg,) = torch.autograd.grad(loss, tx, create_graph=True)
     (tgg,) = torch.autograd.grad((tg * tg).sum(), tx)
     np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-10, atol=1e-14)

@@ -70,7 +70,8 @@ def pixel_norm(input, eps=1e-8):
     if not isinstance(input, Tensor):
         raise TypeError(f"pixel_norm: input must be a Tensor, got {type(input).__name__}")
     if input.ndim < 2:
-        raise ValueError(f"pixel_norm: input must be (N, C) or (N, C, *spatial), got shape {input.shape}")
+        raise ValueError(
+            f"pixel_norm: input must be (N, C) or (N, C, *spatial), got shape {input.shape}")
     return PixelNorm(eps).apply(input)
 
 
@@ -100,7 +101,8 @@ class MinibatchStdDev(Function):
         return cuda.minibatch_stddev_forward(x, self.group_size, self.eps)
 
     def backward_fused_kernel(self, gy, needs_input_grad):
-        return (cuda.minibatch_stddev_backward(self.inputs[0].array, gy, self.group_size, self.eps),)
+        x = self.inputs[0].array
+        return (cuda.minibatch_stddev_backward(x, gy, self.group_size, self.eps),)
 
     def backward(self, gy, needs_input_grad):
         # the same closed form, written with differentiable ops (double backward)
@@ -134,14 +136,16 @@ def minibatch_stddev(input, group_size=4, eps=1e-8):
     if not isinstance(input, Tensor):
         raise TypeError(f"minibatch_stddev: input must be a Tensor, got {type(input).__name__}")
     if input.ndim != 4:
-        raise ValueError(f"minibatch_stddev: input must be 4-D (N, C, H, W), got shape {input.shape}")
+        raise ValueError(
+            f"minibatch_stddev: input must be 4-D (N, C, H, W), got shape {input.shape}")
     if not isinstance(group_size, int) or group_size < 1:
         raise ValueError(f"minibatch_stddev: group_size must be a positive int, got {group_size!r}")
     N, C, H, W = input.shape
     G = min(group_size, N)
     if N % G:
         raise ValueError(
-            f"minibatch_stddev: batch size N={N} is not divisible by the group size min(group_size={group_size}, N)={G}"
+            f"minibatch_stddev: batch size N={N} is not divisible by the group size "
+            f"min(group_size={group_size}, N)={G}"
         )
     return MinibatchStdDev(group_size, eps).apply(input)
 
@@ -168,9 +172,11 @@ def adain(input, style_scale, style_bias, eps=1e-5):
     N, C = input.shape[:2]
     for name, t in (("style_scale", style_scale), ("style_bias", style_bias)):
         if t.shape != (N, C):
-            raise ValueError(f"adain: {name} has shape {t.shape}, expected (N, C) = {(N, C)} for an input of shape {input.shape}")
+            raise ValueError(f"adain: {name} has shape {t.shape}, expected (N, C) = {(N, C)} "
+                             f"for an input of shape {input.shape}")
         if t.dtype != input.dtype:
-            raise TypeError(f"adain: {name} has dtype {t.dtype}, input has {input.dtype}; convert one with .to(dtype)")
+            raise TypeError(f"adain: {name} has dtype {t.dtype}, input has {input.dtype}; "
+                            "convert one with .to(dtype)")
     x3 = input.reshape(N, C, -1)
     y = Norm(False, eps).apply(x3, style_scale.reshape(N, C, 1), style_bias.reshape(N, C, 1))
     return y.reshape(input.shape)

@@ -75,7 +75,8 @@ def _column_dot(a, b):
     A, B, L = a.shape
     wa, _ = _work_view(a, False)
     wb, _ = _work_view(b, False)
-    return array_module(a).einsum("ij,ij->j", wa.reshape(A * B, L), wb.reshape(A * B, L)).reshape(1, 1, L)
+    s = array_module(a).einsum("ij,ij->j", wa.reshape(A * B, L), wb.reshape(A * B, L))
+    return s.reshape(1, 1, L)
 
 
 def _column_sum(a):
@@ -154,7 +155,8 @@ class _KernelStats(_Stats):
         return self.backward(g)[0]
 
     def backward(self, gy, gamma=None):
-        """(gx, ggamma, gbeta) of y = gamma xhat + beta, by the fused backward kernel; gamma (B,) or None."""
+        """(gx, ggamma, gbeta) of y = gamma xhat + beta by the fused backward kernel; gamma (B,)
+        or None."""
         kernel = cuda.batch_norm_backward if self.batch else cuda.instance_norm_backward
         return kernel(self.x, gy, self.flat_mean, self.flat_rstd, gamma)
 
