@@ -1,8 +1,9 @@
 """Activations: relu, leaky_relu, elu, selu, sigmoid, tanh, softplus, softmax, log_softmax.
 
 LeakyReLU's gradient is the op itself with the slope applied to the incoming gradient,
-gx = gy * (1 if x > 0 else slope), so it is its own backward and twice differentiable. On CUDA (and under ``cuda.emulate()``)
-both run our kernels (``forward_kernel``); the other activations are array code.
+gx = gy * (1 if x > 0 else slope), so it is its own backward and twice differentiable. On CUDA
+(and under ``cuda.emulate()``) both run our kernels (``forward_kernel``); the other activations
+are array code.
 """
 
 from .. import cuda
@@ -21,7 +22,7 @@ class LeakyReLU(Function):
 
     def forward(self, x):
         slope = x.dtype.type(self.slope)
-        if 0 <= self.slope <= 1:  # max(x, slope x) is the same function and much faster than where()
+        if 0 <= self.slope <= 1:  # max(x, slope x): the same function, much faster than where()
             return self.xp.maximum(x, slope * x)
         return self.xp.where(x > 0, x, slope * x)
 
@@ -33,7 +34,8 @@ class LeakyReLU(Function):
 
 
 class LeakyReLUGrad(Function):
-    """gx = gy where the input x was positive, slope * gy elsewhere: linear in gy, so its own backward."""
+    """gx = gy where the input x was positive, slope * gy elsewhere: linear in gy, so its own
+    backward."""
 
     saves_inputs = ()
 
@@ -45,7 +47,8 @@ class LeakyReLUGrad(Function):
 
     def forward(self, gy):
         if self.scale is None:  # 1 where x > 0, slope elsewhere; a multiply is faster than where()
-            self.scale = (self.x > 0).astype(gy.dtype) * gy.dtype.type(1 - self.slope) + gy.dtype.type(self.slope)
+            t = gy.dtype.type
+            self.scale = (self.x > 0).astype(gy.dtype) * t(1 - self.slope) + t(self.slope)
         return gy * self.scale
 
     def backward(self, ggx, needs_input_grad):
@@ -54,7 +57,8 @@ class LeakyReLUGrad(Function):
 
 def _expm1(xp, a):
     """e^a - 1. NumPy's float32 expm1 is scalar code, six times slower than its vectorised exp; in
-    float32, exp(a) - 1 is within 1e-7 of it in absolute terms. float64 keeps expm1's relative accuracy."""
+    float32, exp(a) - 1 is within 1e-7 of it in absolute terms. float64 keeps expm1's relative
+    accuracy."""
     if a.dtype == xp.float64:
         return xp.expm1(a)
     out = xp.exp(a)
@@ -110,7 +114,8 @@ class ELUGrad(Function):
         g_x = None
         if need[1]:
             zero = Tensor._make(x.xp.zeros((), x.dtype))
-            slope_derivative = where(Tensor._make(x.array > 0), zero, x.clip(max=0).exp() * (self.alpha * self.scale))
+            negative_side = x.clip(max=0).exp() * (self.alpha * self.scale)
+            slope_derivative = where(Tensor._make(x.array > 0), zero, negative_side)
             g_x = ggx * gy * slope_derivative
         return g_gy, g_x
 
@@ -122,7 +127,8 @@ class Sigmoid(Function):
 
     def forward(self, x):
         xp = self.xp
-        # e^min(x, 0) / (1 + e^-|x|) is 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below: nothing overflows
+        # e^min(x, 0) / (1 + e^-|x|) is 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below:
+        # nothing overflows
         denominator = xp.exp(-xp.abs(x))
         denominator += 1
         y = xp.exp(xp.minimum(x, 0))
@@ -302,5 +308,6 @@ def softmax(input, dim):
     return log_softmax(input, dim).exp()
 
 
-__all__ = ["relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax"]
+__all__ = ["relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "softplus", "softmax",
+           "log_softmax"]
 

@@ -31,8 +31,8 @@ from ..autograd import Function
 from ..tensor import Tensor
 from .arithmetic import sum_to
 from .norm_stats import (
-    _axes, _column_dot, _column_sum, _constant_in_groups, _KernelStats, _like, _normalize_grad, _reduce_to,
-    _stat_dot, _stat_sum, _Stats,
+    _axes, _column_dot, _column_sum, _constant_in_groups, _KernelStats, _like, _normalize_grad,
+    _reduce_to, _stat_dot, _stat_sum, _Stats,
 )
 
 
@@ -184,7 +184,8 @@ class NormalizeGrad(Function):
         if needs_input_grad[0]:
             axes, inv_m = _axes(s.batch), 1.0 / s.m
             xhat, r, gx = Normalize(s.batch, s.eps, s).apply(x), RStd(s).apply(x), self.output
-            ggx = ((h * gx).sum(axes, keepdims=True) * xhat + (h * xhat).sum(axes, keepdims=True) * gx) * (r * -inv_m)
+            ggx = ((h * gx).sum(axes, keepdims=True) * xhat
+                   + (h * xhat).sum(axes, keepdims=True) * gx) * (r * -inv_m)
             ggx = ggx - jh * (r * (g * xhat).sum(axes, keepdims=True) * inv_m)
         return ggx, (jh if needs_input_grad[1] else None)
 
@@ -198,13 +199,27 @@ def _check_param(name, t, shape, input, fn):
     if not isinstance(t, Tensor):
         raise TypeError(f"{fn}: {name} must be a Tensor or None, got {type(t).__name__}")
     if tuple(t.shape) != tuple(shape):
-        raise ValueError(f"{fn}: {name} has shape {tuple(t.shape)}, expected {tuple(shape)} for an input of shape {input.shape}")
+        raise ValueError(f"{fn}: {name} has shape {tuple(t.shape)}, expected {tuple(shape)} "
+                         f"for an input of shape {input.shape}")
     if t.dtype != input.dtype:
-        raise TypeError(f"{fn}: {name} has dtype {t.dtype}, input has {input.dtype}; convert one with .to(dtype)")
+        raise TypeError(f"{fn}: {name} has dtype {t.dtype}, input has {input.dtype}; "
+                        "convert one with .to(dtype)")
+
+
+def _check_channel_params(fn, input, running_mean, running_var, weight, bias):
+    C = input.shape[1]
+    named = (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+             ("bias", bias))
+    for name, t in named:
+        _check_param(name, t, (C,), input, fn)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(
+            f"{fn}: running_mean and running_var must be given together (or both None)")
 
 
 def _affine_params(weight, bias, shape):
-    """(weight, bias) reshaped to ``shape`` for Norm; a missing one of the pair becomes a constant."""
+    """(weight, bias) reshaped to ``shape`` for Norm; a missing one of the pair becomes a
+    constant."""
     if weight is None and bias is None:
         return ()
     like = weight if weight is not None else bias
@@ -235,7 +250,7 @@ class ChannelAffine(Function):
         y += beta
         return y
 
-    def forward_kernel(self, x, alpha, beta):  # the batch norm eval kernel with mean 0 and invstd alpha
+    def forward_kernel(self, x, alpha, beta):  # the batch norm eval kernel, mean 0, invstd alpha
         zero = self.xp.zeros(alpha.size, x.dtype)
         return cuda.batch_norm_forward(x, zero, alpha.reshape(-1), None, beta.reshape(-1))
 
@@ -254,7 +269,8 @@ class ChannelAffine(Function):
 
 
 def _per_channel_affine(input, mean, var, weight, bias, eps):
-    """y = x * alpha + beta with alpha = weight / sqrt(var + eps), beta = bias - mean alpha (given stats)."""
+    """y = x * alpha + beta with alpha = weight / sqrt(var + eps), beta = bias - mean alpha
+    (given statistics)."""
     N, C = input.shape[:2]
     alpha = Tensor._make(1 / input.xp.sqrt(var.array + eps))
     if weight is not None:
@@ -262,7 +278,8 @@ def _per_channel_affine(input, mean, var, weight, bias, eps):
     beta = -(Tensor._make(mean.array) * alpha)
     if bias is not None:
         beta = beta + bias
-    y = ChannelAffine().apply(input.reshape(N, C, -1), alpha.reshape(1, C, 1), beta.reshape(1, C, 1))
+    x3 = input.reshape(N, C, -1)
+    y = ChannelAffine().apply(x3, alpha.reshape(1, C, 1), beta.reshape(1, C, 1))
     return y.reshape(input.shape)
 
 
@@ -275,7 +292,8 @@ def _check_input(input, fn, min_ndim, layout):
         raise TypeError(f"{fn}: input must be floating point, got dtype {input.dtype}")
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
     """Batch normalisation over every axis but the channel axis 1.
 
     y = weight * (x - mean) / sqrt(var + eps) + bias, per channel c. In training (or with no
@@ -295,17 +313,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     _check_input(input, "batch_norm", 2, "(N, C) or (N, C, *spatial)")
     N, C = input.shape[:2]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
-        _check_param(name, t, (C,), input, "batch_norm")
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("batch_norm: running_mean and running_var must be given together (or both None)")
+    _check_channel_params("batch_norm", input, running_mean, running_var, weight, bias)
     if not training and running_mean is not None:
         return _per_channel_affine(input, running_mean, running_var, weight, bias, eps)
     x3 = input.reshape(N, C, -1)
     M = N * x3.shape[2]
     if M <= 1:
-        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}")
-    y, node = _apply_norm(ChannelNorm(True, eps), x3, _affine_params(weight, bias, (1, C, 1)), input.shape)
+        raise ValueError("batch_norm: expected more than 1 value per channel when training, "
+                         f"got input of shape {input.shape}")
+    params = _affine_params(weight, bias, (1, C, 1))
+    y, node = _apply_norm(ChannelNorm(True, eps), x3, params, input.shape)
     if running_mean is not None:
         _update_running(running_mean, node.stats.mean, momentum)
         _update_running(running_var, node.stats.var * (M / (M - 1)), momentum)
@@ -333,19 +350,19 @@ def instance_norm(input, weight=None, bias=None, eps=1e-5, *, running_mean=None,
     """
     _check_input(input, "instance_norm", 3, "(N, C, *spatial)")
     N, C = input.shape[:2]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
-        _check_param(name, t, (C,), input, "instance_norm")
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("instance_norm: running_mean and running_var must be given together (or both None)")
+    _check_channel_params("instance_norm", input, running_mean, running_var, weight, bias)
     if not use_input_stats:
         if running_mean is None:
-            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+            raise ValueError(
+                "instance_norm: use_input_stats=False needs running_mean and running_var")
         return _per_channel_affine(input, running_mean, running_var, weight, bias, eps)
     x3 = input.reshape(N, C, -1)
     L = x3.shape[2]
     if L <= 1:
-        raise ValueError(f"instance_norm: expected more than 1 spatial element per channel, got input of shape {input.shape}")
-    y, node = _apply_norm(ChannelNorm(False, eps), x3, _affine_params(weight, bias, (1, C, 1)), input.shape)
+        raise ValueError("instance_norm: expected more than 1 spatial element per channel, "
+                         f"got input of shape {input.shape}")
+    params = _affine_params(weight, bias, (1, C, 1))
+    y, node = _apply_norm(ChannelNorm(False, eps), x3, params, input.shape)
     if running_mean is not None:
         _update_running(running_mean, node.stats.mean.mean(0), momentum)
         _update_running(running_var, (node.stats.var * (L / (L - 1))).mean(0), momentum)
@@ -371,7 +388,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     k = len(shape)
     if k == 0 or k > input.ndim or tuple(input.shape[input.ndim - k:]) != shape:
         raise ValueError(
-            f"layer_norm: normalized_shape {shape} must match the trailing dimensions of the input, got input of shape {input.shape}"
+            f"layer_norm: normalized_shape {shape} must match the trailing dimensions of the "
+            f"input, got input of shape {input.shape}"
         )
     for name, t in (("weight", weight), ("bias", bias)):
         _check_param(name, t, shape, input, "layer_norm")
