@@ -81,11 +81,13 @@ def _check_pair(name, input, target, input_name="input", target_name="target"):
         raise TypeError(f"{name}: {input_name} must be floating point, got dtype {input.dtype}")
     if not isinstance(target, Tensor):
         if not hasattr(target, "dtype") or not hasattr(target, "shape"):
-            raise TypeError(f"{name}: {target_name} must be a Tensor or an array, got {type(target).__name__}")
+            raise TypeError(f"{name}: {target_name} must be a Tensor or an array, "
+                            f"got {type(target).__name__}")
         target = Tensor._make(input.xp.asarray(target))
     if target.shape != input.shape:
         raise ValueError(
-            f"{name}: {input_name} has shape {input.shape} but {target_name} has shape {target.shape}; "
+            f"{name}: {input_name} has shape {input.shape} but {target_name} has shape "
+            f"{target.shape}; "
             "they must match exactly (nothing is broadcast)"
         )
     if target.dtype != input.dtype:
@@ -114,10 +116,11 @@ def binary_cross_entropy(input, target, reduction="mean"):
     """
     _check_reduction("binary_cross_entropy", reduction)
     target = _check_pair("binary_cross_entropy", input, target)
-    if input.device == "cpu" and input.numel() and (np.min(input.array) < 0 or np.max(input.array) > 1):
+    a = input.array
+    if input.device == "cpu" and input.numel() and (np.min(a) < 0 or np.max(a) > 1):
         raise ValueError(
             f"binary_cross_entropy: input must hold probabilities in [0, 1], got values in "
-            f"[{np.min(input.array):.4g}, {np.max(input.array):.4g}] (for logits use binary_cross_entropy_with_logits)"
+            f"[{np.min(a):.4g}, {np.max(a):.4g}] (for logits use binary_cross_entropy_with_logits)"
         )
     return _reduce(BinaryCrossEntropy().apply(input, target), reduction)
 
@@ -209,13 +212,15 @@ def nll_loss(input, target, reduction="mean", ignore_index=-100):
     """
     _check_reduction("nll_loss", reduction)
     if not isinstance(input, Tensor) or input.ndim == 0:
-        raise ValueError(f"nll_loss: input must be a Tensor (N, C, ...) or (C,), got {getattr(input, 'shape', input)}")
+        raise ValueError("nll_loss: input must be a Tensor (N, C, ...) or (C,), "
+                         f"got {getattr(input, 'shape', input)}")
     t = _class_indices("nll_loss", input, target)
     xp, C = input.xp, input.shape[1 if input.ndim >= 2 else 0]
     keep = t != ignore_index
     bad = keep & ((t < 0) | (t >= C))
     if bool(bad.any()):
-        raise IndexError(f"nll_loss: target holds {int(t[bad].reshape(-1)[0])}, outside the {C} classes [0, {C})")
+        raise IndexError(f"nll_loss: target holds {int(t[bad].reshape(-1)[0])}, outside the {C} "
+                         f"classes [0, {C})")
     t = xp.where(keep, t, 0)
     grid = xp.indices(t.shape, sparse=True)
     picked = getitem(input, (*grid[:1], t, *grid[1:]))
@@ -243,9 +248,11 @@ def cross_entropy(input, target, reduction="mean", ignore_index=-100):
     """
     _check_reduction("cross_entropy", reduction)
     if not isinstance(input, Tensor) or input.ndim == 0:
-        raise ValueError(f"cross_entropy: input must be a Tensor (N, C, ...) or (C,), got {getattr(input, 'shape', input)}")
+        raise ValueError("cross_entropy: input must be a Tensor (N, C, ...) or (C,), "
+                         f"got {getattr(input, 'shape', input)}")
     _class_indices("cross_entropy", input, target)
-    return nll_loss(log_softmax(input, 1 if input.ndim >= 2 else 0), target, reduction, ignore_index)
+    log_p = log_softmax(input, 1 if input.ndim >= 2 else 0)
+    return nll_loss(log_p, target, reduction, ignore_index)
 
 
 def gaussian_kl(mu, logvar, reduction="mean"):
@@ -266,6 +273,7 @@ def gaussian_kl(mu, logvar, reduction="mean"):
     _check_reduction("gaussian_kl", reduction)
     logvar = _check_pair("gaussian_kl", mu, logvar, "mu", "logvar")
     if mu.ndim == 0:
-        raise ValueError("gaussian_kl: mu must have at least one axis (the latent axis), got shape ()")
+        raise ValueError(
+            "gaussian_kl: mu must have at least one axis (the latent axis), got shape ()")
     kl = (1 + logvar - mu * mu - logvar.exp()).sum(axis=-1) * -0.5
     return _reduce(kl, reduction)

@@ -1,11 +1,12 @@
 """2-D pooling: max_pool2d and avg_pool2d, as loops over the kernel taps of strided views.
 
-Tap (i, j) of every window is one strided slice of the padded input, x_pad[:, :, i d + sy*ho, j d + sx*wo]
-over all outputs (ho, wo) at once, so nothing loops over pixels. Both ops are linear in the
-values they move once the window arg-maxima are fixed, and their backward nodes come in adjoint
-pairs: max pooling scatters gy to the arg-max (MaxPoolScatter) whose backward gathers from it
-(MaxPoolGather) and vice versa; average pooling's backward spreads gy over the window
-(AvgPool2dGrad) whose backward is average pooling again.
+Tap (i, j) of every window is one strided slice of the padded input,
+x_pad[:, :, i d + sy*ho, j d + sx*wo] over all outputs (ho, wo) at once, so nothing loops over
+pixels. Both ops are linear in the values they move once the window arg-maxima are fixed, and
+their backward nodes come in adjoint pairs: max pooling scatters gy to the arg-max
+(MaxPoolScatter) whose backward gathers from it (MaxPoolGather) and vice versa; average
+pooling's backward spreads gy over the window (AvgPool2dGrad) whose backward is average pooling
+again.
 """
 
 import numpy as np
@@ -54,7 +55,8 @@ def _masked(values, mask):
 
 
 class MaxPool2d(Function):
-    """y = max over each window of x padded with -inf; remembers the first arg-max tap (window order)."""
+    """y = max over each window of x padded with -inf; remembers the first arg-max tap (in
+    window order)."""
 
     saves_inputs = ()
 
@@ -141,7 +143,8 @@ class MaxPoolGather(Function):
 
 
 class AvgPool2d(Function):
-    """y = sum over each window of x (zero-padded) / divisor; divisor is kh*kw or the count of real pixels."""
+    """y = sum over each window of x (zero-padded) / divisor; divisor is kh*kw or the count of
+    real pixels."""
 
     saves_inputs = ()
 
@@ -191,18 +194,21 @@ def _out_size(h, w, geom):
 
 def _geometry(fn, input, kernel_size, stride, padding, dilation=1):
     if input.ndim != 4:
-        raise ValueError(f"{fn}: input must be 4-D (N, C, H, W), got shape {input.shape} ({input.ndim}-D)")
+        raise ValueError(
+            f"{fn}: input must be 4-D (N, C, H, W), got shape {input.shape} ({input.ndim}-D)")
     kh, kw = _pair(kernel_size, "kernel_size", fn, 1)
     sy, sx = _pair(kernel_size if stride is None else stride, "stride", fn, 1)
     ph, pw = _pair(padding, "padding", fn, 0)
     dy, dx = _pair(dilation, "dilation", fn, 1)
     if 2 * ph > kh or 2 * pw > kw:
-        raise ValueError(f"{fn}: padding ({ph}, {pw}) must be at most half the kernel size ({kh}, {kw})")
+        raise ValueError(
+            f"{fn}: padding ({ph}, {pw}) must be at most half the kernel size ({kh}, {kw})")
     geom = ConvGeometry(kh, kw, sy, sx, ph, pw, dy, dx, groups=1)
     h, w = input.shape[2:]
     ho, wo = _out_size(h, w, geom)
     if ho < 1 or wo < 1:
-        raise ValueError(f"{fn}: the output would be {ho} x {wo}: input size ({h}, {w}) with padding ({ph}, {pw}) is "
+        raise ValueError(f"{fn}: the output would be {ho} x {wo}: input size ({h}, {w}) with "
+                         f"padding ({ph}, {pw}) is "
                          f"smaller than the kernel ({dy * (kh - 1) + 1}, {dx * (kw - 1) + 1})")
     return geom
 

@@ -156,7 +156,8 @@ def reshape(x, shape):
 def permute(x, axes):
     axes = tuple(a % x.ndim for a in axes) if x.ndim else ()
     if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"permute: axes {axes} are not a permutation of the {x.ndim} dimensions of {x.shape}")
+        raise ValueError(
+            f"permute: axes {axes} are not a permutation of the {x.ndim} dimensions of {x.shape}")
     if axes == tuple(range(x.ndim)):
         return x
     return Permute(axes).apply(x)
@@ -178,7 +179,8 @@ def squeeze(x, axis=None):
 
 def unsqueeze(x, axis):
     if not -x.ndim - 1 <= axis <= x.ndim:
-        raise ValueError(f"unsqueeze: axis {axis} is out of range for a tensor with {x.ndim} dimensions")
+        raise ValueError(
+            f"unsqueeze: axis {axis} is out of range for a tensor with {x.ndim} dimensions")
     axis = axis % (x.ndim + 1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
@@ -209,11 +211,17 @@ def concat(tensors, axis=0):
         raise ValueError("concat: expected at least one tensor, got none")
     first = tensors[0]
     axis = normalize_axis(axis, first.ndim, "concat")[0]
+
+    def others(shape):  # the shape without the joined axis
+        return shape[:axis] + shape[axis + 1:]
+
     for i, t in enumerate(tensors):
-        if t.ndim != first.ndim or t.shape[:axis] + t.shape[axis + 1:] != first.shape[:axis] + first.shape[axis + 1:]:
-            raise ValueError(f"concat: tensors[{i}] has shape {t.shape}, which does not match {first.shape} except along axis {axis}")
+        if t.ndim != first.ndim or others(t.shape) != others(first.shape):
+            raise ValueError(f"concat: tensors[{i}] has shape {t.shape}, which does not match "
+                             f"{first.shape} except along axis {axis}")
         if t.dtype != first.dtype:
-            raise TypeError(f"concat: tensors[{i}] has dtype {t.dtype}, tensors[0] has {first.dtype}")
+            raise TypeError(
+                f"concat: tensors[{i}] has dtype {t.dtype}, tensors[0] has {first.dtype}")
     return Concat(axis).apply(*tensors)
 
 
@@ -235,7 +243,8 @@ def stack(tensors, axis=0):
         raise ValueError("stack: expected at least one tensor, got none")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: tensors[{i}] has shape {t.shape}, tensors[0] has {tensors[0].shape}")
+            raise ValueError(
+                f"stack: tensors[{i}] has shape {t.shape}, tensors[0] has {tensors[0].shape}")
     return concat([unsqueeze(t, axis) for t in tensors], axis)
 
 
