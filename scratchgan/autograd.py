@@ -214,8 +214,8 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
     # An edge is the node that made an input (one output per node, so the node names the
     # tensor), the leaf tensor itself, or None for an input that needs no gradient.
     if inputs is None:
-        def wanted(edge):
-            return edge is not None
+        def wanted(edge):  # a leaf may have stopped requiring grad since the forward
+            return isinstance(edge, Function) or (edge is not None and edge.requires_grad)
     else:
         # Only go down paths that lead to a requested input.
         target_leaves = {id(x) for x in inputs if x.grad_fn is None}
