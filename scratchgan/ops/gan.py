@@ -79,7 +79,8 @@ class MinibatchStdDev(Function):
     """x (N, C, H, W) -> (N, C+1, H, W): x with the mean group standard deviation appended.
 
     Off kernel devices it is ``composite``, a composition of differentiable ops (so its double
-    backward comes for free); on them a node whose forward and first-order backward are kernels.
+    backward comes for free, and its gradients are the ones the array path always gave); on them
+    a node whose forward and first-order backward are kernels.
     With x viewed as (G, M, C, H, W), mu and std over G, K = C*H*W and gs the sum of the extra
     channel's gradient over each group: gx = gy[:, :C] + gs (x - mu) / (G K std).
     """
