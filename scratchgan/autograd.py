@@ -4,13 +4,14 @@ Every op is a ``Function``. ``forward`` works on raw arrays; ``backward`` receiv
 gradient of the output as a Tensor and returns the input gradients as Tensors built from
 other differentiable ops. So when the backward loop runs with recording switched on
 (``create_graph=True``), the gradients are themselves part of a new graph, and second
-derivatives come from the same loop: there is no second engine.
-"""
+derivatives come from the same loop: there is no second engine. Ops may also offer a kernel
+forward and closed-form array backwards; this module alone decides which one runs (see
+``Function``), so no op asks about grad mode or devices."""
 
 import contextlib
 import weakref
 
-from . import profiler
+from . import cuda, profiler
 
 _grad_enabled = True
 
@@ -49,16 +50,45 @@ class enable_grad(no_grad):
 
 
 class Function:
-    """A node of the graph with one output.
+    """A node of the graph with one output. Autograd, not the op, decides which method runs.
 
-    Subclasses implement ``forward(*arrays) -> array`` and ``backward(gy) -> tuple`` of one
-    Tensor (or None) per input. In ``backward`` the inputs are ``self.inputs`` (Tensors) and
-    the output is ``self.output``; ``self.needs_input_grad[i]`` says whether input i's
-    gradient is wanted. Arrays that only backward needs are kept as attributes by forward.
+    The protocol a subclass implements:
+
+    ``forward(*arrays) -> array``
+        The op on raw arrays, written once against ``self.xp`` (NumPy or CuPy).
+    ``forward_kernel(*arrays) -> array`` (optional)
+        Used instead of ``forward`` when the first input is on a kernel device
+        (``cuda.uses_kernels``: a CuPy array, or a NumPy array inside ``cuda.emulate()``);
+        ``self.on_kernels`` then says so to the methods below.
+    ``backward(gy, needs_input_grad) -> tuple``
+        One Tensor (or None) per input, built from differentiable ops, so that a recorded
+        backward (``create_graph=True``) gives every higher derivative.
+    ``backward_fused(gy, needs_input_grad) -> tuple`` (optional)
+        The same gradients as arrays (or None), in closed form, used when no graph is recorded.
+        ``backward_fused_kernel`` (optional) is its variant for nodes that ran ``forward_kernel``.
+    ``composite(*tensors) -> Tensor`` (optional)
+        For an op that is a node only where it has kernels: off kernel devices ``apply``
+        returns this composition of differentiable ops instead (no node, no ``forward``).
+
+    ``needs_input_grad[i]`` tells every method whether input i's gradient is wanted; the
+    backward methods get the mask as an argument (a subset of the one forward saw).
+
+    What backward reads is declared, so that a node holds nothing else: ``saves_inputs``
+    (True for all, or a tuple of input indices; ``self.inputs`` has None for the others)
+    and ``saves_output`` (whether ``self.output`` is read). ``self.input_shapes`` is always
+    kept. Arrays that only backward needs are kept as attributes by forward.
     """
+
+    saves_inputs = True
+    saves_output = False
+    forward_kernel = None
+    backward_fused = None
+    backward_fused_kernel = None
+    composite = None
 
     inputs = None
     needs_input_grad = ()
+    on_kernels = False
     released = False
 
     def apply(self, *inputs):
@@ -74,41 +104,58 @@ class Function:
         for i, x in enumerate(xs[1:], 1):
             if x.device != device:
                 raise RuntimeError(
-                    f"{type(self).__name__}: input {i} is on {x.device} but input 0 is on {device}; "
-                    "move them with .to(device) first (nothing is moved implicitly)"
+                    f"{type(self).__name__}: input {i} is on {x.device} but input 0 is on "
+                    f"{device}; move them with .to(device) first (nothing is moved implicitly)"
                 )
+        arrays = [x._data for x in xs]
+        on_kernels = self.forward_kernel is not None and cuda.uses_kernels(arrays[0])
+        if self.composite is not None and not on_kernels:
+            return self.composite(*xs)
         record = _grad_enabled and any(x.requires_grad for x in xs)
         self.needs_input_grad = tuple(record and x.requires_grad for x in xs)
         self.xp = xs[0].xp
-        out = Tensor._make(self.forward(*[x.data for x in xs]), requires_grad=record)
+        self.on_kernels = on_kernels
+        y = self.forward_kernel(*arrays) if on_kernels else self.forward(*arrays)
+        out = Tensor._make(y, requires_grad=record)
         if record:
-            self.inputs = xs
-            self._output_ref = weakref.ref(out)
-            self._output_data = out.data
-            out.grad_fn = self
+            self._record(xs, out)
         return out
+
+    def _record(self, xs, out):
+        keep = self.saves_inputs
+        self.inputs = xs if keep is True else tuple(x if i in keep else None
+                                                    for i, x in enumerate(xs))
+        self.input_shapes = tuple(x.shape for x in xs)
+        # where each input's gradient goes: the node that made it, the leaf itself, or nowhere
+        self._edges = tuple(
+            x.grad_fn if x.grad_fn is not None else (x if x.requires_grad else None) for x in xs)
+        self._output_ref = weakref.ref(out)
+        if self.saves_output:
+            self._output_data = out._data
+        out.grad_fn = self
 
     def forward(self, *xs):
         raise NotImplementedError
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         raise NotImplementedError
 
     @property
     def output(self):
-        """The output Tensor (for backward formulas that reuse it, e.g. sigmoid, exp)."""
+        """The output Tensor, for backward formulas that reuse it (e.g. sigmoid, exp); needs
+        ``saves_output``."""
         out = self._output_ref()
         if out is None:
-            # The output tensor was dropped (a consumer released it); its values are all a
-            # first-order backward needs, but a graph through it cannot be built any more.
-            if _grad_enabled:
+            if not self.saves_output:
                 raise RuntimeError(
-                    f"{self!r}: its output was freed by an earlier part of this backward; to build "
-                    "a graph of the gradients pass retain_graph=True along with create_graph=True"
-                )
+                    f"{self!r}: its backward reads the output, so its class must set saves_output")
             from .tensor import Tensor
 
-            out = Tensor._make(self._output_data, requires_grad=False)
+            # Its consumers kept only what their backward needs, so the Tensor was dropped; this
+            # node made it and makes it again from the saved array (a graph through it is whole).
+            out = Tensor._make(self._output_data, requires_grad=True)
+            out.grad_fn = self
+            self._output_ref = weakref.ref(out)
         return out
 
     def release(self):
@@ -139,9 +186,9 @@ def _topological_order(roots):
             )
         visited.add(fn)
         stack.append((fn, True))
-        for x in fn.inputs:
-            if x.grad_fn is not None and x.grad_fn not in visited:
-                stack.append((x.grad_fn, False))
+        for edge in fn._edges:
+            if isinstance(edge, Function) and edge not in visited:
+                stack.append((edge, False))
     order.reverse()
     return order
 
@@ -164,28 +211,34 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
     roots = [y.grad_fn for y in outputs if y.grad_fn is not None]
     order = _topological_order(roots)
 
+    # An edge is the node that made an input (one output per node, so the node names the
+    # tensor), the leaf tensor itself, or None for an input that needs no gradient.
     if inputs is None:
-        def wanted(x):
-            return x.requires_grad
+        def wanted(edge):  # a leaf may have stopped requiring grad since the forward
+            return isinstance(edge, Function) or (edge is not None and edge.requires_grad)
     else:
         # Only go down paths that lead to a requested input.
-        targets = {id(x) for x in inputs}
+        target_leaves = {id(x) for x in inputs if x.grad_fn is None}
+        target_nodes = {x.grad_fn for x in inputs if x.grad_fn is not None}
         useful = set()
         for fn in reversed(order):
-            if any(id(x) in targets or x.grad_fn in useful for x in fn.inputs):
+            edges = [e for e in fn._edges if e is not None]
+            if any(e in target_nodes or e in useful or id(e) in target_leaves for e in edges):
                 useful.add(fn)
 
-        def wanted(x):
-            return id(x) in targets or x.grad_fn in useful
+        def wanted(edge):
+            if isinstance(edge, Function):
+                return edge in target_nodes or edge in useful
+            return edge is not None and id(edge) in target_leaves
 
     node_grads = {}  # Function -> gradient of its output
     leaf_grads = {}  # id(leaf tensor) -> gradient
-    target_grads = {}  # id(requested non-leaf tensor) -> gradient
+    target_grads = {}  # Function making a requested non-leaf tensor -> that tensor's gradient
     leaves = {}
     for y, gy in zip(outputs, grad_outputs):
         if y.grad_fn is not None:
             _accumulate(node_grads, y.grad_fn, gy)
-        elif inputs is None or id(y) in targets:  # an output that is itself a leaf
+        elif inputs is None or id(y) in target_leaves:  # an output that is itself a leaf
             _accumulate(leaf_grads, id(y), gy)
             leaves[id(y)] = y
 
@@ -194,31 +247,29 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
             gy = node_grads.pop(fn, None)
             if gy is None:
                 continue
-            if inputs is not None:
-                out = fn._output_ref()
-                if out is not None and id(out) in targets:
-                    _accumulate(target_grads, id(out), gy)
-            needed = tuple(need and wanted(x) for need, x in zip(fn.needs_input_grad, fn.inputs))
+            if inputs is not None and fn in target_nodes:
+                _accumulate(target_grads, fn, gy)
+            needed = tuple(need and wanted(e) for need, e in zip(fn.needs_input_grad, fn._edges))
             if any(needed):
-                saved_mask, fn.needs_input_grad = fn.needs_input_grad, needed
                 if profiler._active is None:
-                    gxs = fn.backward(gy)
+                    gxs = _node_backward(fn, gy, needed, create_graph)
                 else:
                     with profiler._active.region(type(fn).__name__, "backward"):
-                        gxs = fn.backward(gy)
-                fn.needs_input_grad = saved_mask
-                if len(gxs) != len(fn.inputs):
-                    raise RuntimeError(f"{fn!r}.backward returned {len(gxs)} gradients for {len(fn.inputs)} inputs")
-                for x, gx, need in zip(fn.inputs, gxs, needed):
+                        gxs = _node_backward(fn, gy, needed, create_graph)
+                if len(gxs) != len(fn._edges):
+                    raise RuntimeError(f"{fn!r}.backward returned {len(gxs)} gradients for "
+                                       f"{len(fn._edges)} inputs")
+                for edge, shape, gx, need in zip(fn._edges, fn.input_shapes, gxs, needed):
                     if not need or gx is None:
                         continue
-                    if gx.shape != x.shape:
-                        raise RuntimeError(f"{fn!r}.backward gave a gradient of shape {gx.shape} for an input of shape {x.shape}")
-                    if x.grad_fn is not None:
-                        _accumulate(node_grads, x.grad_fn, gx)
+                    if gx.shape != shape:
+                        raise RuntimeError(f"{fn!r}.backward gave a gradient of shape {gx.shape} "
+                                           f"for an input of shape {shape}")
+                    if isinstance(edge, Function):
+                        _accumulate(node_grads, edge, gx)
                     else:
-                        _accumulate(leaf_grads, id(x), gx)
-                        leaves[id(x)] = x
+                        _accumulate(leaf_grads, id(edge), gx)
+                        leaves[id(edge)] = edge
             if not retain_graph:
                 fn.release()
 
@@ -229,16 +280,32 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
                 g = g.detach()
             x.grad = g if x.grad is None else x.grad + g
         return None
-    return tuple(leaf_grads.get(id(x), target_grads.get(id(x))) for x in inputs)
+    return tuple(leaf_grads.get(id(x)) if x.grad_fn is None else target_grads.get(x.grad_fn)
+                 for x in inputs)
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None, allow_unused=False):
+def _node_backward(fn, gy, needs_input_grad, create_graph):
+    """fn's input gradients as Tensors: its closed-form array backward (the kernel one if its
+    forward ran kernels) when no graph is recorded and it has one, else its differentiable one."""
+    from .tensor import Tensor
+
+    if not create_graph:
+        fused = fn.backward_fused_kernel if fn.on_kernels else None
+        fused = fused if fused is not None else fn.backward_fused
+        if fused is not None:
+            grads = fused(gy._data, needs_input_grad)
+            return tuple(None if g is None else Tensor._make(g) for g in grads)
+    return fn.backward(gy, needs_input_grad)
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
+         allow_unused=False):
     """Gradients of ``outputs`` with respect to ``inputs``, like ``torch.autograd.grad``.
 
     Returns a tuple with one Tensor per input. With ``create_graph=True`` the returned
     gradients are differentiable (this is how gradient penalties are built).
     """
-    from .tensor import Tensor, ones_like
+    from .tensor import Tensor
 
     single = isinstance(outputs, Tensor)
     outputs = [outputs] if single else list(outputs)
@@ -248,18 +315,21 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad_outputs: expected {len(outputs)} tensors (one per output), got {len(grad_outputs)}")
+        raise ValueError(f"grad_outputs: expected {len(outputs)} tensors (one per output), "
+                         f"got {len(grad_outputs)}")
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"grad: inputs[{i}] (shape {x.shape}) does not require grad")
     gys = []
     for i, (y, gy) in enumerate(zip(outputs, grad_outputs)):
         if not y.requires_grad:
-            raise RuntimeError(f"grad: outputs[{i}] (shape {y.shape}) does not require grad and has no graph")
+            raise RuntimeError(
+                f"grad: outputs[{i}] (shape {y.shape}) does not require grad and has no graph")
         gys.append(_check_grad_output(y, gy, f"grad_outputs[{i}]"))
     if retain_graph is None:
         retain_graph = create_graph
-    grads = run_backward(outputs, gys, inputs=inputs, create_graph=create_graph, retain_graph=retain_graph)
+    grads = run_backward(outputs, gys, inputs=inputs, create_graph=create_graph,
+                         retain_graph=retain_graph)
     result = []
     for i, (x, g) in enumerate(zip(inputs, grads)):
         if g is None and not allow_unused:

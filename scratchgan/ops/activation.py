@@ -1,10 +1,10 @@
 """Activations: relu, leaky_relu, elu, selu, sigmoid, tanh, softplus, softmax, log_softmax.
 
 LeakyReLU's gradient is the op itself with the slope applied to the incoming gradient,
-gx = gy * (1 if x > 0 else slope), so it is its own backward and twice differentiable.
+gx = gy * (1 if x > 0 else slope), so it is its own backward and twice differentiable. On CUDA
+(and under ``cuda.emulate()``) both run our kernels (``forward_kernel``); the other activations
+are array code.
 """
-
-
 
 from .. import cuda
 from ..autograd import Function
@@ -21,37 +21,44 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, x):
-        if cuda.uses_kernels(x):
-            return cuda.leaky_relu_forward(x, self.slope)
         slope = x.dtype.type(self.slope)
-        if 0 <= self.slope <= 1:  # max(x, slope x) is the same function and much faster than where()
+        if 0 <= self.slope <= 1:  # max(x, slope x): the same function, much faster than where()
             return self.xp.maximum(x, slope * x)
         return self.xp.where(x > 0, x, slope * x)
 
-    def backward(self, gy):
-        return (LeakyReLUGrad(self.inputs[0].data, self.slope).apply(gy),)
+    def forward_kernel(self, x):
+        return cuda.leaky_relu_forward(x, self.slope)
+
+    def backward(self, gy, needs_input_grad):
+        return (LeakyReLUGrad(self.inputs[0].array, self.slope).apply(gy),)
 
 
 class LeakyReLUGrad(Function):
-    """gx = gy where the input x was positive, slope * gy elsewhere: linear in gy, so its own backward."""
+    """gx = gy where the input x was positive, slope * gy elsewhere: linear in gy, so its own
+    backward."""
+
+    saves_inputs = ()
 
     def __init__(self, x, slope, scale=None):
         self.x, self.slope, self.scale = x, slope, scale
 
+    def forward_kernel(self, gy):
+        return cuda.leaky_relu_backward(self.x, gy, self.slope)
+
     def forward(self, gy):
-        if cuda.uses_kernels(gy):
-            return cuda.leaky_relu_backward(self.x, gy, self.slope)
         if self.scale is None:  # 1 where x > 0, slope elsewhere; a multiply is faster than where()
-            self.scale = (self.x > 0).astype(gy.dtype) * gy.dtype.type(1 - self.slope) + gy.dtype.type(self.slope)
+            t = gy.dtype.type
+            self.scale = (self.x > 0).astype(gy.dtype) * t(1 - self.slope) + t(self.slope)
         return gy * self.scale
 
-    def backward(self, ggx):
+    def backward(self, ggx, needs_input_grad):
         return (LeakyReLUGrad(self.x, self.slope, self.scale).apply(ggx),)
 
 
 def _expm1(xp, a):
     """e^a - 1. NumPy's float32 expm1 is scalar code, six times slower than its vectorised exp; in
-    float32, exp(a) - 1 is within 1e-7 of it in absolute terms. float64 keeps expm1's relative accuracy."""
+    float32, exp(a) - 1 is within 1e-7 of it in absolute terms. float64 keeps expm1's relative
+    accuracy."""
     if a.dtype == xp.float64:
         return xp.expm1(a)
     out = xp.exp(a)
@@ -77,7 +84,7 @@ class ELU(Function):
         y += positive
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (ELUGrad(self.alpha, self.scale).apply(gy, self.inputs[0]),)
 
 
@@ -98,16 +105,17 @@ class ELUGrad(Function):
             self.slope += (x > 0) * t(self.scale - sa)  # where() is several times slower
         return gy * self.slope
 
-    def backward(self, ggx):
+    def backward(self, ggx, needs_input_grad):
         from .elementwise import where
 
         gy, x = self.inputs
-        need = self.needs_input_grad
+        need = needs_input_grad
         g_gy = ELUGrad(self.alpha, self.scale, self.slope).apply(ggx, x) if need[0] else None
         g_x = None
         if need[1]:
             zero = Tensor._make(x.xp.zeros((), x.dtype))
-            slope_derivative = where(Tensor._make(x.data > 0), zero, x.clip(max=0).exp() * (self.alpha * self.scale))
+            negative_side = x.clip(max=0).exp() * (self.alpha * self.scale)
+            slope_derivative = where(Tensor._make(x.array > 0), zero, negative_side)
             g_x = ggx * gy * slope_derivative
         return g_gy, g_x
 
@@ -115,16 +123,19 @@ class ELUGrad(Function):
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x);  gx = gy y (1 - y)."""
 
+    saves_inputs, saves_output = (), True
+
     def forward(self, x):
         xp = self.xp
-        # e^min(x, 0) / (1 + e^-|x|) is 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below: nothing overflows
+        # e^min(x, 0) / (1 + e^-|x|) is 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below:
+        # nothing overflows
         denominator = xp.exp(-xp.abs(x))
         denominator += 1
         y = xp.exp(xp.minimum(x, 0))
         y /= denominator
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         y = self.output
         return (gy * y * (1 - y),)
 
@@ -132,10 +143,12 @@ class Sigmoid(Function):
 class Tanh(Function):
     """y = tanh x;  gx = gy (1 - y^2)."""
 
+    saves_inputs, saves_output = (), True
+
     def forward(self, x):
         return self.xp.tanh(x)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         y = self.output
         return (gy * (1 - y * y),)
 
@@ -147,12 +160,14 @@ class Softplus(Function):
         xp = self.xp
         return (xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))).astype(x.dtype)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (gy * sigmoid(self.inputs[0]),)
 
 
 class LogSoftmax(Function):
     """y = x - logsumexp(x);  gx = gy - softmax(x) * sum(gy)."""
+
+    saves_inputs, saves_output = (), True
 
     def __init__(self, axis):
         self.axis = axis
@@ -162,40 +177,101 @@ class LogSoftmax(Function):
         shifted = x - m
         return shifted - self.xp.log(self.xp.exp(shifted).sum(axis=self.axis, keepdims=True))
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         p = self.output.exp()
         return (gy - p * gy.sum(self.axis, keepdims=True),)
 
 
 def relu(input):
-    """max(x, 0)."""
+    """Rectified linear unit, as torch.nn.functional.relu: y = max(x, 0), gx = gy (x > 0).
+
+    Args:
+        input: any shape, e.g. (N, C, H, W).
+    Returns:
+        A tensor of input's shape.
+
+    Example: relu(x) for x = [-1., 2.] is [0., 2.].
+    """
     return LeakyReLU(0.0).apply(input)
 
 
 def leaky_relu(input, negative_slope=0.01):
-    """x if x > 0 else negative_slope * x."""
+    """Leaky ReLU, as torch.nn.functional.leaky_relu: y = x if x > 0 else negative_slope x.
+
+    Args:
+        input: any shape, e.g. (N, C, H, W). negative_slope: the slope for x <= 0.
+    Returns:
+        A tensor of input's shape.
+
+    Example: leaky_relu(x, 0.2) for x = [-1., 2.] is [-0.2, 2.].
+    """
     return LeakyReLU(negative_slope).apply(input)
 
 
 def elu(input, alpha=1.0):
-    """x if x > 0 else alpha (e^x - 1)."""
+    """Exponential linear unit, as torch.nn.functional.elu: y = x if x > 0 else alpha (e^x - 1).
+
+    Args:
+        input: any shape, e.g. (N, C, H, W). alpha: the value approached as x -> -inf is -alpha.
+    Returns:
+        A tensor of input's shape.
+
+    Example: elu(x) for x = [-1., 2.] is [-0.632..., 2.].
+    """
     return ELU(alpha).apply(input)
 
 
 def selu(input):
-    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al. (2017)."""
+    """Scaled ELU, as torch.nn.functional.selu: y = scale elu(x, alpha), with the self-normalising
+    constants of Klambauer et al. (2017), alpha = 1.6733 and scale = 1.0507.
+
+    Args:
+        input: any shape, e.g. (N, features).
+    Returns:
+        A tensor of input's shape.
+
+    Example: selu(x) for x = [-1., 2.] is [-1.111..., 2.101...].
+    """
     return ELU(SELU_ALPHA, SELU_SCALE).apply(input)
 
 
 def sigmoid(input):
+    """Logistic sigmoid, as torch.sigmoid: y = 1 / (1 + e^-x), computed without overflow.
+
+    Args:
+        input: any shape, e.g. the (N, 1) logits of a discriminator.
+    Returns:
+        A tensor of input's shape with values in (0, 1).
+
+    Example: sigmoid(x) for x = [0., 100.] is [0.5, 1.].
+    """
     return Sigmoid().apply(input)
 
 
 def tanh(input):
+    """Hyperbolic tangent, as torch.tanh: y = (e^x - e^-x) / (e^x + e^-x), gx = gy (1 - y^2).
+
+    Args:
+        input: any shape, e.g. a generator's (N, C, H, W) output layer.
+    Returns:
+        A tensor of input's shape with values in (-1, 1).
+
+    Example: tanh(x) for x = [0., 1.] is [0., 0.761...].
+    """
     return Tanh().apply(input)
 
 
 def softplus(input):
+    """Softplus, as torch.nn.functional.softplus: y = log(1 + e^x), computed stably as
+    max(x, 0) + log(1 + e^-|x|); its gradient is sigmoid(x).
+
+    Args:
+        input: any shape.
+    Returns:
+        A tensor of input's shape with positive values.
+
+    Example: softplus(x) for x = [0., 100.] is [0.693..., 100.].
+    """
     return Softplus().apply(input)
 
 
@@ -206,14 +282,32 @@ def _axis(dim, ndim, name):
 
 
 def log_softmax(input, dim):
-    """log(softmax(x)) along ``dim``, computed without overflow."""
+    """Log of the softmax, as torch.nn.functional.log_softmax: y = x - log(sum_dim e^x), computed
+    as (x - m) - log(sum_dim e^(x - m)) with m the maximum along ``dim``, so nothing overflows.
+
+    Args:
+        input: any shape, e.g. (N, classes) logits. dim: the axis to normalise along.
+    Returns:
+        A tensor of input's shape; exp of it sums to 1 along ``dim``.
+
+    Example: log_softmax(x, 1) for x = [[0., 0.]] is [[-0.693..., -0.693...]].
+    """
     return LogSoftmax(_axis(dim, input.ndim, "log_softmax")).apply(input)
 
 
 def softmax(input, dim):
-    """e^x / sum(e^x) along ``dim``."""
+    """Softmax, as torch.nn.functional.softmax: y = e^x / sum_dim e^x (exp of log_softmax).
+
+    Args:
+        input: any shape, e.g. (N, classes) logits. dim: the axis to normalise along.
+    Returns:
+        A tensor of input's shape with values in (0, 1) that sum to 1 along ``dim``.
+
+    Example: softmax(x, 1) for x = [[0., log 3]] is [[0.25, 0.75]].
+    """
     return log_softmax(input, dim).exp()
 
 
-__all__ = ["relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax"]
+__all__ = ["relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "softplus", "softmax",
+           "log_softmax"]
 

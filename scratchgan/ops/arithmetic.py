@@ -22,17 +22,21 @@ def _pair(a, b):
 
 
 class BroadcastTo(Function):
+    saves_inputs = ()
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
     def forward(self, x):
         return self.xp.broadcast_to(x, self.shape)
 
-    def backward(self, gy):
-        return (sum_to(gy, self.inputs[0].shape),)
+    def backward(self, gy, needs_input_grad):
+        return (sum_to(gy, self.input_shapes[0]),)
 
 
 class SumTo(Function):
+    saves_inputs = ()
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -43,8 +47,8 @@ class SumTo(Function):
         y = x.sum(axis=axes, keepdims=True) if axes else x
         return y.reshape(self.shape)
 
-    def backward(self, gy):
-        return (broadcast_to(gy, self.inputs[0].shape),)
+    def backward(self, gy, needs_input_grad):
+        return (broadcast_to(gy, self.input_shapes[0]),)
 
 
 def broadcast_to(x, shape):
@@ -68,54 +72,62 @@ def sum_to(x, shape):
 
 
 class Add(Function):
+    saves_inputs = ()
+
     def forward(self, a, b):
         return a + b
 
-    def backward(self, gy):
-        a, b = self.inputs
-        return sum_to(gy, a.shape), sum_to(gy, b.shape)
+    def backward(self, gy, needs_input_grad):
+        a_shape, b_shape = self.input_shapes
+        return sum_to(gy, a_shape), sum_to(gy, b_shape)
 
 
 class Sub(Function):
+    saves_inputs = ()
+
     def forward(self, a, b):
         return a - b
 
-    def backward(self, gy):
-        a, b = self.inputs
-        gb = sum_to(-gy, b.shape) if self.needs_input_grad[1] else None
-        return sum_to(gy, a.shape), gb
+    def backward(self, gy, needs_input_grad):
+        a_shape, b_shape = self.input_shapes
+        gb = sum_to(-gy, b_shape) if needs_input_grad[1] else None
+        return sum_to(gy, a_shape), gb
 
 
 class Mul(Function):
     def forward(self, a, b):
         return a * b
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         a, b = self.inputs
-        ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to(gy * b, a.shape) if needs_input_grad[0] else None
+        gb = sum_to(gy * a, b.shape) if needs_input_grad[1] else None
         return ga, gb
 
 
 class Div(Function):
     """y = a / b;  ga = gy / b,  gb = -gy a / b^2 = -(gy / b) y."""
 
+    saves_inputs, saves_output = (1,), True
+
     def forward(self, a, b):
         return a / b
 
-    def backward(self, gy):
-        a, b = self.inputs
+    def backward(self, gy, needs_input_grad):
+        b = self.inputs[1]
         g = gy / b
-        ga = sum_to(g, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(-g * self.output, b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to(g, self.input_shapes[0]) if needs_input_grad[0] else None
+        gb = sum_to(-g * self.output, b.shape) if needs_input_grad[1] else None
         return ga, gb
 
 
 class Neg(Function):
+    saves_inputs = ()
+
     def forward(self, x):
         return -x
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (-gy,)
 
 
@@ -128,7 +140,7 @@ class PowConst(Function):
     def forward(self, x):
         return x ** x.dtype.type(self.c)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         (x,) = self.inputs
         if self.c == 2:
             return (gy * (2 * x),)
@@ -138,13 +150,15 @@ class PowConst(Function):
 class Pow(Function):
     """y = a^b;  ga = gy b a^(b-1),  gb = gy y log(a)."""
 
+    saves_output = True
+
     def forward(self, a, b):
         return a ** b
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         a, b = self.inputs
-        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(gy * self.output * a.log(), b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to(gy * b * a ** (b - 1), a.shape) if needs_input_grad[0] else None
+        gb = sum_to(gy * self.output * a.log(), b.shape) if needs_input_grad[1] else None
         return ga, gb
 
 

@@ -12,11 +12,20 @@ from ..tensor import Tensor
 
 
 def dropout(input, p=0.5, training=True, generator=None):
-    """Inverted dropout, as in PyTorch.
+    """Inverted dropout, as torch.nn.functional.dropout.
 
-    y = input * m / (1 - p) with m_i ~ Bernoulli(1 - p) drawn from ``generator`` (default:
-    the input device's default generator, see ``sg.manual_seed``). With ``training=False``
-    or ``p=0`` the input is returned unchanged; ``p=1`` gives zeros. Any shape.
+    y = input * m / (1 - p) with m_i ~ Bernoulli(1 - p) drawn from ``generator`` (default: the
+    input device's default generator, see ``sg.manual_seed``); backward multiplies by the same
+    m / (1 - p). With ``training=False`` or ``p=0`` the input is returned unchanged; ``p=1``
+    gives zeros.
+
+    Args:
+        input: any shape, e.g. (N, features). p: the probability of zeroing an element.
+        training: whether to drop at all. generator: an ``sg.Generator`` or None.
+    Returns:
+        A tensor of input's shape.
+
+    Example: dropout(x (64, 256), 0.5) zeroes about half the values and doubles the others.
     """
     if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")

@@ -22,14 +22,16 @@ def embedding(indices, weight):
     """
     if not isinstance(weight, Tensor) or weight.ndim != 2:
         raise ValueError(
-            f"embedding: weight must be a 2-D Tensor (num_embeddings, embedding_dim), got {getattr(weight, 'shape', weight)!r}"
+            "embedding: weight must be a 2-D Tensor (num_embeddings, embedding_dim), "
+            f"got {getattr(weight, 'shape', weight)!r}"
         )
-    index = indices.data if isinstance(indices, Tensor) else indices
+    index = indices.array if isinstance(indices, Tensor) else indices
     index = weight.xp.asarray(index)
     if index.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
     n = weight.shape[0]
     if index.size and (bool((index < 0).any()) or bool((index >= n).any())):
         bad = index[(index < 0) | (index >= n)].reshape(-1)[0]
-        raise IndexError(f"embedding: index {int(bad)} is out of range for a weight with {n} rows (expected 0 <= index < {n})")
+        raise IndexError(f"embedding: index {int(bad)} is out of range for a weight with {n} rows "
+                         f"(expected 0 <= index < {n})")
     return getitem(weight, index)

@@ -7,11 +7,12 @@ instance-normalisation node of ``normalization.py`` with a per-sample weight and
 On CUDA (and under ``cuda.emulate()``) pixel_norm's forward and first-order backward run our
 kernels, and minibatch_stddev becomes the fused node ``MinibatchStdDev`` whose forward and
 first-order backward are kernels; when a backward is recorded (create_graph) both build their
-gradient from differentiable ops instead, which run through the array module.
+gradient from differentiable ops instead, which run through the array module. Autograd makes
+these choices (see ``Function``); the nodes only offer the paths.
 """
 
 from .. import cuda
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function
 from ..tensor import Tensor
 from .arithmetic import broadcast_to
 from .normalization import Norm
@@ -20,6 +21,8 @@ from .shape import concat
 
 class PixelNorm(Function):
     """y = x r,  r = 1 / sqrt(mean_c x^2 + eps) per position;  gx = r (gy - y mean_c(gy y))."""
+
+    saves_output = True
 
     def __init__(self, eps):
         self.eps = eps
@@ -31,55 +34,80 @@ class PixelNorm(Function):
         return s.reshape((N, 1) + a.shape[2:])
 
     def forward(self, x):
-        self.kernels = cuda.uses_kernels(x)
-        if self.kernels:
-            return cuda.pixel_norm_forward(x, self.eps)
         self.rstd = 1 / self.xp.sqrt(self._channel_mean(x, x) + self.eps)
         return x * self.rstd
 
-    def backward(self, gy):
+    def forward_kernel(self, x):
+        return cuda.pixel_norm_forward(x, self.eps)
+
+    def backward_fused(self, gy, needs_input_grad):
+        y = self.output.array
+        gx = y * -self._channel_mean(gy, y)
+        gx += gy
+        gx *= self.rstd
+        return (gx,)
+
+    def backward_fused_kernel(self, gy, needs_input_grad):
+        return (cuda.pixel_norm_backward(self.inputs[0].array, gy, self.eps),)
+
+    def backward(self, gy, needs_input_grad):
         x, y = self.inputs[0], self.output
-        if not is_grad_enabled() and self.kernels:
-            return (Tensor._make(cuda.pixel_norm_backward(x.data, gy.data, self.eps)),)
-        if not is_grad_enabled():
-            gx = y.data * -self._channel_mean(gy.data, y.data)
-            gx += gy.data
-            gx *= self.rstd
-            return (Tensor._make(gx),)
         rstd = ((x * x).mean(1, keepdims=True) + self.eps) ** -0.5
         return (rstd * (gy - y * (gy * y).mean(1, keepdims=True)),)
 
 
 def pixel_norm(input, eps=1e-8):
-    """ProGAN's pixelwise feature normalisation: x / sqrt(mean over channels of x^2 + eps).
+    """ProGAN's pixelwise feature normalisation: y[n, :, i, j] = x[n, :, i, j] r[n, i, j], with
+    r = 1 / sqrt(mean over channels of x^2 + eps); gx = r (gy - y mean_c(gy y)).
 
-    input (N, C, *spatial) or (N, C) (e.g. a latent vector); returns the same shape.
+    Args:
+        input: (N, C, *spatial), or (N, C) (e.g. a latent vector). eps: keeps r finite at 0.
+    Returns:
+        A tensor of input's shape whose channel vector at each position has mean square 1.
+
+    Example: pixel_norm(x) for x (1, 2) = [[3., 4.]] is [[0.848..., 1.131...]] (x / sqrt(12.5)).
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"pixel_norm: input must be a Tensor, got {type(input).__name__}")
     if input.ndim < 2:
-        raise ValueError(f"pixel_norm: input must be (N, C) or (N, C, *spatial), got shape {input.shape}")
+        raise ValueError(
+            f"pixel_norm: input must be (N, C) or (N, C, *spatial), got shape {input.shape}")
     return PixelNorm(eps).apply(input)
 
 
 class MinibatchStdDev(Function):
-    """The fused minibatch_stddev used with kernels: x (N, C, H, W) -> (N, C+1, H, W).
+    """x (N, C, H, W) -> (N, C+1, H, W): x with the mean group standard deviation appended.
 
-    With x viewed as (G, M, C, H, W), mu and std over G, K = C*H*W and gs the sum of the
-    extra channel's gradient over each group: gx = gy[:, :C] + gs (x - mu) / (G K std).
+    Off kernel devices it is ``composite``, a composition of differentiable ops (so its double
+    backward comes for free, and its gradients are the ones the array path always gave); on them
+    a node whose forward and first-order backward are kernels.
+    With x viewed as (G, M, C, H, W), mu and std over G, K = C*H*W and gs the sum of the extra
+    channel's gradient over each group: gx = gy[:, :C] + gs (x - mu) / (G K std).
     """
 
     def __init__(self, group_size, eps):
         self.group_size, self.eps = group_size, eps
 
-    def forward(self, x):
+    def composite(self, x):
+        N, C, H, W = x.shape
+        G = min(self.group_size, N)
+        y = x.reshape(G, N // G, C, H, W)
+        y = y - y.mean(0, keepdims=True)
+        std = ((y * y).mean(0) + self.eps).sqrt()
+        s = std.mean((1, 2, 3)).reshape(1, N // G, 1, 1, 1)
+        s = broadcast_to(s, (G, N // G, 1, H, W)).reshape(N, 1, H, W)
+        return concat([x, s], 1)
+
+    def forward_kernel(self, x):
         return cuda.minibatch_stddev_forward(x, self.group_size, self.eps)
 
-    def backward(self, gy):
+    def backward_fused_kernel(self, gy, needs_input_grad):
+        x = self.inputs[0].array
+        return (cuda.minibatch_stddev_backward(x, gy, self.group_size, self.eps),)
+
+    def backward(self, gy, needs_input_grad):
+        # the same closed form, written with differentiable ops (double backward)
         x = self.inputs[0]
-        if not is_grad_enabled():
-            return (Tensor._make(cuda.minibatch_stddev_backward(x.data, gy.data, self.group_size, self.eps)),)
-        # recorded (double backward): the same closed form, written with differentiable ops
         N, C, H, W = x.shape
         G = min(self.group_size, N)
         x5 = x.reshape(G, N // G, C, H, W)
@@ -98,28 +126,29 @@ def minibatch_stddev(input, group_size=4, eps=1e-8):
     over C, H, W into one number, which is written to every position of a new channel of
     the group's samples.
 
-    input (N, C, H, W) with N divisible by G; returns (N, C + 1, H, W).
+    Args:
+        input: (N, C, H, W) with N divisible by G. group_size: the most samples per group.
+        eps: added to the variance before its square root.
+    Returns:
+        (N, C + 1, H, W): input with the group's mean standard deviation as channel C.
+
+    Example: minibatch_stddev(x (16, 512, 4, 4)) has shape (16, 513, 4, 4).
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"minibatch_stddev: input must be a Tensor, got {type(input).__name__}")
     if input.ndim != 4:
-        raise ValueError(f"minibatch_stddev: input must be 4-D (N, C, H, W), got shape {input.shape}")
+        raise ValueError(
+            f"minibatch_stddev: input must be 4-D (N, C, H, W), got shape {input.shape}")
     if not isinstance(group_size, int) or group_size < 1:
         raise ValueError(f"minibatch_stddev: group_size must be a positive int, got {group_size!r}")
     N, C, H, W = input.shape
     G = min(group_size, N)
     if N % G:
         raise ValueError(
-            f"minibatch_stddev: batch size N={N} is not divisible by the group size min(group_size={group_size}, N)={G}"
+            f"minibatch_stddev: batch size N={N} is not divisible by the group size "
+            f"min(group_size={group_size}, N)={G}"
         )
-    if cuda.uses_kernels(input.data):
-        return MinibatchStdDev(group_size, eps).apply(input)
-    y = input.reshape(G, N // G, C, H, W)
-    y = y - y.mean(0, keepdims=True)
-    std = ((y * y).mean(0) + eps).sqrt()
-    s = std.mean((1, 2, 3)).reshape(1, N // G, 1, 1, 1)
-    s = broadcast_to(s, (G, N // G, 1, H, W)).reshape(N, 1, H, W)
-    return concat([input, s], 1)
+    return MinibatchStdDev(group_size, eps).apply(input)
 
 
 def adain(input, style_scale, style_bias, eps=1e-5):
@@ -128,7 +157,13 @@ def adain(input, style_scale, style_bias, eps=1e-5):
     y[n, c] = style_scale[n, c] * (x[n, c] - mean[n, c]) / sqrt(var[n, c] + eps) + style_bias[n, c],
     with mean and (biased) var over the spatial positions of each (n, c) plane.
 
-    input (N, C, H, W) (or (N, C, *spatial)); style_scale, style_bias (N, C). Returns input's shape.
+    Args:
+        input: (N, C, H, W) (or (N, C, *spatial)). style_scale, style_bias: (N, C), one scale and
+        bias per sample and channel (from the style vector).
+    Returns:
+        A tensor of input's shape.
+
+    Example: adain(x (4, 512, 8, 8), s (4, 512), b (4, 512)) has shape (4, 512, 8, 8).
     """
     for name, t in (("input", input), ("style_scale", style_scale), ("style_bias", style_bias)):
         if not isinstance(t, Tensor):
@@ -138,9 +173,11 @@ def adain(input, style_scale, style_bias, eps=1e-5):
     N, C = input.shape[:2]
     for name, t in (("style_scale", style_scale), ("style_bias", style_bias)):
         if t.shape != (N, C):
-            raise ValueError(f"adain: {name} has shape {t.shape}, expected (N, C) = {(N, C)} for an input of shape {input.shape}")
+            raise ValueError(f"adain: {name} has shape {t.shape}, expected (N, C) = {(N, C)} "
+                             f"for an input of shape {input.shape}")
         if t.dtype != input.dtype:
-            raise TypeError(f"adain: {name} has dtype {t.dtype}, input has {input.dtype}; convert one with .to(dtype)")
+            raise TypeError(f"adain: {name} has dtype {t.dtype}, input has {input.dtype}; "
+                            "convert one with .to(dtype)")
     x3 = input.reshape(N, C, -1)
     y = Norm(False, eps).apply(x3, style_scale.reshape(N, C, 1), style_bias.reshape(N, C, 1))
     return y.reshape(input.shape)

@@ -26,12 +26,12 @@ class BinaryCrossEntropy(Function):
         log_x, log_1mx = _clamped_logs(self.xp, x)
         return -(t * log_x + (1 - t) * log_1mx)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         x, t = self.inputs
         gx = gt = None
-        if self.needs_input_grad[0]:
+        if needs_input_grad[0]:
             gx = gy * (x - t) / (x * (1 - x)).clip(min=BCE_EPS)
-        if self.needs_input_grad[1]:
+        if needs_input_grad[1]:
             # clipping at e^-100 before the log clamps it at -100 and keeps it differentiable in x
             tiny = float(np.exp(LOG_CLAMP))
             gt = gy * ((1 - x).clip(min=tiny).log() - x.clip(min=tiny).log())
@@ -53,10 +53,10 @@ class BCEWithLogits(Function):
         xp = self.xp
         return xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         x, t = self.inputs
-        gx = gy * (sigmoid(x) - t) if self.needs_input_grad[0] else None
-        gt = -gy * x if self.needs_input_grad[1] else None
+        gx = gy * (sigmoid(x) - t) if needs_input_grad[0] else None
+        gt = -gy * x if needs_input_grad[1] else None
         return gx, gt
 
 
@@ -81,11 +81,13 @@ def _check_pair(name, input, target, input_name="input", target_name="target"):
         raise TypeError(f"{name}: {input_name} must be floating point, got dtype {input.dtype}")
     if not isinstance(target, Tensor):
         if not hasattr(target, "dtype") or not hasattr(target, "shape"):
-            raise TypeError(f"{name}: {target_name} must be a Tensor or an array, got {type(target).__name__}")
+            raise TypeError(f"{name}: {target_name} must be a Tensor or an array, "
+                            f"got {type(target).__name__}")
         target = Tensor._make(input.xp.asarray(target))
     if target.shape != input.shape:
         raise ValueError(
-            f"{name}: {input_name} has shape {input.shape} but {target_name} has shape {target.shape}; "
+            f"{name}: {input_name} has shape {input.shape} but {target_name} has shape "
+            f"{target.shape}; "
             "they must match exactly (nothing is broadcast)"
         )
     if target.dtype != input.dtype:
@@ -97,28 +99,45 @@ def _check_pair(name, input, target, input_name="input", target_name="target"):
 
 
 def binary_cross_entropy(input, target, reduction="mean"):
-    """Binary cross-entropy between probabilities and targets.
+    """Binary cross-entropy between probabilities and targets, as
+    torch.nn.functional.binary_cross_entropy.
 
     l = -(t log x + (1 - t) log(1 - x)), each log clamped to >= -100 as in PyTorch, so
-    x = 0 or 1 gives a finite loss. ``input`` (any shape) holds probabilities in [0, 1];
-    ``target`` has the same shape and dtype (values in [0, 1]). Returns a scalar for
-    'mean'/'sum', else a tensor of ``input``'s shape. Prefer
-    ``binary_cross_entropy_with_logits`` on logits: it is exact where sigmoid saturates.
+    x = 0 or 1 gives a finite loss. Prefer ``binary_cross_entropy_with_logits`` on logits: it
+    is exact where sigmoid saturates.
+
+    Args:
+        input: any shape, e.g. (N, 1), probabilities in [0, 1]. target: the same shape and
+        dtype, values in [0, 1]. reduction: 'mean', 'sum' or 'none'.
+    Returns:
+        A scalar for 'mean' and 'sum', else a tensor of input's shape.
+
+    Example: binary_cross_entropy(x, t) for x = [0.5], t = [1.] is log 2 = 0.693....
     """
     _check_reduction("binary_cross_entropy", reduction)
     target = _check_pair("binary_cross_entropy", input, target)
-    if input.device == "cpu" and input.numel() and (np.min(input.data) < 0 or np.max(input.data) > 1):
+    a = input.array
+    if input.device == "cpu" and input.numel() and (np.min(a) < 0 or np.max(a) > 1):
         raise ValueError(
             f"binary_cross_entropy: input must hold probabilities in [0, 1], got values in "
-            f"[{np.min(input.data):.4g}, {np.max(input.data):.4g}] (for logits use binary_cross_entropy_with_logits)"
+            f"[{np.min(a):.4g}, {np.max(a):.4g}] (for logits use binary_cross_entropy_with_logits)"
         )
     return _reduce(BinaryCrossEntropy().apply(input, target), reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
-    """Binary cross-entropy on logits: the same as binary_cross_entropy(sigmoid(input), target)
-    but computed as max(x, 0) - x t + log(1 + e^-|x|), which is finite and exact even at
-    logits of +-100. ``input`` and ``target`` have the same shape and dtype.
+    """Binary cross-entropy on logits, as torch.nn.functional.binary_cross_entropy_with_logits.
+
+    l = max(x, 0) - x t + log(1 + e^-|x|): the same as binary_cross_entropy(sigmoid(x), t), but
+    finite and exact even at logits of +-100. gx = gy (sigmoid(x) - t).
+
+    Args:
+        input: any shape, e.g. a discriminator's (N, 1) logits. target: the same shape and
+        dtype, values in [0, 1]. reduction: 'mean', 'sum' or 'none'.
+    Returns:
+        A scalar for 'mean' and 'sum', else a tensor of input's shape.
+
+    Example: binary_cross_entropy_with_logits(x, t) for x = [0.], t = [1.] is log 2 = 0.693....
     """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _check_pair("binary_cross_entropy_with_logits", input, target)
@@ -126,7 +145,16 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
 
 
 def mse_loss(input, target, reduction="mean"):
-    """Squared error (x - t)^2; ``input`` and ``target`` have the same shape and dtype."""
+    """Mean squared error, as torch.nn.functional.mse_loss: l = (x - t)^2, then reduced.
+
+    Args:
+        input: any shape, e.g. a reconstruction (N, C, H, W). target: the same shape and dtype.
+        reduction: 'mean', 'sum' or 'none'.
+    Returns:
+        A scalar for 'mean' and 'sum', else a tensor of input's shape.
+
+    Example: mse_loss(x, t) for x = [1., 3.], t = [0., 0.] is 5.
+    """
     _check_reduction("mse_loss", reduction)
     target = _check_pair("mse_loss", input, target)
     d = input - target
@@ -134,7 +162,17 @@ def mse_loss(input, target, reduction="mean"):
 
 
 def l1_loss(input, target, reduction="mean"):
-    """Absolute error |x - t| (gradient sign(x - t), 0 where they are equal)."""
+    """Mean absolute error, as torch.nn.functional.l1_loss: l = |x - t|, then reduced; the
+    gradient is sign(x - t) (0 where they are equal).
+
+    Args:
+        input: any shape, e.g. an image (N, C, H, W). target: the same shape and dtype.
+        reduction: 'mean', 'sum' or 'none'.
+    Returns:
+        A scalar for 'mean' and 'sum', else a tensor of input's shape.
+
+    Example: l1_loss(x, t) for x = [1., -3.], t = [0., 0.] is 2.
+    """
     _check_reduction("l1_loss", reduction)
     target = _check_pair("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
@@ -143,7 +181,7 @@ def l1_loss(input, target, reduction="mean"):
 def _class_indices(name, input, target):
     """Validate integer class indices for an input (N, C, d1, ...) or (C,); returns an array."""
     if isinstance(target, Tensor):
-        target = target.data
+        target = target.array
     elif not hasattr(target, "dtype"):
         target = np.asarray(target)
     if target.dtype.kind not in "iu":
@@ -158,22 +196,31 @@ def _class_indices(name, input, target):
 
 
 def nll_loss(input, target, reduction="mean", ignore_index=-100):
-    """Negative log-likelihood: l_i = -input[i, target_i].
+    """Negative log-likelihood, as torch.nn.functional.nll_loss: l_i = -input[i, target_i].
 
-    ``input`` (N, C) or (N, C, d1, ...) holds log-probabilities (or (C,) for one sample);
-    ``target`` (N,) or (N, d1, ...) holds integer class indices in [0, C). Entries whose
-    target equals ``ignore_index`` contribute nothing, and 'mean' averages over the others
-    (as in PyTorch). 'none' returns a tensor of ``target``'s shape.
+    Entries whose target equals ``ignore_index`` contribute nothing, and 'mean' averages over
+    the others (as in PyTorch).
+
+    Args:
+        input: (N, C) or (N, C, d1, ...) log-probabilities, or (C,) for one sample.
+        target: (N,) or (N, d1, ...) (or ()) integer class indices in [0, C), as a Tensor, an
+        array or a list. reduction: 'mean', 'sum' or 'none'. ignore_index: a target to skip.
+    Returns:
+        A scalar for 'mean' and 'sum', else a tensor of target's shape.
+
+    Example: nll_loss(log_softmax(x (8, 10), 1), labels (8,)) is a scalar.
     """
     _check_reduction("nll_loss", reduction)
     if not isinstance(input, Tensor) or input.ndim == 0:
-        raise ValueError(f"nll_loss: input must be a Tensor (N, C, ...) or (C,), got {getattr(input, 'shape', input)}")
+        raise ValueError("nll_loss: input must be a Tensor (N, C, ...) or (C,), "
+                         f"got {getattr(input, 'shape', input)}")
     t = _class_indices("nll_loss", input, target)
     xp, C = input.xp, input.shape[1 if input.ndim >= 2 else 0]
     keep = t != ignore_index
     bad = keep & ((t < 0) | (t >= C))
     if bool(bad.any()):
-        raise IndexError(f"nll_loss: target holds {int(t[bad].reshape(-1)[0])}, outside the {C} classes [0, {C})")
+        raise IndexError(f"nll_loss: target holds {int(t[bad].reshape(-1)[0])}, outside the {C} "
+                         f"classes [0, {C})")
     t = xp.where(keep, t, 0)
     grid = xp.indices(t.shape, sparse=True)
     picked = getitem(input, (*grid[:1], t, *grid[1:]))
@@ -182,35 +229,51 @@ def nll_loss(input, target, reduction="mean", ignore_index=-100):
     mask = Tensor._make(keep.astype(input.dtype))
     loss = -picked * mask
     if reduction == "mean":
-        return loss.sum() / Tensor._make(xp.asarray(mask.data.sum()))
+        return loss.sum() / Tensor._make(xp.asarray(mask.array.sum()))
     return _reduce(loss, reduction)
 
 
 def cross_entropy(input, target, reduction="mean", ignore_index=-100):
-    """Cross-entropy of logits against integer class indices: nll_loss(log_softmax(input, 1), target).
+    """Cross-entropy of logits against class indices, as torch.nn.functional.cross_entropy:
+    l_i = logsumexp(x_i) - x_i[target_i] = nll_loss(log_softmax(input, 1), target), stable for
+    any logits (the log-softmax subtracts the maximum).
 
-    ``input`` (N, C) or (N, C, d1, ...) (or (C,)) holds unnormalised logits; ``target`` as in
-    ``nll_loss``. Stable for any logits (the log-softmax subtracts the maximum).
+    Args:
+        input: (N, C) or (N, C, d1, ...) unnormalised logits, or (C,). target, reduction,
+        ignore_index: as in ``nll_loss``.
+    Returns:
+        A scalar for 'mean' and 'sum', else a tensor of target's shape.
+
+    Example: cross_entropy(x, t) for x = [[0., 0.]], t = [1] is log 2 = 0.693....
     """
     _check_reduction("cross_entropy", reduction)
     if not isinstance(input, Tensor) or input.ndim == 0:
-        raise ValueError(f"cross_entropy: input must be a Tensor (N, C, ...) or (C,), got {getattr(input, 'shape', input)}")
+        raise ValueError("cross_entropy: input must be a Tensor (N, C, ...) or (C,), "
+                         f"got {getattr(input, 'shape', input)}")
     _class_indices("cross_entropy", input, target)
-    return nll_loss(log_softmax(input, 1 if input.ndim >= 2 else 0), target, reduction, ignore_index)
+    log_p = log_softmax(input, 1 if input.ndim >= 2 else 0)
+    return nll_loss(log_p, target, reduction, ignore_index)
 
 
 def gaussian_kl(mu, logvar, reduction="mean"):
-    """KL(N(mu, e^logvar) || N(0, 1)) of a diagonal Gaussian, summed over the last axis:
+    """KL(N(mu, e^logvar) || N(0, 1)) of a diagonal Gaussian (a VAE's latent loss), summed over
+    the last axis:
 
         kl = -0.5 * sum_last_axis(1 + logvar - mu^2 - e^logvar)
 
-    ``mu`` and ``logvar`` have the same shape (..., latent_dim). The per-sample values
-    (shape ``mu.shape[:-1]``) are then reduced by ``reduction``: 'mean' averages them over
-    the remaining (batch) axes, 'sum' adds them up, 'none' returns them.
+    Args:
+        mu: (..., latent_dim), e.g. (N, 20). logvar: the same shape and dtype.
+        reduction: over the per-sample values (shape mu.shape[:-1]): 'mean' averages them,
+        'sum' adds them up, 'none' returns them.
+    Returns:
+        A scalar for 'mean' and 'sum', else a tensor of shape mu.shape[:-1].
+
+    Example: gaussian_kl(mu, logvar) for mu = logvar = zeros(8, 20) is 0.
     """
     _check_reduction("gaussian_kl", reduction)
     logvar = _check_pair("gaussian_kl", mu, logvar, "mu", "logvar")
     if mu.ndim == 0:
-        raise ValueError("gaussian_kl: mu must have at least one axis (the latent axis), got shape ()")
+        raise ValueError(
+            "gaussian_kl: mu must have at least one axis (the latent axis), got shape ()")
     kl = (1 + logvar - mu * mu - logvar.exp()).sum(axis=-1) * -0.5
     return _reduce(kl, reduction)

@@ -11,10 +11,10 @@ class MatMul(Function):
     def forward(self, a, b):
         return self.xp.matmul(a, b)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         a, b = self.inputs
-        ga = sum_to(matmul(gy, b.transpose(-1, -2)), a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(matmul(a.transpose(-1, -2), gy), b.shape) if self.needs_input_grad[1] else None
+        ga = sum_to(matmul(gy, b.transpose(-1, -2)), a.shape) if needs_input_grad[0] else None
+        gb = sum_to(matmul(a.transpose(-1, -2), gy), b.shape) if needs_input_grad[1] else None
         return ga, gb
 
 
@@ -27,9 +27,9 @@ class Linear(Function):
             y += b
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         x, W = self.inputs[:2]
-        need = self.needs_input_grad
+        need = needs_input_grad
         gx = matmul(gy, W) if need[0] else None
         gy2 = gy.reshape(-1, gy.shape[-1])
         gW = matmul(gy2.transpose(), x.reshape(-1, x.shape[-1])) if need[1] else None
@@ -38,12 +38,26 @@ class Linear(Function):
 
 
 def matmul(a, b):
-    """Matrix product with NumPy's rules (1-D operands are promoted and the axis dropped)."""
+    """Matrix product, as torch.matmul (NumPy's rules):
+
+        y[..., i, j] = sum_k a[..., i, k] b[..., k, j]
+
+    batch axes broadcast, and a 1-D operand is promoted to a matrix and that axis dropped again.
+    ga = gy @ b^T, gb = a^T @ gy, each summed over the batch axes it was broadcast along.
+
+    Args:
+        a: (..., n, k) or (k,). b: (..., k, m) or (k,).
+    Returns:
+        (broadcast batch..., n, m), without the n or m axis of a 1-D operand.
+
+    Example: matmul(a (8, 3, 4), b (4, 5)) has shape (8, 3, 5).
+    """
     from ..tensor import Tensor
 
     a, b = (a, as_tensor(b, a)) if isinstance(a, Tensor) else (as_tensor(a, b), b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+        raise ValueError("matmul: both operands need at least one dimension, "
+                         f"got shapes {a.shape} and {b.shape}")
     rows = b.shape[-2] if b.ndim >= 2 else b.shape[0]
     if a.shape[-1] != rows:
         raise ValueError(
@@ -60,12 +74,19 @@ def matmul(a, b):
 
 
 def linear(input, weight, bias=None):
-    """y = input @ weight^T + bias.
+    """Affine map, as torch.nn.functional.linear: y = input @ weight^T + bias.
 
-    input (..., in_features), weight (out_features, in_features), bias (out_features,) or None.
+    Args:
+        input: (..., in_features). weight: (out_features, in_features). bias: (out_features,)
+        or None.
+    Returns:
+        (..., out_features).
+
+    Example: linear(x (64, 100), W (256, 100), b (256,)) has shape (64, 256).
     """
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+        raise ValueError(
+            f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear: input has shape {input.shape}, expected last dimension {weight.shape[1]} "
@@ -75,6 +96,7 @@ def linear(input, weight, bias=None):
         raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != input.dtype:
-            raise TypeError(f"linear: {name} has dtype {t.dtype}, input has {input.dtype}; convert one with .to(dtype)")
+            raise TypeError(f"linear: {name} has dtype {t.dtype}, input has {input.dtype}; "
+                            "convert one with .to(dtype)")
     args = (input, weight) if bias is None else (input, weight, bias)
     return Linear().apply(*args)

@@ -1,28 +1,29 @@
 """2-D pooling: max_pool2d and avg_pool2d, as loops over the kernel taps of strided views.
 
-Tap (i, j) of every window is one strided slice of the padded input, x_pad[:, :, i d + sy*ho, j d + sx*wo]
-over all outputs (ho, wo) at once, so nothing loops over pixels. Both ops are linear in the
-values they move once the window arg-maxima are fixed, and their backward nodes come in adjoint
-pairs: max pooling scatters gy to the arg-max (MaxPoolScatter) whose backward gathers from it
-(MaxPoolGather) and vice versa; average pooling's backward spreads gy over the window
-(AvgPool2dGrad) whose backward is average pooling again.
+Tap (i, j) of every window is one strided slice of the padded input,
+x_pad[:, :, i d + sy*ho, j d + sx*wo] over all outputs (ho, wo) at once, so nothing loops over
+pixels. Both ops are linear in the values they move once the window arg-maxima are fixed, and
+their backward nodes come in adjoint pairs: max pooling scatters gy to the arg-max
+(MaxPoolScatter) whose backward gathers from it (MaxPoolGather) and vice versa; average
+pooling's backward spreads gy over the window (AvgPool2dGrad) whose backward is average pooling
+again.
 """
 
 import numpy as np
 
 from ..autograd import Function
-from .conv import _pair
+from .conv import ConvGeometry, _pair
 
 
 def _tap(i, j, geom, ho, wo):
     """The (rows, cols) slices of the padded image read by tap (i, j) for all ho x wo outputs."""
-    sy, sx, dy, dx = geom[2], geom[3], geom[6], geom[7]
+    sy, sx, dy, dx = geom.sy, geom.sx, geom.dy, geom.dx
     return (slice(None), slice(None), slice(i * dy, i * dy + sy * (ho - 1) + 1, sy),
             slice(j * dx, j * dx + sx * (wo - 1) + 1, sx))
 
 
 def _pad(xp, x, geom, value):
-    ph, pw = geom[4], geom[5]
+    ph, pw = geom.ph, geom.pw
     if not (ph or pw):
         return x
     n, c, h, w = x.shape
@@ -32,12 +33,12 @@ def _pad(xp, x, geom, value):
 
 
 def _crop(xpad, geom, h, w):
-    ph, pw = geom[4], geom[5]
+    ph, pw = geom.ph, geom.pw
     return xpad[:, :, ph:ph + h, pw:pw + w]
 
 
 def _taps(geom):
-    return [(i, j) for i in range(geom[0]) for j in range(geom[1])]
+    return [(i, j) for i in range(geom.kh) for j in range(geom.kw)]
 
 
 _BITS = {2: np.int16, 4: np.int32, 8: np.int64}  # same-size integers for bitwise selection
@@ -54,7 +55,10 @@ def _masked(values, mask):
 
 
 class MaxPool2d(Function):
-    """y = max over each window of x padded with -inf; remembers the first arg-max tap (window order)."""
+    """y = max over each window of x padded with -inf; remembers the first arg-max tap (in
+    window order)."""
+
+    saves_inputs = ()
 
     def __init__(self, geom):
         self.geom = geom
@@ -79,17 +83,19 @@ class MaxPool2d(Function):
         self.index = index
         return y
 
-    def backward(self, gy):
-        return (MaxPoolScatter(self.index, self.geom, self.inputs[0].shape).apply(gy),)
+    def backward(self, gy, needs_input_grad):
+        return (MaxPoolScatter(self.index, self.geom, self.input_shapes[0]).apply(gy),)
 
 
 def _overlapping(geom):
-    kh, kw, sy, sx, _, _, dy, dx = geom
+    kh, kw, sy, sx, _, _, dy, dx, _ = geom
     return sy < dy * (kh - 1) + 1 or sx < dx * (kw - 1) + 1
 
 
 class MaxPoolScatter(Function):
     """gx = zeros(x); gx[arg-max of each window] += gy (windows may overlap)."""
+
+    saves_inputs = ()
 
     def __init__(self, index, geom, shape):
         self.index, self.geom, self.shape = index, geom, shape
@@ -98,7 +104,7 @@ class MaxPoolScatter(Function):
         xp = self.xp
         n, c, h, w = self.shape
         ho, wo = gy.shape[2:]
-        ph, pw = self.geom[4], self.geom[5]
+        ph, pw = self.geom.ph, self.geom.pw
         gx = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gy.dtype)
         overlapping = _overlapping(self.geom)
         for t, (i, j) in enumerate(_taps(self.geom)):
@@ -109,12 +115,14 @@ class MaxPoolScatter(Function):
                 target[...] = _masked(gy, self.index == t)
         return _crop(gx, self.geom, h, w)
 
-    def backward(self, ggx):
+    def backward(self, ggx, needs_input_grad):
         return (MaxPoolGather(self.index, self.geom).apply(ggx),)
 
 
 class MaxPoolGather(Function):
     """y[window] = x[arg-max of the window]: the adjoint of MaxPoolScatter."""
+
+    saves_inputs = ()
 
     def __init__(self, index, geom):
         self.index, self.geom = index, geom
@@ -130,12 +138,15 @@ class MaxPoolGather(Function):
             bits |= _masked(xpad[_tap(i, j, self.geom, ho, wo)], self.index == t).view(bits.dtype)
         return y
 
-    def backward(self, gy):
-        return (MaxPoolScatter(self.index, self.geom, self.inputs[0].shape).apply(gy),)
+    def backward(self, gy, needs_input_grad):
+        return (MaxPoolScatter(self.index, self.geom, self.input_shapes[0]).apply(gy),)
 
 
 class AvgPool2d(Function):
-    """y = sum over each window of x (zero-padded) / divisor; divisor is kh*kw or the count of real pixels."""
+    """y = sum over each window of x (zero-padded) / divisor; divisor is kh*kw or the count of
+    real pixels."""
+
+    saves_inputs = ()
 
     def __init__(self, geom, divisor):
         self.geom, self.divisor = geom, divisor
@@ -150,12 +161,14 @@ class AvgPool2d(Function):
         y *= self.xp.asarray(1 / self.divisor, dtype=x.dtype)
         return y
 
-    def backward(self, gy):
-        return (AvgPool2dGrad(self.geom, self.divisor, self.inputs[0].shape).apply(gy),)
+    def backward(self, gy, needs_input_grad):
+        return (AvgPool2dGrad(self.geom, self.divisor, self.input_shapes[0]).apply(gy),)
 
 
 class AvgPool2dGrad(Function):
     """gx = each gy / divisor added over its window: the adjoint of AvgPool2d."""
+
+    saves_inputs = ()
 
     def __init__(self, geom, divisor, shape):
         self.geom, self.divisor, self.shape = geom, divisor, shape
@@ -163,36 +176,39 @@ class AvgPool2dGrad(Function):
     def forward(self, gy):
         n, c, h, w = self.shape
         ho, wo = gy.shape[2:]
-        ph, pw = self.geom[4], self.geom[5]
+        ph, pw = self.geom.ph, self.geom.pw
         g = gy * self.xp.asarray(1 / self.divisor, dtype=gy.dtype)
         gx = self.xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gy.dtype)
         for i, j in _taps(self.geom):
             gx[_tap(i, j, self.geom, ho, wo)] += g
         return _crop(gx, self.geom, h, w)
 
-    def backward(self, ggx):
+    def backward(self, ggx, needs_input_grad):
         return (AvgPool2d(self.geom, self.divisor).apply(ggx),)
 
 
 def _out_size(h, w, geom):
-    kh, kw, sy, sx, ph, pw, dy, dx = geom
+    kh, kw, sy, sx, ph, pw, dy, dx, _ = geom
     return (h + 2 * ph - dy * (kh - 1) - 1) // sy + 1, (w + 2 * pw - dx * (kw - 1) - 1) // sx + 1
 
 
 def _geometry(fn, input, kernel_size, stride, padding, dilation=1):
     if input.ndim != 4:
-        raise ValueError(f"{fn}: input must be 4-D (N, C, H, W), got shape {input.shape} ({input.ndim}-D)")
+        raise ValueError(
+            f"{fn}: input must be 4-D (N, C, H, W), got shape {input.shape} ({input.ndim}-D)")
     kh, kw = _pair(kernel_size, "kernel_size", fn, 1)
     sy, sx = _pair(kernel_size if stride is None else stride, "stride", fn, 1)
     ph, pw = _pair(padding, "padding", fn, 0)
     dy, dx = _pair(dilation, "dilation", fn, 1)
     if 2 * ph > kh or 2 * pw > kw:
-        raise ValueError(f"{fn}: padding ({ph}, {pw}) must be at most half the kernel size ({kh}, {kw})")
-    geom = (kh, kw, sy, sx, ph, pw, dy, dx)
+        raise ValueError(
+            f"{fn}: padding ({ph}, {pw}) must be at most half the kernel size ({kh}, {kw})")
+    geom = ConvGeometry(kh, kw, sy, sx, ph, pw, dy, dx, groups=1)
     h, w = input.shape[2:]
     ho, wo = _out_size(h, w, geom)
     if ho < 1 or wo < 1:
-        raise ValueError(f"{fn}: the output would be {ho} x {wo}: input size ({h}, {w}) with padding ({ph}, {pw}) is "
+        raise ValueError(f"{fn}: the output would be {ho} x {wo}: input size ({h}, {w}) with "
+                         f"padding ({ph}, {pw}) is "
                          f"smaller than the kernel ({dy * (kh - 1) + 1}, {dx * (kw - 1) + 1})")
     return geom
 

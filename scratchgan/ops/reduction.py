@@ -15,7 +15,8 @@ def normalize_axis(axis, ndim, name="axis"):
     out = []
     for a in axes:
         if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"{name}: axis {a} is out of range for a tensor with {ndim} dimensions")
+            raise ValueError(
+                f"{name}: axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(a % builtins.max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{name}: repeated axis in {axis}")
@@ -27,21 +28,25 @@ def _keepdims_shape(shape, axes):
 
 
 class Sum(Function):
+    saves_inputs = ()
+
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
 
     def forward(self, x):
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
-    def backward(self, gy):
-        x = self.inputs[0]
+    def backward(self, gy, needs_input_grad):
+        shape = self.input_shapes[0]
         if not self.keepdims:
-            gy = gy.reshape(_keepdims_shape(x.shape, self.axes))
-        return (broadcast_to(gy, x.shape),)
+            gy = gy.reshape(_keepdims_shape(shape, self.axes))
+        return (broadcast_to(gy, shape),)
 
 
 class Extreme(Function):
     """max or min; the gradient is shared equally among tied extreme entries (like torch.amax)."""
+
+    saves_output = True
 
     def __init__(self, axes, keepdims, mode):
         self.axes, self.keepdims, self.mode = axes, keepdims, mode
@@ -50,11 +55,11 @@ class Extreme(Function):
         reduce = x.max if self.mode == "max" else x.min
         return reduce(axis=self.axes, keepdims=self.keepdims)
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         x = self.inputs[0]
         shape = _keepdims_shape(x.shape, self.axes)
         y = self._output_data.reshape(shape)
-        mask = (x.data == y).astype(x.dtype)
+        mask = (x.array == y).astype(x.dtype)
         mask /= mask.sum(axis=self.axes, keepdims=True)
         return (broadcast_to(gy.reshape(shape), x.shape) * Tensor._make(mask),)
 
@@ -80,7 +85,8 @@ def var(x, axis=None, keepdims=False, correction=1):
     axes = normalize_axis(axis, x.ndim)
     n = _count(x, axes)
     if n - correction <= 0:
-        raise ValueError(f"var: {n} elements along axis {axis} are too few for correction={correction}")
+        raise ValueError(
+            f"var: {n} elements along axis {axis} are too few for correction={correction}")
     centered = x - mean(x, axes, keepdims=True)
     return sum(centered * centered, axes, keepdims) * (1.0 / (n - correction))
 

@@ -12,12 +12,15 @@ from .arithmetic import broadcast_to
 
 
 def _scale(scale_factor):
-    factors = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor, scale_factor)
+    pair = isinstance(scale_factor, (tuple, list))
+    factors = scale_factor if pair else (scale_factor, scale_factor)
     ok = len(factors) == 2 and all(
-        isinstance(f, numbers.Real) and not isinstance(f, bool) and f >= 1 and float(f).is_integer() for f in factors)
+        isinstance(f, numbers.Real) and not isinstance(f, bool) and f >= 1 and float(f).is_integer()
+        for f in factors)
     if not ok:
         raise ValueError(
-            f"interpolate: scale_factor must be a positive integer or a pair of them (mode='nearest' supports "
+            "interpolate: scale_factor must be a positive integer or a pair of them "
+            "(mode='nearest' supports "
             f"integer scaling only), got {scale_factor!r}")
     return int(factors[0]), int(factors[1])
 
@@ -36,9 +39,11 @@ def interpolate(input, scale_factor, mode="nearest"):
     Example: interpolate(x (8, 128, 7, 7), scale_factor=2) has shape (8, 128, 14, 14).
     """
     if mode != "nearest":
-        raise ValueError(f"interpolate: mode {mode!r} is not supported; only mode='nearest' is implemented")
+        raise ValueError(
+            f"interpolate: mode {mode!r} is not supported; only mode='nearest' is implemented")
     if input.ndim != 4:
-        raise ValueError(f"interpolate: input must be 4-D (N, C, H, W), got shape {input.shape} ({input.ndim}-D)")
+        raise ValueError("interpolate: input must be 4-D (N, C, H, W), "
+                         f"got shape {input.shape} ({input.ndim}-D)")
     sy, sx = _scale(scale_factor)
     n, c, h, w = input.shape
     if sy == sx == 1:

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import scratchgan as sg
 import scratchgan.functional as F
-from scratchgan.ops import conv as conv_module
+from scratchgan.ops import conv_gemm
 
 torch = pytest.importorskip("torch")
 tF = torch.nn.functional
@@ -40,11 +40,11 @@ def geometries(draw, transposed=False):
 def col2im_layout(request):
     """Run a test with col2im accumulating in each of its two layouts (normally chosen by channel count),
     over the whole batch at once or one image per chunk (normally chosen by size)."""
-    saved = conv_module._CHANNELS_LAST_MIN, conv_module._TAPS_CHUNK_BYTES
-    conv_module._CHANNELS_LAST_MIN = 1 if request.param.startswith("channels-last") else 10**9
-    conv_module._TAPS_CHUNK_BYTES = 1 if request.param.endswith("image by image") else 1 << 40
+    saved = conv_gemm._CHANNELS_LAST_MIN, conv_gemm._TAPS_CHUNK_BYTES
+    conv_gemm._CHANNELS_LAST_MIN = 1 if request.param.startswith("channels-last") else 10**9
+    conv_gemm._TAPS_CHUNK_BYTES = 1 if request.param.endswith("image by image") else 1 << 40
     yield request.param
-    conv_module._CHANNELS_LAST_MIN, conv_module._TAPS_CHUNK_BYTES = saved
+    conv_gemm._CHANNELS_LAST_MIN, conv_gemm._TAPS_CHUNK_BYTES = saved
 
 
 def arrays(geom, weight_shape):
