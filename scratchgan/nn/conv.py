@@ -9,7 +9,7 @@ out_channels/groups * kh * kw, as in PyTorch).
 import math
 
 from .. import functional as F
-from ..ops.conv import _pair
+from ..geometry import pair
 from ..ops.upsample import _scale
 from . import init
 from .linear import empty_parameter
@@ -30,11 +30,11 @@ class _ConvNd(Module):
         if padding_mode != "zeros":
             raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported; only 'zeros' is")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
-        self.stride = _pair(stride, "stride", name, 1)
-        self.padding = _pair(padding, "padding", name, 0)
-        self.dilation = _pair(dilation, "dilation", name, 1)
-        self.output_padding = _pair(output_padding, "output_padding", name, 0)
+        self.kernel_size = pair(kernel_size, "kernel_size", name, 1)
+        self.stride = pair(stride, "stride", name, 1)
+        self.padding = pair(padding, "padding", name, 0)
+        self.dilation = pair(dilation, "dilation", name, 1)
+        self.output_padding = pair(output_padding, "output_padding", name, 0)
         self.padding_mode = padding_mode
         self.weight = empty_parameter(weight_shape + self.kernel_size, device, dtype)
         if bias:

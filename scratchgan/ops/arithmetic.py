@@ -13,7 +13,7 @@ from ..autograd import Function
 from ..tensor import as_tensor
 
 
-def _pair(a, b):
+def _as_tensors(a, b):
     from ..tensor import Tensor
 
     if isinstance(a, Tensor):
@@ -163,19 +163,19 @@ class Pow(Function):
 
 
 def add(a, b):
-    return Add().apply(*_pair(a, b))
+    return Add().apply(*_as_tensors(a, b))
 
 
 def sub(a, b):
-    return Sub().apply(*_pair(a, b))
+    return Sub().apply(*_as_tensors(a, b))
 
 
 def mul(a, b):
-    return Mul().apply(*_pair(a, b))
+    return Mul().apply(*_as_tensors(a, b))
 
 
 def div(a, b):
-    return Div().apply(*_pair(a, b))
+    return Div().apply(*_as_tensors(a, b))
 
 
 def neg(x):
@@ -188,4 +188,4 @@ def pow(a, b):
 
     if isinstance(a, Tensor) and isinstance(b, numbers.Real) and not isinstance(b, bool):
         return PowConst(b).apply(a)
-    return Pow().apply(*_pair(a, b))
+    return Pow().apply(*_as_tensors(a, b))

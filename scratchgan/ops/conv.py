@@ -34,9 +34,19 @@ from typing import NamedTuple
 import numpy as np
 
 from ..autograd import Function
+from ..geometry import conv_output_size, pair
 from .conv_gemm import (
-    _im2col, _kernel_col, _kernel_conv, _kernel_conv_transpose, _kernel_grad_w, _matmul_col2im,
-    _rows, _thin_matmul, _unrows, _unwmat, _wmat,
+    _im2col,
+    _kernel_col,
+    _kernel_conv,
+    _kernel_conv_transpose,
+    _kernel_grad_w,
+    _matmul_col2im,
+    _rows,
+    _thin_matmul,
+    _unrows,
+    _unwmat,
+    _wmat,
 )
 
 
@@ -164,19 +174,6 @@ class Conv2dGradW(Function):
 # --------------------------------------------------------------------------- public functions
 
 
-def _pair(value, name, fn, minimum):
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (int(value), int(value))
-    elif (isinstance(value, (tuple, list)) and len(value) == 2
-          and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
-        value = (int(value[0]), int(value[1]))
-    else:
-        raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(value) < minimum:
-        raise ValueError(f"{fn}: {name} must be at least {minimum}, got {value}")
-    return value
-
-
 def _check(fn, input, weight, bias, stride, padding, dilation, groups):
     """Validate the arguments shared by conv2d and conv_transpose2d; returns their ConvGeometry."""
     for name, t in (("input", input), ("weight", weight)):
@@ -191,9 +188,9 @@ def _check(fn, input, weight, bias, stride, padding, dilation, groups):
                             "convert one with .to(dtype)")
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
-    sy, sx = _pair(stride, "stride", fn, 1)
-    ph, pw = _pair(padding, "padding", fn, 0)
-    dy, dx = _pair(dilation, "dilation", fn, 1)
+    sy, sx = pair(stride, "stride", fn, 1)
+    ph, pw = pair(padding, "padding", fn, 0)
+    dy, dx = pair(dilation, "dilation", fn, 1)
     kh, kw = weight.shape[2:]
     if kh < 1 or kw < 1:
         raise ValueError(f"{fn}: weight has an empty kernel, shape {weight.shape}")
@@ -230,8 +227,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if bias is not None and bias.shape != (cout,):
         raise ValueError(f"conv2d: bias must have shape ({cout},) (one per output channel), "
                          f"got {bias.shape}")
-    ho = (h + 2 * ph - dy * (kh - 1) - 1) // sy + 1
-    wo = (w + 2 * pw - dx * (kw - 1) - 1) // sx + 1
+    ho, wo = conv_output_size(h, kh, sy, ph, dy), conv_output_size(w, kw, sx, pw, dx)
     if ho < 1 or wo < 1:
         raise ValueError(
             f"conv2d: the output would be {ho} x {wo}: input size ({h}, {w}) with padding "
@@ -264,7 +260,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     fn = "conv_transpose2d"
     geom = _check(fn, input, weight, bias, stride, padding, dilation, groups)
     kh, kw, sy, sx, ph, pw, dy, dx, g = geom
-    oph, opw = _pair(output_padding, "output_padding", fn, 0)
+    oph, opw = pair(output_padding, "output_padding", fn, 0)
     if not (oph < sy or oph < dy) or not (opw < sx or opw < dx):
         raise ValueError(f"{fn}: output_padding ({oph}, {opw}) must be smaller than either stride "
                          f"({sy}, {sx}) or dilation ({dy}, {dx}) in each dimension")

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import cuda
 from ..backend import array_module
+from ..geometry import conv_output_size
 
 # --------------------------------------------------------------------------- array kernels
 
@@ -183,8 +184,8 @@ def _kernel_col(x, geom, out_size):
     col = cuda.im2col(x, kh, kw, (sy, sx), (ph, pw), (dy, dx))
     n, k, _ = col.shape
     ho, wo = out_size
-    Ho = cuda.conv_output_size(x.shape[2], kh, sy, ph, dy)
-    Wo = cuda.conv_output_size(x.shape[3], kw, sx, pw, dx)
+    Ho = conv_output_size(x.shape[2], kh, sy, ph, dy)
+    Wo = conv_output_size(x.shape[3], kw, sx, pw, dx)
     # output_padding >= stride: the big image holds more windows than the small one
     if (Ho, Wo) != (ho, wo):
         col = col.reshape(n, k, Ho, Wo)[:, :, :ho, :wo]

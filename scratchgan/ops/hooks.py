@@ -13,15 +13,19 @@ from ..tensor import Tensor
 class Clone(Function):
     """y = copy of x;  gx = gy."""
 
+    saves_inputs = ()
+
     def forward(self, x):
         return x.copy()
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         return (gy,)
 
 
 class GradHook(Function):
     """y = x;  gx = hook_k(... hook_1(gy)), the hooks in registration order."""
+
+    saves_inputs = ()
 
     def __init__(self):
         self.hooks = {}
@@ -30,7 +34,7 @@ class GradHook(Function):
     def forward(self, x):
         return x
 
-    def backward(self, gy):
+    def backward(self, gy, needs_input_grad):
         for hook in list(self.hooks.values()):
             result = hook(gy)
             if result is not None:
@@ -83,7 +87,6 @@ def register_hook(tensor, hook):
             node.apply(shadow)
         # The hook node now stands for ``tensor`` itself (sg.grad looks up outputs by this ref).
         node._output_ref = weakref.ref(tensor)
-        node._output_data = tensor._data
         tensor.grad_fn = node
     key = node.next_key
     node.next_key += 1

@@ -12,7 +12,8 @@ again.
 import numpy as np
 
 from ..autograd import Function
-from .conv import ConvGeometry, _pair
+from ..geometry import conv_output_size, pair
+from .conv import ConvGeometry
 
 
 def _tap(i, j, geom, ho, wo):
@@ -188,18 +189,18 @@ class AvgPool2dGrad(Function):
 
 
 def _out_size(h, w, geom):
-    kh, kw, sy, sx, ph, pw, dy, dx, _ = geom
-    return (h + 2 * ph - dy * (kh - 1) - 1) // sy + 1, (w + 2 * pw - dx * (kw - 1) - 1) // sx + 1
+    return (conv_output_size(h, geom.kh, geom.sy, geom.ph, geom.dy),
+            conv_output_size(w, geom.kw, geom.sx, geom.pw, geom.dx))
 
 
 def _geometry(fn, input, kernel_size, stride, padding, dilation=1):
     if input.ndim != 4:
         raise ValueError(
             f"{fn}: input must be 4-D (N, C, H, W), got shape {input.shape} ({input.ndim}-D)")
-    kh, kw = _pair(kernel_size, "kernel_size", fn, 1)
-    sy, sx = _pair(kernel_size if stride is None else stride, "stride", fn, 1)
-    ph, pw = _pair(padding, "padding", fn, 0)
-    dy, dx = _pair(dilation, "dilation", fn, 1)
+    kh, kw = pair(kernel_size, "kernel_size", fn, 1)
+    sy, sx = pair(kernel_size if stride is None else stride, "stride", fn, 1)
+    ph, pw = pair(padding, "padding", fn, 0)
+    dy, dx = pair(dilation, "dilation", fn, 1)
     if 2 * ph > kh or 2 * pw > kw:
         raise ValueError(
             f"{fn}: padding ({ph}, {pw}) must be at most half the kernel size ({kh}, {kw})")
