@@ -10,7 +10,8 @@ import time
 import numpy as np
 
 from . import functional as F
-from .gradcheck import gradient_errors, _gradient_function
+from .autograd import no_grad
+from .gradcheck import analytic_and_numeric_jacobians, gradient_function
 from .tensor import Tensor
 
 
@@ -59,7 +60,7 @@ def _cases():
         "sqrt": (lambda a: a.sqrt(), lambda r: (_randn(r, 3, 4, positive=True),)),
         "abs": (lambda a: a.abs(), lambda r: (away_from_zero(r, 3, 4),)),
         "clip": (lambda a: a.clip(-0.5, 0.5), lambda r: (_randn(r, 3, 4),)),
-        "where": (lambda a, b: F.where(a.data > 0, a, b), lambda r: (away_from_zero(r, 3, 4), _randn(r, 3, 4))),
+        "where": (lambda a, b: F.where(a.array > 0, a, b), lambda r: (away_from_zero(r, 3, 4), _randn(r, 3, 4))),
         "sum": (lambda a: a.sum(axis=1), lambda r: (_randn(r, 3, 4),)),
         "mean": (lambda a: a.mean(axis=(0, 2), keepdims=True), lambda r: (_randn(r, 2, 3, 4),)),
         "var": (lambda a: a.var(axis=0), lambda r: (_randn(r, 5, 3),)),
@@ -115,13 +116,13 @@ def _cases():
     return c
 
 
-def _max_errors(results):
+def _max_errors(pairs):
     abs_err = rel_err = 0.0
-    for analytic, numeric in results:
-        err = np.abs(analytic - numeric)
+    for pair in pairs:
+        err = np.abs(pair.analytic - pair.numeric)
         if err.size:
             abs_err = max(abs_err, float(err.max()))
-            rel_err = max(rel_err, float((err / np.maximum(np.abs(numeric), 1e-3)).max()))
+            rel_err = max(rel_err, float((err / np.maximum(np.abs(pair.numeric), 1e-3)).max()))
     return abs_err, rel_err
 
 
@@ -129,21 +130,21 @@ def check(name, atol=1e-5, rtol=1e-3, seed=0):
     """One row of the table: max abs/rel errors of the first and second derivatives."""
     fn, make = _cases()[name]
     inputs = make(np.random.default_rng(seed))
-    _, first = gradient_errors(fn, inputs, seed=seed)
-    with_v = list(inputs)
-    # second order: check the gradient function (inputs, v) -> J^T v
-    from .autograd import no_grad
-
+    first = analytic_and_numeric_jacobians(fn, inputs, seed=seed)
+    # second order: the Jacobian of the gradient function (inputs, v) -> J^T v
     with no_grad():
         outputs = fn(*inputs)
-    v = Tensor._make(np.random.default_rng(seed + 1).standard_normal(outputs.shape), requires_grad=True)
-    gfn = _gradient_function(fn, len(inputs), [i for i, x in enumerate(inputs) if x.requires_grad])
-    _, second = gradient_errors(gfn, with_v + [v], seed=seed + 2)
+    v = Tensor._make(np.random.default_rng(seed + 1).standard_normal(outputs.shape),
+                     requires_grad=True)
+    gfn = gradient_function(fn, len(inputs), [i for i, x in enumerate(inputs) if x.requires_grad])
+    second = analytic_and_numeric_jacobians(gfn, list(inputs) + [v], seed=seed + 2)
 
-    def ok(results):
-        return all(np.all(np.abs(a - n) <= atol + rtol * np.abs(n)) for a, n in results)
+    def ok(pairs):
+        return all(np.all(np.abs(p.analytic - p.numeric) <= atol + rtol * np.abs(p.numeric))
+                   for p in pairs)
 
-    return {"op": name, "first": _max_errors(first), "second": _max_errors(second), "passed": ok(first) and ok(second)}
+    return {"op": name, "first": _max_errors(first), "second": _max_errors(second),
+            "passed": ok(first) and ok(second)}
 
 
 def names():
