@@ -78,7 +78,7 @@ def _flat_float64(t):
 
 
 def _vector_jacobian_products(outputs, wrt, grad_outputs):
-    """J^T v for each input in ``wrt`` as flat float64 arrays (zeros where unused); keeps the graph."""
+    """J^T v for each input in ``wrt``, flat float64 (zeros where unused); keeps the graph."""
     pairs = [(y, v) for y, v in zip(outputs, grad_outputs) if y.requires_grad]
     if not pairs:
         return [np.zeros(x.numel()) for x in wrt]

@@ -17,7 +17,8 @@ from scratchgan.tensor import Tensor
 
 MODES = ["full", "projected"]
 FULL_MESSAGE = re.compile(
-    r"Jacobian mismatch for output (\d+)(?: \([^)]*\))? with respect to input (\d+)(?: \([^)]*\))?: "
+    r"Jacobian mismatch for output (\d+)(?: \([^)]*\))? "
+    r"with respect to input (\d+)(?: \([^)]*\))?: "
     r"output \d+ element \(([\d, ]*)\) with respect to input \d+ element \(([\d, ]*)\): "
     r"analytic (\S+), numeric (\S+), abs error (\S+), rel error (\S+)"
 )
@@ -229,8 +230,9 @@ def test_a_wrong_second_derivative_is_caught(mode):
 
 def test_every_input_is_checked_and_the_right_one_reported():
     a, b = x64(2, 2, seed=1), x64(2, 2, seed=2)
-    with pytest.raises(sg.GradcheckError, match="output 0 with respect to input 1: .* element "
-                                                r"\(1, 1\) with respect to input 1 element \(1, 1\)"):
+    expected = (r"output 0 with respect to input 1: output 0 element \(1, 1\) "
+                r"with respect to input 1 element \(1, 1\): analytic")
+    with pytest.raises(sg.GradcheckError, match=expected):
         sg.gradcheck(lambda a, b: a * CubeWrongGrad().apply(b), (a, b))
 
 
@@ -269,7 +271,8 @@ def test_a_backward_that_ignores_the_grad_output_is_caught(mode):
 def test_a_non_reentrant_backward_is_caught(planted, mode):
     x = x64(2, 3)
     _assert_jacobians_agree(lambda x: planted().apply(x), (x,), mode)
-    with pytest.raises(sg.GradcheckError, match="backward is not reentrant: .* for input 0 element"):
+    expected = "backward is not reentrant: .* for input 0 element"
+    with pytest.raises(sg.GradcheckError, match=expected):
         sg.gradcheck(lambda x: planted().apply(x), (x,), mode=mode)
     assert sg.gradcheck(lambda x: planted().apply(x), (x,), mode=mode, nondet_tol=1e-6)
 
