@@ -48,8 +48,9 @@ gradcheck: install
 bench: install
 	$(BIN)/python benchmarks/mlp.py
 
+# ruff.toml holds the rules (line length 100, import order, unused names, bugbear)
 lint: install
-	$(BIN)/ruff check scratchgan tests benchmarks
+	$(BIN)/ruff check scratchgan tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

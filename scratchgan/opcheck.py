@@ -1,8 +1,9 @@
 """The gradient-check table: every differentiable op, checked to first and second order.
 
 ``scratchgan gradcheck [OP|all]`` runs this. Each case is an op on small float64 inputs
-drawn from a fixed seed; the table shows the largest absolute and relative differences
-between analytic and central-difference derivatives.
+drawn from a fixed seed, small enough for full Jacobians; the table shows the largest absolute
+and relative differences between analytic and central-difference Jacobian entries (second
+order: the Jacobian of the gradient function (inputs, v) -> J^T v).
 """
 
 import time
@@ -10,7 +11,8 @@ import time
 import numpy as np
 
 from . import functional as F
-from .gradcheck import gradient_errors, _gradient_function
+from .autograd import no_grad
+from .gradcheck import analytic_and_numeric_jacobians, gradient_function
 from .tensor import Tensor
 
 
@@ -59,7 +61,8 @@ def _cases():
         "sqrt": (lambda a: a.sqrt(), lambda r: (_randn(r, 3, 4, positive=True),)),
         "abs": (lambda a: a.abs(), lambda r: (away_from_zero(r, 3, 4),)),
         "clip": (lambda a: a.clip(-0.5, 0.5), lambda r: (_randn(r, 3, 4),)),
-        "where": (lambda a, b: F.where(a.data > 0, a, b), lambda r: (away_from_zero(r, 3, 4), _randn(r, 3, 4))),
+        "where": (lambda a, b: F.where(a.array > 0, a, b),
+                  lambda r: (away_from_zero(r, 3, 4), _randn(r, 3, 4))),
         "sum": (lambda a: a.sum(axis=1), lambda r: (_randn(r, 3, 4),)),
         "mean": (lambda a: a.mean(axis=(0, 2), keepdims=True), lambda r: (_randn(r, 2, 3, 4),)),
         "var": (lambda a: a.var(axis=0), lambda r: (_randn(r, 5, 3),)),
@@ -83,24 +86,33 @@ def _cases():
         "log_softmax": (lambda a: F.log_softmax(a, 1), lambda r: (_randn(r, 3, 4),)),
     }
     extra = [  # (name, fn, inputs) rows for the ops of the other families
-        ("binary_cross_entropy", lambda p, t: F.binary_cross_entropy(p, t), lambda r: (_probabilities(r, 3, 4), _probabilities(r, 3, 4))),
-        ("binary_cross_entropy_with_logits", lambda x, t: F.binary_cross_entropy_with_logits(x, t), lambda r: (_randn(r, 3, 4), _probabilities(r, 3, 4))),
-        ("mse_loss", lambda a, b: F.mse_loss(a, b), lambda r: (_randn(r, 3, 4), _randn(r, 3, 4))),
-        ("l1_loss", lambda a, b: F.l1_loss(a, b), lambda r: (away_from_zero(r, 3, 4), _constant(r, 3, 4))),
+        ("binary_cross_entropy", lambda p, t: F.binary_cross_entropy(p, t),
+         lambda r: (_probabilities(r, 3, 4), _probabilities(r, 3, 4))),
+        ("binary_cross_entropy_with_logits", lambda x, t: F.binary_cross_entropy_with_logits(x, t),
+         lambda r: (_randn(r, 3, 4), _probabilities(r, 3, 4))),
+        ("mse_loss", lambda a, b: F.mse_loss(a, b),
+         lambda r: (_randn(r, 3, 4), _randn(r, 3, 4))),
+        ("l1_loss", lambda a, b: F.l1_loss(a, b),
+         lambda r: (away_from_zero(r, 3, 4), _constant(r, 3, 4))),
         ("cross_entropy", lambda a: F.cross_entropy(a, labels), lambda r: (_randn(r, 3, 4),)),
-        ("nll_loss", lambda a: F.nll_loss(F.log_softmax(a, 1), labels), lambda r: (_randn(r, 3, 4),)),
-        ("gaussian_kl", lambda m, lv: F.gaussian_kl(m, lv), lambda r: (_randn(r, 3, 4), _randn(r, 3, 4))),
+        ("nll_loss", lambda a: F.nll_loss(F.log_softmax(a, 1), labels),
+         lambda r: (_randn(r, 3, 4),)),
+        ("gaussian_kl", lambda m, lv: F.gaussian_kl(m, lv),
+         lambda r: (_randn(r, 3, 4), _randn(r, 3, 4))),
         ("embedding", lambda w: F.embedding(idx, w), lambda r: (_randn(r, 3, 4),)),
-        ("dropout", lambda a: F.dropout(a, 0.5, generator=_fixed_generator()), lambda r: (_randn(r, 3, 4),)),
+        ("dropout", lambda a: F.dropout(a, 0.5, generator=_fixed_generator()),
+         lambda r: (_randn(r, 3, 4),)),
         ("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
          lambda r: (_randn(r, 2, 2, 5, 5), _randn(r, 3, 2, 3, 3), _randn(r, 3))),
         ("conv2d_groups_dilation", lambda x, w: F.conv2d(x, w, groups=2, dilation=2, padding=1),
          lambda r: (_randn(r, 1, 4, 5, 5), _randn(r, 2, 2, 2, 2))),
-        ("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+        ("conv_transpose2d",
+         lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
          lambda r: (_randn(r, 2, 3, 3, 3), _randn(r, 3, 2, 3, 3), _randn(r, 2))),
         ("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda r: (_randn(r, 1, 2, 4, 4),)),
         ("avg_pool2d", lambda x: F.avg_pool2d(x, 2, padding=1), lambda r: (_randn(r, 1, 2, 4, 4),)),
-        ("interpolate", lambda x: F.interpolate(x, scale_factor=2), lambda r: (_randn(r, 1, 2, 2, 3),)),
+        ("interpolate", lambda x: F.interpolate(x, scale_factor=2),
+         lambda r: (_randn(r, 1, 2, 2, 3),)),
         ("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
          lambda r: (_randn(r, 4, 3, 2, 2), _randn(r, 3), _randn(r, 3))),
         ("instance_norm", lambda x, w, b: F.instance_norm(x, w, b),
@@ -108,20 +120,22 @@ def _cases():
         ("layer_norm", lambda x, w, b: F.layer_norm(x, (3, 4), w, b),
          lambda r: (_randn(r, 2, 3, 4), _randn(r, 3, 4), _randn(r, 3, 4))),
         ("pixel_norm", lambda x: F.pixel_norm(x), lambda r: (_randn(r, 2, 3, 2, 2),)),
-        ("minibatch_stddev", lambda x: F.minibatch_stddev(x, group_size=2), lambda r: (_randn(r, 4, 2, 2, 2),)),
-        ("adain", lambda x, s, b: F.adain(x, s, b), lambda r: (_randn(r, 2, 3, 3, 3), _randn(r, 2, 3), _randn(r, 2, 3))),
+        ("minibatch_stddev", lambda x: F.minibatch_stddev(x, group_size=2),
+         lambda r: (_randn(r, 4, 2, 2, 2),)),
+        ("adain", lambda x, s, b: F.adain(x, s, b),
+         lambda r: (_randn(r, 2, 3, 3, 3), _randn(r, 2, 3), _randn(r, 2, 3))),
     ]
     c.update({name: (fn, make) for name, fn, make in extra})
     return c
 
 
-def _max_errors(results):
+def _max_errors(pairs):
     abs_err = rel_err = 0.0
-    for analytic, numeric in results:
-        err = np.abs(analytic - numeric)
+    for pair in pairs:
+        err = np.abs(pair.analytic - pair.numeric)
         if err.size:
             abs_err = max(abs_err, float(err.max()))
-            rel_err = max(rel_err, float((err / np.maximum(np.abs(numeric), 1e-3)).max()))
+            rel_err = max(rel_err, float((err / np.maximum(np.abs(pair.numeric), 1e-3)).max()))
     return abs_err, rel_err
 
 
@@ -129,21 +143,21 @@ def check(name, atol=1e-5, rtol=1e-3, seed=0):
     """One row of the table: max abs/rel errors of the first and second derivatives."""
     fn, make = _cases()[name]
     inputs = make(np.random.default_rng(seed))
-    _, first = gradient_errors(fn, inputs, seed=seed)
-    with_v = list(inputs)
-    # second order: check the gradient function (inputs, v) -> J^T v
-    from .autograd import no_grad
-
+    first = analytic_and_numeric_jacobians(fn, inputs, seed=seed)
+    # second order: the Jacobian of the gradient function (inputs, v) -> J^T v
     with no_grad():
         outputs = fn(*inputs)
-    v = Tensor._make(np.random.default_rng(seed + 1).standard_normal(outputs.shape), requires_grad=True)
-    gfn = _gradient_function(fn, len(inputs), [i for i, x in enumerate(inputs) if x.requires_grad])
-    _, second = gradient_errors(gfn, with_v + [v], seed=seed + 2)
+    v = Tensor._make(np.random.default_rng(seed + 1).standard_normal(outputs.shape),
+                     requires_grad=True)
+    gfn = gradient_function(fn, len(inputs), [i for i, x in enumerate(inputs) if x.requires_grad])
+    second = analytic_and_numeric_jacobians(gfn, list(inputs) + [v], seed=seed + 2)
 
-    def ok(results):
-        return all(np.all(np.abs(a - n) <= atol + rtol * np.abs(n)) for a, n in results)
+    def ok(pairs):
+        return all(np.all(np.abs(p.analytic - p.numeric) <= atol + rtol * np.abs(p.numeric))
+                   for p in pairs)
 
-    return {"op": name, "first": _max_errors(first), "second": _max_errors(second), "passed": ok(first) and ok(second)}
+    return {"op": name, "first": _max_errors(first), "second": _max_errors(second),
+            "passed": ok(first) and ok(second)}
 
 
 def names():
@@ -156,7 +170,9 @@ def run_table(which="all", out=print):
     unknown = [n for n in selected if n not in _cases()]
     if unknown:
         raise ValueError(f"gradcheck: unknown op {unknown[0]!r}; known ops: {', '.join(names())}")
-    out(f"{'op':34s} {'1st abs err':>12s} {'1st rel err':>12s} {'2nd abs err':>12s} {'2nd rel err':>12s}  result")
+    columns = " ".join(f"{c:>12s}" for c in ("1st abs err", "1st rel err", "2nd abs err",
+                                              "2nd rel err"))
+    out(f"{'op':34s} {columns}  result")
     all_ok, start = True, time.perf_counter()
     for name in selected:
         try:
@@ -166,7 +182,9 @@ def run_table(which="all", out=print):
             all_ok = False
             continue
         (a1, r1), (a2, r2) = row["first"], row["second"]
-        out(f"{name:34s} {a1:12.2e} {r1:12.2e} {a2:12.2e} {r2:12.2e}  {'ok' if row['passed'] else 'FAIL'}")
+        result = "ok" if row["passed"] else "FAIL"
+        out(f"{name:34s} {a1:12.2e} {r1:12.2e} {a2:12.2e} {r2:12.2e}  {result}")
         all_ok &= row["passed"]
-    out(f"{len(selected)} ops in {time.perf_counter() - start:.1f} s: {'all passed' if all_ok else 'FAILURES'}")
+    verdict = "all passed" if all_ok else "FAILURES"
+    out(f"{len(selected)} ops in {time.perf_counter() - start:.1f} s: {verdict}")
     return all_ok
