@@ -34,7 +34,7 @@ _DTYPES = {
 class Device:
     """A device: ``Device('cpu')`` or ``Device('cuda', index)``. Compares equal to its string."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("index", "type")
 
     def __init__(self, type, index=None):
         self.type = type

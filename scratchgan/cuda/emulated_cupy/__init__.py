@@ -17,20 +17,25 @@ them against the real package where it imports). Names CuPy has that are not her
 raise AttributeError: add them (with CuPy's signature) when the package needs them.
 """
 
+import itertools
 import sys
 import types
 
 import numpy as np
-from numpy import (  # noqa: F401  CuPy re-exports NumPy's scalar types and constants
-    bool_, dtype, float16, float32, float64, inf, int8, int16, int32, int64, integer, nan, pi,
-    uint8,
-)
 
 from . import cuda, random
-from ._core import UFUNCS, ndarray, run, unwrap, wrap, current_device_id
+from ._core import UFUNCS, current_device_id, ndarray, run, unwrap, wrap
 from ._raw import RawKernel, RawModule
 
 globals().update(UFUNCS)
+# CuPy re-exports NumPy's scalar types and constants
+bool_, float16, float32, float64 = np.bool_, np.float16, np.float32, np.float64
+int8, int16, int32, int64, uint8 = np.int8, np.int16, np.int32, np.int64, np.uint8
+integer = np.integer
+inf, nan, pi = np.inf, np.nan, np.pi
+globals()["dtype"] = np.dtype  # cupy.dtype; set this way because dtype is every function's argument
+
+__all__ = ["RawKernel", "RawModule", "cuda", "ndarray", "random"]  # and the functions below
 
 
 # ----------------------------------------------------------------------------- making arrays
@@ -57,15 +62,15 @@ def full(shape, fill_value, dtype=None, order="C"):
 
 
 def empty_like(prototype, dtype=None, order="K", subok=None, shape=None):
-    return wrap(np.empty_like(_host(prototype), dtype, order, shape=shape))  # no kernel reads prototype
+    return wrap(np.empty_like(_host(prototype), dtype, order, shape=shape))
 
 
 def zeros_like(a, dtype=None, order="K", subok=None, shape=None):
-    return wrap(np.zeros_like(_host(a), dtype, order, shape=shape))  # no kernel reads a
+    return wrap(np.zeros_like(_host(a), dtype, order, shape=shape))
 
 
 def ones_like(a, dtype=None, order="K", subok=None, shape=None):
-    return wrap(np.ones_like(_host(a), dtype, order, shape=shape))  # no kernel reads a
+    return wrap(np.ones_like(_host(a), dtype, order, shape=shape))
 
 
 def full_like(a, fill_value, dtype=None, order="K", subok=None, shape=None):
@@ -176,7 +181,7 @@ def _sections(n, indices_or_sections):
     else:
         cuts = list(indices_or_sections)
     bounds = [0, *cuts, n]
-    return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [slice(lo, hi) for lo, hi in itertools.pairwise(bounds)]
 
 
 def broadcast_to(array, shape):
@@ -211,7 +216,7 @@ def ravel(a, order="C"):
     return a.ravel(order)
 
 
-def sum(a, axis=None, dtype=None, out=None, keepdims=False):  # noqa: A001  CuPy's name
+def sum(a, axis=None, dtype=None, out=None, keepdims=False):  # CuPy's name
     return run(np.sum, a, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
 
 
@@ -243,14 +248,14 @@ def amin(a, axis=None, out=None, keepdims=False):
     return run(np.min, a, axis=axis, out=out, keepdims=keepdims)
 
 
-max, min = amax, amin  # noqa: A001  CuPy's names
+max, min = amax, amin  # CuPy's names
 
 
-def any(a, axis=None, out=None, keepdims=False):  # noqa: A001  CuPy's name
+def any(a, axis=None, out=None, keepdims=False):  # CuPy's name
     return run(np.any, a, axis=axis, out=out, keepdims=keepdims)
 
 
-def all(a, axis=None, out=None, keepdims=False):  # noqa: A001  CuPy's name
+def all(a, axis=None, out=None, keepdims=False):  # CuPy's name
     return run(np.all, a, axis=axis, out=out, keepdims=keepdims)
 
 
@@ -282,7 +287,7 @@ def count_nonzero(a, axis=None):
     return run(np.count_nonzero, a, axis)
 
 
-def round(a, decimals=0, out=None):  # noqa: A001  CuPy's name
+def round(a, decimals=0, out=None):  # CuPy's name
     return run(np.round, a, decimals, out)
 
 

@@ -172,7 +172,7 @@ class ndarray:
     """``ndarray(shape, dtype=float, memptr=None, strides=None, order='C')`` on the current
     emulated GPU (memptr and strides are not emulated)."""
 
-    __slots__ = ("_array", "_device_id", "__weakref__")
+    __slots__ = ("__weakref__", "_array", "_device_id")
     __array_priority__ = 100
 
     def __init__(self, shape, dtype=float, memptr=None, strides=None, order="C"):
@@ -337,16 +337,16 @@ class ndarray:
     def __repr__(self):
         return f"array({np.array2string(self._array, separator=', ')}, device={self._device_id})"
 
-    __str__ = lambda self: str(self._array)  # noqa: E731
-    __bool__ = lambda self: bool(self._array)  # noqa: E731
-    __float__ = lambda self: float(self._array)  # noqa: E731
-    __int__ = lambda self: int(self._array)  # noqa: E731
-    __complex__ = lambda self: complex(self._array)  # noqa: E731
-    __index__ = lambda self: self._array.__index__()  # noqa: E731
+    __str__ = lambda self: str(self._array)
+    __bool__ = lambda self: bool(self._array)
+    __float__ = lambda self: float(self._array)
+    __int__ = lambda self: int(self._array)
+    __complex__ = lambda self: complex(self._array)
+    __index__ = lambda self: self._array.__index__()
     __hash__ = None
 
-    __matmul__ = lambda self, other: _matmul(self, other)  # noqa: E731
-    __rmatmul__ = lambda self, other: _matmul(other, self)  # noqa: E731
+    __matmul__ = lambda self, other: _matmul(self, other)
+    __rmatmul__ = lambda self, other: _matmul(other, self)
     __neg__, __pos__, __abs__ = _unary("negative"), _unary("positive"), _unary("absolute")
     __invert__ = _unary("invert")
 

@@ -6,6 +6,8 @@ As on a GPU, a function taken from a module belongs to the device that was curre
 taken, and every array argument must live on the current device.
 """
 
+from pathlib import Path
+
 import numpy as np
 
 from .. import launcher, loader
@@ -21,7 +23,7 @@ class RawModule:
                  name_expressions=None, jitify=None):
         if (code is None) == (path is None):
             raise TypeError("RawModule: give exactly one of code and path")
-        self.code = code if code is not None else open(path).read()
+        self.code = code if code is not None else Path(path).read_text()
         self.options = tuple(options)
         self._kernels = loader.parse_kernels(self.code)
 

@@ -56,4 +56,4 @@ def default_rng(seed=None):
     return Generator(XORWOW(seed))
 
 
-__all__ = ["Generator", "XORWOW", "default_rng"]
+__all__ = ["XORWOW", "Generator", "default_rng"]
