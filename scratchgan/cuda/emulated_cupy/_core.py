@@ -79,7 +79,8 @@ def run(numpy_function, *args, **kwargs):
     out = kwargs.get("out")
     if isinstance(out, tuple):
         out = kwargs["out"] = out[0] if len(out) == 1 else out
-    result = numpy_function(*unwrap(args, device), **unwrap(kwargs, device))
+    kwargs = {key: unwrap(value, device) for key, value in kwargs.items()}
+    result = numpy_function(*unwrap(args, device), **kwargs)
     return out if isinstance(out, ndarray) else wrap(result, device)
 
 
