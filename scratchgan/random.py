@@ -21,6 +21,7 @@ from . import profiler
 from .backend import CPU, parse_device, to_device
 
 _defaults = {}
+_last_seed = {"seed": None}  # what manual_seed set: a device's default generator made later gets it
 
 
 class Generator:
@@ -78,13 +79,15 @@ class Generator:
 def default_generator(device=CPU):
     device = parse_device(device)
     if device not in _defaults:
-        _defaults[device] = Generator(None, device)
+        _defaults[device] = Generator(_last_seed["seed"], device)
     return _defaults[device]
 
 
 def manual_seed(seed):
-    """Reseed the default generator of every device (like ``torch.manual_seed``)."""
+    """Reseed the default generator of every device, also those first used later (like
+    ``torch.manual_seed``)."""
     default_generator(CPU).manual_seed(seed)
+    _last_seed["seed"] = seed
     for device, gen in _defaults.items():
         if device != CPU:
             gen.manual_seed(seed)
