@@ -269,8 +269,9 @@ class ndarray:
         return run(np.ravel, self, order=order)
 
     def __getitem__(self, index):
-        if _is_advanced(index):
-            return run(lambda a, i: a[i], self, unwrap(index, allow_numpy=True))
+        if _is_advanced(index):  # a gather kernel, on the current device
+            device = current_device_id()
+            return wrap(unwrap(self, device)[unwrap(index, device, allow_numpy=True)], device)
         return self._view(np.asarray(self._array[unwrap(index, self._device_id)]))
 
     def __setitem__(self, index, value):
