@@ -42,6 +42,6 @@ __all__ = [
     "adam_update", "batch_norm_backward", "batch_norm_forward", "batch_norm_stats", "col2im",
     "conv_output_size", "emulate", "emulate_device", "emulation_available", "im2col",
     "instance_norm_backward", "instance_norm_forward", "is_available", "launch", "launch_counts",
-    "leaky_relu_backward", "leaky_relu_forward", "minibatch_stddev_backward", "minibatch_stddev_forward",
-    "pixel_norm_backward", "pixel_norm_forward", "require_cuda", "uses_kernels",
+    "leaky_relu_backward", "leaky_relu_forward", "minibatch_stddev_backward",
+    "minibatch_stddev_forward", "pixel_norm_backward", "pixel_norm_forward", "require_cuda", "uses_kernels",
 ]

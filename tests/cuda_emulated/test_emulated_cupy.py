@@ -125,7 +125,7 @@ def test_two_devices_and_the_current_one(cp):
 def test_an_op_off_its_arrays_device_raises_as_without_peer_access(cp):
     with cp.cuda.Device(1):
         x = cp.ones(3)
-    with pytest.raises(ValueError, match=r"resides \(1\) is different from the current device \(0\)"):
+    with pytest.raises(ValueError, match=r"resides \(1\) is different from the current device"):
         x + 1
     y = cp.ones(3)
     with cp.cuda.Device(1), pytest.raises(ValueError, match="Peer access is unavailable"):

@@ -25,13 +25,13 @@ pytestmark = [
 
 # small sizes, so each model takes seconds under emulation
 SMALL = {
-    "dcgan64": dict(width=8, batch_size=4),
-    "cgan": dict(batch_size=4),
-    "sgan": dict(num_labeled=10, batch_size=4),
-    "progan": dict(channels=[8, 8, 6, 4], codings_size=8, batch_size=4, stable_images=8,
-                   fade_images=8, train_images=0),
-    "stylegan": dict(channels=[8, 8, 6, 4], codings_size=8, w_dim=8, batch_size=4),
-    "cyclegan": dict(gf=4, df=4, batch_size=4),
+    "dcgan64": {"width": 8, "batch_size": 4},
+    "cgan": {"batch_size": 4},
+    "sgan": {"num_labeled": 10, "batch_size": 4},
+    "progan": {"channels": [8, 8, 6, 4], "codings_size": 8, "batch_size": 4, "stable_images": 8,
+               "fade_images": 8, "train_images": 0},
+    "stylegan": {"channels": [8, 8, 6, 4], "codings_size": 8, "w_dim": 8, "batch_size": 4},
+    "cyclegan": {"gf": 4, "df": 4, "batch_size": 4},
 }
 STEPS = 2
 
@@ -58,7 +58,7 @@ def _trainer(model, device, run_dir, resume=False):
     """SGD with momentum: linear in the gradients, so rounding differences stay rounding-sized
     (Adam and RMSprop move a weight by about lr whatever its gradient, so a gradient that is zero
     up to rounding would move it +lr on one device and -lr on the other)."""
-    sizes = SMALL.get(model, dict(batch_size=8))
+    sizes = SMALL.get(model, {"batch_size": 8})
     config = train.make_config(model, epochs=1, valid_size=8, seed=0, device=device, **sizes)
     for prefix in ("", "g_", "d_", "stage1_", "stage2_"):
         if prefix + "optimizer" in config or not prefix:

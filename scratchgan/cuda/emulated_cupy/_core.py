@@ -325,7 +325,11 @@ class ndarray:
     def nonzero(self):
         return run(np.nonzero, self)
 
-    sum, mean, prod = _reduction("sum"), _reduction("mean"), _reduction("prod")
+    sum, mean = _reduction("sum"), _reduction("mean")
+
+    def prod(self, axis=None, dtype=None, out=None, keepdims=None):
+        return run(np.prod, self, axis=axis, dtype=dtype, out=out, keepdims=bool(keepdims))
+
     max, min, all, any = _extremum("max"), _extremum("min"), _extremum("all"), _extremum("any")
     argmax, argmin = _arg_extremum("argmax"), _arg_extremum("argmin")
 
