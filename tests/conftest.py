@@ -1,4 +1,4 @@
-"""Project-wide test settings: hypothesis profiles, the GPU skip and the emulated CUDA device."""
+"""Project-wide test settings: hypothesis profiles and the GPU skip."""
 
 import os
 
