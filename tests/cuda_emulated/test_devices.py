@@ -100,18 +100,24 @@ def test_a_launch_runs_in_its_arrays_device_context(cp):
 
 @pytest.mark.parametrize("wrapper, args", [
     (cuda.leaky_relu_forward, lambda x: (x, 0.2)),
+    (cuda.leaky_relu_backward, lambda x: (x, x * 0.5, 0.2)),
     (cuda.pixel_norm_forward, lambda x: (x,)),
+    (cuda.pixel_norm_backward, lambda x: (x, x * 0.5)),
     (cuda.batch_norm_stats, lambda x: (x,)),
+    (cuda.batch_norm_backward, lambda x: (x, x * 0.5, x[0, :, 0, 0] * 0, x[1, :, 1, 1] ** 2)),
     (cuda.instance_norm_forward, lambda x: (x,)),
+    (cuda.instance_norm_backward, lambda x: (x, x * 0.5, x[:, :, 0, 0] * 0, x[:, :, 1, 1] ** 2)),
+    (cuda.minibatch_stddev_forward, lambda x: (x, 2)),
     (cuda.im2col, lambda x: (x, 3, 3, 1, 1)),
+    (cuda.col2im, lambda x: (x.reshape(2, 3, 25).repeat(9, axis=1), (2, 3, 5, 5), 3, 3, 1, 1)),
 ])
 def test_kernel_wrappers_on_cuda_1_match_the_cpu_emulation(cp, wrapper, args):
     host = np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32)
     with cuda.emulate(block=32, reduce_block=16, max_grid=4):
         expected = wrapper(*args(host.copy()))
     with cp.cuda.Device(1):
-        x = cp.asarray(host)
-    got = wrapper(*args(x))  # allocates its outputs on x's device, not the current one
+        arguments = args(cp.asarray(host))  # made on cuda:1
+    got = wrapper(*arguments)  # from cuda:0: the wrapper allocates on its input's device
     for g, e in zip(got if isinstance(got, tuple) else (got,),
                     expected if isinstance(expected, tuple) else (expected,), strict=True):
         assert g.device.id == 1
