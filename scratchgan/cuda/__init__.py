@@ -43,5 +43,6 @@ __all__ = [
     "conv_output_size", "emulate", "emulate_device", "emulation_available", "im2col",
     "instance_norm_backward", "instance_norm_forward", "is_available", "launch", "launch_counts",
     "leaky_relu_backward", "leaky_relu_forward", "minibatch_stddev_backward",
-    "minibatch_stddev_forward", "pixel_norm_backward", "pixel_norm_forward", "require_cuda", "uses_kernels",
+    "minibatch_stddev_forward", "pixel_norm_backward", "pixel_norm_forward", "require_cuda",
+    "uses_kernels",
 ]
