@@ -32,8 +32,17 @@ setup(
     # as scratchgan/kernels (scratchgan/cuda/loader.py looks in both places).
     cmdclass={"build_py": build_py_with_kernels},
     install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9", "threadpoolctl>=3"],
+    # CuPy ships one wheel per CUDA major version, all of them the module `cupy`: two installed
+    # together overwrite each other, so no extra may pick one for a machine that has the other.
+    # `gpu` installs nothing and says so in docs/DEVICES.md; pick gpu-cuda12 or gpu-cuda13 (the
+    # -ctk variants also bring the CUDA toolkit wheels, NVRTC and its headers, for machines
+    # without a toolkit). scratchgan imports `cupy` lazily and never asks which wheel it is.
     extras_require={
-        "gpu": ["cupy-cuda12x"],
+        "gpu": [],
+        "gpu-cuda12": ["cupy-cuda12x>=13"],
+        "gpu-cuda13": ["cupy-cuda13x>=14"],
+        "gpu-cuda12-ctk": ["cupy-cuda12x[ctk]>=14"],
+        "gpu-cuda13-ctk": ["cupy-cuda13x[ctk]>=14"],
         "dev": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "mlxtend", "ruff"],
     },
     entry_points={"console_scripts": ["scratchgan=scratchgan.cli:main"]},

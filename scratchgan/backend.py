@@ -1,16 +1,24 @@
 """Devices and array modules: the one place that decides between NumPy and CuPy.
 
 It also says whether CUDA is usable (``is_available``, ``require_cuda``; scratchgan.cuda
-re-exports both), so it imports nothing from the package.
+re-exports both) and which CuPy answers (``cupy_module``): the real one, or, inside
+``scratchgan.cuda.emulate_device()`` or with ``SCRATCHGAN_EMULATE_CUDA=1``, the emulated stand-in
+scratchgan/cuda/emulated_cupy (two emulated GPUs whose kernels run on the CPU), which it imports
+by name on first use; at import time it imports nothing from the package.
 
 A tensor's device follows from its array: a ``numpy.ndarray`` lives on ``'cpu'``, a
 ``cupy.ndarray`` on ``'cuda:N'``. Ops are written once against ``xp`` (the array module of
 their inputs), so the only question anyone asks is ``array_module(array)``.
 """
 
+import contextlib
+import importlib
 import os
 
 import numpy as np
+
+_EMULATED_CUPY = "scratchgan.cuda.emulated_cupy"
+_emulation = {"depth": 0}  # how many emulate_device() blocks are open
 
 _DTYPES = {
     "float32": np.float32,
@@ -26,7 +34,7 @@ _DTYPES = {
 class Device:
     """A device: ``Device('cpu')`` or ``Device('cuda', index)``. Compares equal to its string."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("index", "type")
 
     def __init__(self, type, index=None):
         self.type = type
@@ -72,10 +80,35 @@ def parse_device(spec, check=True):
     return device
 
 
+def emulating_device():
+    """True inside ``cuda.emulate_device()`` or when $SCRATCHGAN_EMULATE_CUDA is 1."""
+    return _emulation["depth"] > 0 or os.environ.get("SCRATCHGAN_EMULATE_CUDA") == "1"
+
+
+@contextlib.contextmanager
+def emulated_cupy():
+    """Let ``cupy_module`` answer with the emulated stand-in inside this block (nestable)."""
+    _emulation["depth"] += 1
+    try:
+        yield importlib.import_module(_EMULATED_CUPY)
+    finally:
+        _emulation["depth"] -= 1
+
+
+def cupy_module():
+    """The CuPy module: the emulated stand-in while ``emulating_device()``, else ``import cupy``
+    (ImportError when CuPy is not installed)."""
+    if emulating_device():
+        return importlib.import_module(_EMULATED_CUPY)
+    import cupy
+
+    return cupy
+
+
 def is_available():
     """True when CuPy imports and sees at least one GPU."""
     try:
-        import cupy
+        cupy = cupy_module()
     except ImportError:
         return False
     try:
@@ -87,11 +120,12 @@ def is_available():
 def require_cuda(index=None):
     """Raise RuntimeError naming what is missing (CuPy, a GPU, or GPU number ``index``)."""
     try:
-        import cupy
+        cupy = cupy_module()
     except ImportError:
         raise RuntimeError(
-            "CUDA was requested but CuPy is not installed: pip install scratchgan[gpu] "
-            "(or the CuPy wheel matching your CUDA, e.g. pip install cupy-cuda12x)"
+            "CUDA was requested but CuPy is not installed: pip install the CuPy wheel of your "
+            "CUDA major version, scratchgan[gpu-cuda12] or scratchgan[gpu-cuda13] "
+            "(see docs/DEVICES.md)"
         ) from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
@@ -116,19 +150,27 @@ def device_of(array):
 
 
 def array_module(x):
-    """numpy or cupy, for an array, a Device or a device string."""
+    """numpy or cupy (real or emulated), for an array, a Device or a device string."""
     if isinstance(x, (str, Device)):
-        device = parse_device(x)
-        if device.type == "cpu":
-            return np
-        import cupy
-
-        return cupy
+        return np if parse_device(x).type == "cpu" else cupy_module()
     if isinstance(x, np.ndarray) or np.isscalar(x):
         return np
+    if type(x).__module__.startswith(_EMULATED_CUPY):
+        return importlib.import_module(_EMULATED_CUPY)
     import cupy
 
     return cupy
+
+
+def device_context(device):
+    """The context ops on ``device`` (a Device, a string, or an array's) must run in: CuPy's
+    ``cuda.Device(index)`` for CUDA (kernels run on the current GPU), nothing for the CPU."""
+    if not isinstance(device, (str, Device)):
+        device = device_of(device)
+    device = parse_device(device, check=False)
+    if device.type == "cpu":
+        return contextlib.nullcontext()
+    return cupy_module().cuda.Device(device.index)
 
 
 def to_device(array, device):
@@ -138,8 +180,7 @@ def to_device(array, device):
         return array
     if device.type == "cpu":
         return array.get()
-    import cupy
-
+    cupy = cupy_module()
     with cupy.cuda.Device(device.index):
         return cupy.asarray(array)
 

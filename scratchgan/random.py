@@ -2,19 +2,30 @@
 
 Every random draw in scratchgan (initialisers, dropout, noise, shuffling) takes a
 ``generator=`` argument; without one it uses the device's default generator, which
-``manual_seed`` reseeds. A CPU generator is NumPy's PCG64, so runs reproduce bit for bit.
+``manual_seed`` reseeds.
+
+Every generator is NumPy's PCG64 on the host, whatever its device: a draw is made on the CPU and
+copied to the generator's device (docs/DEVICES.md, "Randomness"). So the state of every
+generator is plain data that ``get_state`` / ``set_state`` checkpoint (CuPy keeps its XORWOW
+state private), a run resumes bit for bit on any device, and a CUDA generator draws the very
+numbers a CPU one of the same seed draws. The price is a host-to-device copy per draw.
+
+A CPU generator may also serve a tensor on another device (``resolve``): its draws are copied
+there and its state advances as for a CPU draw, which is how a model trained with the trainer's
+checkpointed CPU generator runs on 'cuda'.
 """
 
 import numpy as np
 
 from . import profiler
-from .backend import CPU, parse_device
+from .backend import CPU, parse_device, to_device
 
 _defaults = {}
+_last_seed = {"seed": None}  # what manual_seed set: a device's default generator made later gets it
 
 
 class Generator:
-    """``Generator(seed=None, device='cpu')``: a random stream for one device."""
+    """``Generator(seed=None, device='cpu')``: a random stream whose draws land on ``device``."""
 
     def __init__(self, seed=None, device="cpu"):
         self.device = parse_device(device)
@@ -24,63 +35,70 @@ class Generator:
         if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"seed: expected a non-negative int or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
-        if self.device.type == "cpu":
-            self._rng = np.random.Generator(np.random.PCG64(self.seed))
-        else:
-            import cupy
-
-            with cupy.cuda.Device(self.device.index):
-                self._rng = cupy.random.Generator(cupy.random.XORWOW(self.seed))
+        self._rng = np.random.Generator(np.random.PCG64(self.seed))
         return self
+
+    def on(self, device):
+        """This stream with its draws copied to ``device``: the state is shared, not copied."""
+        device = parse_device(device)
+        if device == self.device:
+            return self
+        placed = object.__new__(Generator)
+        placed.device, placed.seed, placed._rng = device, self.seed, self._rng
+        return placed
+
+    def _place(self, array):
+        return array if self.device.type == "cpu" else to_device(array, self.device)
 
     def normal(self, shape, dtype):
         with profiler.region("normal draws", "random"):
-            return self._rng.standard_normal(shape, dtype=dtype)
+            return self._place(self._rng.standard_normal(shape, dtype=dtype))
 
     def uniform(self, shape, dtype, low=0.0, high=1.0):
+        """U[low, high): u * (high - low) + low for u ~ U[0, 1) of ``dtype``."""
         with profiler.region("uniform draws", "random"):
             u = self._rng.random(shape, dtype=dtype)
             if low != 0.0 or high != 1.0:
                 u = u * u.dtype.type(high - low) + u.dtype.type(low)
-            return u
+            return self._place(u)
 
     def integers(self, low, high, shape):
-        return self._rng.integers(low, high, size=shape)
+        return self._place(self._rng.integers(low, high, size=shape))
 
     def permutation(self, n):
-        return self._rng.permutation(n)
+        return self._place(self._rng.permutation(n))
 
     def get_state(self):
-        """The generator state as plain data (for checkpoints; CPU only)."""
-        if self.device.type != "cpu":
-            raise NotImplementedError("get_state: only CPU generators can be checkpointed")
+        """The generator state as plain data (for checkpoints), on every device."""
         return self._rng.bit_generator.state
 
     def set_state(self, state):
-        if self.device.type != "cpu":
-            raise NotImplementedError("set_state: only CPU generators can be checkpointed")
         self._rng.bit_generator.state = state
 
 
 def default_generator(device=CPU):
     device = parse_device(device)
     if device not in _defaults:
-        _defaults[device] = Generator(None, device)
+        _defaults[device] = Generator(_last_seed["seed"], device)
     return _defaults[device]
 
 
 def manual_seed(seed):
-    """Reseed the default generator of every device (like ``torch.manual_seed``)."""
+    """Reseed the default generator of every device, also those first used later (like
+    ``torch.manual_seed``)."""
     default_generator(CPU).manual_seed(seed)
+    _last_seed["seed"] = seed
     for device, gen in _defaults.items():
         if device != CPU:
             gen.manual_seed(seed)
 
 
 def resolve(generator, device):
-    """The generator to use for a draw on ``device``."""
+    """The generator to use for a draw on ``device``: a CPU generator serves every device (its
+    draws are copied there); a CUDA generator only its own."""
+    device = parse_device(device, check=False)
     if generator is None:
         return default_generator(device)
-    if generator.device != device:
-        raise ValueError(f"generator: it draws on {generator.device}, but the tensor is on {device}")
-    return generator
+    if generator.device == device or generator.device == CPU:
+        return generator.on(device)
+    raise ValueError(f"generator: it draws on {generator.device}, but the tensor is on {device}")

@@ -22,3 +22,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("gpu"):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _emulated_cuda_device(request):
+    """Tests marked ``cuda_emulated`` run inside ``cuda.emulate_device()``: 'cuda' and 'cuda:1'
+    are the CuPy stand-in's two emulated GPUs and kernels run through g++."""
+    if request.node.get_closest_marker("cuda_emulated") is None:
+        yield
+        return
+    from scratchgan import cuda
+
+    if not cuda.emulation_available():
+        pytest.skip("the emulated CUDA device compiles kernels/*.cu with g++, which is not on PATH")
+    with cuda.emulate_device() as cupy:
+        yield cupy

@@ -3,7 +3,10 @@
 - loader.py: where kernels/*.cu lives (a checkout or the wheel; the only module that knows),
   each kernel's C signature, and compiling (NVRTC through CuPy for a GPU, g++ for emulation).
 - launcher.py: ``launch`` on a GPU or, inside ``emulate()``, through the g++ build with guard
-  zones around every array; ``uses_kernels``, the one question the ops ask; ``launch_counts``.
+  zones around every array; ``uses_kernels``, the one question the ops ask; ``launch_counts``;
+  ``emulate_device()``, under which the whole project runs with ``device="cuda"`` on the CPU.
+- emulated_cupy/: the CuPy stand-in ``emulate_device()`` puts in CuPy's place (two emulated GPUs,
+  an ndarray that is not a NumPy array, RawModule through g++).
 - wrappers.py: the op wrappers (leaky_relu, im2col/col2im, batch and instance norm, pixel norm,
   minibatch stddev, Adam), raw arrays in and out.
 
@@ -13,7 +16,7 @@ imported on first GPU use.
 """
 
 from ..backend import is_available, require_cuda
-from .launcher import emulate, launch, launch_counts, uses_kernels
+from .launcher import emulate, emulate_device, launch, launch_counts, uses_kernels
 from .loader import emulation_available
 from .wrappers import (
     adam_update,
@@ -34,8 +37,9 @@ from .wrappers import (
 
 __all__ = [
     "adam_update", "batch_norm_backward", "batch_norm_forward", "batch_norm_stats", "col2im",
-    "emulate", "emulation_available", "im2col", "instance_norm_backward",
-    "instance_norm_forward", "is_available", "launch", "launch_counts", "leaky_relu_backward",
-    "leaky_relu_forward", "minibatch_stddev_backward", "minibatch_stddev_forward",
-    "pixel_norm_backward", "pixel_norm_forward", "require_cuda", "uses_kernels",
+    "emulate", "emulate_device", "emulation_available", "im2col",
+    "instance_norm_backward", "instance_norm_forward", "is_available", "launch", "launch_counts",
+    "leaky_relu_backward", "leaky_relu_forward", "minibatch_stddev_backward",
+    "minibatch_stddev_forward", "pixel_norm_backward", "pixel_norm_forward", "require_cuda",
+    "uses_kernels",
 ]

@@ -9,8 +9,13 @@ argument passing of the other:
   and called through ctypes. Every array is handed to the kernel inside a guard zone of 0xFF
   bytes: a write past either end raises, a read past the end sees NaN.
 
+``emulate_device()`` is the third way: arrays are the emulated CuPy stand-in's (backend.py), the
+GPU path runs unchanged, and its ``cupy.RawModule`` is the g++ build. It is how CI runs the whole
+project with ``device="cuda"``.
+
 ``launch`` checks every argument against the kernel's C signature before either backend sees
-it, and ``launch_counts`` counts launches per kernel name, so a test can prove that a kernel, not
+it, checks that all arrays live on one device and launches in that device's context, and
+``launch_counts`` counts launches per kernel name, so a test can prove that a kernel, not
 some other array expression, did the work. Which arrays are on which device is backend.py's
 decision (``device_of``); ``uses_kernels`` is the one question the ops ask.
 """
@@ -19,10 +24,11 @@ import collections
 import contextlib
 import ctypes
 import dataclasses
+import os
 
 import numpy as np
 
-from ..backend import device_of
+from ..backend import device_context, device_of, emulated_cupy
 from . import loader
 
 
@@ -41,6 +47,8 @@ class LaunchSettings:
 
 
 settings = LaunchSettings()
+if os.environ.get("SCRATCHGAN_EMULATE_CUDA") == "1":  # the emulated device for the whole process:
+    settings.block, settings.reduce_block, settings.max_grid = 32, 16, 4  # emulate_device()'s
 launch_counts = collections.Counter()
 
 _GUARD = 256  # bytes of 0xFF on each side of every array an emulated kernel sees
@@ -62,6 +70,23 @@ def emulate(block=None, reduce_block=None, max_grid=None):
     settings.max_grid = max_grid or settings.max_grid
     try:
         yield
+    finally:
+        settings.block, settings.reduce_block, settings.max_grid, settings.emulating = saved
+
+
+@contextlib.contextmanager
+def emulate_device(block=32, reduce_block=16, max_grid=4):
+    """Run the project with ``device="cuda"`` on the CPU while inside this block.
+
+    backend.py answers with the emulated CuPy stand-in (two emulated GPUs; its ndarray is not a
+    NumPy array, so CPU/GPU mix-ups fail as on a GPU), and kernels launch through the GPU path
+    into the g++ build. Launch sizes are lowered as in ``emulate()``; yields the stand-in module.
+    """
+    saved = dataclasses.astuple(settings)
+    settings.block, settings.reduce_block, settings.max_grid = block, reduce_block, max_grid
+    try:
+        with emulated_cupy() as cupy:
+            yield cupy
     finally:
         settings.block, settings.reduce_block, settings.max_grid, settings.emulating = saved
 
@@ -104,8 +129,18 @@ def launch(kernel_name, grid, block, args, shared_mem=0):
     if settings.emulating:
         _emulated_launch(kernel_name, params, grid, block, args, shared_mem)
     else:
-        loader.gpu_function(kernel_name)(grid, block, tuple(args), shared_mem=shared_mem)
+        with device_context(_one_device(kernel_name, params, args)):
+            loader.gpu_function(kernel_name)(grid, block, tuple(args), shared_mem=shared_mem)
     launch_counts[kernel_name] += 1
+
+
+def _one_device(name, params, args):
+    """The device all array arguments live on; arrays on two devices raise ValueError."""
+    devices = {p.name: device_of(a) for p, a in zip(params, args, strict=True) if p.pointer}
+    if len(set(devices.values())) > 1:
+        where = ", ".join(f"{arg} on {device}" for arg, device in devices.items())
+        raise ValueError(f"kernel {name}: arguments on different devices ({where})")
+    return next(iter(devices.values()))
 
 
 def _dim3(v):
@@ -136,6 +171,12 @@ def _check_args(name, params, args):
 
 def _emulated_launch(name, params, grid, block, args, shared_mem):
     """Run the g++ build of kernel ``name`` on guarded copies of the arrays; copy results back."""
+    run_emulated(name, loader.emulated_entry(name), params, grid, block, args, shared_mem)
+
+
+def run_emulated(name, entry, params, grid, block, args, shared_mem=0):
+    """Call ``entry`` (an ``emu_launch_<name>``) on NumPy ``args`` following ``params``: each
+    array goes in a guard zone, and what the kernel writes is copied back into the array."""
     if shared_mem:
         raise NotImplementedError("the emulation has no dynamic shared memory; "
                                   "use static __shared__ arrays")
@@ -144,7 +185,6 @@ def _emulated_launch(name, params, grid, block, args, shared_mem):
         if any(np.may_share_memory(a, b) for b in arrays[i + 1:]):
             raise ValueError(f"kernel {name}: emulation copies each array, "
                              "so arguments must not overlap")
-    entry = loader.emulated_entry(name)
     values, guarded = [], []
     for param, arg in zip(params, args, strict=True):
         if param.pointer:

@@ -11,7 +11,8 @@ Two compilers take the same text (``kernel_source``: the .cu with common.cuh pas
 - g++, for the emulation: against ``kernels/emu/cuda_emu.h`` into a shared library, cached in the
   temp folder under a hash of the source, header and flags, and loaded once per process.
 
-This module imports only the standard library and NumPy; CuPy is imported on first GPU use.
+This module imports only the standard library, NumPy and backend.py; CuPy (or its emulated
+stand-in, as backend.cupy_module decides) is imported on first GPU use.
 """
 
 import collections
@@ -26,6 +27,8 @@ import threading
 from pathlib import Path
 
 import numpy as np
+
+from ..backend import cupy_module
 
 # What NVRTC (cupy.RawModule) gets, and what nvcc must accept too (tests/kernels/test_nvcc.py).
 GPU_COMPILE_OPTIONS = ("-std=c++17",)
@@ -74,19 +77,25 @@ def kernel_table():
     if _kernel_table is None:  # two threads may both parse; either table is the same
         table = {}
         for path in kernel_files():
-            for name, params in _ENTRY.findall(path.read_text()):
+            for name, params in parse_kernels(path.read_text(), path.name).items():
                 if name in table:
                     files = f"{table[name].path.name} and {path.name}"
                     raise ValueError(f"kernel {name} is defined in both {files}")
-                table[name] = Kernel(path, [_parse_param(path, name, p) for p in params.split(",")])
+                table[name] = Kernel(path, params)
         _kernel_table = table
     return _kernel_table
 
 
-def _parse_param(path, kernel_name, text):
+def parse_kernels(source, where="<source>"):
+    """{name: [Param, ...]} of every ``extern "C" __global__`` kernel in CUDA C ``source``."""
+    return {name: [_parse_param(where, name, p) for p in params.split(",")]
+            for name, params in _ENTRY.findall(source)}
+
+
+def _parse_param(where, kernel_name, text):
     match = _PARAM.match(" ".join(text.replace("*", " * ").split()))  # "const float * x"
     if match is None:
-        raise TypeError(f"{path.name}: {kernel_name}: cannot pass parameter {text.strip()!r}")
+        raise TypeError(f"{where}: {kernel_name}: cannot pass parameter {text.strip()!r}")
     const, ctype, star, name = match.groups()
     return Param(name, np.dtype(_C_DTYPES[ctype]), bool(star), bool(const))
 
@@ -97,17 +106,21 @@ def kernel_names():
 
 
 def gpu_function(name):
-    """The ``cupy.RawKernel`` of kernel ``name`` on the current GPU; NVRTC compiles it once."""
-    import cupy
+    """The ``cupy.RawKernel`` of kernel ``name`` on the current GPU; NVRTC compiles it once.
 
+    Caches are keyed by the CuPy module too, so the emulated stand-in (backend.py) and a real
+    CuPy never share a compiled function.
+    """
+    cupy = cupy_module()
     path = kernel_table()[name].path
-    key = (name, cupy.cuda.runtime.getDevice())
+    module_key = (cupy.__name__, path)
+    key = (cupy.__name__, name, cupy.cuda.runtime.getDevice())
     with _lock:
         if key not in _gpu_functions:
-            if path not in _gpu_modules:
-                _gpu_modules[path] = cupy.RawModule(code=kernel_source(path),
-                                                    options=GPU_COMPILE_OPTIONS)
-            _gpu_functions[key] = _gpu_modules[path].get_function(name)
+            if module_key not in _gpu_modules:
+                _gpu_modules[module_key] = cupy.RawModule(code=kernel_source(path),
+                                                          options=GPU_COMPILE_OPTIONS)
+            _gpu_functions[key] = _gpu_modules[module_key].get_function(name)
         return _gpu_functions[key]
 
 
@@ -118,33 +131,39 @@ def emulation_available():
 
 def emulated_entry(name):
     """``emu_launch_<name>`` of the g++ build of the kernel's .cu (see kernels/emu/cuda_emu.h)."""
-    return getattr(_emulated_library(kernel_table()[name].path), "emu_launch_" + name)
+    path = kernel_table()[name].path
+    return getattr(_emulated_library(kernel_source(path), path.stem), "emu_launch_" + name)
 
 
-def _emulated_library(path):
-    """The ctypes library of ``path`` compiled for the CPU; built once, cached by source hash."""
+def emulated_entry_from_source(source, name):
+    """``emu_launch_<name>`` of the g++ build of CUDA C ``source`` (a .cu with common.cuh pasted
+    in, as NVRTC gets it): what the emulated ``cupy.RawModule`` launches."""
+    return getattr(_emulated_library(source, "module"), "emu_launch_" + name)
+
+
+def _emulated_library(source, stem):
+    """The ctypes library of CUDA C ``source`` compiled for the CPU; built once, cached by hash."""
+    header = kernel_dir() / "emu" / "cuda_emu.h"
+    text = "\0".join((source, header.read_text()) + EMULATION_COMPILE_FLAGS)
+    key = hashlib.sha256(text.encode()).hexdigest()[:16]
     with _lock:
-        if path in _emulated_libraries:
-            return _emulated_libraries[path]
+        if key in _emulated_libraries:
+            return _emulated_libraries[key]
         if not emulation_available():
             raise RuntimeError("kernel emulation needs g++ on PATH")
-        header = kernel_dir() / "emu" / "cuda_emu.h"
-        source = kernel_source(path)
-        text = "\0".join((source, header.read_text()) + EMULATION_COMPILE_FLAGS)
-        key = hashlib.sha256(text.encode()).hexdigest()[:16]
         user = os.getuid() if hasattr(os, "getuid") else 0
         cache = Path(tempfile.gettempdir()) / f"scratchgan-emu-{user}"
         cache.mkdir(parents=True, exist_ok=True)
-        library = cache / f"{path.stem}-{key}.so"
+        library = cache / f"{stem}-{key}.so"
         if not library.exists():
             with tempfile.TemporaryDirectory(dir=cache) as tmp:
-                cu, so = Path(tmp) / path.name, Path(tmp) / library.name
+                cu, so = Path(tmp) / f"{stem}.cu", Path(tmp) / library.name
                 cu.write_text(source)
                 command = ["g++", *EMULATION_COMPILE_FLAGS, "-x", "c++", "-include", str(header),
                            str(cu), "-o", str(so)]
                 done = subprocess.run(command, capture_output=True, text=True, check=False)
                 if done.returncode != 0:
-                    raise RuntimeError(f"emulation build of {path.name} failed:\n{done.stderr}")
+                    raise RuntimeError(f"emulation build of {stem}.cu failed:\n{done.stderr}")
                 os.replace(so, library)  # atomic: concurrent test processes never see half a file
-        _emulated_libraries[path] = ctypes.CDLL(str(library))
-        return _emulated_libraries[path]
+        _emulated_libraries[key] = ctypes.CDLL(str(library))
+        return _emulated_libraries[key]

@@ -1,15 +1,29 @@
 """One wrapper per kernel op: shapes, launch geometry and arguments; raw arrays in and out.
 
 Each wrapper makes C-contiguous copies where needed, allocates its outputs with the inputs' array
-module (backend.py decides which), checks the sizes the kernel will trust, and launches the
-``_f32`` or ``_f64`` kernel of its dtype. The autograd ops decide when to call them.
+module (backend.py decides which) on their device (``@_on_input_device``: CuPy allocates on the
+current GPU, which need not be the input's), checks the sizes the kernel will trust, and launches
+the ``_f32`` or ``_f64`` kernel of its dtype. The autograd ops decide when to call them.
 """
+
+import functools
 
 import numpy as np
 
-from ..backend import array_module
+from ..backend import array_module, device_context
 from ..geometry import conv_output_size, pair
 from .launcher import block_per_row, grid_stride, launch
+
+
+def _on_input_device(wrapper):
+    """Run ``wrapper`` in the device context of its first argument (an array)."""
+
+    @functools.wraps(wrapper)
+    def in_context(x, *args, **kwargs):
+        with device_context(x):
+            return wrapper(x, *args, **kwargs)
+
+    return in_context
 
 
 def _suffix(dtype):
@@ -45,6 +59,7 @@ def _channels(x):
 # ----------------------------------------------------------------------------- leaky_relu
 
 
+@_on_input_device
 def leaky_relu_forward(x, slope=0.01):
     """y = x if x > 0 else slope * x, elementwise, any shape."""
     xp = array_module(x)
@@ -55,6 +70,7 @@ def leaky_relu_forward(x, slope=0.01):
     return y
 
 
+@_on_input_device
 def leaky_relu_backward(x, gy, slope=0.01):
     """gx = gy * (1 if x > 0 else slope), elementwise."""
     xp = array_module(x)
@@ -74,6 +90,7 @@ def _conv_geometry(fn, stride, padding, dilation):
             pair(dilation, "dilation", fn, 1))
 
 
+@_on_input_device
 def im2col(x, kh, kw, stride=1, padding=0, dilation=1):
     """Unfold x (N, C, H, W) into col (N, C*kh*kw, Ho*Wo).
 
@@ -95,6 +112,7 @@ def im2col(x, kh, kw, stride=1, padding=0, dilation=1):
     return col
 
 
+@_on_input_device
 def col2im(col, x_shape, kh, kw, stride=1, padding=0, dilation=1, col_hw=None):
     """Fold col (N, C*kh*kw, Ho*Wo) back onto an (N, C, H, W) array: the adjoint of im2col.
 
@@ -119,6 +137,7 @@ def col2im(col, x_shape, kh, kw, stride=1, padding=0, dilation=1, col_hw=None):
 # ----------------------------------------------------------------------------- batch_norm
 
 
+@_on_input_device
 def batch_norm_stats(x, eps=1e-5):
     """Per-channel statistics of x (N, C, *) -> (mean, biased var, invstd), each (C,).
 
@@ -133,6 +152,7 @@ def batch_norm_stats(x, eps=1e-5):
     return mean, var, invstd
 
 
+@_on_input_device
 def batch_norm_forward(x, mean, invstd, gamma=None, beta=None):
     """y = (x - mean_c) invstd_c gamma_c + beta_c for x (N, C, *).
 
@@ -150,6 +170,7 @@ def batch_norm_forward(x, mean, invstd, gamma=None, beta=None):
     return y
 
 
+@_on_input_device
 def batch_norm_backward(x, gy, mean, invstd, gamma=None):
     """Fused backward of training-mode batch norm -> (gx, ggamma, gbeta).
 
@@ -171,6 +192,7 @@ def batch_norm_backward(x, gy, mean, invstd, gamma=None):
 # ----------------------------------------------------------------------------- instance_norm
 
 
+@_on_input_device
 def instance_norm_forward(x, gamma=None, beta=None, eps=1e-5):
     """Instance norm of x (N, C, *) -> (y, mean, invstd); mean and invstd are (N, C).
 
@@ -188,6 +210,7 @@ def instance_norm_forward(x, gamma=None, beta=None, eps=1e-5):
     return y, mean, invstd
 
 
+@_on_input_device
 def instance_norm_backward(x, gy, mean, invstd, gamma=None):
     """Backward of instance norm -> (gx, ggamma (C,), gbeta (C,)).
 
@@ -210,6 +233,7 @@ def instance_norm_backward(x, gy, mean, invstd, gamma=None):
 # ----------------------------------------------------------------------------- pixel_norm
 
 
+@_on_input_device
 def pixel_norm_forward(x, eps=1e-8):
     """y = x / sqrt(mean_c x^2 + eps) for x (N, C, *): each (n, pixel) normalised over channels."""
     xp = array_module(x)
@@ -221,6 +245,7 @@ def pixel_norm_forward(x, eps=1e-8):
     return y
 
 
+@_on_input_device
 def pixel_norm_backward(x, gy, eps=1e-8):
     """gx = r gy - x r^3 (sum_c gy x) / C with r = 1/sqrt(mean_c x^2 + eps), per (n, pixel)."""
     xp = array_module(x)
@@ -244,6 +269,7 @@ def _groups(N, group_size):
     return G, N // G
 
 
+@_on_input_device
 def minibatch_stddev_forward(x, group_size=4, eps=1e-8):
     """ProGAN minibatch stddev: x (N, C, H, W) -> (N, C+1, H, W).
 
@@ -264,6 +290,7 @@ def minibatch_stddev_forward(x, group_size=4, eps=1e-8):
     return y
 
 
+@_on_input_device
 def minibatch_stddev_backward(x, gy, group_size=4, eps=1e-8):
     """Gradient of minibatch_stddev_forward w.r.t. x, for gy (N, C+1, H, W) -> gx (N, C, H, W).
 
@@ -287,6 +314,7 @@ def minibatch_stddev_backward(x, gy, group_size=4, eps=1e-8):
 # ----------------------------------------------------------------------------- adam
 
 
+@_on_input_device
 def adam_update(p, g, m, v, lr, b1, b2, eps, step):
     """One fused Adam step, in place on p, m, v (same shape and dtype, C-contiguous); step t >= 1.
 
