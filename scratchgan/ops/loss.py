@@ -222,7 +222,8 @@ def nll_loss(input, target, reduction="mean", ignore_index=-100):
         raise IndexError(f"nll_loss: target holds {int(t[bad].reshape(-1)[0])}, outside the {C} "
                          f"classes [0, {C})")
     t = xp.where(keep, t, 0)
-    grid = xp.indices(t.shape, sparse=True)
+    # an open grid over t's axes (what np.indices(sparse=True) gives; CuPy's indices has no sparse=)
+    grid = [xp.arange(n).reshape((n,) + (1,) * (t.ndim - 1 - i)) for i, n in enumerate(t.shape)]
     picked = getitem(input, (*grid[:1], t, *grid[1:]))
     if bool(keep.all()):
         return _reduce(-picked, reduction)
