@@ -34,22 +34,23 @@ def _run(binary, profile, args, timeout):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
-def load(path, screenshot=None, size=(1280, 900), timeout=120):
-    """Open ``path`` headless; returns {"errors": [...], "ready": bool, "console": [...],
-    "screenshot": path or None}. ``errors`` holds the page's recorded script errors and the
-    console lines that report errors."""
+def load(path, screenshot=None, size=(1280, 900), timeout=120, fragment=""):
+    """Open ``path`` (with ``#fragment`` if given) headless; returns {"errors": [...],
+    "ready": bool, "console": [...], "screenshot": path or None, "dom": text}. ``errors`` holds
+    the page's recorded script errors and the console lines that report errors."""
     binary = find_chromium()
     if binary is None:
         raise FileNotFoundError("no Chromium found (apt-get install chromium)")
     url = "file://" + os.path.abspath(path)
     with tempfile.TemporaryDirectory(prefix="sg-chromium-") as profile:
-        dom = _run(binary, profile, ["--dump-dom", url], timeout)
+        dom = _run(binary, profile, ["--dump-dom", url + (f"#{fragment}" if fragment else "")],
+                   timeout)
     match = re.search(r"data-errors=\"([^\"]*)\"", dom.stdout)
     page_errors = [match.group(1)] if match else []
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
     console_errors = [line for line in console if CONSOLE_ERROR.search(line)]
     result = {"errors": page_errors + console_errors, "console": console,
-              "ready": 'data-ready="1"' in dom.stdout, "screenshot": None}
+              "ready": 'data-ready="1"' in dom.stdout, "screenshot": None, "dom": dom.stdout}
     if screenshot:
         with tempfile.TemporaryDirectory(prefix="sg-chromium-") as profile:
             _run(binary, profile, [f"--screenshot={os.path.abspath(screenshot)}",

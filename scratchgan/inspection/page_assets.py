@@ -127,6 +127,17 @@ search.addEventListener('input', function () {
     vb = [b.x + b.width / 2 - w / 2, b.y + b.height / 2 - h / 2, w, h]; show(); }
 });
 fit();
+if (location.hash === '#selftest') {  // headless tests: run each control once
+  document.getElementById('collapse').click();
+  var hidden = document.querySelectorAll('g.node[style*="none"]').length;
+  document.getElementById('expand').click();
+  search.value = 'a'; search.dispatchEvent(new Event('input'));
+  var hits = document.querySelectorAll('g.hit').length;
+  details(Object.keys(GRAPH.nodes)[0]);
+  view.dispatchEvent(new WheelEvent('wheel', {deltaY: 100, clientX: 50, clientY: 50}));
+  document.documentElement.setAttribute('data-selftest', JSON.stringify(
+    {hidden: hidden, hits: hits, details: document.getElementById('details').innerHTML.length}));
+}
 })();"""
 
 
