@@ -124,3 +124,16 @@ def test_resume_drops_rows_after_the_checkpoint(tmp_path):
     trainer = train.Trainer(cfg, str(run), resume=True, data=tiny_data(), progress=False)
     assert trainer.step == 2
     assert [json.loads(line)["step"] for line in (run / "telemetry.jsonl").open()] == [1, 2]
+
+
+def test_a_weight_that_was_zero_has_no_update_ratio(tmp_path):
+    gen = sg.Generator(0)
+    net = nn.Linear(2, 2, generator=gen)
+    net.bias.array[...] = 0.0
+    watcher = Telemetry(OneNetwork(net), str(tmp_path), every=1)
+    watcher.before_step(1)
+    net(sg.tensor(np.ones((1, 2), np.float32))).sum().backward()
+    net.bias.array[...] -= 0.5 * net.bias.grad.array
+    row = watcher.after_step(1, {})
+    assert row["update_ratio"]["net.bias"] is None
+    assert row["update_ratio"]["net.weight"] == 0.0

@@ -27,7 +27,7 @@ REPORT_CSS = BASE_CSS + """
 section { padding: 4px 16px; } h2 { border-bottom: 1px solid #ddd; font-size: 16px; }
 #sample { image-rendering: pixelated; max-width: 560px; border: 1px solid #ccc; }
 .charts { display: flex; flex-wrap: wrap; gap: 8px; } pre { background: #f6f6f6; padding: 6px; }
-.heat { display: block; margin-bottom: 10px; }"""
+.heat { display: block; margin-bottom: 10px; } .kv { column-width: 260px; font-size: 12px; }"""
 REPORT_JS = """(function () {
 var slider = document.getElementById('epoch');
 if (!slider) return;
@@ -42,6 +42,13 @@ def _read_json(path):
         return None
     with open(path) as f:
         return json.load(f)
+
+
+def _columns(mapping):
+    """key: value lines in flowing columns (a long config stays short on screen)."""
+    items = "".join(f"<div><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</div>"
+                    for k, v in mapping.items())
+    return f"<div class='kv'>{items}</div>"
 
 
 def _table(mapping):
@@ -151,7 +158,7 @@ def write_report(run_dir):
     summary = _read_json(os.path.join(run_dir, "summary.json")) or {}
     summary = {k: v for k, v in summary.items() if k != "final"}
     title = f"{config.get('model', 'run')}: {os.path.basename(os.path.abspath(run_dir))}"
-    sections = [("config", _table(config)), ("summary", _table(summary) if summary else
+    sections = [("config", _columns(config)), ("summary", _columns(summary) if summary else
                                              "<p class='muted'>no summary.json yet</p>"),
                 ("samples", _samples(run_dir)), ("loss and metric curves", _curves(run_dir)),
                 ("telemetry", _telemetry(run_dir)), ("profile", _profile(run_dir)),

@@ -95,9 +95,10 @@ def heat_map(rows, steps, values, title, log=True, max_columns=120, cell=(6, 12)
     if not finite:
         return ""
     lo, hi = min(finite), max(finite)
-    cw, ch = cell
+    cw, ch = max(cell[0], min(40, 480 // len(keep))), cell[1]
     label_w = 8 + 6 * max(len(r) for r in rows)
-    width, height = label_w + cw * len(keep) + 90, 30 + ch * len(rows) + 20
+    width = max(label_w + cw * len(keep) + 90, 7 * len(title) + 200)
+    height = 30 + ch * len(rows) + 20
     parts = [f'<svg class="heat" width="{width}" height="{height}" '
              f'xmlns="http://www.w3.org/2000/svg"><text x="0" y="14" font-weight="bold">'
              f'{html.escape(title)}{" (colour: log10 |value|)" if log else ""}</text>']

@@ -5,7 +5,8 @@ each parameter p (named ``module.dotted.name``) after the step,
 
     grad_norm     |g|_2 of p.grad
     weight_norm   |w|_2
-    update_ratio  |w_after - w_before|_2 / |w_before|_2   (the step's update relative to the weight)
+    update_ratio  |w_after - w_before|_2 / |w_before|_2   (the step's update relative to the weight;
+                  null where w_before was all zeros)
 
 for each module m (every named module, containers too) over the outputs of all its calls in the
 step
@@ -118,7 +119,7 @@ class Telemetry:
         self._watching = False
         row = self.statistics(step, losses)
         with open(self.path, "a") as f:
-            f.write(json.dumps(row, sort_keys=True) + "\n")
+            f.write(json.dumps(row) + "\n")  # in the model's layer order
         return row
 
     def statistics(self, step, losses):
@@ -129,7 +130,8 @@ class Telemetry:
         for name, p in self.params.items():
             before, after = self._before[name], p.array
             row["weight_norm"][name] = _norm(after)
-            row["update_ratio"][name] = _norm(after - before) / max(_norm(before), 1e-30)
+            scale = _norm(before)  # a weight that was all zeros (a fresh bias) has no ratio
+            row["update_ratio"][name] = _norm(after - before) / scale if scale else None
             if p.grad is not None:
                 row["grad_norm"][name] = g = _norm(p.grad._data)
                 squares[self.owners[name]] = squares.get(self.owners[name], 0.0) + g * g
