@@ -31,10 +31,16 @@ setup(
     # kernels/ lives at the top level of the repository; a wheel carries it inside the package
     # as scratchgan/kernels (scratchgan/cuda/loader.py looks in both places).
     cmdclass={"build_py": build_py_with_kernels},
-    install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9", "threadpoolctl>=3"],
+    # graphviz: the Python side of sg.viz.graph's layout (the dot binary: Debian's graphviz,
+    # which `make install` installs)
+    install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9", "threadpoolctl>=3",
+                      "graphviz>=0.20"],
     extras_require={
         "gpu": ["cupy-cuda12x"],
-        "dev": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "mlxtend", "ruff"],
+        "tensorboard": ["tensorboardX>=2.6"],  # train --tensorboard
+        # tensorboard: its event reader checks what --tensorboard wrote
+        "dev": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "mlxtend", "ruff",
+                "tensorboardX>=2.6", "tensorboard>=2.14"],
     },
     entry_points={"console_scripts": ["scratchgan=scratchgan.cli:main"]},
 )

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import scratchgan as sg
-from scratchgan import node_tags, nn, train
+from scratchgan import nn, node_tags, train
 from scratchgan.inspection.telemetry import Telemetry
 from scratchgan.models.parts import grad_norm
 

@@ -82,8 +82,8 @@ class Module:
         try:
             if profiler._active is None:
                 out = self.forward(*args, **kwargs)
-            else:
-                with profiler._active.region(type(self).__name__, "module"):  # its own time: the Python between its ops
+            else:  # the module's own time: the Python between its ops
+                with profiler._active.region(type(self).__name__, "module"):
                     out = self.forward(*args, **kwargs)
         finally:
             node_tags.module_stack.pop()
