@@ -26,33 +26,33 @@ def kept_backward_roots():
         Tensor.backward = original
 
 
-def step_batch(config, model, n, seed=0):
-    """A loader batch of ``n`` images for ``model``: the run's data set if it is here, else random
-    uint8 images of the data set's shape (the graph does not depend on the pixels)."""
-    from ..data import DatasetNotFoundError
-    from ..training.recipes import load_data
+def step_images(config, n, seed=0):
+    """(images, labels) for one step: the first ``n`` of the run's data set if it is here, else
+    random uint8 28 x 28 images (the graph does not depend on the pixels)."""
+    from ..data import DatasetNotFoundError, load
 
     try:
-        images, labels = load_data(config)[:2]
-        images, labels = images[:n], None if labels is None else labels[:n]
-    except (DatasetNotFoundError, FileNotFoundError):
+        images, labels = load(config["dataset"], "train")
+        return images[:n], None if labels is None else labels[:n]
+    except DatasetNotFoundError:
         rng = np.random.default_rng(seed)
-        images, labels = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), np.arange(n) % 10
-    return model.loader_arrays(images, labels)
+        return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), np.arange(n) % 10
 
 
 def graph_of_training_step(model_name, path, batch_size=None, device=None, overrides=None):
     """Build ``model_name``, run one training step and draw every graph it backpropagated through
     (with the step's gradients) into ``path``; returns (path, timings)."""
+    from ..data import to_float
     from ..training import recipes, runs
     from .graph_page import render
 
     config = recipes.make_config(model_name, batch_size=batch_size, device=device,
                                  **(overrides or {}))
-    if "image_shape" not in config:
-        config["image_shape"] = [1, 28, 28]
+    images, labels = step_images(config, config["batch_size"])
+    if "image_shape" not in config and images.ndim in (3, 4):  # as the trainer sets it
+        config["image_shape"] = list(to_float(images[:1]).shape[1:])
     model = runs.build_model(config)
-    batch = step_batch(config, model, config["batch_size"])
+    batch = model.loader_arrays(images, labels)
     model.train(True)
     with kept_backward_roots() as roots:
         model.train_step(batch)
