@@ -138,3 +138,22 @@ def test_dcgan64_step_renders_in_under_2_s_into_under_5_mb(tmp_path):
                                            batch_size=4)
     assert os.path.getsize(path) < 5e6
     assert timings["total_s"] < 2.0, timings
+
+
+def test_implementation_labels_say_where_the_product_ran():
+    from scratchgan.inspection.graph_model import implementation_label
+
+    class Conv2d:
+        pass
+
+    class Add:
+        pass
+
+    cases = [(Conv2d, "kernel:im2col_f32", "CUDA kernel (im2col_f32) + cuBLAS"),
+             (Conv2d, "cupy", "CuPy (cuBLAS)"), (Add, "cupy", "CuPy"),
+             (Conv2d, "emulated:im2col_f32", "emulated CUDA kernel (im2col_f32) + NumPy"),
+             (Add, "numpy", "NumPy")]
+    for cls, impl, label in cases:
+        node = cls()
+        node.impl = impl
+        assert implementation_label(node) == label

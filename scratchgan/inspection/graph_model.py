@@ -24,13 +24,13 @@ def implementation_label(node):
     our CUDA kernel; the emulated kernel; with the kernels' names."""
     impl = getattr(node, "impl", "numpy")
     kind, _, kernels = impl.partition(":")
+    product = any(m in type(node).__name__ for m in MATMUL_OPS)  # its GEMM is the library's
     if kind == "kernel":
-        return f"CUDA kernel ({kernels or 'no launch'})"
+        return f"CUDA kernel ({kernels or 'no launch'})" + (" + cuBLAS" if product else "")
     if kind == "emulated":
-        return f"emulated CUDA kernel ({kernels or 'no launch'})"
+        return f"emulated CUDA kernel ({kernels or 'no launch'})" + (" + NumPy" if product else "")
     if kind == "cupy":
-        name = type(node).__name__
-        return "CuPy (cuBLAS)" if any(m in name for m in MATMUL_OPS) else "CuPy"
+        return "CuPy (cuBLAS)" if product else "CuPy"
     return "NumPy"
 
 
