@@ -9,9 +9,17 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: install data toolchain demo test test-all gradcheck bench lint clean
+.PHONY: install graphviz chromium data toolchain demo test test-all gradcheck bench lint clean
 
-install: $(STAMP)
+install: $(STAMP) graphviz
+
+# Graphviz's dot lays out the pages of sg.viz.graph and `scratchgan graph`
+graphviz:
+	@command -v dot >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq graphviz; }
+
+# headless Chromium: the tests look at the graph and report pages as a person would (CI runs this)
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)

@@ -31,7 +31,10 @@ setup(
     # kernels/ lives at the top level of the repository; a wheel carries it inside the package
     # as scratchgan/kernels (scratchgan/cuda/loader.py looks in both places).
     cmdclass={"build_py": build_py_with_kernels},
-    install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9", "threadpoolctl>=3"],
+    # graphviz: the Python side of sg.viz.graph's layout (the dot binary: Debian's graphviz,
+    # which `make install` installs)
+    install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9", "threadpoolctl>=3",
+                      "graphviz>=0.20"],
     # CuPy ships one wheel per CUDA major version, all of them the module `cupy`: two installed
     # together overwrite each other, so no extra may pick one for a machine that has the other.
     # `gpu` installs nothing and says so in docs/DEVICES.md; pick gpu-cuda12 or gpu-cuda13 (the
@@ -43,7 +46,10 @@ setup(
         "gpu-cuda13": ["cupy-cuda13x>=14"],
         "gpu-cuda12-ctk": ["cupy-cuda12x[ctk]>=14"],
         "gpu-cuda13-ctk": ["cupy-cuda13x[ctk]>=14"],
-        "dev": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "mlxtend", "ruff"],
+        "tensorboard": ["tensorboardX>=2.6"],  # train --tensorboard
+        # tensorboard: its event reader checks what --tensorboard wrote
+        "dev": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "mlxtend", "ruff",
+                "tensorboardX>=2.6", "tensorboard>=2.14"],
     },
     entry_points={"console_scripts": ["scratchgan=scratchgan.cli:main"]},
 )

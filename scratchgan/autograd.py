@@ -11,7 +11,7 @@ forward and closed-form array backwards; this module alone decides which one run
 import contextlib
 import weakref
 
-from . import cuda, profiler
+from . import cuda, node_tags, profiler
 
 _grad_enabled = True
 
@@ -115,9 +115,12 @@ class Function:
         self.needs_input_grad = tuple(record and x.requires_grad for x in xs)
         self.xp = xs[0].xp
         self.on_kernels = on_kernels
+        launches = cuda.launch_counts.copy() if on_kernels else None  # the viewer names kernels
         y = self.forward_kernel(*arrays) if on_kernels else self.forward(*arrays)
         out = Tensor._make(y, requires_grad=record)
         if record:
+            self.impl = node_tags.implementation(self.xp, launches)
+            self.scope, self.second_order = tuple(node_tags.module_stack), node_tags.second_order
             self._record(xs, out)
         return out
 
@@ -203,7 +206,7 @@ def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_
     With ``inputs=None`` the gradients are accumulated into the ``.grad`` of every leaf that
     requires grad; otherwise they are returned, one per input, and ``.grad`` is untouched.
     """
-    with profiler.region("autograd engine", "backward"):
+    with profiler.region("autograd engine", "backward"), node_tags.recording_backward(create_graph):
         return _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph)
 
 

@@ -6,7 +6,7 @@ import os
 import sys
 
 TRAIN_OPTIONS = ("dataset", "epochs", "batch_size", "lr", "loss", "device", "seed", "valid_size",
-                 "checkpoint_every", "metrics_every")
+                 "checkpoint_every", "metrics_every", "tensorboard")
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -228,6 +228,7 @@ def _profile_model(model, steps, batch_size):
 
 
 def build_parser():
+    from .inspection import commands as inspection_commands
     from .training.recipes import loss_names
 
     p = argparse.ArgumentParser(prog="scratchgan", description=__doc__)
@@ -263,6 +264,8 @@ def build_parser():
     t.add_argument("--max-steps", dest="max_steps", type=int,
                    help="stop (with a checkpoint) after N steps in all")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--tensorboard", action="store_true", default=None,
+                   help="also write TensorBoard event files to RUN/tensorboard (tensorboardX)")
     t.set_defaults(func=_cmd_train)
 
     def run_command(name, help, func):
@@ -303,6 +306,7 @@ def build_parser():
     b.add_argument("rest", nargs=argparse.REMAINDER,
                    help="arguments passed on to the benchmark script")
     b.set_defaults(func=_cmd_bench)
+    inspection_commands.add_commands(sub)  # graph MODEL, report RUN
     return p
 
 

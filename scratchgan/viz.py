@@ -175,3 +175,13 @@ def save_latent_scatter(codes, labels, path, class_names=None, size=(640, 560)):
     ax.set_ylabel("z2")
     fig.tight_layout()
     return _save_figure(fig, path, dpi)
+
+
+def graph(*outputs, params=None, path="graph.html"):
+    """The autograd graph behind ``outputs`` as one self-contained, interactive HTML page (op
+    nodes, tensors, what each node saved, which implementation ran it, gradient statistics, the
+    create_graph=True graph set apart); returns ``path``. ``params``: a Module, a dict of name ->
+    Tensor or Module, or ``named_parameters()``, to name parameters and modules. Needs Graphviz."""
+    from .inspection.graph_page import graph as draw
+
+    return draw(*outputs, params=params, path=path)

@@ -9,7 +9,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from .. import profiler
+from .. import node_tags, profiler
 from ..backend import Device, parse_device, parse_dtype, to_device
 from ..tensor import Tensor, tensor
 
@@ -78,10 +78,18 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward method")
 
     def __call__(self, *args, **kwargs):
-        if profiler._active is None:
-            return self.forward(*args, **kwargs)
-        with profiler._active.region(type(self).__name__, "module"):  # its own time: the Python between its ops
-            return self.forward(*args, **kwargs)
+        node_tags.module_stack.append(self)  # the nodes recorded inside know their module
+        try:
+            if profiler._active is None:
+                out = self.forward(*args, **kwargs)
+            else:  # the module's own time: the Python between its ops
+                with profiler._active.region(type(self).__name__, "module"):
+                    out = self.forward(*args, **kwargs)
+        finally:
+            node_tags.module_stack.pop()
+        if node_tags.forward_observer is not None:
+            node_tags.forward_observer(self, out)
+        return out
 
     # ----- registration
     def _check_ready(self, what):

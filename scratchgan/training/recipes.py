@@ -39,6 +39,8 @@ COMMON_DEFAULTS = {
     # generative models: FID/KID/IS/coverage of metrics_n samples every N epochs (0: never)
     "metrics_every": 0,
     "metrics_n": 1000,
+    "telemetry_every": 0,  # per-layer statistics every N steps into telemetry.jsonl (0: never)
+    "tensorboard": False,  # TensorBoard event files in RUN/tensorboard (needs tensorboardX)
 }
 COMMON_TYPES = {"device": str}  # the common keys whose default is None
 # Keys that code reads with a fallback where no recipe sets them, with those fallbacks (which type

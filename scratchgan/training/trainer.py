@@ -30,6 +30,8 @@ import numpy as np
 
 from .. import data as sgdata
 from .. import viz
+from ..inspection.report import finish_run
+from ..inspection.telemetry import Telemetry
 from ..metrics.evaluate import interval_metrics
 from ..random import Generator
 from .checkpoints import CHECKPOINT, load_checkpoint, save_checkpoint
@@ -80,6 +82,7 @@ class Trainer:
         else:
             os.makedirs(self.run_dir, exist_ok=True)
             self._write_json("config.json", self.config)
+        self.telemetry = Telemetry.for_run(self.config, self.run_dir, self.model, self.step)
 
     # ----- paths and files
     def path(self, *parts):
@@ -151,9 +154,13 @@ class Trainer:
             while self.epoch < epochs and (max_steps is None or self.step < max_steps):
                 self.model.train()
                 for batch in self.loader:
+                    if self.telemetry is not None:
+                        self.telemetry.before_step(self.step + 1)
                     t0 = time.perf_counter()
                     losses = self.model.train_step(batch)
                     dt = time.perf_counter() - t0
+                    if self.telemetry is not None:
+                        self.telemetry.after_step(self.step + 1, losses)
                     self._account(losses, len(batch[0]), dt)
                     done = self.epoch_step == steps_per_epoch
                     self._show_progress(epochs, steps_per_epoch, done)
@@ -174,7 +181,9 @@ class Trainer:
         finally:
             self._restore_sigint(previous)
             self.wall_time, self._fit_start = self._wall(), None
-        return self._summary()
+        summary = self._summary()
+        finish_run(self.run_dir, self.telemetry)  # closes the telemetry, writes report.html
+        return summary
 
     def _account(self, losses, n_images, dt):
         self.step += 1
@@ -214,6 +223,9 @@ class Trainer:
         self.history.append(row)
         pictures = self.valid_x if has_valid else self.train_x
         self.model.picture(pictures, self.path("samples", f"epoch-{self.epoch:03d}.png"))
+        if self.telemetry is not None:
+            self.telemetry.end_epoch(self.epoch, self.step, row,
+                                     self.path("samples", f"epoch-{self.epoch:03d}.png"))
         self.model.train(True)
         self._write_metrics()
         self._plot_losses()
