@@ -59,9 +59,8 @@ def scratchgan_step(model_name, overrides, batch, size, kind):
     images = np.random.default_rng(0).integers(0, 256, (batch, size, size), dtype=np.uint8)
 
     def step():
-        if kind == "critic":
-            model.d_steps = 0  # n_critic 5: this step updates D only
-        model.train_step((images,))
+        # the first step of a run: with n_critic 5 (the critic case) it updates D only
+        model.train_step((images,), train.StepContext())
 
     return step
 

@@ -201,6 +201,7 @@ def _profile_model(model, steps, batch_size):
     import numpy as np
 
     from . import profile
+    from .training.protocol import StepContext
     from .training.recipes import load_data, make_config
     from .training.runs import build_model
 
@@ -215,11 +216,11 @@ def _profile_model(model, steps, batch_size):
         index = rng.choice(len(arrays[0]), config["batch_size"], replace=False)
         return tuple(a[index] for a in arrays)
 
-    for _ in range(2):  # warm-up: first calls allocate and build caches
-        m.train_step(batch())
+    for step in range(2):  # warm-up: first calls allocate and build caches
+        m.train_step(batch(), StepContext(step))
     with profile() as prof:
-        for _ in range(steps):
-            m.train_step(batch())
+        for step in range(2, 2 + steps):
+            m.train_step(batch(), StepContext(step))
     print(f"{model}: {steps} training steps, batch {config['batch_size']}, "
           f"{1000 * prof.wall / steps:.1f} ms per step, "
           f"{steps * config['batch_size'] / prof.wall:.0f} images/s")

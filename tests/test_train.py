@@ -162,9 +162,9 @@ def test_ctrl_c_saves_a_checkpoint_and_resumes_exactly(tmp_path):
     t = trainer(cfg, tmp_path / "stopped")
     step = t.model.train_step
 
-    def interrupted_step(batch):
-        out = step(batch)
-        if t.step == 4:  # during the 5th step
+    def interrupted_step(batch, ctx):
+        out = step(batch, ctx)
+        if ctx.step == 4:  # during the 5th step
             signal.raise_signal(signal.SIGINT)
         return out
 
@@ -262,3 +262,47 @@ def test_a_validation_split_that_would_hide_a_class_from_training_is_refused(mon
         train.load_data(cfg)
     x, y, vx, vy = train.load_data(train.make_config("sgan", valid_size=5))  # half of class 2 stays in training
     assert len(vx) == 5 and set(y.tolist()) == {0, 1, 2}
+
+
+# ----- the step context (issue 14)
+def test_train_step_gets_the_step_context_across_epochs_and_resume(tmp_path, monkeypatch):
+    """80 images, batch 8, drop_last: 10 steps per epoch; the context counts across a resume."""
+    seen = []
+    original = models.get("stacked-ae").train_step
+
+    def spy(self, batch, ctx):
+        seen.append(ctx)
+        return original(self, batch, ctx)
+
+    monkeypatch.setattr(models.get("stacked-ae"), "train_step", spy)
+    run_in_sessions(config("stacked-ae"), tmp_path, [13, 20])
+    expected = [train.StepContext(s, s // 10, s % 10, 10) for s in range(20)]
+    assert seen == expected
+
+
+def test_greedy_ae_phase_follows_the_trainer_steps(tmp_path):
+    cfg = config("greedy-ae", stage_epochs=[1, 1])
+    t = trainer(cfg, tmp_path)
+    t.fit()
+    assert [r.get("train_bce1") is not None for r in t.history] == [True, False]
+    assert [r.get("train_mse2") is not None for r in t.history] == [False, True]
+
+
+def test_checkpoints_with_the_old_step_counters_still_load(tmp_path):
+    """Checkpoints written before the step context hold extra/d_steps (GANs) and extra/step_count
+    (greedy-ae); loading ignores them and the run continues as one that never had them."""
+    for model in ("gan", "greedy-ae"):
+        cfg = config(model, stage_epochs=[1, 1]) if model == "greedy-ae" else config(model)
+        t = trainer(cfg, tmp_path / model)
+        t.fit(max_steps=12)
+        path = tmp_path / model / "checkpoints" / "last.npz"
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        assert not any(k.startswith("extra/") for k in arrays)
+        arrays["extra/d_steps" if model == "gan" else "extra/step_count"] = np.int64(12)
+        np.savez(tmp_path / "old.npz", **arrays)
+        other = trainer(cfg, tmp_path / "other")
+        state = train.load_checkpoint(str(tmp_path / "old.npz"), other.model, other.loader,
+                                      [("model", other.generator)])
+        assert state["step"] == 12
+        assert_identical(snapshot(t), snapshot(other))

@@ -148,7 +148,7 @@ class CycleGAN(Model):
         return self.to_input(train_b[self.generator.integers(0, len(train_b), (n,))])
 
     # ----- training
-    def train_step(self, batch):
+    def train_step(self, batch, ctx):
         c = self.config
         real_a = self.to_input(batch[0])
         real_b = self.batch_b(real_a.shape[0])

@@ -50,7 +50,8 @@ class Model:
 
     The trainer calls:
         loader_arrays(images, labels) -> tuple of arrays the DataLoader batches (default (images,))
-        train_step(batch) -> {name: float}   one optimisation step on a batch (numpy arrays)
+        train_step(batch, ctx) -> {name: float}   one optimisation step on a batch (numpy arrays);
+            ``ctx`` (a StepContext) says where the step stands, so a family keeps no step counter
         evaluate(images, labels) -> {name: float}   validation metrics (no randomness; default none)
         picture(images, path)                the per-epoch picture, from the validation images
         modules() -> {name: nn.Module}, optimizers() -> {name: optimizer}   what a checkpoint holds
@@ -75,7 +76,7 @@ class Model:
     def loader_arrays(self, images, labels):
         return (images,)
 
-    def train_step(self, batch):
+    def train_step(self, batch, ctx):
         raise NotImplementedError
 
     def evaluate(self, images, labels):

@@ -49,10 +49,6 @@ FALLBACK_DEFAULTS = {"image_shape": [1, 28, 28], "optimizer": "sgd", "momentum":
                      "eps": 1e-8, "betas": [0.9, 0.999]}
 OPTIMIZER_KEYS = ("optimizer", "lr", "momentum", "alpha", "eps", "betas")
 OPTIMIZER_PREFIXES = ("g_", "d_")
-# Read by a family without a default in its recipe (gan.py: d_batches, "joint" when unset; sgan.py:
-# label_seed, the run's seed when unset). Their home is that family's recipe_types; until the model
-# files declare them there, they are typed here.
-UNDECLARED_TYPES = {"d_batches": str, "label_seed": int}
 
 
 class RecipeError(ValueError):
@@ -229,7 +225,7 @@ class _Keys:
 
     def __init__(self, model, config):
         self.model = model
-        self.declared = {**COMMON_TYPES, **UNDECLARED_TYPES, **models.get(model).recipe_types}
+        self.declared = {**COMMON_TYPES, **models.get(model).recipe_types}
         self.defaults = {**dict.fromkeys(self.declared), **FALLBACK_DEFAULTS, **config}
         self.defaults.pop("model")
         own = {key[: -len(name)] for key in config for name in OPTIMIZER_KEYS

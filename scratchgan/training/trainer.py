@@ -34,6 +34,7 @@ from ..metrics.evaluate import interval_metrics
 from ..random import Generator
 from .checkpoints import CHECKPOINT, load_checkpoint, save_checkpoint
 from .progress import progress_display
+from .protocol import StepContext
 from .recipes import derive_seeds, load_data
 from .runs import build_model
 
@@ -152,7 +153,8 @@ class Trainer:
                 self.model.train()
                 for batch in self.loader:
                     t0 = time.perf_counter()
-                    losses = self.model.train_step(batch)
+                    ctx = StepContext(self.step, self.epoch, self.epoch_step, steps_per_epoch)
+                    losses = self.model.train_step(batch, ctx)
                     dt = time.perf_counter() - t0
                     self._account(losses, len(batch[0]), dt)
                     done = self.epoch_step == steps_per_epoch
