@@ -72,7 +72,8 @@ def test_run_directory_contents(tmp_path):
     names = {p.name for p in run.iterdir()}
     assert {"config.json", "metrics.csv", "loss.png", "samples", "checkpoints", "summary.json"} <= names
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch-001.png", "epoch-002.png"]
-    assert [p.name for p in (run / "checkpoints").iterdir()] == ["last.npz"]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "last.npz", "manifest.json", "previous.npz"]
     with open(run / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
@@ -187,15 +188,29 @@ class FakeTTY(io.StringIO):
         return True
 
 
-def test_progress_bar_on_a_terminal_redraws_one_line():
+def test_progress_bar_on_a_terminal_redraws_one_line(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
     stream = FakeTTY()
     bar = train.ProgressBar(stream=stream)
     bar.update(1, 3, 5, 10, {"bce": 0.25}, 1234.0, 75.0, force=True)
     bar.update(1, 3, 6, 10, {"bce": 0.24}, 1234.0, 70.0, force=True)
     text = stream.getvalue()
-    assert text.count("\r") == 2 and "\n" not in text
-    assert "epoch 1/3" in text and "6/10" in text and "bce 0.2400" in text and "1234 img/s" in text
-    assert "ETA 0:01:10" in text
+    assert "\n" not in text and text.count("\r") >= 2  # tqdm redraws in place
+    last = text.split("\r")[-1]
+    assert "epoch 1/3" in last and "6/10" in last and "bce 0.2400" in last
+    assert "1234 img/s" in last and "ETA 0:01:10" in last
+
+
+def test_progress_bar_fits_a_narrow_terminal(monkeypatch):
+    """Issue 21.9: the line is cut to the terminal's width instead of wrapping."""
+    monkeypatch.setenv("COLUMNS", "50")
+    stream = FakeTTY()
+    bar = train.ProgressBar(stream=stream)
+    losses = {"d_loss": 1.25, "g_loss": 0.75, "d_real": 0.5, "d_fake": 0.25}
+    bar.update(2, 3, 6, 10, losses, 1234.0, 70.0, force=True)
+    bar.message("epoch 2/3 done")
+    lines = stream.getvalue().replace("\r", "\n").split("\n")
+    assert "epoch 2/3 done" in lines and max(map(len, lines)) <= 50
 
 
 def test_progress_bar_in_a_log_prints_lines_rarely():

@@ -57,7 +57,10 @@ class Model:
         modules() -> {name: nn.Module}, optimizers() -> {name: optimizer}   what a checkpoint holds
         extra_state() -> {name: ndarray}, load_extra_state(state)   anything else to checkpoint
     The command line calls sample / reconstruct / interpolate / inpaint where the family has them;
-    the defaults raise ``Unsupported`` with a message.
+    the defaults raise ``Unsupported`` with a message. ``scratchgan sample`` calls
+    ``save_sample(n, generator, path, valid_images)``: by default a grid of ``sample``'s images; a
+    family without a prior (cyclegan) may draw something else to look at from
+    ``valid_images()``.
     """
 
     recipe: ClassVar[dict] = {}
@@ -108,6 +111,14 @@ class Model:
             module.train(mode)
 
     # ----- what the command line may ask for
+    def save_sample(self, n, generator, path, valid_images):
+        """Write ``scratchgan sample``'s picture to ``path``; returns a note on what it shows (or
+        None). ``valid_images()`` loads the run's validation images."""
+        from .. import viz
+
+        viz.save_image_grid(self.sample(n, generator), path)
+        return None
+
     def sample(self, n, generator):
         raise Unsupported(f"{self.name} cannot sample: it is not a generative model (no prior over "
                           "its codes); try a vae or a gan")

@@ -145,8 +145,11 @@ def load_data(config, split="train"):
         return images, labels, None, None
     n_valid = int(config.get("valid_size", 0))
     if not 0 <= n_valid < len(images):
-        raise ValueError(f"valid_size={n_valid}: expected 0 <= valid_size < {len(images)} "
-                         "(the training images)")
+        hint = max(1, len(images) // 10)
+        raise ValueError(f"valid_size={n_valid}: {config['dataset']} has {len(images)} training "
+                         f"images, so the validation split must be smaller; pass --valid-size N "
+                         f"with N < {len(images)}, e.g. --valid-size {hint} (and a --batch-size "
+                         f"of at most the {len(images) - hint} images left to train on)")
     cut = len(images) - n_valid
     if labels is None:
         return images[:cut], None, images[cut:], None
