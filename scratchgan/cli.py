@@ -120,12 +120,14 @@ def _position(trainer, config):
 
 def _load(args):
     from .training.checkpoints import CHECKPOINT
+    from .training.recipes import checked_device
     from .training.runs import load_run
 
     if not os.path.isdir(args.run):
         raise CommandFailure(f"RUN {args.run}: not a run directory (no such folder)")
+    device = checked_device(args.device) if args.device else None
     checkpoint = args.checkpoint or os.path.join(args.run, "checkpoints", CHECKPOINT)
-    return load_run(args.run, checkpoint=checkpoint, device=args.device)
+    return load_run(args.run, checkpoint=checkpoint, device=device)
 
 
 def _generator(args):

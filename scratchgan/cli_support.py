@@ -4,7 +4,6 @@ exception into one line on stderr and an exit status (2: usage, 1: failure), wit
 showing the traceback instead."""
 
 import argparse
-import json
 import sys
 import traceback
 
@@ -60,14 +59,12 @@ def number(text):
 
 def usage_errors():
     """The exception types that mean the command was called wrongly (exit status 2)."""
-    from .data import DatasetNotFoundError
     from .models import NotBuilt
     from .training.protocol import Unsupported
     from .training.recipes import RecipeError
     from .training.runs import RunError
 
-    return (CommandError, Unsupported, NotBuilt, RecipeError, RunError, DatasetNotFoundError,
-            ValueError, json.JSONDecodeError)
+    return (CommandError, Unsupported, NotBuilt, RecipeError, RunError, ValueError)
 
 
 def failures():
@@ -97,6 +94,9 @@ def run_reporting_errors(command, func, args, debug=False):
         hint = getattr(error, "hint", None) or _checkpoint_hint(error, command, args)
         known = isinstance(error, usage_errors() + failures())
         prefix = "" if known else f"unexpected {type(error).__name__}: "
+        run = getattr(args, "run", None)
+        if run and run not in str(error):  # say which run a model's refusal is about
+            prefix = f"RUN {run}: {prefix}"
         tail = "" if known or debug else " (run again with --debug for the traceback)"
         print(f"scratchgan {command}: {prefix}{one_line(error)}{hint}{tail}", file=sys.stderr)
         return status

@@ -14,7 +14,7 @@ import time
 from tqdm import tqdm
 
 
-def _clock(seconds):
+def clock(seconds):
     if not math.isfinite(seconds):
         return "?"
     seconds = int(seconds)
@@ -42,7 +42,7 @@ class ProgressBar:
 
     def update(self, epoch, epochs, done, total, losses, images_per_s, eta, force=False):
         text = " ".join(f"{k} {v:.4f}" for k, v in losses.items())
-        stats = f"{text} | {images_per_s:.0f} img/s | ETA {_clock(eta)}"
+        stats = f"{text} | {images_per_s:.0f} img/s | ETA {clock(eta)}"
         if self.tty:
             self._draw(epoch, epochs, done, total, stats, force)
             return

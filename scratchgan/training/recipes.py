@@ -71,7 +71,7 @@ def recipe_defaults(model, loss=None):
     config = {"model": model, **COMMON_DEFAULTS, **cls.options, **cls.recipe}
     if loss is not None:
         if not cls.loss_presets:
-            raise Unsupported(f"{model} takes no --loss: it always trains with "
+            raise Unsupported(f"--loss {loss}: {model} takes no --loss: it always trains with "
                               f"{cls.recipe.get('loss', 'its own loss')}")
         if loss not in cls.loss_presets:
             raise ValueError(f"--loss {loss!r}: {model} supports {', '.join(cls.loss_presets)}")
@@ -92,16 +92,23 @@ def make_config(model, **overrides):
         if value is not None:
             keys.check(key, value)
             config[key] = value
-    try:
-        device = parse_device(config["device"]) if config["device"] else default_device()
-        config["device"] = str(device)
-    except RuntimeError as e:  # CUDA asked for but missing: say what is missing
-        device = config["device"] or os.environ.get("SCRATCHGAN_DEVICE")
-        raise ValueError(f"device {device}: {e}") from e
+    config["device"] = checked_device(config["device"])
     if config["epochs"] < 1 or config["batch_size"] < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {config['epochs']} and "
                          f"{config['batch_size']}")
     return config
+
+
+def checked_device(spec):
+    """The device ``spec`` names ('cpu', 'cuda', 'cuda:N'; None: $SCRATCHGAN_DEVICE, else cpu) as
+    a string; ValueError naming the option and the value when it is malformed or not here."""
+    try:
+        return str(parse_device(spec) if spec else default_device())
+    except (RuntimeError, ValueError) as e:  # CUDA asked for but missing: say what is missing
+        shown = f"--device {spec}" if spec else \
+            f"$SCRATCHGAN_DEVICE={os.environ.get('SCRATCHGAN_DEVICE')}"
+        reason = str(e).removeprefix("device: ")
+        raise ValueError(f"{shown}: {reason}") from e
 
 
 def with_settings(model, overrides, settings):

@@ -52,7 +52,10 @@ def load_run(run_dir, checkpoint=CHECKPOINT, device=None):
     if device is not None:
         config["device"] = device
     model = build_model(config)
-    load_checkpoint(os.path.join(run_dir, "checkpoints", checkpoint), model)
+    # a bare name is one of the run's checkpoints; a path (e.g. from --checkpoint) is used as is
+    if not os.path.dirname(checkpoint):
+        checkpoint = os.path.join(run_dir, "checkpoints", checkpoint)
+    load_checkpoint(checkpoint, model)
     model.train(False)
     return model, config
 

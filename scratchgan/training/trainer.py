@@ -66,11 +66,11 @@ class Trainer:
         self.generator = Generator(seeds["model"])
         self.model = build_model(self.config, self.generator)
         arrays = self.model.loader_arrays(self.train_x, self.train_y)
-        self.loader = sgdata.DataLoader(arrays, config["batch_size"], shuffle=True,
-                                        drop_last=config["drop_last"], seed=seeds["loader"])
-        if len(self.loader) == 0:
+        if config["drop_last"] and len(arrays[0]) < config["batch_size"]:
             raise ValueError(f"batch_size={config['batch_size']}: larger than the {len(arrays[0])} "
                              "training images (whole batches only); pass a smaller --batch-size")
+        self.loader = sgdata.DataLoader(arrays, config["batch_size"], shuffle=True,
+                                        drop_last=config["drop_last"], seed=seeds["loader"])
         self.bar = progress_display(progress)
         self.step = 0  # optimisation steps so far
         self.epoch = 0  # completed epochs
@@ -154,6 +154,7 @@ class Trainer:
         return self.wall_time + running
 
     def save(self, name=CHECKPOINT):
+        self._saved_step = self.step
         return save_checkpoint(self.path("checkpoints", name), self.model, self.state(),
                                self.loader, [("model", self.generator)])
 
@@ -183,7 +184,7 @@ class Trainer:
         epochs, steps_per_epoch = self.config["epochs"], len(self.loader)
         every = self.config["checkpoint_every"]
         self._fit_start = time.perf_counter()
-        self._interval, partial = ({}, {}), None
+        self._interval, partial, self._saved_step = ({}, {}), None, None
         previous = self._install_sigint()
         try:
             while self.epoch < epochs and (max_steps is None or self.step < max_steps):
@@ -201,14 +202,15 @@ class Trainer:
                     elif every and self.step % every == 0:
                         self.save()
                     if self._interrupted:
-                        if not done:
+                        if self._saved_step != self.step:
                             self.save()
                         self.bar.message(f"interrupted at step {self.step}: saved "
                                          f"{self.path('checkpoints', CHECKPOINT)}")
                         raise KeyboardInterrupt
                     if max_steps is not None and self.step >= max_steps:
                         if not done:
-                            self.save()
+                            if self._saved_step != self.step:
+                                self.save()
                             partial = self._stop_mid_epoch(steps_per_epoch)
                         break
         finally:
