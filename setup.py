@@ -31,7 +31,8 @@ setup(
     # kernels/ lives at the top level of the repository; a wheel carries it inside the package
     # as scratchgan/kernels (scratchgan/cuda/loader.py looks in both places).
     cmdclass={"build_py": build_py_with_kernels},
-    install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9", "threadpoolctl>=3"],
+    install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9", "threadpoolctl>=3",
+                      "tqdm>=4.60"],
     extras_require={
         "gpu": ["cupy-cuda12x"],
         "dev": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "mlxtend", "ruff"],

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from ..tensor import Tensor
 CHECKPOINT = "last.npz"
 PREVIOUS = "previous.npz"
 MANIFEST = "manifest.json"
+UNREADABLE = "not a readable .npz checkpoint (truncated or overwritten?)"
 
 
 class CheckpointError(Exception):
@@ -181,27 +183,32 @@ def load_checkpoint(path, model, loader=None, generators=()):
     the trainer state. CheckpointError (one line naming the file) when it is missing, corrupt,
     truncated or does not fit the model."""
     check_checkpoint(path)
+    unreadable = (OSError, EOFError, zipfile.BadZipFile, zlib.error)
     try:
-        return _load(path, model, loader, generators)
-    except (OSError, EOFError, zipfile.BadZipFile, ValueError, KeyError, TypeError) as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        if "allow_pickle" in reason or isinstance(e, (EOFError, zipfile.BadZipFile, OSError)):
-            reason = "not a readable .npz checkpoint (truncated or overwritten?)"
-        raise CheckpointError(f"checkpoint {path} cannot be loaded: {reason}", path,
+        npz = np.load(path, allow_pickle=False)
+    except (*unreadable, ValueError) as e:  # not an .npz at all (numpy's pickle advice is wrong)
+        raise CheckpointError(f"checkpoint {path} cannot be loaded: {UNREADABLE}", path,
                               previous_good(path)) from e
+    try:
+        with npz:
+            return _load(npz, model, loader, generators)
+    except (*unreadable, ValueError, KeyError, TypeError) as e:
+        reason = UNREADABLE if isinstance(e, unreadable) else " ".join(str(e).split())
+        raise CheckpointError(f"checkpoint {path} cannot be loaded: {reason or type(e).__name__}",
+                              path, previous_good(path)) from e
 
 
-def _load(path, model, loader, generators):
-    with np.load(path, allow_pickle=False) as npz:
-        for mname, module in model.modules().items():
-            module.load_state_dict(_group(npz, f"model/{mname}/"))
-        scalars = _read_json(npz["json/optim"])
-        for oname, opt in model.optimizers().items():
-            opt.load_state_dict({**_group(npz, f"optim/{oname}/"), **scalars.get(oname, {})})
-        if loader is not None:
-            loader.load_state_dict({**_group(npz, "loader/"), **_read_json(npz["json/loader"])})
-        model.load_extra_state(_group(npz, "extra/"))
-        states = _read_json(npz["json/rng"])
-        for name, g in generators:
-            g.set_state(states[name])
-        return _read_json(npz["json/trainer"])
+def _load(npz, model, loader, generators):
+    """Restore the arrays of an open .npz into the model, loader and generators."""
+    for mname, module in model.modules().items():
+        module.load_state_dict(_group(npz, f"model/{mname}/"))
+    scalars = _read_json(npz["json/optim"])
+    for oname, opt in model.optimizers().items():
+        opt.load_state_dict({**_group(npz, f"optim/{oname}/"), **scalars.get(oname, {})})
+    if loader is not None:
+        loader.load_state_dict({**_group(npz, "loader/"), **_read_json(npz["json/loader"])})
+    model.load_extra_state(_group(npz, "extra/"))
+    states = _read_json(npz["json/rng"])
+    for name, g in generators:
+        g.set_state(states[name])
+    return _read_json(npz["json/trainer"])
