@@ -346,7 +346,8 @@ def build_parser():
     c.add_argument("--n", type=positive_int, default=8, help="test images to fill in (default 8)")
     c.add_argument("--out", help="PNG path (default RUN/inpainting.png)")
     c = run_command("eval", "the model's metrics on the test (or validation) split", _cmd_eval)
-    c.add_argument("--split", choices=["test", "valid"], default="test")
+    c.add_argument("--split", choices=["test", "valid"], default="test",
+                   help="the images to score (default test)")
     c.add_argument("--n", type=count, default=10000,
                    help="images for the GAN metrics (0: skip them)")
 
@@ -356,7 +357,8 @@ def build_parser():
     g.set_defaults(func=_cmd_gradcheck)
 
     b = sub.add_parser("bench", help="time ops or training steps against PyTorch in one run")
-    b.add_argument("what", choices=["ops", "mlp", "train"], nargs="?", default="ops")
+    b.add_argument("what", choices=["ops", "mlp", "train"], nargs="?", default="ops",
+                   help="ops (default), mlp or train (whole training steps)")
     b.add_argument("--profile", metavar="MODEL",
                    help="instead: profile MODEL's training step per op and direction")
     b.add_argument("--steps", type=positive_int, default=10,
