@@ -366,7 +366,7 @@ def main():
     p.add_argument("--repeat", type=int, default=0, help="timed steps per framework (0: as many as fit --budget)")
     p.add_argument("--budget", type=float, default=20.0, help="seconds per case per framework when --repeat is 0")
     p.add_argument("--warmup", type=int, default=2)
-    p.add_argument("--out", default=RESULTS, help="directory for the reports (default: benchmarks/results)")
+    p.add_argument("--out", default=RESULTS, help="report directory (default benchmarks/results)")
     p.add_argument("--memory", action="store_true", help="also measure peak memory of dcgan28 b128 training")
     p.add_argument("--profile", action="store_true", help="print scratchgan's full profile table for each case")
     p.add_argument("--memory-child", choices=["scratchgan", "torch"], help=argparse.SUPPRESS)

@@ -4,6 +4,7 @@ exception into one line on stderr and an exit status (2: usage, 1: failure), wit
 showing the traceback instead."""
 
 import argparse
+import math
 import sys
 import traceback
 
@@ -52,7 +53,7 @@ def number(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
 
@@ -86,7 +87,7 @@ def run_reporting_errors(command, func, args, debug=False):
         return func(args)
     except KeyboardInterrupt:
         raise
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 (every error becomes one line; --debug shows it)
         if debug:
             traceback.print_exc()
         status = USAGE if isinstance(error, usage_errors()) and not isinstance(error, failures()) \

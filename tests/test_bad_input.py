@@ -15,7 +15,7 @@ SIZE = 12
 
 
 def write_idx(path, array):
-    """IDX bytes written independently of scratchgan.data (magic 0 0 0x08 ndim, big-endian sizes)."""
+    """IDX bytes written independently of scratchgan.data (magic 0 0 8 ndim, big-endian sizes)."""
     header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
     header += b"".join(struct.pack(">I", d) for d in array.shape)
     path.write_bytes(header + array.astype(np.uint8).tobytes())
@@ -45,7 +45,8 @@ def place(tmp_path_factory):
     folder = root / "pngs"
     folder.mkdir()
     for i in range(12):
-        Image.fromarray(rng.integers(0, 256, (SIZE, SIZE), dtype=np.uint8)).save(folder / f"{i}.png")
+        pixels = rng.integers(0, 256, (SIZE, SIZE), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{i}.png")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SCRATCHGAN_DATA", str(root / "data"))
         mp.chdir(root)

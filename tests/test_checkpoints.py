@@ -19,7 +19,8 @@ def tiny_data(n=48, size=8, seed=0):
 
 
 def trainer(run, resume=False, resume_from=None, **kw):
-    config = train.make_config("stacked-ae", **{"epochs": 1, "batch_size": 8, "valid_size": 8, **kw})
+    kw = {"epochs": 1, "batch_size": 8, "valid_size": 8, **kw}
+    config = train.make_config("stacked-ae", **kw)
     return train.Trainer(config, str(run), resume=resume, resume_from=resume_from,
                          data=tiny_data(), progress=False)
 
@@ -83,4 +84,5 @@ def test_resume_from_the_previous_checkpoint_continues_bit_for_bit(tmp_path):
     # the empty last.npz was moved aside, not deleted; the new previous.npz is the good step 2
     folder = tmp_path / "a" / "checkpoints"
     assert (folder / "last.npz.corrupt").read_bytes() == b""
-    assert checkpoints.verified(folder / "last.npz") and checkpoints.verified(folder / "previous.npz")
+    assert checkpoints.verified(folder / "last.npz")
+    assert checkpoints.verified(folder / "previous.npz")

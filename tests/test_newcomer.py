@@ -17,7 +17,7 @@ SIZE = 12
 
 
 def write_idx(path, array):
-    """IDX bytes written independently of scratchgan.data (magic 0 0 0x08 ndim, big-endian sizes)."""
+    """IDX bytes written independently of scratchgan.data (magic 0 0 8 ndim, big-endian sizes)."""
     header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
     header += b"".join(struct.pack(">I", d) for d in array.shape)
     path.write_bytes(header + array.astype(np.uint8).tobytes())

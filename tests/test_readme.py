@@ -33,7 +33,7 @@ def readme():
 def command_lines():
     """The indented README lines that are commands: `make X` and `scratchgan ...`, without
     their # comments."""
-    found = re.findall(r"^    ((?:make|scratchgan) [^#\n]*?)\s*(?:#.*)?$", readme(), re.M)
+    found = re.findall(r"^    ((?:make|scratchgan) [^#\n]*?)\s*(?:#.*)?$", readme(), re.MULTILINE)
     return [line.strip() for line in found]
 
 
@@ -46,11 +46,11 @@ def demo_commands():
 
 
 def python_blocks():
-    return re.findall(r"```python\n(.*?)```", readme(), re.S)
+    return re.findall(r"```python\n(.*?)```", readme(), re.DOTALL)
 
 
 def write_idx(path, array):
-    """IDX bytes written independently of scratchgan.data (magic 0 0 0x08 ndim, big-endian sizes)."""
+    """IDX bytes written independently of scratchgan.data (magic 0 0 8 ndim, big-endian sizes)."""
     header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
     header += b"".join(struct.pack(">I", d) for d in array.shape)
     path.write_bytes(header + array.astype(np.uint8).tobytes())
@@ -116,4 +116,4 @@ def test_readme_python_block_runs(index):
     code = python_blocks()[index]
     if ".pow(" in code and not hasattr(sg.Tensor, "pow"):
         pytest.xfail("README uses Tensor.pow, added on another branch (PyTorch drop-in issue)")
-    exec(compile(code, f"README.md python block {index + 1}", "exec"), {})
+    exec(compile(code, f"README.md python block {index + 1}", "exec"), {})  # noqa: S102

@@ -52,7 +52,7 @@ def sha256_of(path):
 
 
 def read_manifest(folder):
-    """{file name: sha256} of the checkpoints in ``folder`` ({} when there is no readable manifest)."""
+    """{file name: sha256} of the checkpoints in ``folder`` ({} without a readable manifest)."""
     try:
         with open(os.path.join(folder, MANIFEST)) as f:
             manifest = json.load(f)
@@ -159,7 +159,7 @@ class MissingCheckpoint(CheckpointError, FileNotFoundError):
 
 
 def previous_good(path):
-    """previous.npz beside ``path`` when it matches the manifest (and is not ``path``), else None."""
+    """previous.npz beside ``path`` when it matches the manifest (and is not ``path``), or None."""
     other = os.path.join(os.path.dirname(path), PREVIOUS)
     same = os.path.abspath(other) == os.path.abspath(path)
     return other if not same and verified(other) else None

@@ -117,7 +117,6 @@ class Model:
         from .. import viz
 
         viz.save_image_grid(self.sample(n, generator), path)
-        return None
 
     def sample(self, n, generator):
         raise Unsupported(f"{self.name} cannot sample: it is not a generative model (no prior over "

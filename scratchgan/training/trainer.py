@@ -258,7 +258,8 @@ class Trainer:
             row.update({f"metric_{k}": float(v) for k, v in m.items()})
         row["epoch_time_s"] = round(self.epoch_time, 3)
         row["images_per_s"] = round(self.epoch_images / max(self.epoch_time, 1e-9), 1)
-        self.model.picture(self.valid_x if has_valid else self.train_x, self.path("samples", picture))
+        images = self.valid_x if has_valid else self.train_x
+        self.model.picture(images, self.path("samples", picture))
         self.model.train(True)
         return row
 
