@@ -166,7 +166,7 @@ def test_first_eval_says_it_trains_the_classifier_with_an_estimate_and_prints_ev
     assert main(["eval", "g", "--n", "16"]) == 0
     captured = capsys.readouterr()
     err, out = captured.err, captured.out
-    first = err.index("the first eval trains it now, once")
+    first = err.index("training it now, once")
     assert first < err.index("a first batch took") < err.index("test accuracy")
     assert "should take about" in err and "ETA" in err
     written = [line.split("wrote ", 1)[1] for line in (err + out).splitlines() if "wrote " in line]
@@ -176,4 +176,4 @@ def test_first_eval_says_it_trains_the_classifier_with_an_estimate_and_prints_ev
     assert "g/eval-test.json" in out and "g/metrics.json" in out
     capsys.readouterr()
     assert main(["eval", "g", "--n", "16"]) == 0  # the second eval reuses the classifier
-    assert "trains it now" not in capsys.readouterr().err
+    assert "training it now" not in capsys.readouterr().err

@@ -299,9 +299,9 @@ def load_classifier(dataset, directory=None, train_if_missing=True, progress=Tru
         raise FileNotFoundError(f"no cached {dataset} feature classifier at {weights_path}; "
                                 f"train it with scratchgan.metrics.train_classifier({dataset!r})")
     recipe = recipe_for(dataset)
-    _say(progress, f"no cached {dataset} feature classifier at {weights_path}: the first eval "
-                   f"trains it now, once ({recipe['epochs']} epochs of {len(train_x)} images; an "
-                   "estimate of the time follows its first batch); later evals reuse it")
+    _say(progress, f"no cached {dataset} feature classifier at {weights_path}: training it now, "
+                   f"once ({recipe['epochs']} epochs of {len(train_x)} images; an estimate of the "
+                   "time follows its first batch); later evals reuse it")
     return train_classifier(dataset, directory=directory, progress=progress)
 
 

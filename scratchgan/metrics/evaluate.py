@@ -129,7 +129,7 @@ def evaluate_run(run_dir, n=10000, split="test", seed=0, device=None, write=True
     dataset = config["dataset"]
     real, _ = sgdata.load(dataset, split)
     classifier = load_classifier(dataset, progress=progress)
-    feats, probs, _ = dataset_embedding(dataset, split, classifier, progress=progress)
+    feats, probs, _ = dataset_embedding(dataset, split, classifier)
     extra = {}
     if model.generative:
         fake, mode = _generate(model, n, seed), "samples"
