@@ -87,6 +87,8 @@ class Trainer:
             self._restore(resume_from)
         else:
             os.makedirs(self.run_dir, exist_ok=True)
+            if os.path.exists(self.path("train_log.csv")):  # of an earlier run that never saved
+                os.remove(self.path("train_log.csv"))
             self._write_json("config.json", self.config)
 
     # ----- paths and files
