@@ -46,8 +46,8 @@ from .training.trainer import Trainer
 
 __all__ = [
     "CHECKPOINT", "COMMON_DEFAULTS", "CheckpointError", "Model", "NullBar", "ProgressBar",
-    "RecipeError", "RunError", "StepContext", "Trainer", "Unsupported", "build_model", "build_optimizer", "default_run_dir",
-    "derive_seeds", "find_run", "load_checkpoint", "load_data", "load_run", "loss_names",
-    "make_config", "read_config", "recipe_defaults", "resume_config", "save_checkpoint",
-    "with_settings",
+    "RecipeError", "RunError", "StepContext", "Trainer", "Unsupported", "build_model",
+    "build_optimizer", "default_run_dir", "derive_seeds", "find_run", "load_checkpoint",
+    "load_data", "load_run", "loss_names", "make_config", "read_config", "recipe_defaults",
+    "resume_config", "save_checkpoint", "with_settings",
 ]
