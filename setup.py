@@ -34,7 +34,7 @@ setup(
     # graphviz: the Python side of sg.viz.graph's layout (the dot binary: Debian's graphviz,
     # which `make install` installs)
     install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9", "threadpoolctl>=3",
-                      "graphviz>=0.20"],
+                      "tqdm>=4.60", "graphviz>=0.20"],
     # CuPy ships one wheel per CUDA major version, all of them the module `cupy`: two installed
     # together overwrite each other, so no extra may pick one for a machine that has the other.
     # `gpu` installs nothing and says so in docs/DEVICES.md; pick gpu-cuda12 or gpu-cuda13 (the

@@ -59,9 +59,8 @@ def scratchgan_step(model_name, overrides, batch, size, kind):
     images = np.random.default_rng(0).integers(0, 256, (batch, size, size), dtype=np.uint8)
 
     def step():
-        if kind == "critic":
-            model.d_steps = 0  # n_critic 5: this step updates D only
-        model.train_step((images,))
+        # the first step of a run: with n_critic 5 (the critic case) it updates D only
+        model.train_step((images,), train.StepContext())
 
     return step
 
@@ -308,9 +307,9 @@ def limit_threads(n, torch=True):
 
 
 # ----- reports
-def write_reports(rows, memory, env, stem):
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, stem + ".json"), "w") as f:
+def write_reports(rows, memory, env, stem, out=RESULTS):
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, stem + ".json"), "w") as f:
         json.dump({"environment": env, "rows": rows, "memory": memory}, f, indent=1)
     lines = [f"Training steps on the CPU, {env['date']}, {env['cpu_count']} cores, {env['threads']} thread(s) each, "
              f"load average {env['load_average_1_5_15']} before and {env.get('load_average_after')} after; "
@@ -337,7 +336,7 @@ def write_reports(rows, memory, env, stem):
                   f"process, {s['steps']} steps): scratchgan {s['peak_mib']:.0f} MiB, torch {t['peak_mib']:.0f} MiB, "
                   f"ratio {memory['ratio_peak']:.2f}; growth during the steps {s['peak_mib'] - s['peak_before_steps_mib']:.0f} "
                   f"MiB vs {t['peak_mib'] - t['peak_before_steps_mib']:.0f} MiB (ratio {memory['ratio_step_growth']:.2f})."]
-    with open(os.path.join(RESULTS, stem + ".md"), "w") as f:
+    with open(os.path.join(out, stem + ".md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     try:
         import matplotlib
@@ -356,7 +355,7 @@ def write_reports(rows, memory, env, stem):
     ax.set_xlabel("step time, scratchgan / PyTorch (lower is better)")
     ax.set_title(f"training steps on the CPU, {env['threads']} thread(s) each")
     fig.tight_layout()
-    fig.savefig(os.path.join(RESULTS, stem + ".png"), dpi=100)
+    fig.savefig(os.path.join(out, stem + ".png"), dpi=100)
     plt.close(fig)
 
 
@@ -367,6 +366,7 @@ def main():
     p.add_argument("--repeat", type=int, default=0, help="timed steps per framework (0: as many as fit --budget)")
     p.add_argument("--budget", type=float, default=20.0, help="seconds per case per framework when --repeat is 0")
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--out", default=RESULTS, help="report directory (default benchmarks/results)")
     p.add_argument("--memory", action="store_true", help="also measure peak memory of dcgan28 b128 training")
     p.add_argument("--profile", action="store_true", help="print scratchgan's full profile table for each case")
     p.add_argument("--memory-child", choices=["scratchgan", "torch"], help=argparse.SUPPRESS)
@@ -386,8 +386,8 @@ def main():
     stem = "train-step-cpu" + (f"-threads{args.threads}" if args.threads else "")
     if args.filter:
         stem += "-" + args.filter.replace(" ", "_")
-    write_reports(rows, memory, env, stem)
-    print(f"wrote {os.path.join(RESULTS, stem)}.json/.md/.png")
+    write_reports(rows, memory, env, stem, args.out)
+    print(f"wrote {os.path.join(args.out, stem)}.json/.md/.png")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,16 @@ import json
 import os
 import sys
 
+from .cli_support import (
+    CommandError,
+    CommandFailure,
+    Parser,
+    count,
+    number,
+    positive_int,
+    run_reporting_errors,
+)
+
 TRAIN_OPTIONS = ("dataset", "epochs", "batch_size", "lr", "loss", "device", "seed", "valid_size",
                  "checkpoint_every", "metrics_every", "tensorboard")
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -25,10 +35,6 @@ def _limit_blas_threads():
     except ImportError:
         return
     threadpool_limits(1, user_api="blas")
-
-
-class CommandError(Exception):
-    """A user-facing error: printed as one message, exit status 2."""
 
 
 def _cmd_list(args):
@@ -61,12 +67,15 @@ def _cmd_train(args):
     if args.keep_checkpoints:
         overrides["keep_checkpoints"] = True
     progress = not args.quiet
-    if args.resume:
-        run_dir = runs.find_run(args.model, args.out)
+    if args.resume_from and not os.path.isfile(args.resume_from):
+        raise CommandFailure(f"--resume-from {args.resume_from}: no such checkpoint file")
+    if args.resume or args.resume_from:
+        run_dir = args.out or _run_of_checkpoint(args.resume_from) or runs.find_run(args.model)
         config = runs.resume_config(run_dir, args.model, overrides)
-        trainer = Trainer(config, run_dir, resume=True, progress=progress)
-        print(f"resuming {run_dir} at step {trainer.step} "
-              f"(epoch {trainer.epoch}/{config['epochs']})", file=sys.stderr)
+        trainer = Trainer(config, run_dir, resume=True, progress=progress,
+                          resume_from=args.resume_from)
+        print(f"resuming {run_dir} from {args.resume_from or 'its last checkpoint'}: "
+              f"{_position(trainer, config)}", file=sys.stderr)
     else:
         config = recipes.make_config(args.model, **overrides)
         run_dir = args.out or runs.default_run_dir(args.model)
@@ -81,18 +90,44 @@ def _cmd_train(args):
         print(f"stopped; continue with: scratchgan train {args.model} --resume --out {run_dir}",
               file=sys.stderr)
         return 130
-    final = ", ".join(f"{k} {v:.4f}" for k, v in summary["final"].items()
-                      if k.startswith(("train_", "valid_")))
-    print(f"{run_dir}: {summary['epochs']} epochs, {summary['steps']} steps, "
+    final = summary["final"]
+    epochs = final.get("epoch", summary["epochs"]) if final else summary["epochs"]
+    losses = ", ".join(f"{k} {v:.4f}" for k, v in final.items()
+                       if k.startswith(("train_", "valid_")))
+    print(f"{run_dir}: {epochs} epochs, {summary['steps']} steps, "
           f"{summary['train_time_s']:.1f} s training ({summary['wall_time_s']:.1f} s in all), "
-          f"{summary['images_per_s']:.0f} img/s; {final}")
+          f"{summary['images_per_s']:.0f} img/s" + (f"; {losses}" if losses else ""))
     return 0
 
 
+def _run_of_checkpoint(path):
+    """The run directory of RUN/checkpoints/NAME.npz, or None."""
+    if not path:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    return os.path.dirname(folder) if os.path.basename(folder) == "checkpoints" else None
+
+
+def _position(trainer, config):
+    """Where a resumed run stands, numbered as the progress bar numbers it."""
+    per_epoch = len(trainer.loader)
+    if trainer.epoch >= config["epochs"]:
+        return (f"step {trainer.step}, all {config['epochs']} epochs done (raise --epochs to "
+                "train on)")
+    return (f"step {trainer.step}, epoch {trainer.epoch + 1}/{config['epochs']} at step "
+            f"{trainer.epoch_step}/{per_epoch}")
+
+
 def _load(args):
+    from .training.checkpoints import CHECKPOINT
+    from .training.recipes import checked_device
     from .training.runs import load_run
 
-    return load_run(args.run, device=args.device)
+    if not os.path.isdir(args.run):
+        raise CommandFailure(f"RUN {args.run}: not a run directory (no such folder)")
+    device = checked_device(args.device) if args.device else None
+    checkpoint = args.checkpoint or os.path.join(args.run, "checkpoints", CHECKPOINT)
+    return load_run(args.run, checkpoint=checkpoint, device=device)
 
 
 def _generator(args):
@@ -110,12 +145,10 @@ def _images(config, split, n=None):
 
 
 def _cmd_sample(args):
-    from . import viz
-
-    model, _ = _load(args)
+    model, config = _load(args)
     out = args.out or os.path.join(args.run, f"sample-{args.n}.png")
-    viz.save_image_grid(model.sample(args.n, _generator(args)), out)
-    print(out)
+    what = model.save_sample(args.n, _generator(args), out, lambda: _images(config, "valid"))
+    print(f"{out}  ({what})" if what else out)
     return 0
 
 
@@ -155,7 +188,7 @@ def _cmd_eval(args):
     images, labels = _images(config, args.split), None
     metrics = {k: float(v) for k, v in model.evaluate(images, labels).items()}
     if not metrics:
-        raise CommandError(f"eval: {config['model']} has no evaluation metrics yet")
+        raise CommandError(f"{config['model']} has no evaluation metrics yet")
     result = {"split": args.split, "images": len(images), **metrics}
     path = os.path.join(args.run, f"eval-{args.split}.json")
     with open(path, "w") as f:
@@ -163,24 +196,30 @@ def _cmd_eval(args):
         f.write("\n")
     for key, value in metrics.items():
         print(f"{args.split}_{key} {value:.6f}")
-    print(path)
+    print(f"wrote {path}  (the model's own metrics)")
     if args.n:
         from .metrics import evaluate_run, print_table
 
-        # FID, KID, IS, SWD, precision/recall, coverage on scratchgan's own classifier;
-        # writes RUN/metrics.json
+        # FID, KID, IS, SWD, precision/recall, coverage on scratchgan's own classifier
+        # (trained once per data set: it says so, with an estimate, the first time)
         print_table(evaluate_run(args.run, n=args.n))  # against the test split
+        print(f"wrote {os.path.join(args.run, 'metrics.json')}  (the table above)")
     return 0
 
 
 def _cmd_gradcheck(args):
     from . import opcheck
 
+    if args.op != "all" and args.op not in opcheck.names():
+        raise CommandError(f"op {args.op!r}: no such op; known: {', '.join(opcheck.names())}")
     return 0 if opcheck.run_table(args.op) else 1
 
 
 def _cmd_bench(args):
     if args.profile:
+        from . import models
+
+        models.get(args.profile)  # an unknown or unbuilt name: one line, before any data loads
         return _profile_model(args.profile, args.steps, args.batch_size)
     import pathlib
     import runpy
@@ -188,10 +227,15 @@ def _cmd_bench(args):
     root = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
     script = root / {"ops": "ops.py", "mlp": "mlp.py", "train": "train_step.py"}[args.what]
     if not script.exists():
-        print(f"bench {args.what}: {script} is not here (benchmarks/ ships with the source "
-              "checkout only)", file=sys.stderr)
-        return 2
-    sys.argv = [str(script)] + args.rest
+        raise CommandFailure(f"bench {args.what}: {script} is not here (benchmarks/ ships with "
+                             "the source checkout only)")
+    rest = list(args.rest)
+    if args.what != "mlp" and "--out" not in rest:  # not into the tracked benchmarks/results
+        out = args.out or os.path.join("runs", "bench")
+        os.makedirs(out, exist_ok=True)
+        rest += ["--out", out]
+        print(f"bench {args.what}: results go to {out}/ (choose with --out DIR)", file=sys.stderr)
+    sys.argv = [str(script)] + rest
     runpy.run_path(str(script), run_name="__main__")
     return 0
 
@@ -201,6 +245,7 @@ def _profile_model(model, steps, batch_size):
     import numpy as np
 
     from . import profile
+    from .training.protocol import StepContext
     from .training.recipes import load_data, make_config
     from .training.runs import build_model
 
@@ -215,11 +260,11 @@ def _profile_model(model, steps, batch_size):
         index = rng.choice(len(arrays[0]), config["batch_size"], replace=False)
         return tuple(a[index] for a in arrays)
 
-    for _ in range(2):  # warm-up: first calls allocate and build caches
-        m.train_step(batch())
+    for step in range(2):  # warm-up: first calls allocate and build caches
+        m.train_step(batch(), StepContext(step))
     with profile() as prof:
-        for _ in range(steps):
-            m.train_step(batch())
+        for step in range(2, 2 + steps):
+            m.train_step(batch(), StepContext(step))
     print(f"{model}: {steps} training steps, batch {config['batch_size']}, "
           f"{1000 * prof.wall / steps:.1f} ms per step, "
           f"{steps * config['batch_size'] / prof.wall:.0f} images/s")
@@ -231,7 +276,9 @@ def build_parser():
     from .inspection import commands as inspection_commands
     from .training.recipes import loss_names
 
-    p = argparse.ArgumentParser(prog="scratchgan", description=__doc__)
+    p = Parser(prog="scratchgan", description=__doc__)
+    p.add_argument("--debug", action="store_true",
+                   help="show the traceback of an error (also accepted after the subcommand)")
     sub = p.add_subparsers(dest="command", required=True)
 
     ls = sub.add_parser("list", help="every model name, built or not, with its default recipe")
@@ -241,28 +288,35 @@ def build_parser():
                        help="train a model into a run directory (pictures, metrics, checkpoints)")
     t.add_argument("model", help="a model name (see `scratchgan list`)")
     t.add_argument("--dataset", help="data set name (default: the model's, usually fashion-mnist)")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", dest="batch_size", type=int)
-    t.add_argument("--lr", type=float, help="learning rate (of every optimiser of the model)")
+    t.add_argument("--epochs", type=positive_int,
+                   help="passes over the training images (default: the model's recipe)")
+    t.add_argument("--batch-size", dest="batch_size", type=positive_int,
+                   help="images per training step (default: the model's recipe)")
+    t.add_argument("--lr", type=number, help="learning rate (of every optimiser of the model)")
     t.add_argument("--loss", choices=loss_names(), help="GAN objective (GANs only)")
     t.add_argument("--device", help="cpu, cuda or cuda:N (default: $SCRATCHGAN_DEVICE, else cpu)")
-    t.add_argument("--seed", type=int)
+    t.add_argument("--seed", type=count,
+                   help="seed of every random draw of the run (default 0): same seed, same run")
     t.add_argument("--out", help="run directory (default runs/<model>-<time>)")
     t.add_argument("--resume", action="store_true",
                    help="continue the run in --out (default: the newest for MODEL)")
-    t.add_argument("--valid-size", dest="valid_size", type=int,
-                   help="validation images held out of the training split")
-    t.add_argument("--checkpoint-every", dest="checkpoint_every", type=int,
+    t.add_argument("--resume-from", dest="resume_from", metavar="PATH",
+                   help="continue from this checkpoint (e.g. RUN/checkpoints/previous.npz when "
+                   "last.npz is corrupt); implies --resume; nothing is overwritten")
+    t.add_argument("--valid-size", dest="valid_size", type=count,
+                   help="validation images held out of the training split (default 5000)")
+    t.add_argument("--checkpoint-every", dest="checkpoint_every", type=count,
                    help="also checkpoint every N steps")
     t.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override any recipe key (see `scratchgan list`), e.g. --set noise=dropout")
-    t.add_argument("--metrics-every", dest="metrics_every", type=int,
+    t.add_argument("--metrics-every", dest="metrics_every", type=count,
                    help="GANs/VAEs: log FID, KID, IS and class coverage to metrics.csv every N "
                    "epochs")
     t.add_argument("--keep-checkpoints", action="store_true",
                    help="keep checkpoints/epoch-XXX.npz besides last.npz")
-    t.add_argument("--max-steps", dest="max_steps", type=int,
-                   help="stop (with a checkpoint) after N steps in all")
+    t.add_argument("--max-steps", dest="max_steps", type=positive_int,
+                   help="stop after N steps in all, with a checkpoint, a picture, metrics.csv "
+                   "and loss.png")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--tensorboard", action="store_true", default=None,
                    help="also write TensorBoard event files to RUN/tensorboard (tensorboardX)")
@@ -272,24 +326,33 @@ def build_parser():
         c = sub.add_parser(name, help=help)
         c.add_argument("run", help="a run directory (from `scratchgan train`)")
         c.add_argument("--device", help="device to run on (default: the run's)")
-        c.add_argument("--seed", type=int, help="seed of the draws (default fixed)")
+        c.add_argument("--seed", type=count,
+                       help="seed of the random draws (default: a fixed one, so reruns agree)")
+        c.add_argument("--checkpoint", metavar="PATH",
+                       help="the checkpoint to load (default RUN/checkpoints/last.npz)")
         c.set_defaults(func=func)
         return c
 
-    c = run_command("sample", "a grid of samples from a generative model", _cmd_sample)
-    c.add_argument("--n", type=int, default=64)
+    c = run_command("sample", "a grid of samples from a generative model (cyclegan: "
+                    "translations of validation images A->B and B->A)", _cmd_sample)
+    c.add_argument("--n", type=positive_int, default=64,
+                   help="images in the grid (default 64; cyclegan: images per domain)")
     c.add_argument("--out", help="PNG path (default RUN/sample-N.png)")
     c = run_command("interpolate", "rows of images along straight lines in code space",
                     _cmd_interpolate)
-    c.add_argument("--rows", type=int, default=4)
-    c.add_argument("--steps", type=int, default=9)
+    c.add_argument("--rows", type=positive_int, default=4,
+                   help="interpolations, one per row (default 4)")
+    c.add_argument("--steps", type=positive_int, default=9,
+                   help="images per row, both ends included (default 9)")
     c.add_argument("--out", help="PNG path (default RUN/interpolation.png)")
     c = run_command("inpaint", "fill in the bottom half of test images", _cmd_inpaint)
-    c.add_argument("--n", type=int, default=8)
+    c.add_argument("--n", type=positive_int, default=8, help="test images to fill in (default 8)")
     c.add_argument("--out", help="PNG path (default RUN/inpainting.png)")
     c = run_command("eval", "the model's metrics on the test (or validation) split", _cmd_eval)
-    c.add_argument("--split", choices=["test", "valid"], default="test")
-    c.add_argument("--n", type=int, default=10000, help="images for the GAN metrics (0: skip them)")
+    c.add_argument("--split", choices=["test", "valid"], default="test",
+                   help="the images to score (default test)")
+    c.add_argument("--n", type=count, default=10000,
+                   help="images for the GAN metrics (0: skip them)")
 
     g = sub.add_parser("gradcheck", help="check every op's first and second derivatives against "
                        "central differences")
@@ -297,12 +360,16 @@ def build_parser():
     g.set_defaults(func=_cmd_gradcheck)
 
     b = sub.add_parser("bench", help="time ops or training steps against PyTorch in one run")
-    b.add_argument("what", choices=["ops", "mlp", "train"], nargs="?", default="ops")
+    b.add_argument("what", choices=["ops", "mlp", "train"], nargs="?", default="ops",
+                   help="ops (default), mlp or train (whole training steps)")
     b.add_argument("--profile", metavar="MODEL",
                    help="instead: profile MODEL's training step per op and direction")
-    b.add_argument("--steps", type=int, default=10, help="steps to profile (with --profile)")
-    b.add_argument("--batch-size", type=int, default=None,
+    b.add_argument("--steps", type=positive_int, default=10,
+                   help="steps to profile (with --profile)")
+    b.add_argument("--batch-size", type=positive_int, default=None,
                    help="batch size (with --profile; default: the recipe's)")
+    b.add_argument("--out", help="directory for the reports (default runs/bench; the tracked "
+                   "benchmarks/results only when named here)")
     b.add_argument("rest", nargs=argparse.REMAINDER,
                    help="arguments passed on to the benchmark script")
     b.set_defaults(func=_cmd_bench)
@@ -311,23 +378,16 @@ def build_parser():
 
 
 def main(argv=None):
-    from .data import DatasetNotFoundError
-    from .models import NotBuilt
-    from .training.protocol import Unsupported
-
+    """Run the command line ``argv`` (default sys.argv[1:]); returns the exit status: 0, 1 (a
+    failure: missing or corrupt files, a device that is not there) or 2 (a usage error). Errors
+    are one line on stderr; ``--debug`` adds the traceback."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     args = build_parser().parse_args(argv)
     if args.command in ("train", "sample", "interpolate", "inpaint", "eval"):
         _limit_blas_threads()
-    try:
-        return args.func(args)
-    except (CommandError, Unsupported, NotBuilt, DatasetNotFoundError) as e:
-        print(f"scratchgan {args.command}: {e}", file=sys.stderr)
-        return 2
-    except (ValueError, FileNotFoundError) as e:
-        if args.command in ("gradcheck", "bench"):
-            raise
-        print(f"scratchgan {args.command}: {e}", file=sys.stderr)
-        return 2
+    return run_reporting_errors(args.command, args.func, args, debug)
 
 
 if __name__ == "__main__":

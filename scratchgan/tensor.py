@@ -97,7 +97,8 @@ class Tensor(TensorMethods):
         grad = f", grad_fn={self.grad_fn!r}" if self.grad_fn is not None else (
             ", requires_grad=True" if self.requires_grad else "")
         dev = "" if self.device == "cpu" else f", device='{self.device}'"
-        return f"tensor({np.array2string(self.numpy(), separator=', ', precision=4)}, dtype={self.dtype}{dev}{grad})"
+        values = np.array2string(self.numpy(), separator=", ", precision=4, prefix="tensor(")
+        return f"tensor({values}, dtype={self.dtype}{dev}{grad})"
 
     # ----- conversion
     def numpy(self):

@@ -5,8 +5,10 @@ Each concern has its own module in scratchgan/training/:
     protocol.py     Model (what a family gives the trainer), Unsupported, StepContext
     recipes.py      COMMON_DEFAULTS, make_config (typed overrides), derive_seeds, load_data,
                     build_optimizer
-    checkpoints.py  save_checkpoint / load_checkpoint: the .npz format (no pickle); CHECKPOINT
-    progress.py     ProgressBar
+    checkpoints.py  save_checkpoint / load_checkpoint: the .npz format (no pickle), written
+                    atomically with a sha256 manifest and previous.npz; CHECKPOINT,
+                    CheckpointError
+    progress.py     ProgressBar (tqdm on a terminal, plain lines in a log)
     trainer.py      Trainer: the loop, run directories, exact resume, Ctrl-C
     runs.py         read_config, load_run, build_model, default_run_dir, and the --resume rule
 
@@ -17,7 +19,7 @@ Example:
 """
 
 from . import data as sgdata  # noqa: F401  (tests replace sgdata.load through this name)
-from .training.checkpoints import CHECKPOINT, load_checkpoint, save_checkpoint
+from .training.checkpoints import CHECKPOINT, CheckpointError, load_checkpoint, save_checkpoint
 from .training.progress import NullBar, ProgressBar
 from .training.protocol import Model, StepContext, Unsupported
 from .training.recipes import (
@@ -43,9 +45,9 @@ from .training.runs import (
 from .training.trainer import Trainer
 
 __all__ = [
-    "CHECKPOINT", "COMMON_DEFAULTS", "Model", "NullBar", "ProgressBar", "RecipeError", "RunError",
-    "StepContext", "Trainer", "Unsupported", "build_model", "build_optimizer", "default_run_dir",
-    "derive_seeds", "find_run", "load_checkpoint", "load_data", "load_run", "loss_names",
-    "make_config", "read_config", "recipe_defaults", "resume_config", "save_checkpoint",
-    "with_settings",
+    "CHECKPOINT", "COMMON_DEFAULTS", "CheckpointError", "Model", "NullBar", "ProgressBar",
+    "RecipeError", "RunError", "StepContext", "Trainer", "Unsupported", "build_model",
+    "build_optimizer", "default_run_dir", "derive_seeds", "find_run", "load_checkpoint",
+    "load_data", "load_run", "loss_names", "make_config", "read_config", "recipe_defaults",
+    "resume_config", "save_checkpoint", "with_settings",
 ]

@@ -86,14 +86,14 @@ def test_resume_refuses_changed_options(data_dir, capsys):
     assert "already holds a run" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "nope"], "unknown model 'nope'"),
-    (["train", "stacked-ae", "--loss", "wgan"], "stacked-ae takes no --loss"),
-    (["train", "stacked-ae", "--dataset", "no-such-set"], "unknown data set 'no-such-set'"),
-    (["sample", "not-a-run"], "not a run directory"),
+@pytest.mark.parametrize("argv, message, status", [
+    (["train", "nope"], "unknown model 'nope'", 2),
+    (["train", "stacked-ae", "--loss", "wgan"], "stacked-ae takes no --loss", 2),
+    (["train", "stacked-ae", "--dataset", "no-such-set"], "unknown data set 'no-such-set'", 2),
+    (["sample", "not-a-run"], "not a run directory", 1),  # a missing file: a failure
 ])
-def test_errors_are_one_clear_message(data_dir, capsys, argv, message):
-    assert main(argv) == 2
+def test_errors_are_one_clear_message(data_dir, capsys, argv, message, status):
+    assert main(argv) == status
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
 

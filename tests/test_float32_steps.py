@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from scratchgan import train
+from scratchgan.training.protocol import StepContext
 
 
 class Watched(np.ndarray):
@@ -62,9 +63,9 @@ def test_a_float32_training_step_makes_no_float64_array(model_name, overrides):
     x, y = images(20)
     batch = tuple(a.view(Watched) if a.dtype == np.uint8 else a for a in model.loader_arrays(x, y))
     Watched.made_float64.clear()
-    for _ in range(2):  # the second step runs with optimiser state in place
+    for i in range(2):  # the second step runs with optimiser state in place
         batch_now = tuple(a[:4] for a in batch)
-        model.train_step(batch_now)
+        model.train_step(batch_now, StepContext(step=i))
     assert Watched.made_float64 == []
     params = [p for m in model.modules().values() for p in m.parameters()]
     assert all(p.data.dtype == np.float32 for p in params)

@@ -124,3 +124,18 @@ def test_a_family_declares_the_type_of_a_key_without_a_default(monkeypatch):
         train.make_config("gan", warmup_steps=2.5)
     with pytest.raises(recipes.RecipeError, match="warmup_steps: dcgan's recipe has no such key"):
         train.make_config("dcgan", warmup_steps=3)  # declared by gan's class only
+
+
+def test_keys_without_a_recipe_default_are_typed_by_the_family_that_reads_them():
+    """d_batches (read by the GAN base's step) and label_seed (sgan's labelled subset) are declared
+    in those families' recipe_types, not in a table of the recipes module."""
+    assert not hasattr(recipes, "UNDECLARED_TYPES")
+    assert train.make_config("gan", d_batches="separate")["d_batches"] == "separate"
+    assert train.make_config("sgan", label_seed=4)["label_seed"] == 4
+    with pytest.raises(recipes.RecipeError, match=r"d_batches=3: d_batches takes a string"):
+        train.make_config("gan", d_batches=3)
+    with pytest.raises(recipes.RecipeError, match=r"label_seed=\"x\": label_seed takes an int"):
+        train.make_config("sgan", label_seed="x")
+    for model, key in (("vae", "d_batches"), ("progan", "d_batches"), ("gan", "label_seed")):
+        with pytest.raises(recipes.RecipeError, match=f"{key}: {model}'s recipe has no such key"):
+            train.make_config(model, **{key: 1})

@@ -72,7 +72,8 @@ def test_run_directory_contents(tmp_path):
     names = {p.name for p in run.iterdir()}
     assert {"config.json", "metrics.csv", "loss.png", "samples", "checkpoints", "summary.json"} <= names
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch-001.png", "epoch-002.png"]
-    assert [p.name for p in (run / "checkpoints").iterdir()] == ["last.npz"]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "last.npz", "manifest.json", "previous.npz"]
     with open(run / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
@@ -162,9 +163,9 @@ def test_ctrl_c_saves_a_checkpoint_and_resumes_exactly(tmp_path):
     t = trainer(cfg, tmp_path / "stopped")
     step = t.model.train_step
 
-    def interrupted_step(batch):
-        out = step(batch)
-        if t.step == 4:  # during the 5th step
+    def interrupted_step(batch, ctx):
+        out = step(batch, ctx)
+        if ctx.step == 4:  # during the 5th step
             signal.raise_signal(signal.SIGINT)
         return out
 
@@ -187,15 +188,29 @@ class FakeTTY(io.StringIO):
         return True
 
 
-def test_progress_bar_on_a_terminal_redraws_one_line():
+def test_progress_bar_on_a_terminal_redraws_one_line(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
     stream = FakeTTY()
     bar = train.ProgressBar(stream=stream)
     bar.update(1, 3, 5, 10, {"bce": 0.25}, 1234.0, 75.0, force=True)
     bar.update(1, 3, 6, 10, {"bce": 0.24}, 1234.0, 70.0, force=True)
     text = stream.getvalue()
-    assert text.count("\r") == 2 and "\n" not in text
-    assert "epoch 1/3" in text and "6/10" in text and "bce 0.2400" in text and "1234 img/s" in text
-    assert "ETA 0:01:10" in text
+    assert "\n" not in text and text.count("\r") >= 2  # tqdm redraws in place
+    last = text.split("\r")[-1]
+    assert "epoch 1/3" in last and "6/10" in last and "bce 0.2400" in last
+    assert "1234 img/s" in last and "ETA 0:01:10" in last
+
+
+def test_progress_bar_fits_a_narrow_terminal(monkeypatch):
+    """Issue 21.9: the line is cut to the terminal's width instead of wrapping."""
+    monkeypatch.setenv("COLUMNS", "50")
+    stream = FakeTTY()
+    bar = train.ProgressBar(stream=stream)
+    losses = {"d_loss": 1.25, "g_loss": 0.75, "d_real": 0.5, "d_fake": 0.25}
+    bar.update(2, 3, 6, 10, losses, 1234.0, 70.0, force=True)
+    bar.message("epoch 2/3 done")
+    lines = stream.getvalue().replace("\r", "\n").split("\n")
+    assert "epoch 2/3 done" in lines and max(map(len, lines)) <= 50
 
 
 def test_progress_bar_in_a_log_prints_lines_rarely():
@@ -262,3 +277,47 @@ def test_a_validation_split_that_would_hide_a_class_from_training_is_refused(mon
         train.load_data(cfg)
     x, y, vx, vy = train.load_data(train.make_config("sgan", valid_size=5))  # half of class 2 stays in training
     assert len(vx) == 5 and set(y.tolist()) == {0, 1, 2}
+
+
+# ----- the step context (issue 14)
+def test_train_step_gets_the_step_context_across_epochs_and_resume(tmp_path, monkeypatch):
+    """80 images, batch 8, drop_last: 10 steps per epoch; the context counts across a resume."""
+    seen = []
+    original = models.get("stacked-ae").train_step
+
+    def spy(self, batch, ctx):
+        seen.append(ctx)
+        return original(self, batch, ctx)
+
+    monkeypatch.setattr(models.get("stacked-ae"), "train_step", spy)
+    run_in_sessions(config("stacked-ae"), tmp_path, [13, 20])
+    expected = [train.StepContext(s, s // 10, s % 10, 10) for s in range(20)]
+    assert seen == expected
+
+
+def test_greedy_ae_phase_follows_the_trainer_steps(tmp_path):
+    cfg = config("greedy-ae", stage_epochs=[1, 1])
+    t = trainer(cfg, tmp_path)
+    t.fit()
+    assert [r.get("train_bce1") is not None for r in t.history] == [True, False]
+    assert [r.get("train_mse2") is not None for r in t.history] == [False, True]
+
+
+def test_checkpoints_with_the_old_step_counters_still_load(tmp_path):
+    """Checkpoints written before the step context hold extra/d_steps (GANs) and extra/step_count
+    (greedy-ae); loading ignores them and the run continues as one that never had them."""
+    for model in ("gan", "greedy-ae"):
+        cfg = config(model, stage_epochs=[1, 1]) if model == "greedy-ae" else config(model)
+        t = trainer(cfg, tmp_path / model)
+        t.fit(max_steps=12)
+        path = tmp_path / model / "checkpoints" / "last.npz"
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        assert not any(k.startswith("extra/") for k in arrays)
+        arrays["extra/d_steps" if model == "gan" else "extra/step_count"] = np.int64(12)
+        np.savez(tmp_path / "old.npz", **arrays)
+        other = trainer(cfg, tmp_path / "other")
+        state = train.load_checkpoint(str(tmp_path / "old.npz"), other.model, other.loader,
+                                      [("model", other.generator)])
+        assert state["step"] == 12
+        assert_identical(snapshot(t), snapshot(other))

@@ -38,6 +38,7 @@ from ..models.parts import fit_classifier
 from ..optim import Adam
 from ..random import Generator
 from ..tensor import tensor
+from ..training.progress import ProgressBar, clock
 from .inputs import as_images
 
 CLASSIFIER_VERSION = 1
@@ -229,6 +230,9 @@ def train_classifier(dataset, recipe=None, directory=None, progress=True, log_ev
     shift, shift_rng = int(recipe.get("shift", 0)), np.random.default_rng(recipe["seed"] + 2)
     _say(progress, f"training the {dataset} feature classifier ({recipe['epochs']} epochs of {len(train_x)} images, "
                    f"batch {recipe['batch_size']}); it is cached in {weights_path}")
+    bar = ProgressBar(log_interval=log_every) if progress else None
+    steps = recipe["epochs"] * len(loader)
+
     def batches(epoch):
         for xb, yb in loader:
             if shift:
@@ -240,12 +244,16 @@ def train_classifier(dataset, recipe=None, directory=None, progress=True, log_ev
         n = len(labels)
         stats.update(loss_sum=stats["loss_sum"] + loss.item() * n, seen=stats["seen"] + n,
                      correct=stats["correct"] + int((logits.numpy().argmax(1) == labels).sum()))
-        if time.perf_counter() - stats["last"] > log_every:
-            stats["last"] = time.perf_counter()
-            _say(progress, f"  epoch {epoch + 1}/{recipe['epochs']} step {step}/{len(loader)} loss "
-                           f"{stats['loss_sum'] / stats['seen']:.4f} train acc "
-                           f"{stats['correct'] / stats['seen']:.4f} | "
-                           f"{stats['seen'] / (stats['last'] - t0):.0f} img/s")
+        done = epoch * len(loader) + step
+        elapsed = time.perf_counter() - t_start
+        if done == 1:  # the estimate, from the first batch (the slowest: caches are cold)
+            _say(progress, f"  a first batch took {elapsed:.2f} s: the {steps} steps should take "
+                           f"about {clock(elapsed * steps)} (h:mm:ss) on this machine, once")
+        if bar is not None:
+            bar.update(epoch + 1, recipe["epochs"], step, len(loader),
+                       {"loss": stats["loss_sum"] / stats["seen"],
+                        "acc": stats["correct"] / stats["seen"]},
+                       stats["seen"] / (time.perf_counter() - t0), elapsed / done * (steps - done))
 
     log, t_start, stats = [], time.perf_counter(), {"last": time.perf_counter()}
     for epoch in range(recipe["epochs"]):
@@ -261,6 +269,8 @@ def train_classifier(dataset, recipe=None, directory=None, progress=True, log_ev
                "train_accuracy": stats["correct"] / stats["seen"], "test_accuracy": test_acc,
                "epoch_time_s": round(epoch_time, 1)}
         log.append(row)
+        if bar is not None:
+            bar.close()
         _say(progress, f"  epoch {epoch + 1}/{recipe['epochs']} loss {row['train_loss']:.4f} train acc "
                        f"{row['train_accuracy']:.4f} test acc {test_acc:.4f} ({epoch_time:.0f} s)")
     classifier.info = {
@@ -271,7 +281,8 @@ def train_classifier(dataset, recipe=None, directory=None, progress=True, log_ev
     }
     _save(classifier, weights_path, info_path)
     _loaded[weights_path] = classifier
-    _say(progress, f"{dataset} feature classifier: test accuracy {classifier.test_accuracy:.4f}; saved {weights_path}")
+    _say(progress, f"{dataset} feature classifier: test accuracy {classifier.test_accuracy:.4f}; "
+                   f"wrote {weights_path} and {info_path}")
     return classifier
 
 
@@ -287,11 +298,14 @@ def load_classifier(dataset, directory=None, train_if_missing=True, progress=Tru
     if not train_if_missing:
         raise FileNotFoundError(f"no cached {dataset} feature classifier at {weights_path}; "
                                 f"train it with scratchgan.metrics.train_classifier({dataset!r})")
-    _say(progress, f"no cached {dataset} feature classifier at {weights_path}: training it now (once)")
+    recipe = recipe_for(dataset)
+    _say(progress, f"no cached {dataset} feature classifier at {weights_path}: training it now, "
+                   f"once ({recipe['epochs']} epochs of {len(train_x)} images; an estimate of the "
+                   "time follows its first batch); later evals reuse it")
     return train_classifier(dataset, directory=directory, progress=progress)
 
 
-def dataset_embedding(dataset, split="test", classifier=None, directory=None):
+def dataset_embedding(dataset, split="test", classifier=None, directory=None, progress=True):
     """(features, probabilities, labels) of a whole split, cached beside the classifier's weights."""
     classifier = classifier or load_classifier(dataset, directory)
     images, labels = sgdata.load(dataset, split)
@@ -305,4 +319,5 @@ def dataset_embedding(dataset, split="test", classifier=None, directory=None):
     if classifier.info.get("hash"):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         np.savez(path, features=feats, probabilities=probs)
+        _say(progress, f"wrote {path}  (the {split} split's features, reused by later evals)")
     return feats, probs, labels

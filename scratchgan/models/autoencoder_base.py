@@ -99,7 +99,7 @@ class Autoencoder(Model):
             parts = {**parts, **extra, "loss": loss}
         return loss, {**parts, **self.coding_stats(codings)}
 
-    def train_step(self, batch):
+    def train_step(self, batch, ctx):
         x = self.to_input(batch[0])
         self.optimizer.zero_grad()
         loss, parts = self.objective(x)

@@ -118,11 +118,6 @@ class GreedyAE(StackedAE):
         "stage2_lr": 0.05,
     }
 
-    def __init__(self, config, generator):
-        self.step_count = 0
-        self.steps_per_epoch = None  # known once loader_arrays has seen the data
-        super().__init__(config, generator)
-
     def build_networks(self, generator):
         c = self.config
         pixels = math.prod(self.image_shape)
@@ -152,17 +147,9 @@ class GreedyAE(StackedAE):
             ),
         }
 
-    def loader_arrays(self, images, labels):
-        arrays = super().loader_arrays(images, labels)
-        n, b = len(arrays[0]), self.config["batch_size"]
-        self.steps_per_epoch = n // b if self.config["drop_last"] else math.ceil(n / b)
-        return arrays
-
-    def stage(self):
-        """1 or 2: the phase the next training step belongs to."""
-        if self.steps_per_epoch is None:
-            return 1
-        return 1 if self.step_count < self.config["stage_epochs"][0] * self.steps_per_epoch else 2
+    def stage(self, ctx):
+        """1 or 2: the phase of the step at ``ctx`` (1 during the first stage_epochs[0] epochs)."""
+        return 1 if ctx.step < self.config["stage_epochs"][0] * ctx.steps_per_epoch else 2
 
     def stage_losses(self, x):
         """{'bce1': phase 1's loss on x, 'mse2': phase 2's loss on x's phase-1 codings (constant
@@ -172,9 +159,9 @@ class GreedyAE(StackedAE):
         h = h.detach()
         return {"bce1": bce1, "mse2": F.mse_loss(self.dec2(self.enc2(h)), h)}
 
-    def train_step(self, batch):
+    def train_step(self, batch, ctx):
         x = self.to_input(batch[0])
-        stage = self.stage()
+        stage = self.stage(ctx)
         opt = self._optimizers[f"stage{stage}"]
         opt.zero_grad()
         if stage == 1:
@@ -187,19 +174,14 @@ class GreedyAE(StackedAE):
             name = "mse2"
         loss.backward()
         opt.step()
-        self.step_count += 1
         return {name: loss.item()}
 
     def objective(self, x):
         loss, parts = super().objective(x)
         return loss, {**parts, **self.stage_losses(x)}
 
-    def extra_state(self):
-        return {"step_count": np.array(self.step_count, dtype=np.int64)}
-
-    def load_extra_state(self, state):
-        if "step_count" in state:
-            self.step_count = int(state["step_count"])
+    # checkpoints written before the step context hold extra/step_count, the steps so far: the
+    # trainer's step, which the step context now gives; load_extra_state ignores it
 
 
 # ----- denoising and sparse autoencoders

@@ -58,7 +58,7 @@ from .. import nn, viz
 from ..autograd import no_grad
 from ..random import Generator as RandomGenerator
 from ..tensor import tensor
-from ..train import Model, build_optimizer
+from ..train import Model, Unsupported, build_optimizer
 from .parts import ImagePool, fit_classifier, frozen, least_squares, pad_to
 from .parts.image_translation import PatchDiscriminator, ResNetGenerator, UNetGenerator
 
@@ -148,7 +148,7 @@ class CycleGAN(Model):
         return self.to_input(train_b[self.generator.integers(0, len(train_b), (n,))])
 
     # ----- training
-    def train_step(self, batch):
+    def train_step(self, batch, ctx):
         c = self.config
         real_a = self.to_input(batch[0])
         real_b = self.batch_b(real_a.shape[0])
@@ -205,6 +205,17 @@ class CycleGAN(Model):
         _, valid_b = self.domain_b()
         a, b = images[:PICTURE_IMAGES], valid_b[:PICTURE_IMAGES]
         save_cycle_figure(self, a, b, path)
+
+    def save_sample(self, n, generator, path, valid_images):
+        """``scratchgan sample``: the cycle figure of the first ``n`` validation images of each
+        domain (no prior to sample from: the translations are what there is to look at)."""
+        _, valid_b = self.domain_b()
+        save_cycle_figure(self, valid_images()[:n], valid_b[:n], path)
+        return "rows: A, A->B, A->B->A, B, B->A, B->A->B on validation images"
+
+    def interpolate(self, images, rows, steps, generator):
+        raise Unsupported("cyclegan translates images rather than interpolating codes: "
+                          "`scratchgan sample RUN` draws validation images A->B and B->A")
 
     def modules(self):
         return {"g_ab": self.g_ab, "g_ba": self.g_ba, "d_a": self.d_a, "d_b": self.d_b}

@@ -98,6 +98,8 @@ class GAN(Model):
         "instance_noise_steps": 0,
         "log_gradients": False,
     }
+    # d_batches: "joint" when unset (dcgan and cgan set "separate")
+    recipe_types: ClassVar[dict] = {"d_batches": str}
     loss_presets: ClassVar[dict] = {
         "mm": {"loss": "mm"},
         "ns": {"loss": "ns"},
@@ -139,7 +141,6 @@ class GAN(Model):
         self.opt_d = build_optimizer(list(self.D.parameters()), config, "d_")
         self.fixed_z = self.noise(self.picture_samples)
         self.fixed_labels = self.picture_labels()
-        self.d_steps = 0  # D updates so far (G steps once every n_critic of them)
         self.pool = ImagePool(config["image_pool"]) if config.get("image_pool") else None
 
     def build_networks(self, generator):
@@ -197,14 +198,11 @@ class GAN(Model):
         return {"generator": self.opt_g, "discriminator": self.opt_d}
 
     def extra_state(self):
-        state = {"d_steps": np.int64(self.d_steps)}
-        if self.pool is not None:
-            state.update(self.pool.state())
-        return state
+        return self.pool.state() if self.pool is not None else {}
 
     def load_extra_state(self, state):
-        if "d_steps" in state:
-            self.d_steps = int(state["d_steps"])
+        # checkpoints written before the step context also hold "d_steps", the D updates so far:
+        # always the trainer's step, which the step context now gives; it is ignored
         if self.pool is not None:
             self.pool.load_state(state, self.fixed_z.xp)
 
@@ -222,12 +220,13 @@ class GAN(Model):
         return (tensor(real.astype(like.dtype), device=like.device),
                 tensor(fake.astype(like.dtype), device=like.device))
 
-    def noise_level(self):
+    def noise_level(self, step):
+        """Instance noise std before D update ``step`` (0-based): annealed linearly to 0."""
         sigma = self.config.get("instance_noise", 0.0)
         if not sigma:
             return 0.0
         steps = self.config.get("instance_noise_steps", 0)
-        return sigma * max(0.0, 1.0 - self.d_steps / steps) if steps else sigma
+        return sigma * max(0.0, 1.0 - step / steps) if steps else sigma
 
     def blur(self, x, sigma):
         """x + sigma * N(0, 1): instance noise on a D input."""
@@ -236,11 +235,12 @@ class GAN(Model):
         return x + randn(*x.shape, dtype=x.dtype, generator=self.generator).to(x.device) * sigma
 
     # ----- training
-    def train_step(self, batch):
+    def train_step(self, batch, ctx):
+        """One D update, and a G update when ``ctx.step + 1`` is a multiple of n_critic."""
         real, labels = self.real_inputs(batch)
         n = real.shape[0]
         c = self.config
-        sigma = self.noise_level()
+        sigma = self.noise_level(ctx.step)
         # phase 1: the discriminator, on fakes made for the real batch's labels (if any)
         with no_grad():
             fake = self.generate(self.noise(n), labels)
@@ -271,8 +271,7 @@ class GAN(Model):
         if self.probability_output:
             logs["d_real"] = F.sigmoid(real_out.detach()).mean().item()
             logs["d_fake"] = F.sigmoid(fake_out.detach()).mean().item()
-        self.d_steps += 1
-        if self.d_steps % c.get("n_critic", 1):
+        if (ctx.step + 1) % c.get("n_critic", 1):
             return logs
         # phase 2: the generator, through a frozen discriminator, for random labels (if any)
         self.opt_g.zero_grad()

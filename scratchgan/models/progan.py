@@ -142,6 +142,7 @@ class ProGAN(GAN):
     data_range = (-1.0, 1.0)
     loss_presets: ClassVar[dict] = {}  # always WGAN-GP with drift
     options: ClassVar[dict] = {}  # its own train_step: GAN's tricks do not apply
+    recipe_types: ClassVar[dict] = {}  # nor does d_batches
     recipe: ClassVar[dict] = {
         "epochs": 1,
         "batch_size": 16,
@@ -168,7 +169,8 @@ class ProGAN(GAN):
         if 4 * 2 ** (self.stages - 1) != self.resolution:
             raise ValueError(f"progan: {len(config['channels'])} channel widths grow 4x4 to "
                              f"{4 * 2 ** (self.stages - 1)}, but resolution is {self.resolution}")
-        self.images_seen, self.stage, self.alpha = 0, 0, 1.0
+        self.images_seen, self.stage, self.alpha = 0, 0, 1.0  # images seen: after the last step
+        self.epoch_images = None  # the images of one epoch, known once loader_arrays has run
         self.optimizer_stage = 0  # the stage the optimisers' state belongs to
         self.history = []  # (images seen before the step, stage, alpha) per step
         self.snapshots = {}  # resolution -> fixed-z samples at the end of its stable phase
@@ -186,9 +188,17 @@ class ProGAN(GAN):
         return schedule(self.images_seen if images is None else images, self.stages, c["stable_images"],
                         c["fade_images"])
 
-    def set_phase(self):
-        """Move to the stage and alpha of the current image count (snapshot and optimiser reset on growth)."""
-        stage, alpha = self.phase()
+    def images_before(self, ctx):
+        """Images trained on before the step at ``ctx``: every batch holds batch_size images but the
+        last of an epoch, which holds the rest of the epoch's images."""
+        b = self.config["batch_size"]
+        short = 0 if self.epoch_images is None else ctx.steps_per_epoch * b - self.epoch_images
+        return ctx.step * b - ctx.epoch * short
+
+    def set_phase(self, images):
+        """Move to the stage and alpha after ``images`` images (snapshot and optimiser reset on
+        growth)."""
+        stage, alpha = self.phase(images)
         if stage != self.stage:
             self.snapshots[4 * 2**self.stage] = self.draw_fixed()
         self.stage, self.alpha = stage, alpha
@@ -226,11 +236,14 @@ class ProGAN(GAN):
         n = self.config.get("train_images", 0)
         if n and n < len(images):
             images = images[seeded_subset(len(images), n, self.config["seed"])]
+        b = self.config["batch_size"]
+        self.epoch_images = len(images) // b * b if self.config.get("drop_last") else len(images)
         return (images,)
 
     # ----- training
-    def train_step(self, batch):
-        self.set_phase()
+    def train_step(self, batch, ctx):
+        seen = self.images_before(ctx)
+        self.set_phase(seen)
         c = self.config
         real = self.to_input(batch[0])
         n = real.shape[0]
@@ -251,9 +264,8 @@ class ProGAN(GAN):
             loss_g = g_loss("wgan", self.critic(self.generate(self.noise(n))))
             loss_g.backward()
         self.opt_g.step()
-        self.history.append((self.images_seen, self.stage, self.alpha))
-        self.images_seen += n
-        self.d_steps += 1
+        self.history.append((seen, self.stage, self.alpha))
+        self.images_seen = seen + n
         return {"d_loss": loss_d.item(), "g_loss": loss_g.item(), "wasserstein": wasserstein.item(), "gp": gp.item()}
 
     # ----- pictures and samples at the full resolution

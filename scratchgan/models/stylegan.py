@@ -187,6 +187,7 @@ class StyleGAN(GAN):
     data_range = (-1.0, 1.0)
     loss_presets: ClassVar[dict] = {}  # always the logistic loss with R1
     options: ClassVar[dict] = {}  # its own train_step: GAN's tricks do not apply
+    recipe_types: ClassVar[dict] = {}  # nor does d_batches
     recipe: ClassVar[dict] = {
         "epochs": 1,
         "batch_size": 16,
@@ -257,7 +258,7 @@ class StyleGAN(GAN):
             w = self.G.mapping(z).mean(0)
             self.G.w_avg._data = (w + (self.G.w_avg - w) * beta).array
 
-    def train_step(self, batch):
+    def train_step(self, batch, ctx):
         c = self.config
         real = self.to_input(batch[0])
         n = real.shape[0]
@@ -281,7 +282,6 @@ class StyleGAN(GAN):
             loss_g.backward()
         self.opt_g.step()
         self.update_w_avg(z)
-        self.d_steps += 1
         return {"d_loss": loss_d.item(), "g_loss": loss_g.item(), "r1": r1.item(),
                 "d_real": F.sigmoid(real_out.detach()).mean().item(), "d_fake": F.sigmoid(fake_out.detach()).mean().item()}
 

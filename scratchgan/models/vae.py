@@ -136,7 +136,7 @@ class VariationalAE(Autoencoder):
         """Rows: validation inputs, their reconstructions (mean codings), decodings of fixed prior draws;
         beside it (``*-extra.png``) the family member's own figure (``extra_picture``)."""
         x = self.to_input(images[:n]).numpy()
-        samples = self.sample(n, Generator(PICTURE_SEED))
+        samples = self.sample(n, Generator(PICTURE_SEED))[: len(x)]  # fewer images than n: as many
         self.extra_picture(str(path)[: -len(".png")] + "-extra.png")
         return viz.save_interpolation(np.stack([x, self.reconstruct(images[:n]), samples]), path)
 

@@ -50,13 +50,17 @@ class Model:
 
     The trainer calls:
         loader_arrays(images, labels) -> tuple of arrays the DataLoader batches (default (images,))
-        train_step(batch) -> {name: float}   one optimisation step on a batch (numpy arrays)
+        train_step(batch, ctx) -> {name: float}   one optimisation step on a batch (numpy arrays);
+            ``ctx`` (a StepContext) says where the step stands, so a family keeps no step counter
         evaluate(images, labels) -> {name: float}   validation metrics (no randomness; default none)
         picture(images, path)                the per-epoch picture, from the validation images
         modules() -> {name: nn.Module}, optimizers() -> {name: optimizer}   what a checkpoint holds
         extra_state() -> {name: ndarray}, load_extra_state(state)   anything else to checkpoint
     The command line calls sample / reconstruct / interpolate / inpaint where the family has them;
-    the defaults raise ``Unsupported`` with a message.
+    the defaults raise ``Unsupported`` with a message. ``scratchgan sample`` calls
+    ``save_sample(n, generator, path, valid_images)``: by default a grid of ``sample``'s images; a
+    family without a prior (cyclegan) may draw something else to look at from
+    ``valid_images()``.
     """
 
     recipe: ClassVar[dict] = {}
@@ -75,7 +79,7 @@ class Model:
     def loader_arrays(self, images, labels):
         return (images,)
 
-    def train_step(self, batch):
+    def train_step(self, batch, ctx):
         raise NotImplementedError
 
     def evaluate(self, images, labels):
@@ -107,6 +111,13 @@ class Model:
             module.train(mode)
 
     # ----- what the command line may ask for
+    def save_sample(self, n, generator, path, valid_images):
+        """Write ``scratchgan sample``'s picture to ``path``; returns a note on what it shows (or
+        None). ``valid_images()`` loads the run's validation images."""
+        from .. import viz
+
+        viz.save_image_grid(self.sample(n, generator), path)
+
     def sample(self, n, generator):
         raise Unsupported(f"{self.name} cannot sample: it is not a generative model (no prior over "
                           "its codes); try a vae or a gan")

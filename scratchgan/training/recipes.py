@@ -51,10 +51,6 @@ FALLBACK_DEFAULTS = {"image_shape": [1, 28, 28], "optimizer": "sgd", "momentum":
                      "eps": 1e-8, "betas": [0.9, 0.999]}
 OPTIMIZER_KEYS = ("optimizer", "lr", "momentum", "alpha", "eps", "betas")
 OPTIMIZER_PREFIXES = ("g_", "d_")
-# Read by a family without a default in its recipe (gan.py: d_batches, "joint" when unset; sgan.py:
-# label_seed, the run's seed when unset). Their home is that family's recipe_types; until the model
-# files declare them there, they are typed here.
-UNDECLARED_TYPES = {"d_batches": str, "label_seed": int}
 
 
 class RecipeError(ValueError):
@@ -77,7 +73,7 @@ def recipe_defaults(model, loss=None):
     config = {"model": model, **COMMON_DEFAULTS, **cls.options, **cls.recipe}
     if loss is not None:
         if not cls.loss_presets:
-            raise Unsupported(f"{model} takes no --loss: it always trains with "
+            raise Unsupported(f"--loss {loss}: {model} takes no --loss: it always trains with "
                               f"{cls.recipe.get('loss', 'its own loss')}")
         if loss not in cls.loss_presets:
             raise ValueError(f"--loss {loss!r}: {model} supports {', '.join(cls.loss_presets)}")
@@ -98,16 +94,23 @@ def make_config(model, **overrides):
         if value is not None:
             keys.check(key, value)
             config[key] = value
-    try:
-        device = parse_device(config["device"]) if config["device"] else default_device()
-        config["device"] = str(device)
-    except RuntimeError as e:  # CUDA asked for but missing: say what is missing
-        device = config["device"] or os.environ.get("SCRATCHGAN_DEVICE")
-        raise ValueError(f"device {device}: {e}") from e
+    config["device"] = checked_device(config["device"])
     if config["epochs"] < 1 or config["batch_size"] < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {config['epochs']} and "
                          f"{config['batch_size']}")
     return config
+
+
+def checked_device(spec):
+    """The device ``spec`` names ('cpu', 'cuda', 'cuda:N'; None: $SCRATCHGAN_DEVICE, else cpu) as
+    a string; ValueError naming the option and the value when it is malformed or not here."""
+    try:
+        return str(parse_device(spec) if spec else default_device())
+    except (RuntimeError, ValueError) as e:  # CUDA asked for but missing: say what is missing
+        shown = f"--device {spec}" if spec else \
+            f"$SCRATCHGAN_DEVICE={os.environ.get('SCRATCHGAN_DEVICE')}"
+        reason = str(e).removeprefix("device: ")
+        raise ValueError(f"{shown}: {reason}") from e
 
 
 def with_settings(model, overrides, settings):
@@ -151,8 +154,11 @@ def load_data(config, split="train"):
         return images, labels, None, None
     n_valid = int(config.get("valid_size", 0))
     if not 0 <= n_valid < len(images):
-        raise ValueError(f"valid_size={n_valid}: expected 0 <= valid_size < {len(images)} "
-                         "(the training images)")
+        hint = max(1, len(images) // 10)
+        raise ValueError(f"valid_size={n_valid}: {config['dataset']} has {len(images)} training "
+                         f"images, so the validation split must be smaller; pass --valid-size N "
+                         f"with N < {len(images)}, e.g. --valid-size {hint} (and a --batch-size "
+                         f"of at most the {len(images) - hint} images left to train on)")
     cut = len(images) - n_valid
     if labels is None:
         return images[:cut], None, images[cut:], None
@@ -231,7 +237,7 @@ class _Keys:
 
     def __init__(self, model, config):
         self.model = model
-        self.declared = {**COMMON_TYPES, **UNDECLARED_TYPES, **models.get(model).recipe_types}
+        self.declared = {**COMMON_TYPES, **models.get(model).recipe_types}
         self.defaults = {**dict.fromkeys(self.declared), **FALLBACK_DEFAULTS, **config}
         self.defaults.pop("model")
         own = {key[: -len(name)] for key in config for name in OPTIMIZER_KEYS

@@ -16,6 +16,10 @@ class RunError(ValueError):
     """A run directory that cannot be used as asked; one line says why."""
 
 
+class RunFileError(RuntimeError):
+    """A file of a run directory that is there but cannot be read (e.g. a broken config.json)."""
+
+
 def default_run_dir(model):
     return os.path.join("runs", f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
 
@@ -32,8 +36,14 @@ def read_config(run_dir):
     path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{run_dir} is not a run directory: {path} does not exist")
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path) as f:
+            config = json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise RunFileError(f"{path} is not valid JSON ({e}); restore it or start a new run") from e
+    if not isinstance(config, dict) or "model" not in config:
+        raise RunFileError(f"{path} does not hold a run's config (no \"model\" key)")
+    return config
 
 
 def load_run(run_dir, checkpoint=CHECKPOINT, device=None):
@@ -42,7 +52,10 @@ def load_run(run_dir, checkpoint=CHECKPOINT, device=None):
     if device is not None:
         config["device"] = device
     model = build_model(config)
-    load_checkpoint(os.path.join(run_dir, "checkpoints", checkpoint), model)
+    # a bare name is one of the run's checkpoints; a path (e.g. from --checkpoint) is used as is
+    if not os.path.dirname(checkpoint):
+        checkpoint = os.path.join(run_dir, "checkpoints", checkpoint)
+    load_checkpoint(checkpoint, model)
     model.train(False)
     return model, config
 

@@ -6,12 +6,14 @@ trainer owns everything else:
     runs/<model>-<time>/
         config.json            the full recipe of the run (model defaults + command-line overrides)
         metrics.csv            one row per epoch: step, train losses (epoch means), valid metrics,
-                               timing
+                               timing (and a last partial row when --max-steps stops mid-epoch)
+        train_log.csv          train loss means over intervals of steps (loss.png's curves)
         samples/epoch-001.png  a picture per epoch (reconstructions for AEs, fixed-latent samples
                                for GANs)
-        loss.png               the curves of metrics.csv
+        loss.png               train_log.csv and metrics.csv's validation metrics against steps
         checkpoints/last.npz   modules, optimisers, RNG states, data-loader position, counters
-                               (no pickle; checkpoints.py)
+                               (no pickle; checkpoints.py), previous.npz (the one before) and
+                               manifest.json (their sha256)
         summary.json           final metrics, wall time, images/s
 
 Every random draw of a run comes from CPU generators seeded from ``config["seed"]`` (model
@@ -36,9 +38,11 @@ from ..metrics.evaluate import interval_metrics
 from ..random import Generator
 from .checkpoints import CHECKPOINT, load_checkpoint, save_checkpoint
 from .progress import progress_display
+from .protocol import StepContext
 from .recipes import derive_seeds, load_data
 from .runs import build_model
 
+LOG_POINTS_PER_EPOCH = 20  # train_log.csv rows per epoch (at most)
 # what a checkpoint keeps of the trainer besides wall_time
 STATE_KEYS = ("step", "epoch", "epoch_step", "sums", "counts", "epoch_images", "epoch_time",
               "train_time", "images_seen", "history", "resumes")
@@ -46,14 +50,14 @@ STATE_KEYS = ("step", "epoch", "epoch_step", "sums", "counts", "epoch_images", "
 
 class Trainer:
     """Train ``config["model"]`` into ``run_dir``; ``resume=True`` continues from
-    checkpoints/last.npz.
+    checkpoints/last.npz, or from the checkpoint ``resume_from`` names.
 
     ``data`` may give (train_images, train_labels, valid_images, valid_labels) directly (tests do);
     otherwise they come from ``load_data(config)``. ``progress``: True (stderr bar), False, or a
     ProgressBar.
     """
 
-    def __init__(self, config, run_dir, resume=False, data=None, progress=True):
+    def __init__(self, config, run_dir, resume=False, data=None, progress=True, resume_from=None):
         self.config, self.run_dir = dict(config), run_dir
         data = data if data is not None else load_data(config)
         self.train_x, self.train_y, self.valid_x, self.valid_y = data
@@ -64,6 +68,9 @@ class Trainer:
         self.generator = Generator(seeds["model"])
         self.model = build_model(self.config, self.generator)
         arrays = self.model.loader_arrays(self.train_x, self.train_y)
+        if config["drop_last"] and len(arrays[0]) < config["batch_size"]:
+            raise ValueError(f"batch_size={config['batch_size']}: larger than the {len(arrays[0])} "
+                             "training images (whole batches only); pass a smaller --batch-size")
         self.loader = sgdata.DataLoader(arrays, config["batch_size"], shuffle=True,
                                         drop_last=config["drop_last"], seed=seeds["loader"])
         self.bar = progress_display(progress)
@@ -77,10 +84,13 @@ class Trainer:
         self.history = []  # metrics.csv rows
         self.resumes = 0
         self._interrupted = False
-        if resume:
-            self._restore()
+        self.log_every = max(1, len(self.loader) // LOG_POINTS_PER_EPOCH)  # steps per train_log row
+        if resume or resume_from:
+            self._restore(resume_from)
         else:
             os.makedirs(self.run_dir, exist_ok=True)
+            if os.path.exists(self.path("train_log.csv")):  # of an earlier run that never saved
+                os.remove(self.path("train_log.csv"))
             self._write_json("config.json", self.config)
         self.telemetry = Telemetry.for_run(self.config, self.run_dir, self.model, self.step)
 
@@ -93,29 +103,51 @@ class Trainer:
             json.dump(obj, f, indent=2, sort_keys=True)
             f.write("\n")
 
-    def _write_metrics(self):
-        if not self.history:
-            return
-        fields = list(self.history[0])
-        for row in self.history[1:]:
-            fields += [k for k in row if k not in fields]
-        with open(self.path("metrics.csv"), "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(self.history)
+    def _write_metrics(self, rows=None):
+        rows = self.history if rows is None else rows
+        if rows:
+            _write_csv(self.path("metrics.csv"), rows)
 
-    def _plot_losses(self):
-        epochs = [row["epoch"] for row in self.history]
+    def _log_interval(self):
+        """Append the train loss means of the steps since the last train_log.csv row."""
+        row = {"step": self.step, "epoch": round(self.step / len(self.loader), 4)}
+        row.update({k: self._interval[0][k] / self._interval[1][k] for k in self._interval[0]})
+        self._interval = ({}, {})
+        path = self.path("train_log.csv")
+        fields = []
+        if os.path.exists(path):
+            with open(path, newline="") as f:
+                fields = next(csv.reader(f), [])
+        if not fields or not set(row) <= set(fields):  # a new column: rewrite with the union
+            _write_csv(path, self._train_log() + [row])
+            return
+        with open(path, "a", newline="") as f:
+            csv.DictWriter(f, fieldnames=fields).writerow(row)
+
+    def _train_log(self):
+        if not os.path.exists(self.path("train_log.csv")):
+            return []
+        with open(self.path("train_log.csv"), newline="") as f:
+            return list(csv.DictReader(f))
+
+    def _plot_losses(self, rows=None):
+        """loss.png: train loss means per logged interval and validation metrics, against steps."""
+        rows = self.history if rows is None else rows
         curves = {}
-        for key in self.history[-1]:
-            if key.startswith(("train_", "valid_")):
-                points = [(row["epoch"], row[key]) for row in self.history
-                          if row.get(key) not in (None, "")]
+        for row in self._train_log():
+            for key, value in row.items():
+                if key not in ("step", "epoch") and value not in (None, ""):
+                    xs, ys = curves.setdefault(f"train {key}", ([], []))
+                    xs.append(int(row["step"]))
+                    ys.append(float(value))
+        for key in rows[-1] if rows else ():
+            if key.startswith("valid_"):
+                points = [(row["step"], row[key]) for row in rows if row.get(key) not in (None, "")]
                 if points:
                     curves[key.replace("_", " ", 1)] = tuple(zip(*points))
-        if epochs and curves:
-            viz.save_loss_curves(curves, self.path("loss.png"),
-                                 ylabel="epoch mean (train) / validation metric",
+        if curves:
+            viz.save_loss_curves(curves, self.path("loss.png"), xlabel="step",
+                                 ylabel=f"train mean per {self.log_every} steps / validation",
                                  title=f"{self.config['model']} on {self.config['dataset']}")
 
     # ----- checkpoints
@@ -127,16 +159,20 @@ class Trainer:
         return self.wall_time + running
 
     def save(self, name=CHECKPOINT):
+        self._saved_step = self.step
         return save_checkpoint(self.path("checkpoints", name), self.model, self.state(),
                                self.loader, [("model", self.generator)])
 
-    def _restore(self):
-        path = self.path("checkpoints", CHECKPOINT)
+    def _restore(self, path=None):
+        path = path or self.path("checkpoints", CHECKPOINT)
         state = load_checkpoint(path, self.model, self.loader, [("model", self.generator)])
         for key, value in state.items():
             setattr(self, key, value)
         self.resumes += 1
         self._write_metrics()  # drop rows written after the checkpoint
+        log = [row for row in self._train_log() if int(row["step"]) <= self.step]
+        if log:
+            _write_csv(self.path("train_log.csv"), log)
         self._write_json("config.json", self.config)
 
     # ----- the loop
@@ -145,10 +181,15 @@ class Trainer:
         and benchmarks), then checkpoint and write summary.json; returns the summary dict.
 
         Ctrl-C finishes the current step, saves checkpoints/last.npz and raises KeyboardInterrupt.
+        A stop by ``max_steps`` mid-epoch also writes a picture (samples/step-NNNNNN.png), and
+        metrics.csv, loss.png and summary.json end with a partial-epoch row.
         """
+        if max_steps is not None and max_steps < 1:
+            raise ValueError(f"max_steps={max_steps}: expected at least 1")
         epochs, steps_per_epoch = self.config["epochs"], len(self.loader)
         every = self.config["checkpoint_every"]
         self._fit_start = time.perf_counter()
+        self._interval, partial, self._saved_step = ({}, {}), None, None
         previous = self._install_sigint()
         try:
             while self.epoch < epochs and (max_steps is None or self.step < max_steps):
@@ -157,7 +198,8 @@ class Trainer:
                     if self.telemetry is not None:
                         self.telemetry.before_step(self.step + 1)
                     t0 = time.perf_counter()
-                    losses = self.model.train_step(batch)
+                    ctx = StepContext(self.step, self.epoch, self.epoch_step, steps_per_epoch)
+                    losses = self.model.train_step(batch, ctx)
                     dt = time.perf_counter() - t0
                     if self.telemetry is not None:
                         self.telemetry.after_step(self.step + 1, losses)
@@ -169,19 +211,22 @@ class Trainer:
                     elif every and self.step % every == 0:
                         self.save()
                     if self._interrupted:
-                        if not done:
+                        if self._saved_step != self.step:
                             self.save()
                         self.bar.message(f"interrupted at step {self.step}: saved "
                                          f"{self.path('checkpoints', CHECKPOINT)}")
                         raise KeyboardInterrupt
                     if max_steps is not None and self.step >= max_steps:
                         if not done:
-                            self.save()
+                            if self._saved_step != self.step:
+                                self.save()
+                            partial = self._stop_mid_epoch(steps_per_epoch)
                         break
         finally:
             self._restore_sigint(previous)
+            self.bar.close()
             self.wall_time, self._fit_start = self._wall(), None
-        summary = self._summary()
+        summary = self._summary(partial)
         finish_run(self.run_dir, self.telemetry)  # closes the telemetry, writes report.html
         return summary
 
@@ -192,9 +237,14 @@ class Trainer:
         self.images_seen += n_images
         self.epoch_time += dt
         self.train_time += dt
+        sums, counts = self._interval
         for key, value in losses.items():
             self.sums[key] = self.sums.get(key, 0.0) + float(value)
             self.counts[key] = self.counts.get(key, 0) + 1
+            sums[key] = sums.get(key, 0.0) + float(value)
+            counts[key] = counts.get(key, 0) + 1
+        if self.step % self.log_every == 0 or self.epoch_step == len(self.loader):
+            self._log_interval()
 
     def _show_progress(self, epochs, steps_per_epoch, done):
         speed = self.epoch_images / max(self.epoch_time, 1e-9)
@@ -204,29 +254,52 @@ class Trainer:
         self.bar.update(self.epoch + 1, epochs, self.epoch_step, steps_per_epoch, means, speed, eta,
                         done)
 
-    def _end_epoch(self):
-        self.epoch += 1
-        t0 = time.perf_counter()
+    def _evaluate_row(self, epoch, picture, metrics=False):
+        """A metrics.csv row of the steps since the epoch began (validation metrics, timing), and
+        the picture of the validation images at ``picture`` (a path in samples/)."""
         self.model.train(False)
         has_valid = self.valid_x is not None and len(self.valid_x)
         valid = self.model.evaluate(self.valid_x, self.valid_y) if has_valid else {}
-        row = {"epoch": self.epoch, "step": self.step}
+        row = {"epoch": epoch, "step": self.step}
         row.update({f"train_{k}": self.sums[k] / self.counts[k] for k in self.sums})
         row.update({f"valid_{k}": float(v) for k, v in valid.items()})
-        every = self.config.get("metrics_every", 0)
-        if every and self.model.generative and self.epoch % every == 0:
+        if metrics:
             n = self.config.get("metrics_n", 1000)
             m = interval_metrics(self.model, self.config["dataset"], n=n)
             row.update({f"metric_{k}": float(v) for k, v in m.items()})
         row["epoch_time_s"] = round(self.epoch_time, 3)
         row["images_per_s"] = round(self.epoch_images / max(self.epoch_time, 1e-9), 1)
-        self.history.append(row)
-        pictures = self.valid_x if has_valid else self.train_x
-        self.model.picture(pictures, self.path("samples", f"epoch-{self.epoch:03d}.png"))
+        images = self.valid_x if has_valid else self.train_x
+        self.model.picture(images, self.path("samples", picture))
         if self.telemetry is not None:
-            self.telemetry.end_epoch(self.epoch, self.step, row,
-                                     self.path("samples", f"epoch-{self.epoch:03d}.png"))
+            self.telemetry.end_epoch(self.epoch, self.step, row, self.path("samples", picture))
         self.model.train(True)
+        return row
+
+    def _stop_mid_epoch(self, steps_per_epoch):
+        """The pictures, metrics.csv and loss.png of a run stopped by max_steps mid-epoch; the
+        partial row (epoch: completed epochs as a fraction) stays out of the checkpointed history,
+        so a resume continues the epoch as if no stop had happened."""
+        if self._interval[1]:
+            self._log_interval()
+        epoch = round(self.epoch + self.epoch_step / steps_per_epoch, 3)
+        rng = self.generator.get_state()  # a later fit() continues as if this had not run
+        row = self._evaluate_row(epoch, f"step-{self.step:06d}.png")
+        self.generator.set_state(rng)
+        self._write_metrics(self.history + [row])
+        self._plot_losses(self.history + [row])
+        self.bar.message(f"stopped at step {self.step} (--max-steps), epoch {self.epoch + 1} "
+                         f"step {self.epoch_step}/{steps_per_epoch}: wrote "
+                         f"{self.path('samples', f'step-{self.step:06d}.png')}")
+        return row
+
+    def _end_epoch(self):
+        self.epoch += 1
+        t0 = time.perf_counter()
+        every = self.config.get("metrics_every", 0)
+        metrics = every and self.model.generative and self.epoch % every == 0
+        row = self._evaluate_row(self.epoch, f"epoch-{self.epoch:03d}.png", metrics)
+        self.history.append(row)
         self._write_metrics()
         self._plot_losses()
         text = " ".join(f"{k} {v:.4f}" for k, v in row.items()
@@ -240,7 +313,7 @@ class Trainer:
         if self.config["keep_checkpoints"]:
             self.save(f"epoch-{self.epoch:03d}.npz")
 
-    def _summary(self):
+    def _summary(self, partial=None):
         modules = self.model.modules()
         summary = {
             "model": self.config["model"],
@@ -258,7 +331,7 @@ class Trainer:
             "total_parameters": int(sum(p.numel() for p in {id(p): p for m in modules.values()
                                                              for p in m.parameters()}.values())),
             "resumes": self.resumes,
-            "final": self.history[-1] if self.history else {},
+            "final": partial or (self.history[-1] if self.history else {}),
         }
         self._write_json("summary.json", summary)
         return summary
@@ -278,3 +351,14 @@ class Trainer:
     def _restore_sigint(self, previous):
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+
+
+def _write_csv(path, rows):
+    """rows (dicts) as a CSV with the union of their keys, in first-seen order."""
+    fields = list(rows[0])
+    for row in rows[1:]:
+        fields += [k for k in row if k not in fields]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)

@@ -42,8 +42,9 @@ for loss in () if args.plot_only else ("mm", "ns"):
         (images,), config["batch_size"], shuffle=True, seed=train.derive_seeds(args.seed)["loader"]
     )
     rows, t0 = [], time.perf_counter()
-    for _, batch in zip(range(args.steps), loader):
-        out = model.train_step(batch)
+    for step, batch in zip(range(args.steps), loader):
+        epoch, epoch_step = divmod(step, len(loader))
+        out = model.train_step(batch, train.StepContext(step, epoch, epoch_step, len(loader)))
         rows.append({k: out[k] for k in ("d_gz", "g_grad_norm", "g_loss", "d_loss", "d_real", "d_fake")})
     logs[loss] = rows
     print(loss, f"{time.perf_counter() - t0:.0f} s", rows[-1], flush=True)

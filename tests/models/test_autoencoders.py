@@ -10,6 +10,7 @@ import scratchgan as sg
 from scratchgan import data, nn, train
 from scratchgan.data import to_float
 from scratchgan.models import linear_ae, parts
+from scratchgan.training.protocol import StepContext
 
 SMALL = (1, 12, 12)
 DENSE = ["tied-ae", "greedy-ae", "denoising-ae", "sparse-l1-ae", "sparse-kl-ae"]
@@ -56,7 +57,7 @@ def test_one_step_lowers_the_loss(name):
     model.train(False)  # the loss before and after, without noise
     before = total(model.evaluate(batch[0]), name)
     model.train(True)
-    logs = model.train_step(batch)
+    logs = model.train_step(batch, StepContext())
     assert np.isfinite(list(logs.values())).all()
     model.train(False)
     assert total(model.evaluate(batch[0]), name) < before
@@ -67,7 +68,7 @@ def test_checkpoint_round_trip(name, tmp_path):
     model = build(name)
     batch = (batch_for(name),)
     for _ in range(2):
-        model.train_step(batch)
+        model.train_step(batch, StepContext())
     path = train.save_checkpoint(str(tmp_path / "c.npz"), model, {"step": 2}, generators=[("model", model.generator)])
     other = build(name, seed=7)
     assert train.load_checkpoint(path, other, generators=[("model", other.generator)]) == {"step": 2}
@@ -80,7 +81,7 @@ def test_checkpoint_round_trip(name, tmp_path):
     model.train(True)
     other.train(True)
     # optimiser state, noise generator and step counters came back too: the next step is the same
-    assert model.train_step(batch) == other.train_step(batch)
+    assert model.train_step(batch, StepContext()) == other.train_step(batch, StepContext())
     assert all(np.array_equal(v, state(other)[k]) for k, v in state(model).items())
 
 
@@ -110,7 +111,7 @@ def test_linear_ae_finds_the_pca_plane():
     loader = data.DataLoader((points,), 32, shuffle=True, drop_last=False, seed=0)
     for _ in range(model.config["epochs"]):
         for batch in loader:
-            model.train_step(batch)
+            model.train_step(batch, StepContext())
     angles = model.angles_to_pca(points)
     assert angles.max() < 2.0, angles
     # the codings are the points' coordinates in that plane: reconstruction error = the third variance
@@ -150,7 +151,7 @@ def test_tied_ae_matches_pytorch():
     out = torch.sigmoid(lin(selu(lin(selu(lin(selu(lin(x, w1, b1)), w2, b2)), w2.T, c2)), w1.T, c1))
     loss = torch.nn.functional.binary_cross_entropy(out, x)
     loss.backward()
-    logs = model.train_step((images,))
+    logs = model.train_step((images,), StepContext())
     assert logs["bce"] == pytest.approx(loss.item(), rel=1e-5)
     lr = model.config["lr"]
     np.testing.assert_allclose(model.encoder[1].weight.numpy(), (w1 - lr * w1.grad).detach().numpy(), rtol=1e-4, atol=1e-6)
@@ -160,22 +161,23 @@ def test_tied_ae_matches_pytorch():
 # ----- greedy-ae
 def test_greedy_ae_trains_one_autoencoder_at_a_time():
     model = build("greedy-ae", stage_epochs=[1, 1])
-    model.loader_arrays(blobs(16), None)  # 16 images, batch 32, keep the last batch: 1 step per epoch
-    assert model.steps_per_epoch == 1
+    # the phase comes from the step context: stage_epochs[0] epochs of phase 1, then phase 2
+    phases = [model.stage(StepContext(step=s, steps_per_epoch=3)) for s in range(5)]
+    assert phases == [1, 1, 1, 2, 2]
     stage1 = {id(p) for p in parts.unique_parameters(model.enc1, model.dec1)}
     before = {id(p): p.numpy().copy() for p in model.parameters()}
-    assert set(model.train_step((blobs(16),))) == {"bce1"}
+    assert set(model.train_step((blobs(16),), StepContext(step=0, steps_per_epoch=1))) == {"bce1"}
     moved = {i for i, p in ((id(p), p) for p in model.parameters()) if not np.array_equal(before[i], p.numpy())}
     assert moved == stage1
     before = {id(p): p.numpy().copy() for p in model.parameters()}
-    assert set(model.train_step((blobs(16),))) == {"mse2"}
+    assert set(model.train_step((blobs(16),), StepContext(step=1, steps_per_epoch=1))) == {"mse2"}
     moved = {i for i, p in ((id(p), p) for p in model.parameters()) if not np.array_equal(before[i], p.numpy())}
     assert moved == {id(p) for p in model.parameters()} - stage1
     # the stack is stacked-ae's architecture, and validation reports the whole stack and both phases
     shapes = [tuple(p.shape) for p in model.parameters()]
     assert shapes == [tuple(p.shape) for p in build("stacked-ae", shape=SMALL).parameters()]
     assert set(model.evaluate(blobs(8))) == {"bce", "bce1", "mse2"}
-    assert int(model.extra_state()["step_count"]) == 2
+    assert model.extra_state() == {}  # no step counter of its own: the trainer's step decides
 
 
 # ----- conv-ae and recurrent-ae
@@ -255,8 +257,8 @@ def test_sparse_kl_pulls_the_mean_activation_to_the_target():
     model = build("sparse-kl-ae")
     batch = (blobs(32),)
     assert abs(model.evaluate(batch[0])["mean_activation"] - 0.1) > 0.2
-    for _ in range(15):
-        model.train_step(batch)
+    for i in range(15):
+        model.train_step(batch, StepContext(step=i))
     assert model.evaluate(batch[0])["mean_activation"] == pytest.approx(0.1, abs=0.02)
 
 
@@ -287,7 +289,7 @@ def test_pretraining_classifier_reuses_or_reinitialises_the_encoder():
     assert len(pretraining.labelled_subset(55000, 0.01, 0)) == 550
     assert not np.array_equal(pretraining.labelled_subset(100, 0.1, 0), pretraining.labelled_subset(100, 0.1, 1))
     stacked = build("stacked-ae", shape=SMALL)
-    stacked.train_step((blobs(8),))
+    stacked.train_step((blobs(8),), StepContext())
     enc = stacked.encoder.state_dict()
     pre = pretraining.build_classifier(stacked.encoder, 30, 10, sg.Generator(0), pretrained=True)
     scratch = pretraining.build_classifier(stacked.encoder, 30, 10, sg.Generator(0), pretrained=False)

@@ -8,6 +8,7 @@ import pytest
 import scratchgan as sg
 from scratchgan import train
 from scratchgan.models import sgan
+from scratchgan.training.protocol import StepContext
 
 SHAPE = [1, 28, 28]
 
@@ -84,7 +85,7 @@ def test_cgan_label_paths():
 def test_cgan_one_step_reaches_every_parameter(loss):
     m = build("cgan", loss=loss, n_critic=1, batch_size=6)
     x, y = digits(6)
-    logs = m.train_step(m.loader_arrays(x, y))
+    logs = m.train_step(m.loader_arrays(x, y), StepContext())
     assert {"d_loss", "g_loss"} <= set(logs) and np.isfinite(list(logs.values())).all()
     check_gradients(m.D, {"body.9.bias"} if loss.startswith("wgan") else ())
     check_gradients(m.G)
@@ -104,7 +105,7 @@ def test_cgan_pictures_rows_are_classes_and_sampling_takes_labels(tmp_path):
 def test_cgan_discriminator_loss_falls():
     m = build("cgan", g_lr=0.0, batch_size=16)
     batch = m.loader_arrays(*digits(16))
-    losses = [m.train_step(batch)["d_loss"] for _ in range(10)]
+    losses = [m.train_step(batch, StepContext(step=i))["d_loss"] for i in range(10)]
     assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3])
 
 
@@ -146,7 +147,7 @@ def test_sgan_labelled_subset_is_fixed_by_the_seed():
 def test_sgan_one_step_reaches_every_parameter():
     m = build("sgan", num_labeled=20, batch_size=6)
     x, y = digits(40)
-    logs = m.train_step(m.loader_arrays(x, y))
+    logs = m.train_step(m.loader_arrays(x, y), StepContext())
     assert set(logs) == {"d_sup_loss", "d_sup_acc", "d_unsup_loss", "g_loss"}
     assert np.isfinite(list(logs.values())).all()
     check_gradients(m.D)
@@ -158,7 +159,7 @@ def test_sgan_supervised_only_is_the_baseline():
     x, y = digits(80)
     batch = m.loader_arrays(x, y)
     g_before = {k: v.numpy().copy() for k, v in m.G.state_dict().items()}
-    losses = [m.train_step(batch)["d_sup_loss"] for _ in range(25)]
+    losses = [m.train_step(batch, StepContext(step=i))["d_sup_loss"] for i in range(25)]
     assert all(np.array_equal(g_before[k], v.numpy()) for k, v in m.G.state_dict().items())  # G untouched
     assert all(p.grad is None for p in m.G.parameters())
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])

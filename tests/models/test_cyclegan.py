@@ -12,6 +12,7 @@ from scratchgan import data as sgdata
 from scratchgan import train
 from scratchgan.models import cyclegan
 from scratchgan.models.parts import image_translation as i2i
+from scratchgan.training.protocol import StepContext
 
 
 def build(**kw):
@@ -116,7 +117,7 @@ def test_objective_terms_and_one_step_reaching_every_parameter():
         identity = l1(Fn(sg.tensor(ra)).numpy(), ra) + l1(G(sg.tensor(rb)).numpy(), rb)
         adv = ((model.d_b(sg.tensor(fb)).numpy() - 1) ** 2).mean() + ((model.d_a(sg.tensor(fa)).numpy() - 1) ** 2).mean()
         d_a = (((model.d_a(sg.tensor(ra)).numpy() - 1) ** 2).mean() + (model.d_a(sg.tensor(fa)).numpy() ** 2).mean()) / 2
-    logs = model.train_step((a,))
+    logs = model.train_step((a,), StepContext())
     assert logs["cycle"] == pytest.approx(cycle, rel=1e-5) and logs["identity"] == pytest.approx(identity, rel=1e-5)
     assert logs["g_adv"] == pytest.approx(adv, rel=1e-5)
     assert logs["g_loss"] == pytest.approx(adv + 10 * cycle + 1.0 * identity, rel=1e-5)
@@ -130,7 +131,7 @@ def test_checkpoint_round_trip_with_the_pools(tmp_path):
     b = images(8, 3)
     model = with_domain_b(build(batch_size=4), b)
     for seed in range(2):
-        model.train_step((images(4, seed),))
+        model.train_step((images(4, seed),), StepContext(step=seed))
     assert model.pool_a.count == 8
     path = str(tmp_path / "ck.npz")
     train.save_checkpoint(path, model, {})

@@ -9,6 +9,7 @@ from PIL import Image
 import scratchgan as sg
 from scratchgan import nn, train
 from scratchgan.models import dcgan
+from scratchgan.training.protocol import StepContext
 
 LOSSES = ["mm", "ns", "wgan", "wgan-gp", "ls"]
 
@@ -130,7 +131,7 @@ def check_gradients(module, zero=()):
 def test_one_step_reaches_every_parameter(model, loss):
     kw = {"width": 2} if model == "dcgan64" else {}
     m = build(model, loss=loss, n_critic=1, batch_size=4, **kw)
-    logs = m.train_step((images(4),))
+    logs = m.train_step((images(4),), StepContext())
     assert {"d_loss", "g_loss"} <= set(logs) and np.isfinite(list(logs.values())).all()
     # A Wasserstein critic's loss, mean D(fake) - mean D(real), cancels the output bias exactly.
     wasserstein_bias = {"7.bias"} if model == "dcgan" and loss.startswith("wgan") else set()
@@ -141,25 +142,24 @@ def test_one_step_reaches_every_parameter(model, loss):
 def test_discriminator_loss_falls_against_a_fixed_generator():
     m = build("dcgan", g_lr=0.0, batch_size=16)
     batch = (images(16),)
-    losses = [m.train_step(batch)["d_loss"] for _ in range(12)]
+    losses = [m.train_step(batch, StepContext(step=i))["d_loss"] for i in range(12)]
     assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3])
 
 
 def test_generator_loss_falls_against_a_fixed_discriminator():
     m = build("dcgan64", width=4, d_lr=0.0, batch_size=8)
     batch = (images(8),)
-    losses = [m.train_step(batch)["g_loss"] for _ in range(15)]
+    losses = [m.train_step(batch, StepContext(step=i))["g_loss"] for i in range(15)]
     assert np.mean(losses[-3:]) < 0.85 * np.mean(losses[:3])
 
 
 def test_checkpoint_round_trip(tmp_path):
     m = build("dcgan", loss="wgan", batch_size=4)
     for i in range(3):
-        m.train_step((images(4, seed=i),))
+        m.train_step((images(4, seed=i),), StepContext(step=i))
     path = train.save_checkpoint(str(tmp_path / "c.npz"), m, {})
     other = build("dcgan", loss="wgan", batch_size=4, seed=9)
     train.load_checkpoint(path, other)
-    assert other.d_steps == 3
     for name in ("generator", "discriminator"):
         a, b = m.modules()[name].state_dict(), other.modules()[name].state_dict()
         assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)

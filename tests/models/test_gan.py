@@ -6,6 +6,7 @@ import pytest
 import scratchgan as sg
 from scratchgan import nn, train
 from scratchgan.models import parts
+from scratchgan.training.protocol import StepContext
 
 SHAPE = (1, 12, 12)
 
@@ -124,7 +125,7 @@ def test_gradient_penalty_matches_pytorch():
 @pytest.mark.parametrize("loss", ["mm", "ns", "wgan", "wgan-gp", "ls"])
 def test_one_step_runs(loss):
     model = build(loss=loss, n_critic=1)
-    logs = model.train_step((blobs(8),))
+    logs = model.train_step((blobs(8),), StepContext())
     expected = {"d_loss", "g_loss"} | ({"d_real", "d_fake"} if loss in ("mm", "ns") else set())
     assert expected | ({"gp"} if loss == "wgan-gp" else set()) == set(logs)
     assert np.isfinite(list(logs.values())).all()
@@ -141,7 +142,7 @@ def test_phase_two_leaves_the_discriminator_alone():
 
     model.opt_d.step = recording_step
     g_before = params(model.G)
-    model.train_step((blobs(8),))
+    model.train_step((blobs(8),), StepContext())
     d_now = params(model.D)
     assert all(np.array_equal(d_now[k], after_d_step[k]) for k in d_now)  # phase 2 did not move D
     assert any(not np.array_equal(g_before[k], v) for k, v in params(model.G).items())  # but moved G
@@ -152,7 +153,7 @@ def test_wgan_clips_the_critic_and_steps_g_every_n_critic():
     model = build(loss="wgan", n_critic=3)
     g0 = params(model.G)
     for i in range(1, 7):
-        logs = model.train_step((blobs(8, seed=i),))
+        logs = model.train_step((blobs(8, seed=i),), StepContext(step=i - 1))
         assert max(np.abs(p.numpy()).max() for p in model.D.parameters()) <= 0.01
         assert ("g_loss" in logs) == (i % 3 == 0)
         moved = any(not np.array_equal(g0[k], v) for k, v in params(model.G).items())
@@ -162,25 +163,24 @@ def test_wgan_clips_the_critic_and_steps_g_every_n_critic():
 def test_discriminator_loss_falls_against_a_fixed_generator():
     model = build(g_lr=0.0)
     batch = (blobs(16),)
-    losses = [model.train_step(batch)["d_loss"] for _ in range(20)]
+    losses = [model.train_step(batch, StepContext(step=i))["d_loss"] for i in range(20)]
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
 
 
 def test_generator_loss_falls_against_a_fixed_discriminator():
     model = build(d_lr=0.0)
     batch = (blobs(16),)
-    losses = [model.train_step(batch)["g_loss"] for _ in range(20)]
+    losses = [model.train_step(batch, StepContext(step=i))["g_loss"] for i in range(20)]
     assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
 
 
 def test_checkpoint_round_trip(tmp_path):
     model = build(loss="wgan", n_critic=5)
     for i in range(7):
-        model.train_step((blobs(8, seed=i),))
+        model.train_step((blobs(8, seed=i),), StepContext(step=i))
     path = train.save_checkpoint(str(tmp_path / "c.npz"), model, {})
     other = build(seed=3, loss="wgan", n_critic=5)
     train.load_checkpoint(path, other)
-    assert other.d_steps == 7
     for name in ("generator", "discriminator"):
         a, b = params(model.modules()[name]), params(other.modules()[name])
         assert all(np.array_equal(a[k], b[k]) for k in a)

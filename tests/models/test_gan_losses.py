@@ -8,6 +8,7 @@ import pytest
 import scratchgan as sg
 from scratchgan import nn, train
 from scratchgan.models import parts
+from scratchgan.training.protocol import StepContext
 
 torch = pytest.importorskip("torch")
 tF = torch.nn.functional
@@ -81,7 +82,7 @@ def test_wgan_gp_penalty_and_its_gradient_match_pytorch(model, reference, kw, si
 
 def test_wgan_gp_step_penalises_the_critic():
     m = build("dcgan", loss="wgan-gp", n_critic=1, batch_size=4)
-    logs = m.train_step((fashion_like(4),))
+    logs = m.train_step((fashion_like(4),), StepContext())
     assert logs["gp"] > 0 and np.isfinite(list(logs.values())).all()
 
 
@@ -101,10 +102,11 @@ def test_generator_loss_gradient_against_d_of_g(kind, slope):
 
 def test_log_gradients_reports_g_gradient_norm_and_d_of_g():
     m = build("dcgan", loss="mm", log_gradients=True, batch_size=4)
-    logs = m.train_step((fashion_like(4),))
+    logs = m.train_step((fashion_like(4),), StepContext())
     norm = np.sqrt(sum(float((p.grad.numpy().astype(np.float64) ** 2).sum()) for p in m.G.parameters()))
     assert logs["g_grad_norm"] == pytest.approx(norm, rel=1e-6) and 0 < logs["d_gz"] < 1
-    assert "g_grad_norm" not in build("dcgan", batch_size=4).train_step((fashion_like(4),))
+    plain = build("dcgan", batch_size=4)
+    assert "g_grad_norm" not in plain.train_step((fashion_like(4),), StepContext())
 
 
 # ----- label smoothing and label noise
@@ -126,7 +128,7 @@ def test_label_targets_with_smoothing_and_noise():
     assert (r <= 0.9).all() and (r >= 0.85).all() and r.std() > 0.01  # 1 - 0.1 - 0.05 U
     assert (f >= 0).all() and (f <= 0.05).all() and f.std() > 0.01
     assert build("dcgan").label_targets(4, sg.zeros(1)) == (None, None)
-    logs = m.train_step((fashion_like(4),))
+    logs = m.train_step((fashion_like(4),), StepContext())
     assert np.isfinite(list(logs.values())).all()
 
 
@@ -135,8 +137,7 @@ def test_instance_noise_anneals_linearly():
     m = build("dcgan", instance_noise=0.2, instance_noise_steps=10, batch_size=4)
     levels = []
     for i in range(12):
-        levels.append(m.noise_level())
-        m.d_steps += 1
+        levels.append(m.noise_level(i))
     np.testing.assert_allclose(levels, [0.2 * max(0, 1 - i / 10) for i in range(12)], atol=1e-12)
     x = sg.zeros(2000)
     assert m.blur(x, 0.0) is x
@@ -150,7 +151,8 @@ def test_instance_noise_reaches_d_inputs():
     noisy = build("dcgan", batch_size=4, seed=3, instance_noise=0.5)
     plain.D.train(False)
     noisy.D.train(False)
-    assert plain.train_step(batch)["d_loss"] != pytest.approx(noisy.train_step(batch)["d_loss"], rel=1e-4)
+    d_plain = plain.train_step(batch, StepContext())["d_loss"]
+    assert d_plain != pytest.approx(noisy.train_step(batch, StepContext())["d_loss"], rel=1e-4)
 
 
 # ----- experience replay
@@ -181,14 +183,14 @@ def test_image_pool_fills_then_swaps_half():
 def test_image_pool_in_training_and_checkpoint(tmp_path):
     m = build("dcgan", image_pool=8, batch_size=4)
     for i in range(3):
-        m.train_step((fashion_like(4, seed=i),))
+        m.train_step((fashion_like(4, seed=i),), StepContext(step=i))
     assert m.pool.count == 8
     path = train.save_checkpoint(str(tmp_path / "c.npz"), m, {})
     other = build("dcgan", image_pool=8, batch_size=4, seed=5)
     train.load_checkpoint(path, other)
     assert other.pool.count == 8 and np.array_equal(other.pool.images, m.pool.images)
     with pytest.raises(ValueError, match="image_pool"):
-        build("dcgan", image_pool=2, batch_size=4).train_step((fashion_like(4),))
+        build("dcgan", image_pool=2, batch_size=4).train_step((fashion_like(4),), StepContext())
 
 
 # ----- joint versus separate D passes
@@ -199,7 +201,7 @@ def test_separate_passes_give_the_joint_loss_without_batch_norm():
     for mode in ("joint", "separate"):
         config = train.make_config("gan", d_batches=mode, seed=2)
         config["image_shape"] = [1, 12, 12]
-        logs.append(train.build_model(config).train_step(batch))
+        logs.append(train.build_model(config).train_step(batch, StepContext()))
     for key in logs[0]:
         assert logs[0][key] == pytest.approx(logs[1][key], rel=1e-5)
     with pytest.raises(ValueError, match="d_batches"):
@@ -212,5 +214,5 @@ def test_batch_norm_sees_pure_batches_when_separate():
     bn = m.D[3]
     forward = bn.forward
     bn.forward = lambda x: (seen.append(x.shape[0]), forward(x))[1]
-    m.train_step((fashion_like(4),))
+    m.train_step((fashion_like(4),), StepContext())
     assert isinstance(bn, nn.BatchNorm2d) and seen[:2] == [4, 4]

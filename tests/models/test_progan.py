@@ -11,6 +11,7 @@ import scratchgan as sg
 from scratchgan import nn, train
 from scratchgan.models import progan
 from scratchgan.models.parts import progressive
+from scratchgan.training.protocol import StepContext
 
 WIDTHS = [8, 8, 6, 4]  # tiny widths: 4x4, 8x8, 16x16, 32x32
 
@@ -138,9 +139,9 @@ def test_one_train_step_reaches_exactly_the_active_parameters(stage, alpha):
     model = build(batch_size=8)
     model.stage = model.optimizer_stage = stage
     model.alpha = alpha
-    model.set_phase = lambda: None  # hold the stage
+    model.set_phase = lambda images: None  # hold the stage
     before = {k: v.numpy().copy() for k, v in model.G.state_dict().items()}
-    logs = model.train_step((images(8),))
+    logs = model.train_step((images(8),), StepContext())
     assert all(np.isfinite(v) for v in logs.values()) and {"d_loss", "g_loss", "gp"} <= set(logs)
     for net, names in zip((model.G, model.D), active(model, stage, alpha)):
         for name, p in net.named_parameters():
@@ -157,8 +158,8 @@ def test_one_train_step_reaches_exactly_the_active_parameters(stage, alpha):
 def test_growth_snapshots_resets_and_checkpoints(tmp_path):
     model = build(batch_size=4, stable_images=8, fade_images=8)
     x = images(4)
-    for _ in range(4):  # 8 images at 4x4, then the fade to 8x8: alpha 0, then 0.5
-        model.train_step((x,))
+    for i in range(4):  # 8 images at 4x4, then the fade to 8x8: alpha 0, then 0.5
+        model.train_step((x,), StepContext(step=i))
     assert (model.stage, model.alpha) == (1, 0.5) and set(model.snapshots) == {4}
     assert model.snapshots[4].shape == (64, 1, 4, 4)
     assert model.opt_g.state_dict() and model.optimizer_stage == 1

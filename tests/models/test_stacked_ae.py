@@ -6,6 +6,7 @@ import pytest
 import scratchgan as sg
 from scratchgan import train
 from scratchgan.data import to_float
+from scratchgan.training.protocol import StepContext
 
 SHAPE = (1, 12, 12)
 
@@ -68,7 +69,7 @@ def test_one_step_matches_pytorch():
     with torch.no_grad():
         for p in net.parameters():
             p -= 1.5 * p.grad
-    logs = model.train_step((images,))
+    logs = model.train_step((images,), StepContext())
     assert logs["bce"] == pytest.approx(loss.item(), rel=1e-6)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.weight.numpy(), b.weight.detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -78,7 +79,7 @@ def test_one_step_matches_pytorch():
 def test_loss_falls_on_a_tiny_batch():
     model = build(lr=0.5)
     batch = (blobs(16),)
-    losses = [model.train_step(batch)["bce"] for _ in range(20)]
+    losses = [model.train_step(batch, StepContext(step=i))["bce"] for i in range(20)]
     assert np.isfinite(losses).all()
     assert losses[-1] < 0.8 * losses[0]
 
@@ -94,8 +95,8 @@ def test_evaluate_is_the_mean_pixel_bce():
 
 def test_checkpoint_round_trip(tmp_path):
     model = build()
-    for _ in range(3):
-        model.train_step((blobs(8),))
+    for i in range(3):
+        model.train_step((blobs(8),), StepContext(step=i))
     path = train.save_checkpoint(str(tmp_path / "c.npz"), model, {"step": 3})
     other = build(seed=7)
     assert train.load_checkpoint(path, other) == {"step": 3}

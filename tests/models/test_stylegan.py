@@ -9,6 +9,7 @@ import pytest
 import scratchgan as sg
 from scratchgan import nn, train
 from scratchgan.models import parts, stylegan
+from scratchgan.training.protocol import StepContext
 
 WIDTHS = [8, 8, 6, 4]
 
@@ -129,7 +130,7 @@ def test_r1_penalty_against_closed_forms():
 def test_one_train_step_reaches_every_parameter():
     model = build(batch_size=4)
     before = model.G.w_avg.numpy().copy()
-    logs = model.train_step((images(4),))
+    logs = model.train_step((images(4),), StepContext())
     assert all(np.isfinite(v) for v in logs.values()) and {"d_loss", "g_loss", "r1"} <= set(logs)
     for net in (model.G, model.D):
         for name, p in net.named_parameters():
@@ -139,7 +140,7 @@ def test_one_train_step_reaches_every_parameter():
 
 def test_checkpoint_round_trip_keeps_w_avg(tmp_path):
     model = build(batch_size=4)
-    model.train_step((images(4),))
+    model.train_step((images(4),), StepContext())
     path = str(tmp_path / "ck.npz")
     train.save_checkpoint(path, model, {})
     again = build(batch_size=4)

@@ -8,6 +8,7 @@ import scratchgan as sg
 from scratchgan import train
 from scratchgan.data import to_float
 from scratchgan.models import vae
+from scratchgan.training.protocol import StepContext
 
 NAMES = ["vae", "conv-vae"]
 
@@ -79,7 +80,7 @@ def test_one_step_lowers_the_loss_and_validation_is_deterministic(name):
     before = model.evaluate(images)
     state = model.generator.get_state()
     assert model.evaluate(images) == before and model.generator.get_state() == state
-    logs = model.train_step((images,))
+    logs = model.train_step((images,), StepContext())
     assert set(logs) == {"loss", "bce", "kl", "nelbo"} and np.isfinite(list(logs.values())).all()
     assert model.generator.get_state() != state  # training draws its noise from the model's generator
     assert model.evaluate(images)["loss"] < before["loss"]
@@ -89,14 +90,14 @@ def test_one_step_lowers_the_loss_and_validation_is_deterministic(name):
 def test_checkpoint_round_trip(name, tmp_path):
     model = build(name)
     images = images_for(name, 4)
-    model.train_step((images,))
+    model.train_step((images,), StepContext())
     gens = [("model", model.generator)]
     path = train.save_checkpoint(str(tmp_path / "c.npz"), model, {"step": 1}, generators=gens)
     other = build(name, seed=3)
     train.load_checkpoint(path, other, generators=[("model", other.generator)])
     assert np.array_equal(model.encode(images), other.encode(images))
     assert np.array_equal(model.sample(3, sg.Generator(1)), other.sample(3, sg.Generator(1)))
-    assert model.train_step((images,)) == other.train_step((images,))
+    assert model.train_step((images,), StepContext()) == other.train_step((images,), StepContext())
 
 
 @pytest.mark.parametrize("name", NAMES)
