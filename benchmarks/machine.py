@@ -140,4 +140,5 @@ def facts(threads):
 
 def label(f):
     """'AMD EPYC (avx2), openblas 0.3.31 (Haswell kernels, pthreads), 1 thread(s)'."""
-    return f"{f['cpu_model']} ({f['isa']}), {f['blas_label']}, {f['threads']} thread(s)"
+    extra = ", conv algorithms timed per shape" if f.get("conv_algorithm_benchmark") else ""
+    return f"{f['cpu_model']} ({f['isa']}), {f['blas_label']}, {f['threads']} thread(s){extra}"

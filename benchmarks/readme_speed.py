@@ -20,11 +20,14 @@ BEGIN, END = "<!-- speed:begin -->", "<!-- speed:end -->"
 
 
 def load(results_dir):
-    """[report dict] of every conv-roofline-*.json under ``results_dir``, oldest first."""
+    """[report dict] of every conv-roofline-*.json under ``results_dir``, oldest first (runs
+    with --conv-benchmark left out: the README shows the defaults)."""
     reports = []
     for path in sorted(glob.glob(os.path.join(results_dir, "conv-roofline-*.json"))):
         with open(path) as f:
-            reports.append(json.load(f))
+            report = json.load(f)
+        if not report["facts"].get("conv_algorithm_benchmark"):
+            reports.append(report)
     return sorted(reports, key=lambda r: r["facts"]["date"])
 
 

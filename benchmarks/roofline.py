@@ -143,7 +143,8 @@ def format_row(r):
 
 
 def stem(facts):
-    return f"conv-roofline-{facts['isa']}-threads{facts['threads']}"
+    suffix = "-convbench" if facts.get("conv_algorithm_benchmark") else ""
+    return f"conv-roofline-{facts['isa']}-threads{facts['threads']}{suffix}"
 
 
 if __name__ == "__main__":

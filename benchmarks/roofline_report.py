@@ -114,6 +114,9 @@ def parse_args(argv=None):
     p.add_argument("--sizes", type=int, nargs="+", default=list(machine.SWEEP),
                    help="matrix sizes of the sgemm sweep")
     p.add_argument("--out", default=roofline.RESULTS)
+    p.add_argument("--conv-benchmark", action="store_true",
+                   help="let scratchgan time its conv algorithms per shape (conv_select); the "
+                        "report names then end in -convbench")
     args = p.parse_args(argv)
     if any(t < 1 for t in args.threads):
         p.error("--threads must be positive")
@@ -124,9 +127,15 @@ def measure(threads, args, log=print):
     import torch
     from threadpoolctl import threadpool_limits
 
+    from scratchgan import threads as pool
+    from scratchgan.ops.conv_select import algorithms
+
     torch.set_num_threads(threads)
+    algorithms.benchmark = args.conv_benchmark
     with threadpool_limits(threads):
         facts = machine.facts(threads)
+        facts["scratchgan_pool_threads"] = pool.get_num_threads()
+        facts["conv_algorithm_benchmark"] = args.conv_benchmark
         peak, sweep = machine.sgemm_peak(None, sizes=args.sizes)
         log(f"{machine.label(facts)}: sgemm peak {peak} GFLOP/s {sweep}; load "
             f"{facts['load_average_1_5_15']}")
@@ -135,6 +144,9 @@ def measure(threads, args, log=print):
             rows += roofline.conv_rows(peak, args, log)
         if args.only in (None, "steps"):
             rows += roofline.step_rows(peak, args, log)
+        facts["conv_algorithms_chosen"] = {" ".join(map(str, k[:4])): v
+                                           for k, v in algorithms.chosen.items()}
+    algorithms.benchmark = False
     after = machine.facts(threads)["load_average_1_5_15"]
     return {"facts": facts, "sgemm_peak_gflops": peak, "sgemm_sweep_gflops": sweep,
             "rows": rows, "load_average_after": after}

@@ -123,6 +123,9 @@ def test_readme_section_lists_machines_dated_and_replaces_its_block(tmp_path):
     for t, ratio in ((1, 0.9), (2, 1.1)):
         (tmp_path / f"conv-roofline-avx2-threads{t}.json").write_text(
             json.dumps(_report(t, ratio, "2026-12-01T10:00:00")))
+    tuned = _report(1, 0.1, "2026-12-01T11:00:00")
+    tuned["facts"]["conv_algorithm_benchmark"] = True
+    (tmp_path / "conv-roofline-avx2-threads1-convbench.json").write_text(json.dumps(tuned))
     body = readme_speed.section(readme_speed.load(str(tmp_path)))
     assert "### Test CPU (avx2, 2 cores), openblas 0.3" in body
     assert "Measured 2026-12-01" in body and "100 GFLOP/s at 1 thread(s)" in body
