@@ -50,10 +50,11 @@ CASES = [
 ]
 
 
-def scratchgan_step(model_name, overrides, batch, size, kind):
+def scratchgan_step(model_name, overrides, batch, size, kind, device=None):
     from scratchgan import train
 
-    config = train.make_config(model_name, batch_size=batch, **overrides)
+    on = {} if device is None else {"device": device}  # gpu_train_step.py: "cuda"
+    config = train.make_config(model_name, batch_size=batch, **on, **overrides)
     config["image_shape"] = [1, size, size]
     model = train.build_model(config)
     images = np.random.default_rng(0).integers(0, 256, (batch, size, size), dtype=np.uint8)
@@ -124,8 +125,19 @@ def torch_optimizer(params, config, torch):
     return torch.optim.RMSprop(params, lr=config["lr"], alpha=config["alpha"], eps=config["eps"])
 
 
-def torch_step(model_name, overrides, batch, size, kind):
+def torch_step(model_name, overrides, batch, size, kind, device=None):
+    """The PyTorch step; ``device`` (gpu_train_step.py: "cuda") builds and runs it there."""
     import torch
+
+    if device is not None:
+        with torch.device(device):
+            step = torch_step(model_name, overrides, batch, size, kind)
+
+        def on_device():
+            with torch.device(device):
+                step()
+
+        return on_device
     import torch.nn.functional as tF
     from torch import nn
 
@@ -134,6 +146,7 @@ def torch_step(model_name, overrides, batch, size, kind):
     config = train.make_config(model_name, batch_size=batch, **overrides)
     torch.manual_seed(0)
     images = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (batch, 1, size, size), dtype=np.uint8))
+    images = images.to(torch.get_default_device())
 
     if kind == "vae":
         body = nn.Sequential(nn.Flatten(), nn.Linear(784, 150), nn.SELU(), nn.Linear(150, 100), nn.SELU())

@@ -7,7 +7,9 @@ uint8-to-float conversion of data, and each module call (direction "module": the
 module runs between its ops, whose own rows are apart) are timed. Times are exclusive: an op
 called inside another's backward counts once, under the backward. What remains untimed, the
 model's own code between module calls, is shown as a row of its own.
-``prof.table()`` prints op, direction, calls, total ms and share of the profiled wall time.
+``prof.table()`` prints op, direction, calls, total ms and share of the profiled wall time,
+then the algorithm each shape ran where an op chose between several (``choices``: e.g. the
+transposed convolution under ``ops.conv_select.algorithms.benchmark``).
 """
 
 import collections
@@ -32,6 +34,14 @@ class Profile:
         self._children = []  # per open region: time spent in regions nested inside it
         self._synchronize = synchronize or (lambda: None)
         self.wall = 0.0
+        self.choices = {}  # (op, shape key) -> [algorithm, calls, {algorithm: seconds} or None]
+
+    def note_choice(self, op, key, algorithm, timings=None):
+        """Record that ``op`` at ``key`` ran ``algorithm`` (``timings``: the trial that chose)."""
+        entry = self.choices.setdefault((op, key), [algorithm, 0, None])
+        entry[0], entry[1] = algorithm, entry[1] + 1
+        if timings is not None:
+            entry[2] = dict(timings)
 
     @contextlib.contextmanager
     def region(self, op, direction):
@@ -73,6 +83,10 @@ class Profile:
             lines.append(f"{'(untimed: Python, data, glue)':28s} {'':10s} {'':>7s} "
                          f"{1000 * (self.wall - total):10.2f} {100 * (self.wall - total) / self.wall:6.1f}%")
             lines.append(f"{'wall time':28s} {'':10s} {'':>7s} {1000 * self.wall:10.2f} {100.0:6.1f}%")
+        for (op, key), (algorithm, calls, timings) in self.choices.items():
+            trial = "" if not timings else " (trial ms: " + ", ".join(
+                f"{a} {1000 * t:.2f}" for a, t in timings.items()) + ")"
+            lines.append(f"algorithm {op} {key[0]} -> {key[3]}: {algorithm} x{calls}{trial}")
         return "\n".join(lines)
 
 

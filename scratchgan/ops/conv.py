@@ -20,7 +20,9 @@ at a time, so it is added in while still in cache). Conv2d keeps its im2col for 
 gradient, and ConvTranspose2d's backward gathers gy's windows once for both of its gradients.
 Results are NCHW views of channels-last arrays (no copy), and a channels-last input needs no
 layout copy, so a chain of layers stays channels-last. These helpers and the GEMM are
-what a GPU path replaces.
+what a GPU path replaces. ConvTranspose2d (every col2im, so every input gradient too) may
+instead run as stride-1 phase convolutions (``conv_phase.py``), chosen per shape when
+``conv_select.algorithms.benchmark`` is on (off by default: the GEMM + col2im path).
 
 On CUDA (and under ``cuda.emulate()``) they are replaced by our im2col and col2im kernels, with
 the GEMM through ``xp.matmul`` (cuBLAS) on the kernel's layout col (N, groups, Cb/groups*kh*kw,
@@ -48,6 +50,8 @@ from .conv_gemm import (
     _unwmat,
     _wmat,
 )
+from .conv_phase import conv_transpose_phase
+from .conv_select import algorithms, shape_key
 
 
 class ConvGeometry(NamedTuple):
@@ -117,7 +121,13 @@ class ConvTranspose2d(Function):
         n, _, ho, wo = x.shape
         rows = _rows(x, g)
         self.rows = rows if self.needs_input_grad[1] else None  # Conv2dGradW reuses them
-        y = _matmul_col2im(rows, _wmat(W, g), self.geom, n, ho, wo, *self.out_size)
+
+        def run(algorithm):
+            if algorithm == "phase":
+                return conv_transpose_phase(x, W, self.geom, self.out_size)
+            return _matmul_col2im(rows, _wmat(W, g), self.geom, n, ho, wo, *self.out_size)
+
+        y = run(algorithms.pick(shape_key(x, W, self.geom, self.out_size), self.geom, run))
         if b is not None:
             y += b.reshape(1, -1, 1, 1)
         return y

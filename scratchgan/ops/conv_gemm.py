@@ -12,7 +12,7 @@ and col2im kernels, with the GEMM through ``xp.matmul`` (cuBLAS) on the kernel's
 
 import numpy as np
 
-from .. import cuda
+from .. import cuda, threads
 from ..backend import array_module
 from ..geometry import conv_output_size
 
@@ -65,14 +65,23 @@ def _im2col(x, geom, ho, wo):
     if ph or pw or (c > 1 and xh.strides[3] != xh.itemsize):
         # channels-last copy (padded): the gather below then reads runs of kw*C contiguous values
         padded = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), x.dtype)
-        padded[:, ph:ph + h, pw:pw + w] = _nhwc(x)
+        _copy_by_images(padded[:, ph:ph + h, pw:pw + w], _nhwc(x))
         xh = padded
     cg = c // g
     s0, s1, s2, s3 = xh.strides
     view = _as_strided(xp, xh, (n, ho, wo, g, kh, kw, cg),
                        (s0, sy * s1, sx * s2, cg * s3, dy * s1, dx * s2, s3))
-    col = xp.ascontiguousarray(view)
+    col = xp.empty(view.shape, x.dtype)
+    _copy_by_images(col, view)
     return col.reshape(n * ho * wo, g, kh * kw * cg).transpose(1, 0, 2)
+
+
+def _copy_by_images(dst, src):
+    """dst[...] = src, split along the batch over ``threads`` (a gather: memory-bound)."""
+    if not isinstance(dst, np.ndarray):
+        dst[...] = src
+        return
+    threads.over_batch(lambda a, b: np.copyto(dst[a:b], src[a:b]), dst.shape[0], dst.nbytes)
 
 
 def _col2im_buffer(xp, n, g, cg, h, w, geom, dtype, channels_last):
@@ -93,6 +102,15 @@ def _add_taps(out, taps, geom):
         rows = slice(i * dy, i * dy + sy * (ho - 1) + 1, sy)
         for j in range(kw):
             out[:, rows, j * dx:j * dx + sx * (wo - 1) + 1:sx] += taps[:, :, :, :, i, j]
+
+
+def _add_taps_by_images(out, taps, geom):
+    """``_add_taps`` split along the batch over ``threads`` (each image summed as on one)."""
+    if not isinstance(out, np.ndarray):
+        _add_taps(out, taps, geom)
+        return
+    threads.over_batch(lambda a, b: _add_taps(out[a:b], taps[a:b], geom), out.shape[0],
+                       taps.nbytes)
 
 
 def _unpad(out, geom, h, w):
@@ -130,7 +148,7 @@ def _matmul_col2im(rows, wm, geom, n, ho, wo, h, w):
         else:
             colT = xp.matmul(wm.transpose(0, 2, 1), r.transpose(0, 2, 1))
             taps = colT.reshape(g, kh, kw, cg, b, ho, wo).transpose(4, 5, 6, 0, 1, 2, 3)
-        _add_taps(out[n0:n0 + b], taps, geom)
+        _add_taps_by_images(out[n0:n0 + b], taps, geom)
     return _unpad(out, geom, h, w)
 
 

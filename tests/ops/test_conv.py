@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import scratchgan as sg
 import scratchgan.functional as F
-from scratchgan.ops import conv_gemm
+from scratchgan.ops import conv_gemm, conv_phase, conv_select
 
 torch = pytest.importorskip("torch")
 tF = torch.nn.functional
@@ -36,10 +36,16 @@ def geometries(draw, transposed=False):
 
 
 @pytest.fixture(scope="module", params=["channels-last", "channels-first", "channels-last, image by image",
-                                        "channels-first, image by image"])
+                                        "channels-first, image by image", "phase"])
 def col2im_layout(request):
-    """Run a test with col2im accumulating in each of its two layouts (normally chosen by channel count),
-    over the whole batch at once or one image per chunk (normally chosen by size)."""
+    """Run a test with col2im accumulating in each of its two layouts (normally chosen by channel
+    count), over the whole batch at once or one image per chunk (normally chosen by size), or with
+    every transposed convolution (so every input gradient) run as phase convolutions."""
+    if request.param == "phase":
+        conv_select.algorithms.force = "phase"
+        yield request.param
+        conv_select.algorithms.force = None
+        return
     saved = conv_gemm._CHANNELS_LAST_MIN, conv_gemm._TAPS_CHUNK_BYTES
     conv_gemm._CHANNELS_LAST_MIN = 1 if request.param.startswith("channels-last") else 10**9
     conv_gemm._TAPS_CHUNK_BYTES = 1 if request.param.endswith("image by image") else 1 << 40
@@ -185,3 +191,91 @@ def test_output_padding_below_dilation_is_allowed_as_in_torch():
     y = F.conv_transpose2d(sg.tensor(x), sg.tensor(W), stride=1, output_padding=1, dilation=2)
     ref = tF.conv_transpose2d(torch.tensor(x), torch.tensor(W), stride=1, output_padding=1, dilation=2)
     np.testing.assert_allclose(y.numpy(), ref.numpy(), rtol=1e-12)
+
+
+# ----------------------------------------------------------------- algorithm choice (conv_select)
+
+
+@pytest.fixture
+def phase_calls(monkeypatch):
+    """Counts the calls of the phase algorithm; restores the switch afterwards."""
+    calls = []
+    real = conv_phase.conv_transpose_phase
+    monkeypatch.setattr("scratchgan.ops.conv.conv_transpose_phase",
+                        lambda *a: calls.append(a[0].shape) or real(*a))
+    monkeypatch.setattr(conv_select, "algorithms", conv_select.ConvAlgorithms())
+    monkeypatch.setattr("scratchgan.ops.conv.algorithms", conv_select.algorithms)
+    return calls
+
+
+@pytest.mark.parametrize("n,cin,cout,size,k,s,p,op", [
+    (3, 16, 24, 7, 5, 2, 2, 1),    # dcgan28 generator geometry
+    (2, 8, 12, 8, 4, 2, 1, 0),     # dcgan64 geometry
+    (2, 6, 1, 14, 5, 2, 2, 1),     # one output channel
+    (2, 5, 4, 5, 3, 3, 0, 2),      # stride 3 with output padding: a phase of 1 tap row
+    (1, 4, 3, 6, 2, 3, 1, 0),      # kernel smaller than stride: phases without taps
+])
+def test_phase_algorithm_matches_torch_in_float32(phase_calls, n, cin, cout, size, k, s, p, op):
+    """The forced phase algorithm, forward and both gradients, against PyTorch in float32."""
+    conv_select.algorithms.force = "phase"
+    rng = np.random.default_rng(4)
+    x, W, b = (rng.standard_normal(shape).astype(np.float32)
+               for shape in ((n, cin, size, size), (cin, cout, k, k), (cout,)))
+    xs, Ws, bs = (sg.tensor(a, requires_grad=True) for a in (x, W, b))
+    xt, Wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
+    y = F.conv_transpose2d(xs, Ws, bs, s, p, op)
+    yt = tF.conv_transpose2d(xt, Wt, bt, s, p, op)
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    grads = sg.grad(y, [xs, Ws, bs], sg.tensor(gy))
+    tgrads = torch.autograd.grad(yt, [xt, Wt, bt], torch.tensor(gy))
+    assert len(phase_calls) == 1
+    for name, a, t in [("y", y, yt)] + list(zip(["gx", "gW", "gb"], grads, tgrads)):
+        ref = t.detach().numpy()
+        np.testing.assert_allclose(a.numpy(), ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max(),
+                                   err_msg=name)
+
+
+def test_phase_algorithm_serves_conv2d_gradients_to_second_order(phase_calls):
+    """Conv2d's input gradient is a transposed convolution: with phase forced, gradcheck and
+    gradgradcheck of conv2d and conv_transpose2d pass and the phase path ran."""
+    conv_select.algorithms.force = "phase"
+    rng = np.random.default_rng(5)
+    x = sg.tensor(rng.standard_normal((2, 3, 6, 6)), requires_grad=True)
+    W = sg.tensor(rng.standard_normal((4, 3, 4, 4)), requires_grad=True)
+    y = sg.tensor(rng.standard_normal((2, 4, 3, 3)), requires_grad=True)
+    assert sg.gradcheck(lambda x, W: F.conv2d(x, W, stride=2, padding=1), [x, W])
+    assert sg.gradgradcheck(lambda x, W: F.conv2d(x, W, stride=2, padding=1), [x, W])
+    assert sg.gradgradcheck(lambda y, W: F.conv_transpose2d(y, W, stride=2, padding=1), [y, W])
+    assert len(phase_calls) > 10
+
+
+def test_default_runs_gemm_col2im_and_groups_never_run_phase(phase_calls):
+    rng = np.random.default_rng(6)
+    x, W = (sg.tensor(rng.standard_normal(shape)) for shape in ((1, 4, 3, 3), (4, 1, 3, 3)))
+    F.conv_transpose2d(x, W, stride=2)
+    assert phase_calls == []
+    conv_select.algorithms.force = "phase"
+    F.conv_transpose2d(x, W, stride=2, groups=2)
+    assert phase_calls == []
+    conv_select.algorithms.force = "winograd"
+    with pytest.raises(ValueError, match="unknown conv algorithm 'winograd'"):
+        F.conv_transpose2d(x, W, stride=2)
+
+
+def test_benchmark_switch_times_once_per_shape_and_the_profiler_shows_it(phase_calls, monkeypatch):
+    """With benchmark on, the first call per shape runs every algorithm ``trials`` times; the
+    fastest is cached, later calls of that shape run it alone, and sg.profile() lists it."""
+    monkeypatch.setattr(conv_select, "_best_of",
+                        lambda run, name, trials: run(name) is None or seconds[name])
+    seconds = {"phase": 1.0, "gemm_col2im": 2.0}
+    conv_select.algorithms.benchmark = True
+    rng = np.random.default_rng(7)
+    x, W = (sg.tensor(rng.standard_normal(shape)) for shape in ((2, 4, 3, 3), (4, 2, 4, 4)))
+    want = tF.conv_transpose2d(torch.tensor(x.numpy()), torch.tensor(W.numpy()), stride=2).numpy()
+    with sg.profile() as prof:
+        for _ in range(3):
+            np.testing.assert_allclose(F.conv_transpose2d(x, W, stride=2).numpy(), want, rtol=1e-10)
+    assert len(phase_calls) == 1 + 3  # the trial, then the chosen algorithm three times
+    assert list(conv_select.algorithms.chosen.values()) == ["phase"]
+    assert "algorithm ConvTranspose2d (2, 4, 3, 3) -> (8, 8): phase x3" in prof.table()
+    assert "trial ms: gemm_col2im 2000.00, phase 1000.00" in prof.table()

@@ -1,0 +1,144 @@
+"""What the machine can do: CPU model, ISA, BLAS build, and the measured sgemm peak.
+
+Every benchmark figure is printed beside these facts: a ratio to PyTorch or a GFLOP/s means
+little without the CPU, its vector ISA, the BLAS NumPy calls and the thread count.
+
+    sgemm_peak(threads)  the best GFLOP/s of a short float32 matmul sweep (2 n^3 FLOPs each)
+    cpu_facts()          {"cpu_model", "isa", "isa_flags", "cores"} from /proc/cpuinfo
+    blas_facts()         NumPy's BLAS: threadpoolctl's info and numpy.show_config's build entry
+"""
+
+import os
+import platform
+import time
+
+import numpy as np
+
+ISA_FLAGS = ("avx512f", "avx512_bf16", "avx512_vnni", "avx512bw", "amx_tile", "avx2", "fma",
+             "avx", "sse4_2", "asimd", "sve")
+SWEEP = (256, 512, 1024, 2048)
+
+
+def parse_cpuinfo(text):
+    """{"cpu_model", "isa", "isa_flags"} from the text of /proc/cpuinfo (x86 or ARM).
+
+    ``isa`` names the widest vector unit: avx512, avx2, avx, sve, neon, or the machine name.
+    """
+    model, flags = None, set()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip().lower()
+        if key in ("model name", "cpu model", "hardware") and model is None:
+            model = value.strip()
+        elif key in ("flags", "features") and not flags:
+            flags = set(value.split())
+    present = [f for f in ISA_FLAGS if f in flags]
+    if "avx512f" in flags:
+        isa = "avx512"
+    elif "avx2" in flags:
+        isa = "avx2"
+    elif "avx" in flags:
+        isa = "avx"
+    elif "sve" in flags:
+        isa = "sve"
+    elif "asimd" in flags:
+        isa = "neon"
+    else:
+        isa = platform.machine() or "unknown"
+    return {"cpu_model": model or platform.processor() or "unknown", "isa": isa,
+            "isa_flags": present}
+
+
+def cpu_facts(path="/proc/cpuinfo"):
+    try:
+        with open(path) as f:
+            facts = parse_cpuinfo(f.read())
+    except OSError:
+        facts = parse_cpuinfo("")
+    facts["cores"] = os.cpu_count()
+    return facts
+
+
+def blas_facts():
+    """NumPy's BLAS as loaded (library, version, architecture kernel, threads) and as built."""
+    out = {"numpy": np.__version__}
+    try:
+        from threadpoolctl import threadpool_info
+
+        out["loaded"] = [{k: i.get(k) for k in ("internal_api", "version", "architecture",
+                                                 "threading_layer", "num_threads")}
+                         for i in threadpool_info() if i.get("user_api") == "blas"]
+    except ImportError:
+        out["loaded"] = []
+    try:
+        build = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        out["build"] = {k: build.get(k) for k in ("name", "version", "openblas configuration")}
+    except (TypeError, KeyError):  # NumPy < 1.25 prints instead of returning a dict
+        out["build"] = None
+    return out
+
+
+def blas_label(blas):
+    """One line: 'openblas 0.3.31 (Haswell kernels, pthreads)'."""
+    loaded = blas.get("loaded") or []
+    if not loaded:
+        return "BLAS unknown"
+    i = loaded[0]
+    return (f"{i['internal_api']} {i['version']} ({i['architecture']} kernels, "
+            f"{i['threading_layer']})")
+
+
+def sgemm_peak(threads=None, sizes=SWEEP, repeat=3, timer=time.perf_counter):
+    """(best GFLOP/s, {n: GFLOP/s}) of C = A @ B for float32 n x n matrices, best of ``repeat``.
+
+    ``threads`` limits NumPy's BLAS for the sweep (None: as it is).
+    """
+    import contextlib
+
+    limit = contextlib.nullcontext()
+    if threads:
+        from threadpoolctl import threadpool_limits
+
+        limit = threadpool_limits(threads, user_api="blas")
+    rng = np.random.default_rng(0)
+    per_size = {}
+    with limit:
+        for n in sizes:
+            a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
+            c = np.empty((n, n), np.float32)
+            np.matmul(a, b, out=c)  # warm-up: threads started, pages touched
+            best = float("inf")
+            for _ in range(repeat):
+                start = timer()
+                np.matmul(a, b, out=c)
+                best = min(best, timer() - start)
+            per_size[n] = round(2 * n**3 / max(best, 1e-12) / 1e9, 2)
+    return max(per_size.values()), per_size
+
+
+def facts(threads):
+    """Everything that goes beside a figure: CPU, ISA, BLAS, threads, load, date."""
+    import datetime
+
+    out = cpu_facts()
+    out["blas"] = blas_facts()
+    out["blas_label"] = blas_label(out["blas"])
+    out["threads"] = threads
+    out["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    try:
+        out["load_average_1_5_15"] = [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        out["load_average_1_5_15"] = None
+    try:
+        import torch
+
+        out["torch"] = torch.__version__
+    except ImportError:
+        out["torch"] = None
+    return out
+
+
+def label(f):
+    """'AMD EPYC (avx2), openblas 0.3.31 (Haswell kernels, pthreads), 1 thread(s)'."""
+    extra = ", conv algorithms timed per shape" if f.get("conv_algorithm_benchmark") else ""
+    return f"{f['cpu_model']} ({f['isa']}), {f['blas_label']}, {f['threads']} thread(s){extra}"
