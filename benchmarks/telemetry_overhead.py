@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from harness import environment  # noqa: E402
 from scratchgan.inspection.telemetry import Telemetry  # noqa: E402
+from scratchgan.training.protocol import StepContext  # noqa: E402
 from scratchgan.training import recipes, runs  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
@@ -62,7 +63,7 @@ def cycle(model, batches, watcher, start):
     for k, batch in enumerate(batches):
         if watcher is not None:
             watcher.before_step(start + k + 1)
-        losses = model.train_step(batch)
+        losses = model.train_step(batch, StepContext(step=start + k))
         if watcher is not None:
             watcher.after_step(start + k + 1, losses)
     return time.perf_counter() - t0

@@ -44,6 +44,7 @@ def graph_of_training_step(model_name, path, batch_size=None, device=None, overr
     (with the step's gradients) into ``path``; returns (path, timings)."""
     from ..data import to_float
     from ..training import recipes, runs
+    from ..training.protocol import StepContext
     from .graph_page import render
 
     config = recipes.make_config(model_name, batch_size=batch_size, device=device,
@@ -55,7 +56,7 @@ def graph_of_training_step(model_name, path, batch_size=None, device=None, overr
     batch = model.loader_arrays(images, labels)
     model.train(True)
     with kept_backward_roots() as roots:
-        model.train_step(batch)
+        model.train_step(batch, StepContext())
     return render(roots, params=model.modules(), path=path,
                   title=f"{model_name}: one training step")
 
