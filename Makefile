@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: install data toolchain demo test test-all gradcheck bench lint clean
+.PHONY: install data toolchain demo test test-all gradcheck bench lint clean notebooks
 
 install: $(STAMP)
 
@@ -47,6 +47,10 @@ gradcheck: install
 
 bench: install
 	$(BIN)/python benchmarks/mlp.py
+
+# re-execute docs/notebooks/*.ipynb top to bottom and store their outputs (about 10 minutes)
+notebooks: install toolchain
+	$(BIN)/python scripts/run_notebooks.py
 
 lint: install
 	$(BIN)/ruff check scratchgan tests benchmarks

@@ -34,7 +34,8 @@ setup(
     install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9", "threadpoolctl>=3"],
     extras_require={
         "gpu": ["cupy-cuda12x"],
-        "dev": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "mlxtend", "ruff"],
+        "dev": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "mlxtend", "ruff",
+                "nbformat", "nbclient", "ipykernel"],
     },
     entry_points={"console_scripts": ["scratchgan=scratchgan.cli:main"]},
 )
