@@ -31,7 +31,7 @@ def notebook_paths(prefixes=()):
 
 
 def kernel_env(package_root=REPO):
-    """The environment of the notebook kernel: ``package_root`` (this checkout) first on the path."""
+    """The notebook kernel's environment: ``package_root`` (this checkout) first on the path."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root), env.get("PYTHONPATH")]))
     env.pop("MPLBACKEND", None)  # the kernel's own inline backend stores figures in the notebook

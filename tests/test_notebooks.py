@@ -36,12 +36,14 @@ def test_stored_outputs(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     counts = [c.execution_count for c in _code_cells(nb)]
-    assert None not in counts, f"{path.name}: code cells never executed: run scripts/run_notebooks.py"
+    assert None not in counts, (
+        f"{path.name}: code cells never executed: run scripts/run_notebooks.py")
     assert counts == list(range(1, len(counts) + 1)), (
         f"{path.name}: execution counts {counts} are not 1..n in order: re-run it top to bottom")
     for i, cell in enumerate(_code_cells(nb), 1):
         for out in cell.outputs:
-            assert out.output_type != "error", f"{path.name}: cell [{i}] stored an error: {out.ename}"
+            assert out.output_type != "error", (
+                f"{path.name}: cell [{i}] stored an error: {out.ename}")
             assert out.get("name") != "stderr" or "Traceback" not in out.text, (
                 f"{path.name}: cell [{i}] printed a traceback")
     last = nb.cells[-1]
