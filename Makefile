@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: install graphviz chromium data toolchain demo test test-all gradcheck bench lint clean
+.PHONY: install graphviz chromium data toolchain demo test test-all gradcheck bench lint clean notebooks
 
 install: $(STAMP) graphviz
 
@@ -55,6 +55,10 @@ gradcheck: install
 
 bench: install
 	$(BIN)/python benchmarks/mlp.py
+
+# re-execute docs/notebooks/*.ipynb top to bottom and store their outputs (about 10 minutes)
+notebooks: install toolchain
+	$(BIN)/python scripts/run_notebooks.py
 
 # ruff.toml holds the rules (line length 100, import order, unused names, bugbear)
 lint: install

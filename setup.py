@@ -49,7 +49,7 @@ setup(
         "tensorboard": ["tensorboardX>=2.6"],  # train --tensorboard
         # tensorboard: its event reader checks what --tensorboard wrote
         "dev": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "mlxtend", "ruff",
-                "tensorboardX>=2.6", "tensorboard>=2.14"],
+                "tensorboardX>=2.6", "tensorboard>=2.14", "nbformat", "nbclient", "ipykernel"],
     },
     entry_points={"console_scripts": ["scratchgan=scratchgan.cli:main"]},
 )
