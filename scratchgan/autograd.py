@@ -49,6 +49,29 @@ class enable_grad(no_grad):
         self._previous, _grad_enabled = _grad_enabled, True
 
 
+class VersionCounter:
+    """How many times an array was changed in place; shared by the Tensors that hold it
+    (``.data``, ``detach()``, views made by ops). ``view_in_graph``: a view of it was recorded
+    in a graph, so a recorded in-place op on it would need PyTorch's view rebasing (refused)."""
+
+    __slots__ = ("value", "view_in_graph")
+
+    def __init__(self):
+        self.value = 0
+        self.view_in_graph = False
+
+
+def _share_version_with_base(xs, arrays, out, record):
+    """An output that is a view of (or is) an input's array shares that input's counter."""
+    y = out._data
+    owner = y if y.base is None else y.base
+    for x, array in zip(xs, arrays):
+        if array is y or array is owner or getattr(array, "base", None) is owner:
+            counter = out._version_counter = x._counter()
+            counter.view_in_graph |= record
+            return
+
+
 class Function:
     """A node of the graph with one output. Autograd, not the op, decides which method runs.
 
@@ -117,6 +140,8 @@ class Function:
         self.on_kernels = on_kernels
         y = self.forward_kernel(*arrays) if on_kernels else self.forward(*arrays)
         out = Tensor._make(y, requires_grad=record)
+        if out._data is arrays[0] or getattr(out._data, "base", None) is not None:
+            _share_version_with_base(xs, arrays, out, record)
         if record:
             self._record(xs, out)
         return out
@@ -130,8 +155,12 @@ class Function:
         self._edges = tuple(
             x.grad_fn if x.grad_fn is not None else (x if x.requires_grad else None) for x in xs)
         self._output_ref = weakref.ref(out)
+        # the version of every saved tensor now; backward checks that none changed in place
+        saved = [(i, x._counter()) for i, x in enumerate(self.inputs) if x is not None]
         if self.saves_output:
             self._output_data = out._data
+            saved.append((-1, out._counter()))
+        self._saved_versions = tuple((i, c, c.value) for i, c in saved)
         out.grad_fn = self
 
     def forward(self, *xs):
@@ -157,6 +186,19 @@ class Function:
             out.grad_fn = self
             self._output_ref = weakref.ref(out)
         return out
+
+    def check_saved_versions(self):
+        """Raise PyTorch's error if a tensor this node saved was changed in place since."""
+        for i, counter, expected in self.__dict__.get("_saved_versions", ()):
+            if counter.value != expected:
+                array = self._output_data if i < 0 else self.inputs[i]._data
+                which = "its output" if i < 0 else f"its input {i}"
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{array.dtype} {list(array.shape)}], saved by "
+                    f"{self!r} ({which}), is at version {counter.value}; expected version "
+                    f"{expected} instead. Hint: change it after backward, or clone() it first"
+                )
 
     def release(self):
         """Free what backward needed; a later backward through this node raises."""
@@ -235,6 +277,16 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
     leaf_grads = {}  # id(leaf tensor) -> gradient
     target_grads = {}  # Function making a requested non-leaf tensor -> that tensor's gradient
     leaves = {}
+    # Nodes and id(leaf) whose gradient is structurally zero (a backward gave None for them):
+    # like PyTorch, a leaf reached only that way gets zeros, not None.
+    zero_reached = set()
+
+    def reach_with_zero(edge):
+        if isinstance(edge, Function):
+            zero_reached.add(edge)
+        else:
+            zero_reached.add(id(edge))
+            leaves[id(edge)] = edge
     for y, gy in zip(outputs, grad_outputs):
         if y.grad_fn is not None:
             _accumulate(node_grads, y.grad_fn, gy)
@@ -246,11 +298,16 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
         for fn in order:
             gy = node_grads.pop(fn, None)
             if gy is None:
+                if fn in zero_reached:
+                    for need, edge in zip(fn.needs_input_grad, fn._edges):
+                        if need and wanted(edge):
+                            reach_with_zero(edge)
                 continue
             if inputs is not None and fn in target_nodes:
                 _accumulate(target_grads, fn, gy)
             needed = tuple(need and wanted(e) for need, e in zip(fn.needs_input_grad, fn._edges))
             if any(needed):
+                fn.check_saved_versions()
                 if profiler._active is None:
                     gxs = _node_backward(fn, gy, needed, create_graph)
                 else:
@@ -260,7 +317,10 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
                     raise RuntimeError(f"{fn!r}.backward returned {len(gxs)} gradients for "
                                        f"{len(fn._edges)} inputs")
                 for edge, shape, gx, need in zip(fn._edges, fn.input_shapes, gxs, needed):
-                    if not need or gx is None:
+                    if not need:
+                        continue
+                    if gx is None:
+                        reach_with_zero(edge)
                         continue
                     if gx.shape != shape:
                         raise RuntimeError(f"{fn!r}.backward gave a gradient of shape {gx.shape} "
@@ -273,6 +333,13 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
             if not retain_graph:
                 fn.release()
 
+    for key in zero_reached.difference(leaf_grads):
+        if not isinstance(key, Function):
+            x = leaves[key]
+            leaf_grads[key] = _zeros_like(x)
+    for key, x in leaves.items():  # hooks see a leaf's whole gradient before it is stored
+        if x._hooks and key in leaf_grads:
+            leaf_grads[key] = _run_leaf_hooks(x, leaf_grads[key])
     if inputs is None:
         for key, g in leaf_grads.items():
             x = leaves[key]
@@ -280,8 +347,30 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
                 g = g.detach()
             x.grad = g if x.grad is None else x.grad + g
         return None
+    for x in inputs:
+        if x.grad_fn in zero_reached and x.grad_fn not in target_grads:
+            target_grads[x.grad_fn] = _zeros_like(x)
     return tuple(leaf_grads.get(id(x)) if x.grad_fn is None else target_grads.get(x.grad_fn)
                  for x in inputs)
+
+
+def _zeros_like(x):
+    from .tensor import Tensor
+
+    return Tensor._make(x.xp.zeros(x.shape, dtype=x.dtype))
+
+
+def _run_leaf_hooks(x, g):
+    """A leaf's hooks in registration order; a hook's Tensor result replaces the gradient."""
+    for hook in list(x._hooks.values()):
+        result = hook(g)
+        if result is not None:
+            if getattr(result, "shape", None) != g.shape:
+                raise RuntimeError(
+                    f"register_hook: a hook returned {type(result).__name__}; expected None or "
+                    f"a Tensor of shape {g.shape}")
+            g = result
+    return g
 
 
 def _node_backward(fn, gy, needs_input_grad, create_graph):
@@ -299,11 +388,12 @@ def _node_backward(fn, gy, needs_input_grad, create_graph):
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
-         allow_unused=False):
+         allow_unused=False, only_inputs=True):
     """Gradients of ``outputs`` with respect to ``inputs``, like ``torch.autograd.grad``.
 
     Returns a tuple with one Tensor per input. With ``create_graph=True`` the returned
-    gradients are differentiable (this is how gradient penalties are built).
+    gradients are differentiable (this is how gradient penalties are built). ``only_inputs``
+    is accepted and ignored, as torch (which deprecated it) does.
     """
     from .tensor import Tensor
 
