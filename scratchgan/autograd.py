@@ -11,7 +11,7 @@ forward and closed-form array backwards; this module alone decides which one run
 import contextlib
 import weakref
 
-from . import cuda, profiler
+from . import cuda, profiler, versions
 
 _grad_enabled = True
 
@@ -47,29 +47,6 @@ class enable_grad(no_grad):
     def __enter__(self):
         global _grad_enabled
         self._previous, _grad_enabled = _grad_enabled, True
-
-
-class VersionCounter:
-    """How many times an array was changed in place; shared by the Tensors that hold it
-    (``.data``, ``detach()``, views made by ops). ``view_in_graph``: a view of it was recorded
-    in a graph, so a recorded in-place op on it would need PyTorch's view rebasing (refused)."""
-
-    __slots__ = ("value", "view_in_graph")
-
-    def __init__(self):
-        self.value = 0
-        self.view_in_graph = False
-
-
-def _share_version_with_base(xs, arrays, out, record):
-    """An output that is a view of (or is) an input's array shares that input's counter."""
-    y = out._data
-    owner = y if y.base is None else y.base
-    for x, array in zip(xs, arrays):
-        if array is y or array is owner or getattr(array, "base", None) is owner:
-            counter = out._version_counter = x._counter()
-            counter.view_in_graph |= record
-            return
 
 
 class Function:
@@ -141,8 +118,9 @@ class Function:
         y = self.forward_kernel(*arrays) if on_kernels else self.forward(*arrays)
         out = Tensor._make(y, requires_grad=record)
         if out._data is arrays[0] or getattr(out._data, "base", None) is not None:
-            _share_version_with_base(xs, arrays, out, record)
+            versions.share_with_base(xs, arrays, out, record)
         if record:
+            versions.check_not_stale(xs)
             self._record(xs, out)
         return out
 
@@ -161,6 +139,7 @@ class Function:
             self._output_data = out._data
             saved.append((-1, out._counter()))
         self._saved_versions = tuple((i, c, c.value) for i, c in saved)
+        self._made_at_version = out._version
         out.grad_fn = self
 
     def forward(self, *xs):
@@ -189,16 +168,7 @@ class Function:
 
     def check_saved_versions(self):
         """Raise PyTorch's error if a tensor this node saved was changed in place since."""
-        for i, counter, expected in self.__dict__.get("_saved_versions", ()):
-            if counter.value != expected:
-                array = self._output_data if i < 0 else self.inputs[i]._data
-                which = "its output" if i < 0 else f"its input {i}"
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [{array.dtype} {list(array.shape)}], saved by "
-                    f"{self!r} ({which}), is at version {counter.value}; expected version "
-                    f"{expected} instead. Hint: change it after backward, or clone() it first"
-                )
+        versions.check_saved(self)
 
     def release(self):
         """Free what backward needed; a later backward through this node raises."""
@@ -339,7 +309,7 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
             leaf_grads[key] = _zeros_like(x)
     for key, x in leaves.items():  # hooks see a leaf's whole gradient before it is stored
         if x._hooks and key in leaf_grads:
-            leaf_grads[key] = _run_leaf_hooks(x, leaf_grads[key])
+            leaf_grads[key] = versions.run_leaf_hooks(x, leaf_grads[key])
     if inputs is None:
         for key, g in leaf_grads.items():
             x = leaves[key]
@@ -358,19 +328,6 @@ def _zeros_like(x):
     from .tensor import Tensor
 
     return Tensor._make(x.xp.zeros(x.shape, dtype=x.dtype))
-
-
-def _run_leaf_hooks(x, g):
-    """A leaf's hooks in registration order; a hook's Tensor result replaces the gradient."""
-    for hook in list(x._hooks.values()):
-        result = hook(g)
-        if result is not None:
-            if getattr(result, "shape", None) != g.shape:
-                raise RuntimeError(
-                    f"register_hook: a hook returned {type(result).__name__}; expected None or "
-                    f"a Tensor of shape {g.shape}")
-            g = result
-    return g
 
 
 def _node_backward(fn, gy, needs_input_grad, create_graph):

@@ -13,6 +13,7 @@ from . import autograd
 from .backend import Device, array_module, default_device, device_of, parse_device, parse_dtype, to_device
 from .random import resolve as _resolve_generator
 from .tensor_inplace import InplaceMethods
+from .versions import VersionCounter
 from .tensor_methods import TensorMethods
 
 DEFAULT_DTYPE = np.dtype(np.float32)
@@ -45,7 +46,7 @@ class Tensor(TensorMethods, InplaceMethods):
     def _counter(self):
         """The version counter (made on first use): in-place ops bump it, saved tensors record it."""
         if self._version_counter is None:
-            self._version_counter = autograd.VersionCounter()
+            self._version_counter = VersionCounter()
         return self._version_counter
 
     @property

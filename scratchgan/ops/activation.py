@@ -9,7 +9,7 @@ are array code.
 from .. import cuda
 from ..autograd import Function
 from ..tensor import Tensor
-from .inplace import apply_inplace
+from ..tensor_inplace import apply_inplace
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -31,29 +31,30 @@ class LeakyReLU(Function):
         return cuda.leaky_relu_forward(x, self.slope)
 
     def backward(self, gy, needs_input_grad):
-        return (LeakyReLUGrad(self.inputs[0].array, self.slope).apply(gy),)
+        return (LeakyReLUGrad(self.slope).apply(gy, self.inputs[0]),)
 
 
 class LeakyReLUGrad(Function):
     """gx = gy where the input x was positive, slope * gy elsewhere: linear in gy, so its own
-    backward."""
+    backward. x is an input whose derivative is structurally zero (the slope is piecewise
+    constant): autograd then gives a leaf reached only through it zeros, as PyTorch does."""
 
-    saves_inputs = ()
+    saves_inputs = (1,)
 
-    def __init__(self, x, slope, scale=None):
-        self.x, self.slope, self.scale = x, slope, scale
+    def __init__(self, slope, scale=None):
+        self.slope, self.scale = slope, scale
 
-    def forward_kernel(self, gy):
-        return cuda.leaky_relu_backward(self.x, gy, self.slope)
+    def forward_kernel(self, gy, x):
+        return cuda.leaky_relu_backward(x, gy, self.slope)
 
-    def forward(self, gy):
+    def forward(self, gy, x):
         if self.scale is None:  # 1 where x > 0, slope elsewhere; a multiply is faster than where()
             t = gy.dtype.type
-            self.scale = (self.x > 0).astype(gy.dtype) * t(1 - self.slope) + t(self.slope)
+            self.scale = (x > 0).astype(gy.dtype) * t(1 - self.slope) + t(self.slope)
         return gy * self.scale
 
     def backward(self, ggx, needs_input_grad):
-        return (LeakyReLUGrad(self.x, self.slope, self.scale).apply(ggx),)
+        return LeakyReLUGrad(self.slope, self.scale).apply(ggx, self.inputs[1]), None
 
 
 def _expm1(xp, a):

@@ -9,7 +9,7 @@ import numbers
 
 from ..random import resolve
 from ..tensor import Tensor
-from .inplace import apply_inplace
+from ..tensor_inplace import apply_inplace
 
 
 def dropout(input, p=0.5, training=True, inplace=False, generator=None):
