@@ -68,17 +68,20 @@ def apply_inplace(target, compute, name):
     _write(target, result._data)
     if node is not None:
         _take_node(target, node)
-    elif is_grad_enabled() and target.grad_fn is not None:
-        target.grad_fn, target.requires_grad = None, False  # now a constant
     return target
 
 
 def write_constant(target, values, name):
-    """target[...] = values (an array or a number) in place; no graph (a constant)."""
+    """target[...] = values (an array or a number) in place. The old values get a zero
+    gradient where target is in a graph, as in PyTorch (fill_, zero_, copy_ of a constant)."""
+    if is_grad_enabled() and target.requires_grad:
+        from .tensor import Tensor
+
+        constant = Tensor._make(target.xp.asarray(values, dtype=target.dtype))
+        return apply_inplace(
+            target, lambda x: _ops().inplace.set_item(x, Ellipsis, constant), name)
     check_inplace(target, name)
     _write(target, values)
-    if is_grad_enabled() and target.grad_fn is not None:
-        target.grad_fn, target.requires_grad = None, False
     return target
 
 
@@ -136,14 +139,9 @@ def _copy(target, source):
         source = source.to(target.dtype)
     if not (is_grad_enabled() and source.requires_grad):
         return write_constant(target, source._data, "copy_")
-
-    def compute(alias):
-        ops = _ops()
-        shaped = source if source.shape == target.shape else ops.arithmetic.broadcast_to(
-            source, target.shape)
-        return ops.hooks.clone(shaped)
-
-    return apply_inplace(target, compute, "copy_")
+    # target[...] = source: the gradient goes to source (summed where it was broadcast), zeros
+    # to target's old values
+    return apply_inplace(target, lambda x: _ops().inplace.set_item(x, Ellipsis, source), "copy_")
 
 
 def _apply(target, compute, name):
