@@ -60,8 +60,6 @@ TORCH_FUNCTIONS = {
         "not provided",
     "set_default_dtype": "a global default dtype is not supported; pass dtype= (floats default "
         "to float32)",
-    "backends": "there are no backends to configure; sg.cuda.is_available() says whether CUDA "
-        "can be used",
     "HalfTensor": "float16 tensors are not supported; use sg.FloatTensor or sg.DoubleTensor",
     "linalg": "torch.linalg is not provided; use numpy.linalg on x.numpy() (not differentiable)",
     "fft": "torch.fft is not provided; use numpy.fft on x.numpy() (not differentiable)",
