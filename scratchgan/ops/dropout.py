@@ -33,8 +33,15 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
 
 def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
     """Channel dropout, as torch.nn.functional.dropout2d: one Bernoulli(1 - p) draw per
-    (sample, channel) of an (N, C, H, W) input (or per channel of (C, H, W)) zeroes or keeps
-    the whole feature map; survivors are scaled by 1 / (1 - p)."""
+    (sample, channel) zeroes or keeps the whole feature map; survivors are scaled by 1 / (1 - p).
+
+    Args:
+        input: (N, C, H, W) or (C, H, W). p, training, inplace, generator: as ``dropout``.
+    Returns:
+        A tensor of input's shape.
+
+    Example: dropout2d(x (64, 128, 8, 8), 0.25) zeroes about a quarter of the 64 x 128 maps.
+    """
     if _is(input) and input.ndim not in (3, 4):
         raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {input.shape}")
     shape = input.shape[:-2] + (1, 1) if _is(input) else None
