@@ -223,3 +223,15 @@ def test_structurally_zero_gradient_reaches_a_leaf_as_zeros_like_torch():
         (g * g).sum().backward()
     close(x.grad, tx.grad)
     close(b.grad, tb.grad)
+
+
+def test_backward_through_a_graph_made_before_an_optimiser_step_raises_like_torch():
+    for lib in (sg, torch):
+        layer = lib.nn.Linear(3, 2).double()
+        opt = lib.optim.SGD(layer.parameters(), lr=0.1)
+        x = lib.ones(4, 3, dtype=lib.float64, requires_grad=True)  # so both save the weight
+        first, second = layer(x).sum(), (layer(x) ** 2).sum()
+        first.backward()
+        opt.step()  # changes the weight that `second`'s graph saved
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            second.backward()
