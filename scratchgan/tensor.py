@@ -26,7 +26,8 @@ class Tensor(TensorMethods, InplaceMethods):
 
     # _version_counter: the in-place version counter, shared with .data, detach() and views (made on
     # first use); _hooks: gradient hooks of a leaf (register_hook), None when there are none
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_version_counter", "_hooks", "__weakref__")
+    __slots__ = (
+        "_data", "grad", "requires_grad", "grad_fn", "_version_counter", "_hooks", "__weakref__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
@@ -44,7 +45,7 @@ class Tensor(TensorMethods, InplaceMethods):
         return t
 
     def _counter(self):
-        """The version counter (made on first use): in-place ops bump it, saved tensors record it."""
+        """The version counter (made on first use): in-place ops bump it, nodes record it."""
         if self._version_counter is None:
             self._version_counter = VersionCounter()
         return self._version_counter

@@ -1,4 +1,4 @@
-"""PyTorch's in-place Tensor methods, with its safety: ``x.mul_(2)``, ``x[i] = v``, ``p.data.zero_()``.
+"""PyTorch's in-place Tensor methods, with its safety: ``x.mul_(2)``, ``x[i] = v``, ``x += y``.
 
 An in-place op computes its out-of-place twin on an alias of ``x`` (same array, same node),
 writes the result into x's array and bumps x's version counter; if a graph is recorded, x

@@ -68,7 +68,7 @@ def test_a_float32_training_step_makes_no_float64_array(model_name, overrides):
     assert Watched.made_float64 == []
     params = [p for m in model.modules().values() for p in m.parameters()]
     assert all(p.array.dtype == np.float32 for p in params)
-    assert all(type(p.array) is Watched for p in params)  # still watched after the optimiser's updates
+    assert all(type(p.array) is Watched for p in params)  # still watched after the updates
 
 
 def test_the_watch_sees_a_float64_temporary():

@@ -59,7 +59,7 @@ def test_module_apply_with_class_names_like_weights_init():
         model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.LeakyReLU(0.2, True),
                               nn.ConvTranspose2d(2, 1, 3), nn.Dropout2d(0.25), nn.Upsample(
                                   scale_factor=2), nn.Embedding(3, 3), nn.BatchNorm1d(3, 0.8))
-        model.apply(lambda m: seen[lib.__name__].append(m.__class__.__name__))
+        model.apply(lambda m, found=seen[lib.__name__]: found.append(m.__class__.__name__))
         assert "Sequential(" in repr(model) and "LeakyReLU(negative_slope=0.2, inplace=True)" in (
             repr(model))
     assert seen["scratchgan"] == seen["torch"]
