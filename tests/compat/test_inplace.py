@@ -235,3 +235,13 @@ def test_backward_through_a_graph_made_before_an_optimiser_step_raises_like_torc
         opt.step()  # changes the weight that `second`'s graph saved
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             second.backward()
+
+
+def test_augmented_assignment_through_data_on_an_int_buffer_like_batchnorm():
+    for lib in (sg, torch):
+        bn = lib.nn.BatchNorm1d(3).double()
+        counter = bn.num_batches_tracked
+        bn.num_batches_tracked.data += 1
+        bn(lib.ones(4, 3, dtype=lib.float64))
+        assert bn.num_batches_tracked is counter and int(counter.item()) == 2
+        assert counter.dtype == (np.int64 if lib is sg else torch.int64)
