@@ -85,7 +85,7 @@ def _with_backward(forward, leaves, framework):
             else:
                 import scratchgan as sg
 
-                array = np.empty_like(y.data)
+                array = np.empty_like(y.array)
                 array[...] = values
                 gy = sg.Tensor._make(array)
             state["gy"] = gy

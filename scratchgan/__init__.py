@@ -52,7 +52,7 @@ def device(spec):
 
 def __getattr__(name):
     # sg.metrics, sg.models, sg.train, sg.viz load on first use (they pull in matplotlib and the models)
-    if name in ("metrics", "models", "train", "viz", "nn", "optim", "functional"):
+    if name in ("metrics", "models", "train", "viz", "nn", "optim", "functional", "backends"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

@@ -11,7 +11,7 @@ forward and closed-form array backwards; this module alone decides which one run
 import contextlib
 import weakref
 
-from . import cuda, node_tags, profiler
+from . import cuda, node_tags, profiler, versions
 
 _grad_enabled = True
 
@@ -118,7 +118,10 @@ class Function:
         launches = cuda.launch_counts.copy() if on_kernels else None  # the viewer names kernels
         y = self.forward_kernel(*arrays) if on_kernels else self.forward(*arrays)
         out = Tensor._make(y, requires_grad=record)
+        if out._data is arrays[0] or getattr(out._data, "base", None) is not None:
+            versions.share_with_base(xs, arrays, out, record)
         if record:
+            versions.check_not_stale(xs)
             self.impl = node_tags.implementation(self.xp, launches)
             self.scope, self.second_order = tuple(node_tags.module_stack), node_tags.second_order
             self._record(xs, out)
@@ -133,8 +136,13 @@ class Function:
         self._edges = tuple(
             x.grad_fn if x.grad_fn is not None else (x if x.requires_grad else None) for x in xs)
         self._output_ref = weakref.ref(out)
+        # the version of every saved tensor now; backward checks that none changed in place
+        saved = [(i, x._counter()) for i, x in enumerate(self.inputs) if x is not None]
         if self.saves_output:
             self._output_data = out._data
+            saved.append((-1, out._counter()))
+        self._saved_versions = tuple((i, c, c.value) for i, c in saved)
+        self._made_at_version = out._version
         out.grad_fn = self
 
     def forward(self, *xs):
@@ -160,6 +168,10 @@ class Function:
             out.grad_fn = self
             self._output_ref = weakref.ref(out)
         return out
+
+    def check_saved_versions(self):
+        """Raise PyTorch's error if a tensor this node saved was changed in place since."""
+        versions.check_saved(self)
 
     def release(self):
         """Free what backward needed; a later backward through this node raises."""
@@ -238,6 +250,16 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
     leaf_grads = {}  # id(leaf tensor) -> gradient
     target_grads = {}  # Function making a requested non-leaf tensor -> that tensor's gradient
     leaves = {}
+    # Nodes and id(leaf) whose gradient is structurally zero (a backward gave None for them):
+    # like PyTorch, a leaf reached only that way gets zeros, not None.
+    zero_reached = set()
+
+    def reach_with_zero(edge):
+        if isinstance(edge, Function):
+            zero_reached.add(edge)
+        else:
+            zero_reached.add(id(edge))
+            leaves[id(edge)] = edge
     for y, gy in zip(outputs, grad_outputs):
         if y.grad_fn is not None:
             _accumulate(node_grads, y.grad_fn, gy)
@@ -249,11 +271,16 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
         for fn in order:
             gy = node_grads.pop(fn, None)
             if gy is None:
+                if fn in zero_reached:
+                    for need, edge in zip(fn.needs_input_grad, fn._edges):
+                        if need and wanted(edge):
+                            reach_with_zero(edge)
                 continue
             if inputs is not None and fn in target_nodes:
                 _accumulate(target_grads, fn, gy)
             needed = tuple(need and wanted(e) for need, e in zip(fn.needs_input_grad, fn._edges))
             if any(needed):
+                fn.check_saved_versions()
                 if profiler._active is None:
                     gxs = _node_backward(fn, gy, needed, create_graph)
                 else:
@@ -263,7 +290,10 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
                     raise RuntimeError(f"{fn!r}.backward returned {len(gxs)} gradients for "
                                        f"{len(fn._edges)} inputs")
                 for edge, shape, gx, need in zip(fn._edges, fn.input_shapes, gxs, needed):
-                    if not need or gx is None:
+                    if not need:
+                        continue
+                    if gx is None:
+                        reach_with_zero(edge)
                         continue
                     if gx.shape != shape:
                         raise RuntimeError(f"{fn!r}.backward gave a gradient of shape {gx.shape} "
@@ -276,6 +306,13 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
             if not retain_graph:
                 fn.release()
 
+    for key in zero_reached.difference(leaf_grads):
+        if not isinstance(key, Function):
+            x = leaves[key]
+            leaf_grads[key] = _zeros_like(x)
+    for key, x in leaves.items():  # hooks see a leaf's whole gradient before it is stored
+        if x._hooks and key in leaf_grads:
+            leaf_grads[key] = versions.run_leaf_hooks(x, leaf_grads[key])
     if inputs is None:
         for key, g in leaf_grads.items():
             x = leaves[key]
@@ -283,8 +320,17 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
                 g = g.detach()
             x.grad = g if x.grad is None else x.grad + g
         return None
+    for x in inputs:
+        if x.grad_fn in zero_reached and x.grad_fn not in target_grads:
+            target_grads[x.grad_fn] = _zeros_like(x)
     return tuple(leaf_grads.get(id(x)) if x.grad_fn is None else target_grads.get(x.grad_fn)
                  for x in inputs)
+
+
+def _zeros_like(x):
+    from .tensor import Tensor
+
+    return Tensor._make(x.xp.zeros(x.shape, dtype=x.dtype))
 
 
 def _node_backward(fn, gy, needs_input_grad, create_graph):
@@ -302,11 +348,12 @@ def _node_backward(fn, gy, needs_input_grad, create_graph):
 
 
 def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
-         allow_unused=False):
+         allow_unused=False, only_inputs=True):
     """Gradients of ``outputs`` with respect to ``inputs``, like ``torch.autograd.grad``.
 
     Returns a tuple with one Tensor per input. With ``create_graph=True`` the returned
-    gradients are differentiable (this is how gradient penalties are built).
+    gradients are differentiable (this is how gradient penalties are built). ``only_inputs``
+    is accepted and ignored, as torch (which deprecated it) does.
     """
     from .tensor import Tensor
 

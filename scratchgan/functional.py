@@ -15,7 +15,7 @@ from .ops.loss import (  # noqa: F401
     mse_loss, nll_loss,
 )
 from .ops.embedding import embedding  # noqa: F401
-from .ops.dropout import dropout  # noqa: F401
+from .ops.dropout import dropout, dropout2d  # noqa: F401
 from .ops.normalization import batch_norm, instance_norm, layer_norm  # noqa: F401
 from .ops.gan import adain, minibatch_stddev, pixel_norm  # noqa: F401
 from .ops.conv import conv2d, conv_transpose2d  # noqa: F401

@@ -12,21 +12,28 @@ import numpy as np
 from . import autograd
 from .backend import Device, array_module, default_device, device_of, parse_device, parse_dtype, to_device
 from .random import resolve as _resolve_generator
+from .tensor_inplace import InplaceMethods
+from .versions import VersionCounter
 from .tensor_methods import TensorMethods
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 
 
-class Tensor(TensorMethods):
+class Tensor(TensorMethods, InplaceMethods):
     """The core; PyTorch-compatible compositions (reductions with dim=, repeat, norm, ...) are
-    inherited from ``TensorMethods`` in tensor_methods.py."""
+    inherited from ``TensorMethods`` in tensor_methods.py, the in-place methods (``add_``,
+    ``x[i] = v`` ...) from ``InplaceMethods`` in tensor_inplace.py."""
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "__weakref__")
+    # _version_counter: the in-place version counter, shared with .data, detach() and views (made on
+    # first use); _hooks: gradient hooks of a leaf (register_hook), None when there are none
+    __slots__ = (
+        "_data", "grad", "requires_grad", "grad_fn", "_version_counter", "_hooks", "__weakref__")
     __array_priority__ = 1000  # numpy scalars/arrays on the left defer to our operators
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         t = tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
         self._data, self.grad, self.requires_grad, self.grad_fn = t._data, None, t.requires_grad, None
+        self._version_counter = self._hooks = None
 
     @classmethod
     def _make(cls, data, requires_grad=False):
@@ -34,7 +41,19 @@ class Tensor(TensorMethods):
             data = np.asarray(data)
         t = object.__new__(cls)
         t._data, t.grad, t.requires_grad, t.grad_fn = data, None, requires_grad, None
+        t._version_counter = t._hooks = None
         return t
+
+    def _counter(self):
+        """The version counter (made on first use): in-place ops bump it, nodes record it."""
+        if self._version_counter is None:
+            self._version_counter = VersionCounter()
+        return self._version_counter
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's array has seen (PyTorch's ``t._version``)."""
+        return 0 if self._version_counter is None else self._version_counter.value
 
     # ----- the array and facts about it
     @property
@@ -44,15 +63,35 @@ class Tensor(TensorMethods):
 
     @property
     def data(self):
-        return self._data
+        """A Tensor sharing this array (and its version counter) that records no graph, as in
+        PyTorch: ``p.data.clamp_(-c, c)`` or ``p.data[...] = 0`` change ``p`` itself."""
+        alias = Tensor._make(self._data)
+        alias._version_counter = self._counter()
+        return alias
 
     @data.setter
-    def data(self, array):
-        if isinstance(array, Tensor):
-            array = array._data
-        if not hasattr(array, "__array_namespace__") and not isinstance(array, np.ndarray):
-            raise TypeError(f"data: expected a numpy or cupy ndarray, got {type(array).__name__}")
+    def data(self, value):
+        """``t.data = x`` (a Tensor or a NumPy/CuPy ndarray) makes ``t`` hold x's array; shape and
+        dtype may change, as in PyTorch, the device may not."""
+        array = value._data if isinstance(value, Tensor) else value
+        if not _is_array(array):
+            raise TypeError(f"data: expected a Tensor or a numpy or cupy ndarray, got "
+                            f"{type(value).__name__}")
+        if device_of(array) != self.device:
+            raise RuntimeError(f"data: cannot assign an array on {device_of(array)} to a tensor on "
+                               f"{self.device}; move it with .to(device) first")
+        if self.requires_grad and array.dtype.kind != "f":
+            raise TypeError(f"data: a tensor that requires grad needs floating-point data, got "
+                            f"{array.dtype}")
         self._data = array
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the array itself on the CPU (a CUDA tensor raises, as in torch)."""
+        if not isinstance(self._data, np.ndarray):
+            raise TypeError(f"can't convert a {self.device} tensor to numpy; use .cpu() or "
+                            ".numpy() (a host copy) first")
+        array = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return array.copy() if copy else array
 
     @property
     def shape(self):
@@ -123,8 +162,10 @@ class Tensor(TensorMethods):
         return bool(self.item())
 
     def detach(self):
-        """The same values, cut from the graph."""
-        return Tensor._make(self._data, requires_grad=False)
+        """The same values (the same array and version counter), cut from the graph."""
+        out = Tensor._make(self._data, requires_grad=False)
+        out._version_counter = self._counter()
+        return out
 
     def requires_grad_(self, requires_grad=True):
         if self.grad_fn is not None and not requires_grad:
@@ -278,6 +319,13 @@ class Tensor(TensorMethods):
 
     def relu(self):
         return _ops().activation.relu(self)
+
+
+def _is_array(value):
+    """Whether ``value`` is a NumPy or CuPy ndarray (the array modules a Tensor can hold)."""
+    if isinstance(value, np.ndarray):
+        return True
+    return hasattr(value, "__cuda_array_interface__") and array_module(value).__name__ == "cupy"
 
 
 def _shape_args(shape):

@@ -328,6 +328,8 @@ class TensorMethods:
     def is_cuda(self):
         return self.device.type == "cuda"
 
+    is_xpu = is_mps = property(lambda self: False, doc="False: scratchgan runs on CPU or CUDA")
+
     def is_floating_point(self):
         return self.dtype.kind == "f"
 

@@ -76,6 +76,26 @@ class inference_mode(no_grad):
         return False
 
 
+class accelerator:
+    """``torch.accelerator``: CUDA when CuPy sees a GPU (scratchgan's only accelerator)."""
+
+    @staticmethod
+    def is_available():
+        from .backend import is_available
+
+        return is_available()
+
+    @staticmethod
+    def current_accelerator():
+        return parse_device("cuda") if accelerator.is_available() else None
+
+    @staticmethod
+    def device_count():
+        from .backend import is_available
+
+        return array_module("cuda").cuda.runtime.getDeviceCount() if is_available() else 0
+
+
 # ----- factories
 def _place(array, device, requires_grad):
     target = parse_device(device) if device is not None else default_device()
@@ -232,6 +252,6 @@ def Variable(data, requires_grad=False, volatile=False):
 
 __all__ = MIRRORED + (
     "FloatTensor DoubleTensor LongTensor ByteTensor Variable cat concat concatenate stack "
-    "is_tensor inference_mode arange linspace eye empty empty_like full_like zeros_like "
-    "ones_like randn_like rand_like from_numpy as_tensor"
+    "is_tensor inference_mode accelerator arange linspace eye empty empty_like full_like "
+    "zeros_like ones_like randn_like rand_like from_numpy as_tensor"
 ).split()

@@ -4,25 +4,11 @@
 up here, so a PyTorch habit gets a sentence saying what to do instead of a bare AttributeError.
 """
 
-_INPLACE = "in-place ops are not supported yet (they come with autograd's version counter)"
+_INPLACE = "this in-place op is not provided"
 TENSOR_METHODS = {
     **{
         name: f"{_INPLACE}; use the out-of-place {name[:-1]}() and rebind: x = x.{name[:-1]}(...)"
-        for name in (
-            "add_ sub_ mul_ div_ clamp_ pow_ exp_ log_ sqrt_ abs_ neg_ sigmoid_ tanh_ relu_ "
-            "squeeze_ unsqueeze_ t_ transpose_"
-        ).split()
-    },
-    **{
-        name: f"{_INPLACE}; for a parameter use nn.init.{init}(p) or assign to p.array[...] under "
-        "sg.no_grad()"
-        for name, init in (
-            ("zero_", "zeros_"),
-            ("fill_", "constant_"),
-            ("normal_", "normal_"),
-            ("uniform_", "uniform_"),
-            ("copy_", "constant_"),
-        )
+        for name in "squeeze_ unsqueeze_ t_ transpose_ floor_ round_".split()
     },
     "masked_fill_": f"{_INPLACE}; use sg.where(mask, value, x)",
     "masked_fill": "masked_fill is not provided; use sg.where(mask, value, x)",
@@ -74,8 +60,6 @@ TORCH_FUNCTIONS = {
         "not provided",
     "set_default_dtype": "a global default dtype is not supported; pass dtype= (floats default "
         "to float32)",
-    "backends": "there are no backends to configure; sg.cuda.is_available() says whether CUDA "
-        "can be used",
     "HalfTensor": "float16 tensors are not supported; use sg.FloatTensor or sg.DoubleTensor",
     "linalg": "torch.linalg is not provided; use numpy.linalg on x.numpy() (not differentiable)",
     "fft": "torch.fft is not provided; use numpy.fft on x.numpy() (not differentiable)",
@@ -100,7 +84,6 @@ NN_NAMES = {
     "BatchNorm3d": "BatchNorm3d is not provided; nn.BatchNorm1d and nn.BatchNorm2d are",
     "GroupNorm": "GroupNorm is not provided; nn.InstanceNorm2d, nn.LayerNorm and nn.BatchNorm2d "
         "are",
-    "Dropout2d": "Dropout2d is not provided; nn.Dropout is",
     "PReLU": "PReLU is not provided; nn.LeakyReLU (a fixed slope) is",
     "GELU": "GELU is not provided; nn.ELU, nn.SELU, nn.LeakyReLU are",
     "ReflectionPad2d": "padding layers are not provided; pass padding= to nn.Conv2d",

@@ -28,10 +28,10 @@ class Watched(np.ndarray):
 def watch(model):
     for module in model.modules().values():
         for p in module.parameters():
-            p.data = p.data.view(Watched)
+            p.data = p.array.view(Watched)
         for name, b in module.named_buffers():
-            if b is not None and b.data.dtype.kind == "f":
-                b.data = b.data.view(Watched)
+            if b is not None and b.array.dtype.kind == "f":
+                b.data = b.array.view(Watched)
 
 
 def images(n, size=28, seed=0):
@@ -68,8 +68,8 @@ def test_a_float32_training_step_makes_no_float64_array(model_name, overrides):
         model.train_step(batch_now, StepContext(step=i))
     assert Watched.made_float64 == []
     params = [p for m in model.modules().values() for p in m.parameters()]
-    assert all(p.data.dtype == np.float32 for p in params)
-    assert all(type(p.data) is Watched for p in params)  # still watched after the optimiser's updates
+    assert all(p.array.dtype == np.float32 for p in params)
+    assert all(type(p.array) is Watched for p in params)  # still watched after the updates
 
 
 def test_the_watch_sees_a_float64_temporary():

@@ -38,6 +38,8 @@ INHERENT_CYCLE = frozenset({
     "scratchgan.ops.shape",
     "scratchgan.ops.hooks",  # register_hook's node, a Tensor method
     "scratchgan.tensor_methods",  # the PyTorch-named Tensor methods, Tensor's mixin
+    "scratchgan.tensor_inplace",  # the in-place Tensor methods (add_, x[i] = v), Tensor's mixin
+    "scratchgan.ops.inplace",  # x[i] = v's node (SetItem)
 })
 
 

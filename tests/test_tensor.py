@@ -143,7 +143,7 @@ def test_data_assignment_in_place_update_like_an_optimiser():
 
 def test_data_assignment_rejects_non_arrays():
     w = sg.zeros(2)
-    with pytest.raises(TypeError, match="data: expected a numpy or cupy ndarray, got list"):
+    with pytest.raises(TypeError, match="data: expected a Tensor or a numpy or cupy ndarray, got"):
         w.data = [1.0, 2.0]
 
 

@@ -1,7 +1,7 @@
 """Activation layers: thin Modules over the functions in scratchgan.ops.activation.
 
-``inplace`` is accepted for PyTorch signature compatibility; scratchgan never modifies an
-op's input, so the result is the same either way.
+``inplace=True`` writes the result into the input's array, as in PyTorch (with its version
+check: see scratchgan/ops/inplace.py).
 """
 
 from .. import functional as F
@@ -14,7 +14,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -26,7 +26,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -38,7 +38,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -50,7 +50,7 @@ class SELU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.selu(input)
+        return F.selu(input, self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -78,7 +78,7 @@ class Softplus(Module):
     def forward(self, input):
         scaled = input if self.beta == 1 else input * self.beta
         y = F.softplus(scaled) if self.beta == 1 else F.softplus(scaled) / self.beta
-        return F.where(scaled.data > self.threshold, input, y)
+        return F.where(scaled.array > self.threshold, input, y)
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"

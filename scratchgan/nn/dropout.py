@@ -1,6 +1,6 @@
 """Dropout: zero each element with probability p in training mode, scaling the rest by 1/(1-p)."""
 
-from ..ops.dropout import dropout
+from ..ops.dropout import dropout, dropout2d
 from .module import Module
 
 
@@ -17,7 +17,15 @@ class Dropout(Module):
         self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, input):
-        return dropout(input, self.p, self.training, generator=self.generator)
+        return dropout(input, self.p, self.training, self.inplace, generator=self.generator)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Channel dropout (torch.nn.Dropout2d): whole (N, C) feature maps are zeroed with
+    probability p while ``self.training``, the rest scaled by 1 / (1 - p)."""
+
+    def forward(self, input):
+        return dropout2d(input, self.p, self.training, self.inplace, generator=self.generator)

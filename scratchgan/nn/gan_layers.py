@@ -68,7 +68,7 @@ class EqualizedLinear(Module):
         self.scale = gain / math.sqrt(in_features) * lr_mul
         self.weight = Parameter(randn(out_features, in_features, dtype=dtype, device=device, generator=generator))
         if lr_mul != 1.0:
-            self.weight.data = self.weight.data / self.weight.data.dtype.type(lr_mul)
+            self.weight.data = self.weight.array / self.weight.dtype.type(lr_mul)
         if bias:
             self.bias = Parameter(zeros(out_features, dtype=dtype, device=device))
             init.constant_(self.bias, bias_init / lr_mul)

@@ -1,7 +1,7 @@
 """Weight initialisers with PyTorch's formulas (torch.nn.init).
 
-Each writes into ``tensor.data`` in place, draws from ``generator`` (default: the device's
-default generator) and returns the tensor. Fans follow PyTorch: for a weight of shape
+Each writes into ``tensor.data`` in place (a version change, as in torch), draws from
+``generator`` (default: the device's default generator) and returns the tensor. Fans follow PyTorch: for a weight of shape
 (out, in, *kernel), fan_in = in * prod(kernel) and fan_out = out * prod(kernel).
 """
 

@@ -78,7 +78,7 @@ class Embedding(Module):
         if self.padding_idx is None:
             return y
         # padding rows read the same values but pass no gradient to the weight
-        index = input.data if isinstance(input, Tensor) else self.weight.xp.asarray(input)
+        index = input.array if isinstance(input, Tensor) else self.weight.xp.asarray(input)
         keep = (index != self.padding_idx)[..., None]
         return F.where(keep, y, embedding(input, self.weight.detach()))
 

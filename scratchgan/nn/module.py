@@ -27,11 +27,11 @@ class Parameter(Tensor):
         if data is None:
             array = np.zeros((0,), dtype=np.float32)
         elif isinstance(data, Tensor):
-            array = data.data
+            array = data.array
         elif isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
             array = data
         else:
-            array = tensor(data).data
+            array = tensor(data).array
         if requires_grad and array.dtype.kind != "f":
             raise TypeError(f"Parameter: only floating-point data can require grad, got dtype {array.dtype}")
         return cls._make(array, requires_grad=requires_grad)
@@ -52,7 +52,7 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 
 def _as_array(value, key):
     if isinstance(value, Tensor):
-        return value.data
+        return value.array
     if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
         return value
     if isinstance(value, (int, float, np.number)):
@@ -310,7 +310,8 @@ class Module:
             )
         for key, array in arrays.items():
             target = targets[key]
-            target.data[...] = to_device(array, target.device).astype(target.dtype, copy=False)
+            target.array[...] = to_device(array, target.device).astype(target.dtype, copy=False)
+            target._counter().value += 1  # changed in place, as torch.no_grad(): p.copy_(v)
         return IncompatibleKeys(missing, unexpected)
 
     # ----- modes, devices, gradients
@@ -328,7 +329,7 @@ class Module:
     def to(self, *args, device=None, dtype=None):
         """Move (``to('cuda')``) and/or cast (``to(sg.float64)``) parameters and buffers in place.
 
-        Parameters keep their identity (their ``.data`` is replaced), so optimizers built
+        Parameters keep their identity (their array is replaced), so optimizers built
         before the move still hold them. Casting applies to floating-point tensors only.
         """
         for arg in args:
@@ -342,7 +343,7 @@ class Module:
             raise TypeError(f"to: nn.Module.to only accepts floating-point dtypes, got {dtype}")
 
         def convert(t):
-            array = t.data
+            array = t.array
             if dtype is not None and array.dtype.kind == "f":
                 array = array.astype(dtype, copy=False)
             if device is not None:
@@ -356,7 +357,7 @@ class Module:
                     if t is None or id(t) in seen:
                         continue
                     seen.add(id(t))
-                    t.data = convert(t)
+                    t._data = convert(t)  # .data = would refuse a device change
                     if t.grad is not None:
                         t.grad = Tensor._make(convert(t.grad))
         return self
@@ -378,7 +379,7 @@ class Module:
         for p in self.parameters():
             if p.grad is None:
                 continue
-            p.grad = None if set_to_none else Tensor._make(p.xp.zeros_like(p.data))
+            p.grad = None if set_to_none else Tensor._make(p.xp.zeros_like(p.array))
 
     def requires_grad_(self, requires_grad=True):
         for p in self.parameters():

@@ -69,7 +69,7 @@ class _BatchNorm(_NormBase):
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.data += 1  # in place, as in torch
             if self.momentum is None:  # cumulative moving average, as in PyTorch
                 factor = 1.0 / int(self.num_batches_tracked.item())
         use_batch_stats = self.training or self.running_mean is None

@@ -9,6 +9,7 @@ are array code.
 from .. import cuda
 from ..autograd import Function
 from ..tensor import Tensor
+from ..tensor_inplace import apply_inplace
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -30,29 +31,30 @@ class LeakyReLU(Function):
         return cuda.leaky_relu_forward(x, self.slope)
 
     def backward(self, gy, needs_input_grad):
-        return (LeakyReLUGrad(self.inputs[0].array, self.slope).apply(gy),)
+        return (LeakyReLUGrad(self.slope).apply(gy, self.inputs[0]),)
 
 
 class LeakyReLUGrad(Function):
     """gx = gy where the input x was positive, slope * gy elsewhere: linear in gy, so its own
-    backward."""
+    backward. x is an input whose derivative is structurally zero (the slope is piecewise
+    constant): autograd then gives a leaf reached only through it zeros, as PyTorch does."""
 
-    saves_inputs = ()
+    saves_inputs = (1,)
 
-    def __init__(self, x, slope, scale=None):
-        self.x, self.slope, self.scale = x, slope, scale
+    def __init__(self, slope, scale=None):
+        self.slope, self.scale = slope, scale
 
-    def forward_kernel(self, gy):
-        return cuda.leaky_relu_backward(self.x, gy, self.slope)
+    def forward_kernel(self, gy, x):
+        return cuda.leaky_relu_backward(x, gy, self.slope)
 
-    def forward(self, gy):
+    def forward(self, gy, x):
         if self.scale is None:  # 1 where x > 0, slope elsewhere; a multiply is faster than where()
             t = gy.dtype.type
-            self.scale = (self.x > 0).astype(gy.dtype) * t(1 - self.slope) + t(self.slope)
+            self.scale = (x > 0).astype(gy.dtype) * t(1 - self.slope) + t(self.slope)
         return gy * self.scale
 
     def backward(self, ggx, needs_input_grad):
-        return (LeakyReLUGrad(self.x, self.slope, self.scale).apply(ggx),)
+        return LeakyReLUGrad(self.slope, self.scale).apply(ggx, self.inputs[1]), None
 
 
 def _expm1(xp, a):
@@ -182,7 +184,14 @@ class LogSoftmax(Function):
         return (gy - p * gy.sum(self.axis, keepdims=True),)
 
 
-def relu(input):
+def _apply(node, input, inplace, name):
+    """node(input), or with ``inplace`` written into input's array (see ops/inplace.py)."""
+    if not inplace:
+        return node.apply(input)
+    return apply_inplace(input, node.apply, name)
+
+
+def relu(input, inplace=False):
     """Rectified linear unit, as torch.nn.functional.relu: y = max(x, 0), gx = gy (x > 0).
 
     Args:
@@ -192,10 +201,10 @@ def relu(input):
 
     Example: relu(x) for x = [-1., 2.] is [0., 2.].
     """
-    return LeakyReLU(0.0).apply(input)
+    return _apply(LeakyReLU(0.0), input, inplace, "relu_")
 
 
-def leaky_relu(input, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     """Leaky ReLU, as torch.nn.functional.leaky_relu: y = x if x > 0 else negative_slope x.
 
     Args:
@@ -205,10 +214,10 @@ def leaky_relu(input, negative_slope=0.01):
 
     Example: leaky_relu(x, 0.2) for x = [-1., 2.] is [-0.2, 2.].
     """
-    return LeakyReLU(negative_slope).apply(input)
+    return _apply(LeakyReLU(negative_slope), input, inplace, "leaky_relu_")
 
 
-def elu(input, alpha=1.0):
+def elu(input, alpha=1.0, inplace=False):
     """Exponential linear unit, as torch.nn.functional.elu: y = x if x > 0 else alpha (e^x - 1).
 
     Args:
@@ -218,10 +227,10 @@ def elu(input, alpha=1.0):
 
     Example: elu(x) for x = [-1., 2.] is [-0.632..., 2.].
     """
-    return ELU(alpha).apply(input)
+    return _apply(ELU(alpha), input, inplace, "elu_")
 
 
-def selu(input):
+def selu(input, inplace=False):
     """Scaled ELU, as torch.nn.functional.selu: y = scale elu(x, alpha), with the self-normalising
     constants of Klambauer et al. (2017), alpha = 1.6733 and scale = 1.0507.
 
@@ -232,7 +241,7 @@ def selu(input):
 
     Example: selu(x) for x = [-1., 2.] is [-1.111..., 2.101...].
     """
-    return ELU(SELU_ALPHA, SELU_SCALE).apply(input)
+    return _apply(ELU(SELU_ALPHA, SELU_SCALE), input, inplace, "selu_")
 
 
 def sigmoid(input):

@@ -51,11 +51,11 @@ class GradHook(Function):
 class RemovableHandle:
     """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
 
-    def __init__(self, node, key):
-        self.node, self.key = node, key
+    def __init__(self, hooks, key):
+        self.hooks, self.key = hooks, key
 
     def remove(self):
-        self.node.__dict__.get("hooks", {}).pop(self.key, None)  # a released node has no hooks left
+        self.hooks.pop(self.key, None)
 
 
 def clone(x):
@@ -65,19 +65,21 @@ def clone(x):
 def register_hook(tensor, hook):
     """Call ``hook(grad)`` with the gradient of ``tensor`` whenever backward computes it.
 
-    Works on tensors made by an op: the tensor's node is put behind a GradHook node, so every
+    On a tensor made by an op, the tensor's node is put behind a GradHook node, so every
     consumer's gradient passes through the hooks before reaching the op that made the tensor.
+    On a leaf (a parameter or an input), backward calls the hooks with the leaf's whole
+    gradient before storing it in ``.grad`` (or returning it from ``sg.grad``).
     """
     if not tensor.requires_grad:
         raise RuntimeError(
             "register_hook: cannot register a hook on a tensor that doesn't require gradient"
         )
     if tensor.grad_fn is None:
-        raise NotImplementedError(
-            "register_hook on a leaf tensor (a parameter or an input) is not supported yet; "
-            "register it on a tensor computed from it (e.g. y = x * 1; y.register_hook(...)) or "
-            "read x.grad after backward"
-        )
+        if tensor._hooks is None:
+            tensor._hooks = {}
+        key = max(tensor._hooks, default=-1) + 1
+        tensor._hooks[key] = hook
+        return RemovableHandle(tensor._hooks, key)
     node = tensor.grad_fn
     if not isinstance(node, GradHook):
         shadow = Tensor._make(tensor._data, requires_grad=True)
@@ -91,4 +93,4 @@ def register_hook(tensor, hook):
     key = node.next_key
     node.next_key += 1
     node.hooks[key] = hook
-    return RemovableHandle(node, key)
+    return RemovableHandle(node.hooks, key)

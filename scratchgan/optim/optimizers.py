@@ -110,6 +110,9 @@ class Optimizer:
                 else:
                     with profiler._active.region(type(self).__name__, "optimizer"):
                         self._update(p, g, self.state.setdefault(p, {}), group)
+                # p changed in place (as torch's p.add_ under no_grad): a graph that saved p
+                # raises at backward instead of using the new values
+                p._counter().value += 1
         return loss
 
     def _update(self, p, g, state, group):

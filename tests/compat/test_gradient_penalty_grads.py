@@ -1,14 +1,11 @@
 """Issue 15, acceptance 5: which parameters get a ``.grad`` after a gradient-penalty-only backward.
 
 A bias that reaches the penalty only through LeakyReLU's piecewise-constant slope has a
-structurally zero derivative: PyTorch gives it ``.grad`` = zeros, scratchgan (today) None. The
-values of every gradient that both give must agree; the None-vs-zeros difference is expected to
-go away with the autograd rewrite (strict xfail: this test starts failing, loudly, once it does).
+structurally zero derivative: PyTorch gives it ``.grad`` = zeros, and so does scratchgan. The
+values of every gradient must agree, zeros included.
 """
 
 import numpy as np
-import pytest
-
 import scratchgan as sg
 
 from compat_helpers import torch
@@ -44,7 +41,7 @@ def _grads(rng):
     return _penalty_grads(sg, ours, x), _penalty_grads(torch, theirs, x)
 
 
-def test_gradient_penalty_grads_agree_where_both_exist(rng):
+def test_gradient_penalty_grads_agree_with_torch(rng):
     ours, theirs = _grads(rng)
     for name, g in ours.items():
         if g is not None:
@@ -53,9 +50,9 @@ def test_gradient_penalty_grads_agree_where_both_exist(rng):
             )
 
 
-@pytest.mark.xfail(strict=True, reason="structurally zero gradients are None here, zeros in torch")
 def test_gradient_penalty_gives_every_parameter_a_grad_like_torch(rng):
     ours, theirs = _grads(rng)
     assert {n for n, g in ours.items() if g is not None} == {
         n for n, g in theirs.items() if g is not None
     }
+    assert not theirs["3.bias"].any() and not ours["3.bias"].numpy().any()  # zeros, not None

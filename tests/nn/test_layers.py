@@ -246,9 +246,9 @@ def test_normal_initialisers_statistics(fn, kwargs, std):
 
 def test_constant_initialisers_and_in_place():
     p = nn.Linear(3, 2).weight
-    array = p.data
+    array = p.array
     nn.init.zeros_(p)
-    assert p.data is array and not array.any()
+    assert p.array is array and not array.any()
     nn.init.ones_(p)
     assert (array == 1).all()
     nn.init.constant_(p, 0.25)

@@ -213,7 +213,7 @@ def test_parameter_wraps_without_copy():
     p = nn.Parameter(a)
     assert p.requires_grad and p.is_leaf and isinstance(p, sg.Tensor)
     a[0] = 5
-    assert p.data[0] == 5
+    assert p.array[0] == 5
     assert not nn.Parameter(sg.zeros(2), requires_grad=False).requires_grad
     with pytest.raises(TypeError, match="only floating-point data can require grad, got dtype int64"):
         nn.Parameter(np.arange(3))

@@ -103,14 +103,14 @@ def test_batch_norm_running_stats_follow_torch_over_several_steps(shape, momentu
     C = shape[1]
     rm, rv = sg.tensor(np.zeros(C)), sg.tensor(np.ones(C))
     trm, trv = torch.zeros(C, dtype=torch.float64), torch.ones(C, dtype=torch.float64)
-    rm_array = rm.data
+    rm_array = rm.array
     for step in range(4):
         x = rng.standard_normal(shape) * (step + 1) + step
         F.batch_norm(sg.tensor(x), rm, rv, training=True, momentum=momentum)
         tF.batch_norm(torch.tensor(x), trm, trv, training=True, momentum=momentum)
         np.testing.assert_allclose(rm.numpy(), trm.numpy(), **F64)
         np.testing.assert_allclose(rv.numpy(), trv.numpy(), **F64)
-    assert rm.data is rm_array, "the running mean must be updated in place"
+    assert rm.array is rm_array, "the running mean must be updated in place"
     x = rng.standard_normal(shape)
     np.testing.assert_allclose(F.batch_norm(sg.tensor(x), rm, rv).numpy(),
                                tF.batch_norm(torch.tensor(x), trm, trv).numpy(), **F64)
