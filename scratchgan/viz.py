@@ -36,7 +36,9 @@ def to_display(images, value_range=(0.0, 1.0)):
         elif x.shape[1] == 3:
             x = x.transpose(0, 2, 3, 1)
         else:
-            raise ValueError(f"images: expected 1 or 3 channels in N x C x H x W, got shape {x.shape}")
+            raise ValueError(
+                f"images: expected 1 or 3 channels in N x C x H x W, got shape {x.shape}"
+            )
     elif x.ndim != 3:
         raise ValueError(f"images: expected N x H x W or N x C x H x W, got shape {x.shape}")
     lo, hi = value_range
@@ -53,7 +55,9 @@ def mosaic(images, ncol=None, pad=PAD, pad_value=1.0, value_range=(0.0, 1.0)):
     n, h, w = x.shape[:3]
     ncol = ncol or math.ceil(math.sqrt(n))
     nrow = math.ceil(n / ncol)
-    out = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad) + x.shape[3:], pad_value, dtype=np.float64)
+    out = np.full(
+        (nrow * (h + pad) + pad, ncol * (w + pad) + pad) + x.shape[3:], pad_value, dtype=np.float64
+    )
     for i in range(n):
         r, c = divmod(i, ncol)
         top, left = pad + r * (h + pad), pad + c * (w + pad)
@@ -97,9 +101,15 @@ def save_interpolation(strips, path, scale=2, value_range=(0.0, 1.0)):
     """Interpolation strips: ``strips`` is R x S x (image), one row of S steps per strip."""
     x = _host(strips)
     if x.ndim < 4:
-        raise ValueError(f"strips: expected R x S x H x W or R x S x C x H x W, got shape {x.shape}")
+        raise ValueError(
+            f"strips: expected R x S x H x W or R x S x C x H x W, got shape {x.shape}"
+        )
     rows, steps = x.shape[:2]
-    return _save_pixels(mosaic(x.reshape((rows * steps,) + x.shape[2:]), ncol=steps, value_range=value_range), path, scale)
+    return _save_pixels(
+        mosaic(x.reshape((rows * steps,) + x.shape[2:]), ncol=steps, value_range=value_range),
+        path,
+        scale,
+    )
 
 
 def latent_grid_codes(n=15, limit=2.0):
@@ -134,7 +144,9 @@ def _save_figure(fig, path, dpi):
     return path
 
 
-def save_loss_curves(curves, path, xlabel="epoch", ylabel="loss", title=None, size=(640, 400), log_y=False):
+def save_loss_curves(
+    curves, path, xlabel="epoch", ylabel="loss", title=None, size=(640, 400), log_y=False
+):
     """Line plot of ``curves``: name -> (xs, ys), e.g. {"train bce": (epochs, values), "valid bce": ...}.
 
     Writes a PNG of exactly ``size`` pixels (width, height).

@@ -35,7 +35,9 @@ def watch(model):
 
 def images(n, size=28, seed=0):
     rng = np.random.default_rng(seed)
-    return rng.integers(0, 256, (n, size, size), dtype=np.uint8), rng.integers(0, 10, n).astype(np.int64)
+    return rng.integers(0, 256, (n, size, size), dtype=np.uint8), rng.integers(0, 10, n).astype(
+        np.int64
+    )
 
 
 CASES = [
@@ -46,14 +48,25 @@ CASES = [
     ("dcgan", {}),
     ("dcgan", {"loss": "wgan-gp"}),
     ("dcgan", {"loss": "wgan"}),
-    ("dcgan", {"loss": "ls", "label_smoothing": 0.1, "label_noise": 0.05, "instance_noise": 0.1, "image_pool": 8}),
+    (
+        "dcgan",
+        {
+            "loss": "ls",
+            "label_smoothing": 0.1,
+            "label_noise": 0.05,
+            "instance_noise": 0.1,
+            "image_pool": 8,
+        },
+    ),
     ("dcgan64", {"width": 2}),
     ("cgan", {}),
     ("sgan", {"num_labeled": 10}),
 ]
 
 
-@pytest.mark.parametrize("model_name,overrides", CASES, ids=[f"{m}-{'-'.join(map(str, o.values()))}" for m, o in CASES])
+@pytest.mark.parametrize(
+    "model_name,overrides", CASES, ids=[f"{m}-{'-'.join(map(str, o.values()))}" for m, o in CASES]
+)
 def test_a_float32_training_step_makes_no_float64_array(model_name, overrides):
     config = train.make_config(model_name, batch_size=4, **overrides)
     config.setdefault("image_shape", [1, 28, 28])
@@ -68,7 +81,9 @@ def test_a_float32_training_step_makes_no_float64_array(model_name, overrides):
     assert Watched.made_float64 == []
     params = [p for m in model.modules().values() for p in m.parameters()]
     assert all(p.data.dtype == np.float32 for p in params)
-    assert all(type(p.data) is Watched for p in params)  # still watched after the optimiser's updates
+    assert all(
+        type(p.data) is Watched for p in params
+    )  # still watched after the optimiser's updates
 
 
 def test_the_watch_sees_a_float64_temporary():
@@ -77,4 +92,6 @@ def test_the_watch_sees_a_float64_temporary():
     Watched.made_float64.clear()
     y = (x * np.float64(2.0)).astype(np.float32)
     assert y.dtype == np.float32
-    assert Watched.made_float64 and all(where.startswith(__file__) for where in Watched.made_float64)
+    assert Watched.made_float64 and all(
+        where.startswith(__file__) for where in Watched.made_float64
+    )

@@ -78,12 +78,20 @@ def test_gradient_penalty_and_its_weight_gradients_equal_torch(norm):
 
     sw = {k: sg.tensor(v, requires_grad=True) for k, v in weights.items()}
     real_s, fake_s, e_s = sg.tensor(real), sg.tensor(fake, requires_grad=True), sg.tensor(e)
-    gp = gradient_penalty(F, lambda y, x: sg.grad(y, x, create_graph=True), real_s, fake_s, e_s, sw, norm)
+    gp = gradient_penalty(
+        F, lambda y, x: sg.grad(y, x, create_graph=True), real_s, fake_s, e_s, sw, norm
+    )
     gp.backward()
 
     tw = {k: torch.tensor(v, requires_grad=True) for k, v in weights.items()}
-    real_t, fake_t, e_t = torch.tensor(real), torch.tensor(fake, requires_grad=True), torch.tensor(e)
-    tgp = gradient_penalty(tF, lambda y, x: torch.autograd.grad(y, x, create_graph=True), real_t, fake_t, e_t, tw, norm)
+    real_t, fake_t, e_t = (
+        torch.tensor(real),
+        torch.tensor(fake, requires_grad=True),
+        torch.tensor(e),
+    )
+    tgp = gradient_penalty(
+        tF, lambda y, x: torch.autograd.grad(y, x, create_graph=True), real_t, fake_t, e_t, tw, norm
+    )
     tgp.backward()
 
     assert gp.dtype == np.float64

@@ -43,8 +43,10 @@ def frechet_distance(mu1, S1, mu2, S2):
     S1, S2 = np.asarray(S1, np.float64), np.asarray(S2, np.float64)
     d = mu1.shape[0]
     if mu1.shape != (d,) or mu2.shape != (d,) or S1.shape != (d, d) or S2.shape != (d, d):
-        raise ValueError(f"frechet_distance: expected mu1, mu2 of shape (D,) and S1, S2 of shape (D, D), got "
-                         f"{mu1.shape}, {S1.shape}, {mu2.shape}, {S2.shape}")
+        raise ValueError(
+            f"frechet_distance: expected mu1, mu2 of shape (D,) and S1, S2 of shape (D, D), got "
+            f"{mu1.shape}, {S1.shape}, {mu2.shape}, {S2.shape}"
+        )
     diff = mu1 - mu2
     value = diff @ diff + np.trace(S1) + np.trace(S2) - 2 * trace_sqrt_product(S1, S2)
     return max(float(value), 0.0)

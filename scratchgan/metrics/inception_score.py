@@ -45,7 +45,9 @@ def inception_score(samples, classifier=None, splits=10, shuffle=True, seed=0):
     """
     p = probabilities_of(samples, classifier, "inception_score")
     if not 1 <= splits <= len(p):
-        raise ValueError(f"inception_score: splits must be in [1, {len(p)}] (the number of samples), got {splits}")
+        raise ValueError(
+            f"inception_score: splits must be in [1, {len(p)}] (the number of samples), got {splits}"
+        )
     if shuffle:
         p = p[np.random.default_rng(seed).permutation(len(p))]
     scores = [score_of(part) for part in np.array_split(p, splits)]

@@ -34,7 +34,9 @@ def _sq_dists(A, B, a2, b2):
 def knn_radii(X, k=3):
     """Squared distance from each row of X to its k-th nearest other row."""
     if len(X) <= k:
-        raise ValueError(f"precision_recall: a set of {len(X)} samples has no neighbour number k={k}; need more than k samples")
+        raise ValueError(
+            f"precision_recall: a set of {len(X)} samples has no neighbour number k={k}; need more than k samples"
+        )
     x2 = (X * X).sum(axis=1)
     radii = np.empty(len(X))
     for i in range(0, len(X), BLOCK):
@@ -64,7 +66,9 @@ def precision_recall(real, fake, classifier=None, k=3):
     a = features_of(real, classifier, "precision_recall", "real")
     b = features_of(fake, classifier, "precision_recall", "fake")
     if a.shape[1] != b.shape[1]:
-        raise ValueError(f"precision_recall: real has {a.shape[1]} feature dimensions, fake has {b.shape[1]}")
+        raise ValueError(
+            f"precision_recall: real has {a.shape[1]} feature dimensions, fake has {b.shape[1]}"
+        )
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"precision_recall: k must be a positive int, got {k!r}")
     precision = in_manifold(b, a, knn_radii(a, k)).mean()

@@ -24,9 +24,31 @@ import numpy as np
 BEGIN, END = "<!-- metrics:begin -->", "<!-- metrics:end -->"
 DATA_RE = re.compile(r"<!-- metrics:data\n(.*?)\n-->", re.DOTALL)
 DEFAULT_PATH = os.path.join("docs", "RESULTS.md")
-KEEP = ("run", "baseline", "model", "dataset", "mode", "epochs", "wall_time_s", "n", "n_real", "fid", "kid", "kid_std",
-        "is", "is_std", "swd", "swd_levels", "precision", "recall", "classes_covered", "num_classes", "coverage_kl",
-        "classifier_test_accuracy", "reconstruction_mse")
+KEEP = (
+    "run",
+    "baseline",
+    "model",
+    "dataset",
+    "mode",
+    "epochs",
+    "wall_time_s",
+    "n",
+    "n_real",
+    "fid",
+    "kid",
+    "kid_std",
+    "is",
+    "is_std",
+    "swd",
+    "swd_levels",
+    "precision",
+    "recall",
+    "classes_covered",
+    "num_classes",
+    "coverage_kl",
+    "classifier_test_accuracy",
+    "reconstruction_mse",
+)
 
 INTRO = """## Metrics: floors, ceilings and runs
 
@@ -97,8 +119,15 @@ def _wall(seconds):
 
 
 def _metric_cells(row):
-    return [_sig(row["fid"]), _kid(row), _is(row), _num(row["swd"], 1), _num(row["precision"], 3),
-            _num(row["recall"], 3), _coverage(row)]
+    return [
+        _sig(row["fid"]),
+        _kid(row),
+        _is(row),
+        _num(row["swd"], 1),
+        _num(row["precision"], 3),
+        _num(row["recall"], 3),
+        _coverage(row),
+    ]
 
 
 METRIC_HEADER = ["FID", "KID (std)", "IS (std)", "SWD x1e3", "precision", "recall", "coverage (KL)"]
@@ -115,32 +144,58 @@ def baselines_section(baselines):
     for dataset in sorted({b["dataset"] for b in baselines}):
         rows = [b for b in baselines if b["dataset"] == dataset]
         acc = rows[0].get("classifier_test_accuracy")
-        out.append(f"### Floors and ceilings: {dataset} (vs the test split, {rows[0]['n_real']} images; "
-                   f"classifier test accuracy {acc:.4f})\n")
-        out.append(_table(["baseline", "images", *METRIC_HEADER],
-                          [[b["baseline"], b["n"], *_metric_cells(b)] for b in rows]))
+        out.append(
+            f"### Floors and ceilings: {dataset} (vs the test split, {rows[0]['n_real']} images; "
+            f"classifier test accuracy {acc:.4f})\n"
+        )
+        out.append(
+            _table(
+                ["baseline", "images", *METRIC_HEADER],
+                [[b["baseline"], b["n"], *_metric_cells(b)] for b in rows],
+            )
+        )
         out.append("")
     return "\n".join(out)
 
 
 def runs_section(runs):
     header = ["run", "model", "data", "epochs", "wall time", "scored", *METRIC_HEADER]
-    rows = [[r["run"], r["model"], r["dataset"], r.get("epochs") if r.get("epochs") is not None else "-",
-             _wall(r.get("wall_time_s")), f"{r['n']} {r.get('mode', 'samples')}", *_metric_cells(r)] for r in runs]
+    rows = [
+        [
+            r["run"],
+            r["model"],
+            r["dataset"],
+            r.get("epochs") if r.get("epochs") is not None else "-",
+            _wall(r.get("wall_time_s")),
+            f"{r['n']} {r.get('mode', 'samples')}",
+            *_metric_cells(r),
+        ]
+        for r in runs
+    ]
     text = "### Evaluated runs\n\n"
     if not rows:
         return text + "No run evaluated yet (`python -m scratchgan.metrics RUN_DIR`).\n"
     text += _table(header, rows) + "\n"
     if any(r.get("mode") == "reconstructions" for r in runs):
-        text += ("\n'reconstructions': an autoencoder cannot sample; its reconstructions of the test images are "
-                 "scored against those images (how much of the data the code keeps, not generation).\n")
+        text += (
+            "\n'reconstructions': an autoencoder cannot sample; its reconstructions of the test images are "
+            "scored against those images (how much of the data the code keeps, not generation).\n"
+        )
     return text
 
 
 def render(runs, baselines):
     data = json.dumps({"runs": runs, "baselines": baselines}, indent=None, separators=(",", ":"))
-    return "\n".join([BEGIN, INTRO, baselines_section(baselines), runs_section(runs),
-                      f"<!-- metrics:data\n{data}\n-->", END])
+    return "\n".join(
+        [
+            BEGIN,
+            INTRO,
+            baselines_section(baselines),
+            runs_section(runs),
+            f"<!-- metrics:data\n{data}\n-->",
+            END,
+        ]
+    )
 
 
 def _slim(row):
@@ -183,11 +238,21 @@ def main(argv=None):
     from .baselines import measure_baselines
     from .evaluate import evaluate_run
 
-    parser = argparse.ArgumentParser(prog="python -m scratchgan.metrics", description=__doc__.split("\n")[0])
-    parser.add_argument("runs", nargs="*", help="run directories (evaluated first if they have no metrics.json)")
-    parser.add_argument("--baselines", nargs="*", default=[], metavar="DATASET", help="measure floors and ceilings")
-    parser.add_argument("--n", type=int, default=10000, help="images per generated set (default 10000)")
-    parser.add_argument("--reevaluate", action="store_true", help="evaluate runs even if they have metrics.json")
+    parser = argparse.ArgumentParser(
+        prog="python -m scratchgan.metrics", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "runs", nargs="*", help="run directories (evaluated first if they have no metrics.json)"
+    )
+    parser.add_argument(
+        "--baselines", nargs="*", default=[], metavar="DATASET", help="measure floors and ceilings"
+    )
+    parser.add_argument(
+        "--n", type=int, default=10000, help="images per generated set (default 10000)"
+    )
+    parser.add_argument(
+        "--reevaluate", action="store_true", help="evaluate runs even if they have metrics.json"
+    )
     parser.add_argument("--out", default=DEFAULT_PATH)
     args = parser.parse_args(argv)
     runs = []
@@ -205,4 +270,3 @@ def main(argv=None):
         baselines += measure_baselines(dataset, n=args.n)
     print(update_results(runs, baselines, args.out))
     return 0
-

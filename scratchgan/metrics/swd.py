@@ -98,7 +98,10 @@ def sliced_wasserstein(A, B, n_directions=512, chunk=32, rng=None):
         k = min(chunk, n_directions - start)
         dirs = rng.standard_normal((A.shape[1], k))
         dirs /= np.linalg.norm(dirs, axis=0, keepdims=True)
-        pa, pb = np.sort(dirs.T @ A.T, axis=1), np.sort(dirs.T @ B.T, axis=1)  # k x M: rows sort fast
+        pa, pb = (
+            np.sort(dirs.T @ A.T, axis=1),
+            np.sort(dirs.T @ B.T, axis=1),
+        )  # k x M: rows sort fast
         total += np.abs(pa - pb).mean(axis=1).sum()
     return total / n_directions
 
@@ -110,13 +113,19 @@ def swd(real, fake, patches_per_image=16, patch_size=7, n_directions=512, seed=0
     ``SWD(levels, resolutions, mean)``; lower is better, 0 for identical sets.
     """
     if np.ndim(real) not in (3, 4) or np.ndim(fake) not in (3, 4):
-        raise ValueError(f"swd: compares images (N x H x W or N x C x H x W), got arrays of shape "
-                         f"{np.shape(real)} and {np.shape(fake)}")
+        raise ValueError(
+            f"swd: compares images (N x H x W or N x C x H x W), got arrays of shape "
+            f"{np.shape(real)} and {np.shape(fake)}"
+        )
     a, b = as_images(real, "swd: real"), as_images(fake, "swd: fake")
     if a.shape[1:] != b.shape[1:]:
-        raise ValueError(f"swd: real images are {a.shape[1:]}, fake images are {b.shape[1:]}; expected the same size")
+        raise ValueError(
+            f"swd: real images are {a.shape[1:]}, fake images are {b.shape[1:]}; expected the same size"
+        )
     if min(a.shape[-2:]) < patch_size:
-        raise ValueError(f"swd: images of {a.shape[-2:]} are smaller than the {patch_size}x{patch_size} patches")
+        raise ValueError(
+            f"swd: images of {a.shape[-2:]} are smaller than the {patch_size}x{patch_size} patches"
+        )
     rng = np.random.default_rng(seed)
     n = min(len(a), len(b))
     if len(a) > n:
@@ -128,7 +137,11 @@ def swd(real, fake, patches_per_image=16, patch_size=7, n_directions=512, seed=0
     levels = []
     for i, (la, lb) in enumerate(zip(pa, pb)):
         # the same patch positions for both sets, so that identical sets are at distance 0
-        da = normalize_descriptors(extract_patches(la, patches_per_image, patch_size, np.random.default_rng([seed, i])))
-        db = normalize_descriptors(extract_patches(lb, patches_per_image, patch_size, np.random.default_rng([seed, i])))
+        da = normalize_descriptors(
+            extract_patches(la, patches_per_image, patch_size, np.random.default_rng([seed, i]))
+        )
+        db = normalize_descriptors(
+            extract_patches(lb, patches_per_image, patch_size, np.random.default_rng([seed, i]))
+        )
         levels.append(float(SCALE * sliced_wasserstein(da, db, n_directions, rng=rng)))
     return SWD(tuple(levels), tuple(level.shape[-1] for level in pa), float(np.mean(levels)))

@@ -32,7 +32,10 @@ viz.save_image_grid(grid, args.grid, ncol=10, scale=3)
 g = sg.Generator(0)
 requested = np.repeat(np.arange(k), args.n // k)
 predicted = np.concatenate(
-    [clf.predict(model.sample(500, g, labels=requested[i : i + 500])) for i in range(0, len(requested), 500)]
+    [
+        clf.predict(model.sample(500, g, labels=requested[i : i + 500]))
+        for i in range(0, len(requested), 500)
+    ]
 )
 agree = float((predicted == requested).mean())
 per_class = [float((predicted[requested == c] == c).mean()) for c in range(k)]

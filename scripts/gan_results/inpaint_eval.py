@@ -58,8 +58,14 @@ filled, codes = ip.inpaint(
 )
 gan_time = time.perf_counter() - t0
 known = sgdata.to_float(x)
-best = np.where(mask, known, model.decode(codes[:, 0]))  # the single best code of each image (Yeh et al.)
-source = model.decode(codes.reshape(-1, codes.shape[-1])).reshape((len(x), args.average, *known.shape[1:])).mean(1)
+best = np.where(
+    mask, known, model.decode(codes[:, 0])
+)  # the single best code of each image (Yeh et al.)
+source = (
+    model.decode(codes.reshape(-1, codes.shape[-1]))
+    .reshape((len(x), args.average, *known.shape[1:]))
+    .mean(1)
+)
 poisson = np.clip(ip.poisson_blend(known, source, mask), 0, 1).astype(np.float32)
 results = {
     "mean-fill": ip.mean_fill(train_x, x, mask),

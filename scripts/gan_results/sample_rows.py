@@ -16,7 +16,11 @@ from scratchgan import train, viz
 
 p = argparse.ArgumentParser()
 p.add_argument("out")
-p.add_argument("runs", nargs="*", default=[f"runs/i8/loss-{loss}" for loss in ("mm", "ns", "wgan", "wgan-gp", "ls")])
+p.add_argument(
+    "runs",
+    nargs="*",
+    default=[f"runs/i8/loss-{loss}" for loss in ("mm", "ns", "wgan", "wgan-gp", "ls")],
+)
 args = p.parse_args()
 threadpool_limits(1, user_api="blas")
 rows = [train.load_run(run)[0].sample(16, sg.Generator(0)) for run in args.runs]

@@ -25,13 +25,17 @@ test_x, test_y = sgdata.load("mnist", "test")
 out = {}
 for run in args.runs:
     model, _ = train.load_run(run)
-    inference = model.accuracy(test_x, test_y)  # first: a train-mode pass below updates the running statistics
+    inference = model.accuracy(
+        test_x, test_y
+    )  # first: a train-mode pass below updates the running statistics
     model.D.train(True)
     for layer in model.D:
         if isinstance(layer, nn.Dropout):
             layer.train(False)
     with no_grad():
-        logits = [model.D(model.to_input(test_x[i : i + 100])).numpy() for i in range(0, len(test_x), 100)]
+        logits = [
+            model.D(model.to_input(test_x[i : i + 100])).numpy() for i in range(0, len(test_x), 100)
+        ]
     batch_stats = float((np.concatenate(logits).argmax(1) == test_y).mean())
     out[run] = {"inference_mode": inference, "batch_statistics_100": batch_stats}
     print(run, out[run], flush=True)
