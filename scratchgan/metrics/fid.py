@@ -15,14 +15,15 @@ from .features import features_of
 
 
 def _clean(w):
-    """Eigenvalues of a PSD matrix with rounding noise removed: those below D * eps * max |w| become 0
-    (the square root would turn a 1e-17 into a 3e-9 and break symmetry and zero distances)."""
+    """Eigenvalues of a PSD matrix with rounding noise removed: those below D * eps * max |w| become
+    0 (the square root would turn a 1e-17 into a 3e-9 and break symmetry and zero distances)."""
     tol = len(w) * np.finfo(np.float64).eps * max(np.abs(w).max(initial=0.0), 1e-300)
     return np.where(w > tol, w, 0.0)
 
 
 def psd_sqrt(S):
-    """The symmetric square root of a symmetric positive semi-definite matrix (negative eigenvalues -> 0)."""
+    """The symmetric square root of a symmetric positive semi-definite matrix (negative eigenvalues
+    -> 0)."""
     w, V = np.linalg.eigh((S + S.T) / 2)
     return (V * np.sqrt(_clean(w))) @ V.T
 

@@ -1,6 +1,7 @@
 """Kernel Inception-style Distance (Binkowski et al. 2018): an unbiased estimate of MMD^2.
 
-    k(x, y) = (x . y / d + 1)^3                          (cubic polynomial kernel, d = feature dimension)
+    k(x, y) = (x . y / d + 1)^3                          (cubic polynomial kernel,
+                                                          d = feature dimension)
     MMD^2_u = sum_{i != j} k(x_i, x_j) / (m (m - 1)) + sum_{i != j} k(y_i, y_j) / (n (n - 1))
               - 2 sum_{i, j} k(x_i, y_j) / (m n)
 

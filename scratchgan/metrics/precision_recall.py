@@ -1,4 +1,5 @@
-"""Improved precision and recall (Kynkaanniemi et al. 2019): k-nearest-neighbour manifolds in feature space.
+"""Improved precision and recall (Kynkaanniemi et al. 2019): k-nearest-neighbour manifolds in
+feature space.
 
 The manifold of a set is the union of balls centred at its samples, each with the radius of the
 distance to its k-th nearest neighbour within the set (the sample itself not counted; k = 3 as in
@@ -35,7 +36,8 @@ def knn_radii(X, k=3):
     """Squared distance from each row of X to its k-th nearest other row."""
     if len(X) <= k:
         raise ValueError(
-            f"precision_recall: a set of {len(X)} samples has no neighbour number k={k}; need more than k samples"
+            f"precision_recall: a set of {len(X)} samples has no neighbour number k={k}; "
+            "need more than k samples"
         )
     x2 = (X * X).sum(axis=1)
     radii = np.empty(len(X))
@@ -58,7 +60,8 @@ def in_manifold(points, centres, radii):
 
 
 def precision_recall(real, fake, classifier=None, k=3):
-    """(precision, recall) of ``fake`` against ``real`` with k-NN manifolds (Kynkaanniemi et al. 2019).
+    """(precision, recall) of ``fake`` against ``real`` with k-NN manifolds (Kynkaanniemi et al.
+    2019).
 
     real, fake: images (embedded with ``classifier``, a Classifier or a data-set name) or features
     N x D. Both in [0, 1]; higher is better; 1 and 1 for identical sets.

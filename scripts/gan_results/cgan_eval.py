@@ -1,7 +1,8 @@
-"""Acceptance 2: cgan's 10 x 10 grid (row = requested class) and the metrics classifier's agreement with the
-requested class on 10,000 generated samples (1,000 per class).
+"""Acceptance 2: cgan's 10 x 10 grid (row = requested class) and the metrics classifier's agreement
+with the requested class on 10,000 generated samples (1,000 per class).
 
-    python scripts/gan_results/cgan_eval.py runs/i8/cgan --grid docs/img/gan-cgan-grid.png --json runs/i8/cgan.json
+    python scripts/gan_results/cgan_eval.py runs/i8/cgan --grid docs/img/gan-cgan-grid.png \
+        --json runs/i8/cgan.json
 """
 
 import argparse

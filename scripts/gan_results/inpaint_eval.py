@@ -1,13 +1,13 @@
-"""Acceptance 5: GAN inpainting (Yeh et al.) on the first 100 Fashion-MNIST test images with a central
-square hole, against mean-fill and nearest-neighbour baselines; L1 and MSE inside the hole; a picture of
-masked / inpainted / original rows.
+"""Acceptance 5: GAN inpainting (Yeh et al.) on the first 100 Fashion-MNIST test images with a
+central square hole, against mean-fill and nearest-neighbour baselines; L1 and MSE inside the hole;
+a picture of masked / inpainted / original rows.
 
     python scripts/gan_results/inpaint_eval.py runs/i8/dcgan-ns --json runs/i8/inpaint.json \
         --picture docs/img/gan-inpainting.png
 
-GAN variants: the best of --restarts optimised codes (Yeh et al.), and the mean of G over the --average best
-codes, pasted into the hole ("copy") or Poisson-blended. Picture rows (first 10 images): masked (hole grey),
-then one row per method in the printed order, then the original.
+GAN variants: the best of --restarts optimised codes (Yeh et al.), and the mean of G over the
+--average best codes, pasted into the hole ("copy") or Poisson-blended. Picture rows (first 10
+images): masked (hole grey), then one row per method in the printed order, then the original.
 """
 
 import argparse

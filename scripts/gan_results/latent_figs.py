@@ -1,9 +1,11 @@
-"""Models and features (no acceptance point of its own): latent interpolation (slerp vs lerp) and latent
-arithmetic pictures for a trained dcgan run.
+"""Models and features (no acceptance point of its own): latent interpolation (slerp vs lerp) and
+latent arithmetic pictures for a trained dcgan run.
 
-    python scripts/gan_results/latent_figs.py runs/i8/dcgan-ns --interp docs/img/gan-interpolation.png \
-        --arith docs/img/gan-arithmetic.png --json runs/i8/latent.json
-Arithmetic rows: 3 exemplars of a and G(their mean) | of b | of c | G(z_a - z_b + z_c) and 5 neighbours.
+    python scripts/gan_results/latent_figs.py runs/i8/dcgan-ns \
+        --interp docs/img/gan-interpolation.png --arith docs/img/gan-arithmetic.png \
+        --json runs/i8/latent.json
+Arithmetic rows: 3 exemplars of a and G(their mean) | of b | of c | G(z_a - z_b + z_c) and 5
+neighbours.
 """
 
 import argparse

@@ -1,8 +1,10 @@
-"""Acceptance 3, a diagnostic of the sgan study: test accuracy of each run's classifier (1) as the study scores
-it, batch norm on its running statistics (inference mode), and (2) with batch norm on the statistics of each
-test batch of 100 (dropout still off), which shows how far the running statistics of a short run hold it back.
+"""Acceptance 3, a diagnostic of the sgan study: test accuracy of each run's classifier (1) as the
+study scores it, batch norm on its running statistics (inference mode), and (2) with batch norm on
+the statistics of each test batch of 100 (dropout still off), which shows how far the running
+statistics of a short run hold it back.
 
-    python scripts/gan_results/sgan_bn_check.py runs/i8/sgan/supervised-120steps-seed* runs/i8/sgan/sgan-2500steps-seed* \
+    python scripts/gan_results/sgan_bn_check.py runs/i8/sgan/supervised-120steps-seed* \
+        runs/i8/sgan/sgan-2500steps-seed* \
         --json runs/i8/sgan-bn-check.json
 """
 

@@ -1,13 +1,15 @@
-"""Acceptance 3: sgan on MNIST with 100 labels against the same discriminator trained on the 100 labelled
-images alone (the book's baseline), mean and spread over seeds; test accuracy on the MNIST test split.
+"""Acceptance 3: sgan on MNIST with 100 labels against the same discriminator trained on the 100
+labelled images alone (the book's baseline), mean and spread over seeds; test accuracy on the MNIST
+test split.
 
-    python scripts/gan_results/sgan_study.py --seeds 0 1 2 --steps 2500 --out runs/i8/sgan --json runs/i8/sgan.json
+    python scripts/gan_results/sgan_study.py --seeds 0 1 2 --steps 2500 --out runs/i8/sgan \
+        --json runs/i8/sgan.json
 
-Each seed picks its own 100 labelled images (label_seed = seed) from all training images; the sgan and the
-baseline of a seed use the same ones. The baseline runs GANs in Action's 30 epochs of batch 32 over the 100
-images (4 batches each = 120 steps); `--kinds supervised --baseline-steps 1500` adds a baseline trained to its
-plateau. Finished (seed, kind, steps) rows already in --json are kept, so an interrupted study resumes, and
-each run is written to OUT/KIND-STEPSsteps-seedSEED.
+Each seed picks its own 100 labelled images (label_seed = seed) from all training images; the sgan
+and the baseline of a seed use the same ones. The baseline runs GANs in Action's 30 epochs of batch
+32 over the 100 images (4 batches each = 120 steps); `--kinds supervised --baseline-steps 1500` adds
+a baseline trained to its plateau. Finished (seed, kind, steps) rows already in --json are kept, so
+an interrupted study resumes, and each run is written to OUT/KIND-STEPSsteps-seedSEED.
 """
 
 import argparse

@@ -1,4 +1,5 @@
-"""load / load_unpaired: lookup order, missing-data errors, the MNIST sample, synthetic-3d, domains."""
+"""load / load_unpaired: lookup order, missing-data errors, the
+MNIST sample, synthetic-3d, domains."""
 
 import gzip
 import os
@@ -205,7 +206,8 @@ def test_synthetic_3d_is_nearly_planar():
 
 
 def _fashion_like(root, write_idx, split, n, seed):
-    """Images whose first pixel is their row number, so domains can be traced back to source rows."""
+    """Images whose first pixel is their row number, so domains can
+    be traced back to source rows."""
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
     images[:, 0, 0] = np.arange(n)

@@ -1,4 +1,5 @@
-"""folder:PATH: flat folders, class subfolders, train/test subfolders, resizing, grayscale vs RGB."""
+"""folder:PATH: flat folders, class subfolders, train/test subfolders,
+resizing, grayscale vs RGB."""
 
 import numpy as np
 import pytest

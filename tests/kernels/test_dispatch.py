@@ -108,7 +108,8 @@ def torch_functional():
 
 
 def run_sg(fn, arrays, constants=(), tensor=sg.tensor):
-    """fn(F, *inputs, *constants) forward, then backward of sum(y * gy) -> [y, grad of each input]."""
+    """fn(F, *inputs, *constants) forward, then backward of sum(y * gy)
+    -> [y, grad of each input]."""
     ts = [tensor(a, requires_grad=True) for a in arrays]
     y = fn(F, *ts, *(tensor(c) for c in constants))
     y.backward(tensor(randn(y.shape, y.dtype, 99)))
@@ -123,7 +124,7 @@ def run_torch(fn, arrays, constants=()):
     return [y.detach().numpy()] + [t.grad.numpy() for t in ts]
 
 
-# ----------------------------------------------------------------------------- the ops, case by case
+# ------------------------------------------------------------------------ the ops, case by case
 
 BN = ["batch_norm_stats", "batch_norm_forward", "batch_norm_backward"]
 IN = ["instance_norm_forward", "instance_norm_backward"]
@@ -216,7 +217,8 @@ CASES = {
         [],
         ["col2im", "im2col"],
     ),
-    "conv_transpose2d_output_padding_past_stride": (  # output_padding >= stride (allowed: < dilation)
+    # output_padding >= stride (allowed: < dilation)
+    "conv_transpose2d_output_padding_past_stride": (
         lambda F, x, w: F.conv_transpose2d(x, w, stride=1, output_padding=1, dilation=2),
         [(1, 2, 3, 4), (2, 3, 2, 2)],
         [],
@@ -258,7 +260,8 @@ def test_op_runs_its_kernels_and_matches_numpy_and_torch(kernels, name, dtype):
     ],
 )
 def test_double_backward_on_kernels_matches_numpy_and_torch(kernels, name, dtype):
-    """create_graph on the kernel path: grad of <grad(<y, gy>, inputs), v> w.r.t. the inputs and gy."""
+    """create_graph on the kernel path: grad of
+    <grad(<y, gy>, inputs), v> w.r.t. the inputs and gy."""
     fn, arrays, _, expected = case(name, dtype)
 
     def second_order(grad, tensor, differentiable):
@@ -362,7 +365,8 @@ def test_gradcheck_conv2d_and_batch_norm_on_kernels(kernels):
 
 
 def _dcgan():
-    """A DCGAN in miniature: conv-transpose, batch norm, LeakyReLU, conv; z (N, 6, 1, 1) -> (N, 1, 6, 6) -> (N, 1).
+    """A DCGAN in miniature: conv-transpose, batch norm, LeakyReLU, conv;
+    z (N, 6, 1, 1) -> (N, 1, 6, 6) -> (N, 1).
 
     As in DCGAN, a layer followed by batch norm has no bias: its gradient would be 0 up to
     rounding, which Adam's first step turns into a full step of either sign.

@@ -1,4 +1,5 @@
-"""The feature classifier: inputs, embedding, caching (on tiny fake data), and (slow) the real cached one."""
+"""The feature classifier: inputs, embedding, caching (on tiny fake data), and (slow) the real
+cached one."""
 
 import json
 import os
@@ -58,7 +59,8 @@ def test_bad_images_are_refused(tiny_classifier):
 
 @pytest.fixture
 def fake_dataset(monkeypatch, make_blobs):
-    """'fashion-mnist' answered by 96 blob images (64 train / 32 test), so training takes seconds."""
+    """'fashion-mnist' answered by 96 blob images
+    (64 train / 32 test), so training takes seconds."""
     images, labels = make_blobs(96, seed=5)
     splits = {"train": (images[:64], labels[:64]), "test": (images[64:], labels[64:])}
     monkeypatch.setattr(C.sgdata, "load", lambda name, split="train": splits[split])

@@ -1,4 +1,5 @@
-"""evaluate_run on tiny real runs (MLP GAN: samples; stacked AE: reconstructions), print_table, the report."""
+"""evaluate_run on tiny real runs (MLP GAN: samples; stacked AE: reconstructions), print_table, the
+report."""
 
 import functools
 import importlib
@@ -24,7 +25,8 @@ def quick_swd(monkeypatch):
 
 @pytest.fixture
 def tiny_world(monkeypatch, tiny_classifier, make_blobs):
-    """The data set 'fashion-mnist' is 64 blob images per split; the classifier is the tiny untrained one."""
+    """The data set 'fashion-mnist' is 64 blob images per split; the classifier is the tiny
+    untrained one."""
     images, labels = make_blobs(128, seed=6)
     splits = {"train": (images[:64], labels[:64]), "test": (images[64:], labels[64:])}
     monkeypatch.setattr(evaluate.sgdata, "load", lambda name, split="train": splits[split])
@@ -115,7 +117,8 @@ def sample_row(**kw):
 
 
 class _Identityish:
-    """A stand-in classifier: features = 8 pixel means, probabilities from them (enough for a report row)."""
+    """A stand-in classifier: features = 8 pixel means, probabilities from them (enough for a report
+    row)."""
 
     test_accuracy = 0.5
 
@@ -128,7 +131,8 @@ class _Identityish:
 def test_report_writes_between_markers_and_merges(tmp_path):
     path = tmp_path / "RESULTS.md"
     path.write_text(
-        "# Results\n\nOther engineers' section.\n\n<!-- metrics:begin -->\nstale-content\n<!-- metrics:end -->\n\nTail.\n"
+        "# Results\n\nOther engineers' section.\n\n"
+        "<!-- metrics:begin -->\nstale-content\n<!-- metrics:end -->\n\nTail.\n"
     )
     run = sample_row(
         run="gan-1",

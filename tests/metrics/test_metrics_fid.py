@@ -1,4 +1,5 @@
-"""FID: zero on identical sets, the closed form for known Gaussians, scipy's sqrtm, symmetry, rank deficiency."""
+"""FID: zero on identical sets, the closed form for known Gaussians, scipy's sqrtm, symmetry, rank
+deficiency."""
 
 import numpy as np
 import pytest
@@ -93,7 +94,8 @@ def test_rank_deficient_covariances_fewer_samples_than_dimensions():
     y = np.maximum(rng.standard_normal((15, d)) + 0.3, 0)
     value = fid(x, y)
     assert np.isfinite(value) and value >= 0
-    # an independent route: tr sqrt(S1 S2) = sum of sqrt of the (real, non-negative) eigenvalues of S1 S2
+    # an independent route: tr sqrt(S1 S2) = sum of sqrt of the (real, non-negative) eigenvalues of
+    # S1 S2
     S1, S2 = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
     ev = np.clip(np.linalg.eigvals(S1 @ S2).real, 0, None)
     expected = (

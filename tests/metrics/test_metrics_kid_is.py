@@ -102,7 +102,8 @@ def test_inception_score_extremes():
 
 
 def test_inception_score_does_not_depend_on_the_order_of_the_samples():
-    # sorted by class, consecutive splits would each see one class (IS 1); the seeded shuffle sees them all
+    # sorted by class, consecutive splits would each see one class (IS 1); the seeded shuffle sees
+    # them all
     sorted_by_class = np.eye(10)[np.repeat(np.arange(10), 100)]
     assert inception_score(sorted_by_class, shuffle=False).mean == pytest.approx(1.0)
     score = inception_score(sorted_by_class)

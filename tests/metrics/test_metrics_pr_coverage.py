@@ -1,4 +1,5 @@
-"""Precision/recall on k-NN manifolds against a brute-force reference; mode coverage on crafted predictions."""
+"""Precision/recall on k-NN manifolds against a brute-force reference; mode coverage on crafted
+predictions."""
 
 import importlib
 import math
@@ -16,7 +17,8 @@ pr_module = importlib.import_module(
 
 
 def brute_force_pr(real, fake, k):
-    """Kynkaanniemi et al.: radius = distance to the k-th nearest other sample; in = within some radius."""
+    """Kynkaanniemi et al.: radius = distance to the k-th nearest other sample; in = within some
+    radius."""
 
     def manifold(centres, points):
         d_cc = np.sqrt(((centres[:, None] - centres[None]) ** 2).sum(-1))

@@ -1,4 +1,5 @@
-"""SWD: the pyramid against scipy's filters, the sliced distance against 1-D Wasserstein, and sanity."""
+"""SWD: the pyramid against scipy's filters, the sliced distance against 1-D Wasserstein, and
+sanity."""
 
 import numpy as np
 import pytest

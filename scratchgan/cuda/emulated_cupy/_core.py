@@ -110,70 +110,15 @@ class ufunc:
         return run(self._ufunc.reduce, array, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
 
 
-UFUNCS = {
-    name: ufunc(getattr(np, name))
-    for name in (
-        "add",
-        "subtract",
-        "multiply",
-        "divide",
-        "true_divide",
-        "floor_divide",
-        "power",
-        "remainder",
-        "negative",
-        "positive",
-        "absolute",
-        "abs",
-        "sign",
-        "exp",
-        "expm1",
-        "log",
-        "log1p",
-        "log2",
-        "log10",
-        "sqrt",
-        "square",
-        "reciprocal",
-        "tanh",
-        "sinh",
-        "cosh",
-        "sin",
-        "cos",
-        "tan",
-        "arctan",
-        "arctan2",
-        "floor",
-        "ceil",
-        "rint",
-        "maximum",
-        "minimum",
-        "fmax",
-        "fmin",
-        "isnan",
-        "isinf",
-        "isfinite",
-        "greater",
-        "greater_equal",
-        "less",
-        "less_equal",
-        "equal",
-        "not_equal",
-        "logical_and",
-        "logical_or",
-        "logical_not",
-        "logical_xor",
-        "bitwise_and",
-        "bitwise_or",
-        "bitwise_xor",
-        "invert",
-        "left_shift",
-        "right_shift",
-        "signbit",
-        "copysign",
-        "hypot",
-    )
-}
+# the NumPy ufuncs that CuPy also has, by name
+UFUNC_NAMES = """
+    add subtract multiply divide true_divide floor_divide power remainder negative positive absolute
+    abs sign exp expm1 log log1p log2 log10 sqrt square reciprocal tanh sinh cosh sin cos tan arctan
+    arctan2 floor ceil rint maximum minimum fmax fmin isnan isinf isfinite greater greater_equal
+    less less_equal equal not_equal logical_and logical_or logical_not logical_xor bitwise_and
+    bitwise_or bitwise_xor invert left_shift right_shift signbit copysign hypot
+""".split()
+UFUNCS = {name: ufunc(getattr(np, name)) for name in UFUNC_NAMES}
 _BY_NUMPY_NAME = {u._ufunc.__name__: u for u in UFUNCS.values()}
 
 
@@ -407,16 +352,32 @@ class ndarray:
     def __repr__(self):
         return f"array({np.array2string(self._array, separator=', ')}, device={self._device_id})"
 
-    __str__ = lambda self: str(self._array)
-    __bool__ = lambda self: bool(self._array)
-    __float__ = lambda self: float(self._array)
-    __int__ = lambda self: int(self._array)
-    __complex__ = lambda self: complex(self._array)
-    __index__ = lambda self: self._array.__index__()
+    def __str__(self):
+        return str(self._array)
+
+    def __bool__(self):
+        return bool(self._array)
+
+    def __float__(self):
+        return float(self._array)
+
+    def __int__(self):
+        return int(self._array)
+
+    def __complex__(self):
+        return complex(self._array)
+
+    def __index__(self):
+        return self._array.__index__()
+
     __hash__ = None
 
-    __matmul__ = lambda self, other: _matmul(self, other)
-    __rmatmul__ = lambda self, other: _matmul(other, self)
+    def __matmul__(self, other):
+        return _matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _matmul(other, self)
+
     __neg__, __pos__, __abs__ = _unary("negative"), _unary("positive"), _unary("absolute")
     __invert__ = _unary("invert")
 
