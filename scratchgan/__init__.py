@@ -4,11 +4,7 @@ import numpy as np
 
 from . import autograd as _autograd
 from . import autograd_api as _autograd_api
-from . import (  # noqa: F401
-    cuda,
-    data,
-    profiler,  # noqa: F401
-)
+from . import cuda, data, profiler  # noqa: F401
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, default_device
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
