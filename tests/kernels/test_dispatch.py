@@ -128,6 +128,8 @@ def run_torch(fn, arrays, constants=()):
 
 BN = ["batch_norm_stats", "batch_norm_forward", "batch_norm_backward"]
 IN = ["instance_norm_forward", "instance_norm_backward"]
+LRELU = ["leaky_relu_forward", "leaky_relu_backward"]
+PN = ["pixel_norm_forward", "pixel_norm_backward"]
 MBS = [
     "minibatch_stddev_stats",
     "minibatch_stddev_concat",
@@ -138,13 +140,8 @@ MBS = [
 # name -> (fn(F, *inputs, *constants), input shapes, constant shapes (positive values),
 #          kernels expected to run in forward + backward)
 CASES = {
-    "leaky_relu": (
-        lambda F, x: F.leaky_relu(x, 0.2),
-        [(3, 5, 7)],
-        [],
-        ["leaky_relu_forward", "leaky_relu_backward"],
-    ),
-    "relu": (lambda F, x: F.relu(x), [(37,)], [], ["leaky_relu_forward", "leaky_relu_backward"]),
+    "leaky_relu": (lambda F, x: F.leaky_relu(x, 0.2), [(3, 5, 7)], [], LRELU),
+    "relu": (lambda F, x: F.relu(x), [(37,)], [], LRELU),
     "batch_norm_train": (
         lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
         [(3, 5, 4, 3), (5,), (5,)],
@@ -170,12 +167,7 @@ CASES = {
         IN,
     ),
     "instance_norm_no_affine": (lambda F, x: F.instance_norm(x, eps=1e-3), [(3, 2, 5, 7)], [], IN),
-    "pixel_norm": (
-        lambda F, x: F.pixel_norm(x),
-        [(3, 5, 4, 3)],
-        [],
-        ["pixel_norm_forward", "pixel_norm_backward"],
-    ),
+    "pixel_norm": (lambda F, x: F.pixel_norm(x), [(3, 5, 4, 3)], [], PN),
     "minibatch_stddev": (lambda F, x: F.minibatch_stddev(x, 3), [(6, 3, 4, 3)], [], MBS),
     "minibatch_stddev_one_group": (
         lambda F, x: F.minibatch_stddev(x, 4, eps=1e-4),
