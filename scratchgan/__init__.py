@@ -2,14 +2,21 @@
 
 import numpy as np
 
-from . import cuda, data  # noqa: F401
-
+from . import autograd as _autograd
+from . import autograd_api as _autograd_api
+from . import (  # noqa: F401
+    cuda,
+    data,
+    profiler,  # noqa: F401
+)
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, default_device
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from . import profiler  # noqa: F401
+from .ops.elementwise import maximum, minimum, where
+from .ops.matmul import matmul
 from .profiler import profile
 from .random import Generator, manual_seed
+from .serialization import load, save  # noqa: F401
 from .tensor import (
     Tensor,
     full,
@@ -20,12 +27,8 @@ from .tensor import (
     tensor,
     zeros,
 )
-from .ops.elementwise import maximum, minimum, where
-from .ops.matmul import matmul
 from .torch_api import *  # noqa: F401,F403  (sum, mean, ..., arange, linspace, eye, from_numpy, ...)
 from .torch_api import as_tensor, cat, concat, stack  # noqa: F401
-from .serialization import load, save  # noqa: F401
-from . import autograd as _autograd, autograd_api as _autograd_api
 
 if not hasattr(_autograd, "backward"):  # sg.autograd.backward, as torch.autograd.backward
     _autograd.backward = _autograd_api.backward
@@ -59,5 +62,7 @@ def __getattr__(name):
     from .unsupported import TORCH_FUNCTIONS
 
     if name in TORCH_FUNCTIONS:
-        raise AttributeError(f"torch.{name} (PyTorch) is not supported by scratchgan: {TORCH_FUNCTIONS[name]}")
+        raise AttributeError(
+            f"torch.{name} (PyTorch) is not supported by scratchgan: {TORCH_FUNCTIONS[name]}"
+        )
     raise AttributeError(f"module 'scratchgan' has no attribute {name!r} (see docs/PYTORCH.md)")

@@ -17,8 +17,11 @@ def pair(value, name, fn, minimum):
     """
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         value = (int(value), int(value))
-    elif (isinstance(value, (tuple, list)) and len(value) == 2
-          and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
+    elif (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    ):
         value = (int(value[0]), int(value[1]))
     else:
         raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")

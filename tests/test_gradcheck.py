@@ -172,7 +172,8 @@ def test_the_message_names_both_elements_and_the_jacobian_entries_of_torch(m, n,
     # independent reference: torch's Jacobian of the true function; the worst entry is the
     # planted element q0 in the row of the largest |a_i|, d y[i, q0] / d b[q0] = a_i
     jacobian = torch.autograd.functional.jacobian(
-        lambda ta, tb: torch.outer(ta, tb), (torch.tensor(a_np), torch.tensor(b_np)))[1].numpy()
+        lambda ta, tb: torch.outer(ta, tb), (torch.tensor(a_np), torch.tensor(b_np))
+    )[1].numpy()
     assert out_index == (int(np.argmax(np.abs(a_np))), q0) and in_index == (q0,)
     np.testing.assert_allclose(numeric, jacobian[out_index + in_index], rtol=1e-8)
     np.testing.assert_allclose(analytic, 1.5 * jacobian[out_index + in_index], rtol=1e-9)
@@ -186,8 +187,9 @@ def test_the_jacobians_equal_torchs():
     a, b = sg.tensor(a_np, requires_grad=True), sg.tensor(b_np, requires_grad=True)
     pairs = analytic_and_numeric_jacobians(lambda a, b: (a * b, (a.exp() / b).sum(0)), (a, b))
     ta, tb = torch.tensor(a_np), torch.tensor(b_np)
-    reference = torch.autograd.functional.jacobian(lambda a, b: (a * b, (a.exp() / b).sum(0)),
-                                                   (ta, tb))
+    reference = torch.autograd.functional.jacobian(
+        lambda a, b: (a * b, (a.exp() / b).sum(0)), (ta, tb)
+    )
     assert [(p.output, p.input) for p in pairs] == [(0, 0), (1, 0), (0, 1), (1, 1)]
     for p in pairs:
         expected = reference[p.output][p.input].numpy().reshape(p.analytic.shape)
@@ -201,8 +203,10 @@ def test_the_message_names_the_second_order_output_and_grad_output():
     with pytest.raises(sg.GradcheckError) as failure:
         sg.gradgradcheck(lambda x: CubeFrozenSecond().apply(x), (x,), mode="full")
     message = str(failure.value)
-    assert message.startswith("gradgradcheck: Jacobian mismatch for output 0 (the gradient of "
-                              "input 0) with respect to input 0: ")
+    assert message.startswith(
+        "gradgradcheck: Jacobian mismatch for output 0 (the gradient of "
+        "input 0) with respect to input 0: "
+    )
     match = FULL_MESSAGE.search(message)
     # d gx[i] / d x[i] = 6 x[i] gy[i]; the frozen backward gives 0
     i = _elements(match[3])
@@ -214,8 +218,11 @@ def test_the_message_names_the_second_order_output_and_grad_output():
 @pytest.mark.parametrize("mode", MODES)
 def test_a_wrong_first_derivative_is_caught(mode):
     x = x64(2, 3)
-    expected = "Jacobian mismatch for output 0 with respect to input 0" if mode == "full" \
+    expected = (
+        "Jacobian mismatch for output 0 with respect to input 0"
+        if mode == "full"
         else r"projection v\^T J .* with respect to input 0 element \(1, 2\)"
+    )
     with pytest.raises(sg.GradcheckError, match=expected):
         sg.gradcheck(lambda x: CubeWrongGrad().apply(x), (x,), mode=mode)
 
@@ -230,8 +237,10 @@ def test_a_wrong_second_derivative_is_caught(mode):
 
 def test_every_input_is_checked_and_the_right_one_reported():
     a, b = x64(2, 2, seed=1), x64(2, 2, seed=2)
-    expected = (r"output 0 with respect to input 1: output 0 element \(1, 1\) "
-                r"with respect to input 1 element \(1, 1\): analytic")
+    expected = (
+        r"output 0 with respect to input 1: output 0 element \(1, 1\) "
+        r"with respect to input 1 element \(1, 1\): analytic"
+    )
     with pytest.raises(sg.GradcheckError, match=expected):
         sg.gradcheck(lambda a, b: a * CubeWrongGrad().apply(b), (a, b))
 
@@ -241,8 +250,10 @@ def test_a_backward_that_adds_a_constant_is_caught():
         sg.gradcheck(lambda x: CubePlusConstant().apply(x), (x64(2, 3),))
 
 
-ZERO_GRAD_OUTPUT = (r"not multiplied by the grad-output: a zero grad-output gives the nonzero "
-                    r"gradient 0.25 for input 0 element \(0, 0\)")
+ZERO_GRAD_OUTPUT = (
+    r"not multiplied by the grad-output: a zero grad-output gives the nonzero "
+    r"gradient 0.25 for input 0 element \(0, 0\)"
+)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -258,8 +269,11 @@ def test_a_backward_that_ignores_the_grad_output_is_caught(mode):
     """For a scalar output every Jacobian row has gy = 1, so only the zero check sees this in
     full mode; a random projection sees it directly."""
     x = x64(2, 3)
-    expected = "zero grad-output gives the nonzero gradient" if mode == "full" \
+    expected = (
+        "zero grad-output gives the nonzero gradient"
+        if mode == "full"
         else "mismatch of the projection"
+    )
     if mode == "full":
         _assert_jacobians_agree(lambda x: SumCubesIgnoresGradOutput().apply(x), (x,), mode)
     with pytest.raises(sg.GradcheckError, match=expected):

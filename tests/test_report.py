@@ -32,8 +32,12 @@ def run_model(tmp_path, model, size, n_train, **overrides):
     images, labels = blobs(n_train + 8, size)
     cfg = train.make_config(model, epochs=2, valid_size=8, telemetry_every=1, **overrides)
     run = tmp_path / model
-    trainer = train.Trainer(cfg, str(run), progress=False, data=(images[:n_train],
-                            labels[:n_train], images[n_train:], labels[n_train:]))
+    trainer = train.Trainer(
+        cfg,
+        str(run),
+        progress=False,
+        data=(images[:n_train], labels[:n_train], images[n_train:], labels[n_train:]),
+    )
     trainer.fit()
     return run, trainer
 
@@ -62,7 +66,7 @@ def test_dcgan_report(tmp_path):
     png = base64.b64decode(samples[1][1].split(",", 1)[1])
     assert png == (run / "samples" / "epoch-002.png").read_bytes()
     assert "train losses (epoch means)" in page and "D(x) and D(G(z))" in page
-    assert page.count("<svg class=\"heat\"") == 5
+    assert page.count('<svg class="heat"') == 5
     # a heat map cell per layer and step: 4 telemetry steps of generator.0.weight's gradient
     assert len(re.findall(r"generator\.0\.weight step \d+:", page)) >= 4
     assert "last.npz" in page and "id='epoch'" in page
@@ -80,8 +84,7 @@ def test_cyclegan_report(tmp_path, monkeypatch):
         return self.train_b, self.valid_b
 
     monkeypatch.setattr(cyclegan.CycleGAN, "domain_b", synthetic_domain_b)
-    run, trainer = run_model(tmp_path, "cyclegan", 28, 8, batch_size=4, gf=4, df=4,
-                             image_pool=4)
+    run, trainer = run_model(tmp_path, "cyclegan", 28, 8, batch_size=4, gf=4, df=4, image_pool=4)
     page = (run / "report.html").read_text()
     assert len(embedded_samples(page)) == 2
     rows = [json.loads(line) for line in (run / "telemetry.jsonl").open()]

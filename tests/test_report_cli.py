@@ -8,14 +8,17 @@ import pytest
 
 from scratchgan.cli import main
 
-needs_dot = pytest.mark.skipif(importlib.util.find_spec("graphviz") is None,
-                               reason="the graphviz Python package is not installed")
+needs_dot = pytest.mark.skipif(
+    importlib.util.find_spec("graphviz") is None,
+    reason="the graphviz Python package is not installed",
+)
 
 
 def write_idx(path, array):
     """IDX bytes (magic 0 0 0x08 ndim, big-endian sizes), written independently of scratchgan."""
     header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(
-        struct.pack(">I", d) for d in array.shape)
+        struct.pack(">I", d) for d in array.shape
+    )
     path.write_bytes(header + array.astype(np.uint8).tobytes())
 
 
@@ -35,8 +38,27 @@ def data_dir(tmp_path, monkeypatch):
 def test_train_with_telemetry_then_report(data_dir):
     run = data_dir / "run"
     extra = ["--tensorboard"] if importlib.util.find_spec("tensorboardX") else []
-    assert main(["train", "dcgan", "--epochs", "1", "--batch-size", "8", "--valid-size", "8",
-                 "--out", str(run), "--quiet", "--set", "telemetry_every=1", *extra]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "dcgan",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "8",
+                "--valid-size",
+                "8",
+                "--out",
+                str(run),
+                "--quiet",
+                "--set",
+                "telemetry_every=1",
+                *extra,
+            ]
+        )
+        == 0
+    )
     assert len((run / "telemetry.jsonl").read_text().splitlines()) == 2
     if extra:
         assert any((run / "tensorboard").iterdir())

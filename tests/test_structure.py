@@ -26,21 +26,23 @@ MAX_LINES = 450
 # op families it re-exports), the ops make Tensors and Function nodes (autograd), and autograd walks
 # and accumulates Tensors. As of issue 14 that ring is exactly these modules; a cycle among some of
 # them passes, a cycle with any other module fails.
-INHERENT_CYCLE = frozenset({
-    "scratchgan.autograd",
-    "scratchgan.tensor",
-    "scratchgan.ops",
-    "scratchgan.ops.activation",
-    "scratchgan.ops.arithmetic",
-    "scratchgan.ops.elementwise",
-    "scratchgan.ops.matmul",
-    "scratchgan.ops.reduction",
-    "scratchgan.ops.shape",
-    "scratchgan.ops.hooks",  # register_hook's node, a Tensor method
-    "scratchgan.tensor_methods",  # the PyTorch-named Tensor methods, Tensor's mixin
-    "scratchgan.tensor_inplace",  # the in-place Tensor methods (add_, x[i] = v), Tensor's mixin
-    "scratchgan.ops.inplace",  # x[i] = v's node (SetItem)
-})
+INHERENT_CYCLE = frozenset(
+    {
+        "scratchgan.autograd",
+        "scratchgan.tensor",
+        "scratchgan.ops",
+        "scratchgan.ops.activation",
+        "scratchgan.ops.arithmetic",
+        "scratchgan.ops.elementwise",
+        "scratchgan.ops.matmul",
+        "scratchgan.ops.reduction",
+        "scratchgan.ops.shape",
+        "scratchgan.ops.hooks",  # register_hook's node, a Tensor method
+        "scratchgan.tensor_methods",  # the PyTorch-named Tensor methods, Tensor's mixin
+        "scratchgan.tensor_inplace",  # the in-place Tensor methods (add_, x[i] = v), Tensor's mixin
+        "scratchgan.ops.inplace",  # x[i] = v's node (SetItem)
+    }
+)
 
 
 def module_name(path):
@@ -69,8 +71,9 @@ def imports_of(name, path, known):
             else:
                 base = node.module or ""
             # `from pkg import mod` imports the module pkg.mod; `from mod import name` imports mod
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base
-                       for a in node.names]
+            targets = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names
+            ]
         else:
             continue
         for target in targets:
@@ -156,8 +159,11 @@ def test_no_import_cycle_but_the_core_one():
 
 def test_no_file_over_450_lines():
     files = [p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-    long = {str(p.relative_to(PACKAGE.parent)): n for p in files
-            if (n := len(p.read_bytes().splitlines())) > MAX_LINES}
+    long = {
+        str(p.relative_to(PACKAGE.parent)): n
+        for p in files
+        if (n := len(p.read_bytes().splitlines())) > MAX_LINES
+    }
     assert not long, f"files over {MAX_LINES} lines: {long}"
 
 
@@ -166,15 +172,24 @@ def family_modules():
     return {f"scratchgan.models.{where.split(':')[0]}" for where, _ in REGISTRY.values() if where}
 
 
-SHARED_MODEL_MODULES = {"scratchgan.models.gan_base", "scratchgan.models.autoencoder_base",
-                        "scratchgan.models.inpaint", "scratchgan.models.latent"}
+SHARED_MODEL_MODULES = {
+    "scratchgan.models.gan_base",
+    "scratchgan.models.autoencoder_base",
+    "scratchgan.models.inpaint",
+    "scratchgan.models.latent",
+}
 
 
 def foreign_model_imports(graph, family):
     """The modules of scratchgan.models that ``family`` imports and may not: any but the shared
     ones (the base modules, inpaint, latent) and parts/."""
-    return sorted(m for m in graph[family] if m.startswith("scratchgan.models")
-                  and m not in SHARED_MODEL_MODULES and not m.startswith("scratchgan.models.parts"))
+    return sorted(
+        m
+        for m in graph[family]
+        if m.startswith("scratchgan.models")
+        and m not in SHARED_MODEL_MODULES
+        and not m.startswith("scratchgan.models.parts")
+    )
 
 
 def test_a_planted_family_import_is_caught():
@@ -192,8 +207,9 @@ def test_model_family_imports_no_other_model_module_but_shared_ones(family):
 def test_no_shared_model_module_imports_a_family():
     graph = import_graph()
     families = family_modules()
-    shared = [name for name in graph if name.startswith("scratchgan.models.")
-              and name not in families]
+    shared = [
+        name for name in graph if name.startswith("scratchgan.models.") and name not in families
+    ]
     for name in shared:
         imported = sorted(graph[name] & families)
         assert not imported, f"{name} imports model families {imported}"

@@ -56,7 +56,7 @@ def test_statistics_equal_a_direct_computation(tmp_path):
     h = tx @ tw["0.weight"].T + tw["0.bias"]
     t = torch.tanh(h)
     o = t @ tw["2.weight"].T + tw["2.bias"]
-    (o ** 2).mean().backward()
+    (o**2).mean().backward()
     for name in w:
         g = tw[name].grad.numpy()
         assert row["grad_norm"][f"net.{name}"] == pytest.approx(np.linalg.norm(g), rel=1e-5)

@@ -30,8 +30,9 @@ def imports_of(path, modules):
             base = parts[: len(parts) - node.level + 1] if node.level else []
             base = ".".join([*base, *([node.module] if node.module else [])])
             # `from .. import models`: a submodule if there is one, else a name in the package
-            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
-                       for a in node.names]
+            targets = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names
+            ]
         for target in targets:
             while target.startswith("scratchgan"):
                 if target in modules:

@@ -17,11 +17,16 @@ from scratchgan.inspection.graph_model import Graph
 from scratchgan.inspection.graph_page import render
 
 pytest.importorskip("graphviz", reason="the graphviz Python package is not installed")
-needs_dot = pytest.mark.skipif(not any(os.access(os.path.join(d, "dot"), os.X_OK)
-                                       for d in os.environ.get("PATH", "").split(os.pathsep)),
-                               reason="Graphviz's dot is not installed (apt-get install graphviz)")
-needs_chromium = pytest.mark.skipif(headless.find_chromium() is None,
-                                    reason="no Chromium (apt-get install chromium)")
+needs_dot = pytest.mark.skipif(
+    not any(
+        os.access(os.path.join(d, "dot"), os.X_OK)
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+    ),
+    reason="Graphviz's dot is not installed (apt-get install graphviz)",
+)
+needs_chromium = pytest.mark.skipif(
+    headless.find_chromium() is None, reason="no Chromium (apt-get install chromium)"
+)
 pytestmark = needs_dot
 
 
@@ -40,7 +45,7 @@ def seen_clean(path, tmp_path):
 
 def micrograd_expression():
     a, b = sg.tensor(2.0, requires_grad=True), sg.tensor(-3.0, requires_grad=True)
-    c = a * b + b ** 3
+    c = a * b + b**3
     return a, b, (c * c).tanh() if hasattr(c, "tanh") else F.tanh(c * c)
 
 
@@ -93,10 +98,15 @@ def test_dcgan28_step_names_modules_parameters_and_gradients(tmp_path):
 
 def wgan_gp_penalty():
     gen = sg.Generator(0)
-    D = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, generator=gen), nn.LeakyReLU(0.2),
-                      nn.Flatten(), nn.Linear(4 * 6 * 6, 1, generator=gen))
-    x_hat = sg.tensor(np.random.default_rng(0).random((2, 1, 6, 6)).astype(np.float32),
-                      requires_grad=True)
+    D = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, generator=gen),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(4 * 6 * 6, 1, generator=gen),
+    )
+    x_hat = sg.tensor(
+        np.random.default_rng(0).random((2, 1, 6, 6)).astype(np.float32), requires_grad=True
+    )
     score = D(x_hat)
     (g,) = sg.grad(score.sum(), x_hat, create_graph=True)
     penalty = ((g.reshape(2, -1) ** 2).sum(1).sqrt() - 1) ** 2
@@ -134,8 +144,7 @@ def test_kernel_path_op_under_emulation_names_the_kernel(tmp_path):
 
 
 def test_dcgan64_step_renders_in_under_2_s_into_under_5_mb(tmp_path):
-    path, timings = graph_of_training_step("dcgan64", str(tmp_path / "dcgan64.html"),
-                                           batch_size=4)
+    path, timings = graph_of_training_step("dcgan64", str(tmp_path / "dcgan64.html"), batch_size=4)
     assert os.path.getsize(path) < 5e6
     assert timings["total_s"] < 2.0, timings
 
@@ -149,10 +158,13 @@ def test_implementation_labels_say_where_the_product_ran():
     class Add:
         pass
 
-    cases = [(Conv2d, "kernel:im2col_f32", "CUDA kernel (im2col_f32) + cuBLAS"),
-             (Conv2d, "cupy", "CuPy (cuBLAS)"), (Add, "cupy", "CuPy"),
-             (Conv2d, "emulated:im2col_f32", "emulated CUDA kernel (im2col_f32) + NumPy"),
-             (Add, "numpy", "NumPy")]
+    cases = [
+        (Conv2d, "kernel:im2col_f32", "CUDA kernel (im2col_f32) + cuBLAS"),
+        (Conv2d, "cupy", "CuPy (cuBLAS)"),
+        (Add, "cupy", "CuPy"),
+        (Conv2d, "emulated:im2col_f32", "emulated CUDA kernel (im2col_f32) + NumPy"),
+        (Add, "numpy", "NumPy"),
+    ]
     for cls, impl, label in cases:
         node = cls()
         node.impl = impl

@@ -30,7 +30,11 @@ def test_image_grid_size_and_layout(tmp_path, shape):
 
 
 def test_image_grid_default_is_square_and_colour_works(tmp_path):
-    size, _ = png(viz.save_image_grid(np.random.default_rng(0).random((64, 3, 4, 4)), tmp_path / "c.png", scale=1))
+    size, _ = png(
+        viz.save_image_grid(
+            np.random.default_rng(0).random((64, 3, 4, 4)), tmp_path / "c.png", scale=1
+        )
+    )
     assert size == grid_size(8, 8, 4, 4, 1)
 
 
@@ -80,15 +84,25 @@ def test_latent_grid_codes_and_picture(tmp_path):
 
 
 def test_loss_curves_exact_size(tmp_path):
-    curves = {"train bce": ([1, 2, 3], [0.4, 0.3, 0.28]), "valid bce": ([1, 2, 3], [0.35, 0.31, 0.29])}
+    curves = {
+        "train bce": ([1, 2, 3], [0.4, 0.3, 0.28]),
+        "valid bce": ([1, 2, 3], [0.35, 0.31, 0.29]),
+    }
     size, _ = png(viz.save_loss_curves(curves, tmp_path / "loss.png", size=(500, 300), title="t"))
     assert size == (300, 500)
 
 
 def test_latent_scatter(tmp_path):
     rng = np.random.default_rng(0)
-    size, _ = png(viz.save_latent_scatter(rng.normal(size=(50, 2)), rng.integers(0, 10, 50), tmp_path / "s.png",
-                                          class_names=[str(i) for i in range(10)], size=(400, 400)))
+    size, _ = png(
+        viz.save_latent_scatter(
+            rng.normal(size=(50, 2)),
+            rng.integers(0, 10, 50),
+            tmp_path / "s.png",
+            class_names=[str(i) for i in range(10)],
+            size=(400, 400),
+        )
+    )
     assert size == (400, 400)
     with pytest.raises(ValueError, match="codes"):
         viz.save_latent_scatter(np.ones((5, 3)), np.zeros(5), tmp_path / "bad.png")

@@ -1,8 +1,10 @@
 """Acceptance: a WGAN-GP gradient penalty through a small critic, and its gradient with respect
 to every critic weight, equal PyTorch's in float64 (both built with the same weights).
 
-critic: conv2d -> LeakyReLU(0.2) -> norm -> minibatch_stddev -> conv2d -> LeakyReLU(0.2) -> flatten -> linear
-GP = mean_n (||d D(x_hat) / d x_hat[n]||_2 - 1)^2,  x_hat = e real + (1 - e) fake, e ~ U(0, 1) per sample.
+critic: conv2d -> LeakyReLU(0.2) -> norm -> minibatch_stddev -> conv2d -> LeakyReLU(0.2)
+        -> flatten -> linear
+GP = mean_n (||d D(x_hat) / d x_hat[n]||_2 - 1)^2,  x_hat = e real + (1 - e) fake,
+e ~ U(0, 1) per sample.
 """
 
 import numpy as np
@@ -16,9 +18,10 @@ tF = torch.nn.functional
 
 N, C, S = 4, 3, 8
 # The penalty depends on the critic's input gradient, which these biases cannot change: fc.bias
-# does not enter it, and conv2.bias and norm.bias only move conv2's pre-activations (minibatch_stddev
-# ignores a shift common to the batch), which act on the input gradient only through LeakyReLU's
-# piecewise-constant slope. Their gradients are zero up to rounding and are checked for that.
+# does not enter it, and conv2.bias and norm.bias only move conv2's pre-activations
+# (minibatch_stddev ignores a shift common to the batch), which act on the input gradient only
+# through LeakyReLU's piecewise-constant slope. Their gradients are zero up to rounding and are
+# checked for that.
 STRUCTURAL_ZEROS = {"conv2.bias", "fc.bias", "norm.bias"}
 
 
@@ -78,12 +81,20 @@ def test_gradient_penalty_and_its_weight_gradients_equal_torch(norm):
 
     sw = {k: sg.tensor(v, requires_grad=True) for k, v in weights.items()}
     real_s, fake_s, e_s = sg.tensor(real), sg.tensor(fake, requires_grad=True), sg.tensor(e)
-    gp = gradient_penalty(F, lambda y, x: sg.grad(y, x, create_graph=True), real_s, fake_s, e_s, sw, norm)
+    gp = gradient_penalty(
+        F, lambda y, x: sg.grad(y, x, create_graph=True), real_s, fake_s, e_s, sw, norm
+    )
     gp.backward()
 
     tw = {k: torch.tensor(v, requires_grad=True) for k, v in weights.items()}
-    real_t, fake_t, e_t = torch.tensor(real), torch.tensor(fake, requires_grad=True), torch.tensor(e)
-    tgp = gradient_penalty(tF, lambda y, x: torch.autograd.grad(y, x, create_graph=True), real_t, fake_t, e_t, tw, norm)
+    real_t, fake_t, e_t = (
+        torch.tensor(real),
+        torch.tensor(fake, requires_grad=True),
+        torch.tensor(e),
+    )
+    tgp = gradient_penalty(
+        tF, lambda y, x: torch.autograd.grad(y, x, create_graph=True), real_t, fake_t, e_t, tw, norm
+    )
     tgp.backward()
 
     assert gp.dtype == np.float64

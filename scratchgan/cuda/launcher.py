@@ -52,8 +52,12 @@ if os.environ.get("SCRATCHGAN_EMULATE_CUDA") == "1":  # the emulated device for 
 launch_counts = collections.Counter()
 
 _GUARD = 256  # bytes of 0xFF on each side of every array an emulated kernel sees
-_C_VALUES = {np.dtype(np.float32): ctypes.c_float, np.dtype(np.float64): ctypes.c_double,
-             np.dtype(np.int32): ctypes.c_int32, np.dtype(np.int64): ctypes.c_int64}
+_C_VALUES = {
+    np.dtype(np.float32): ctypes.c_float,
+    np.dtype(np.float64): ctypes.c_double,
+    np.dtype(np.int32): ctypes.c_int32,
+    np.dtype(np.int64): ctypes.c_int64,
+}
 
 
 @contextlib.contextmanager
@@ -155,18 +159,23 @@ def _check_args(name, params, args):
         if param.pointer:
             ok = hasattr(arg, "dtype") and hasattr(arg, "flags") and arg.dtype == param.dtype
             if not ok or not arg.flags.c_contiguous:
-                raise TypeError(f"kernel {name}: {param.name} must be a C-contiguous "
-                                f"{param.dtype} array")
+                raise TypeError(
+                    f"kernel {name}: {param.name} must be a C-contiguous {param.dtype} array"
+                )
             on_cpu = device_of(arg).type == "cpu"
             if on_cpu and not settings.emulating:
-                raise TypeError(f"kernel {name}: {param.name} is a NumPy array; kernels run on "
-                                "CuPy arrays (or on NumPy arrays inside cuda.emulate())")
+                raise TypeError(
+                    f"kernel {name}: {param.name} is a NumPy array; kernels run on "
+                    "CuPy arrays (or on NumPy arrays inside cuda.emulate())"
+                )
             if settings.emulating and not on_cpu:
-                raise TypeError(f"kernel {name}: inside cuda.emulate() {param.name} must be a "
-                                "NumPy array")
+                raise TypeError(
+                    f"kernel {name}: inside cuda.emulate() {param.name} must be a NumPy array"
+                )
         elif not (isinstance(arg, np.generic) and arg.dtype == param.dtype):
-            raise TypeError(f"kernel {name}: {param.name} must be a numpy {param.dtype} scalar, "
-                            f"got {arg!r}")
+            raise TypeError(
+                f"kernel {name}: {param.name} must be a numpy {param.dtype} scalar, got {arg!r}"
+            )
 
 
 def _emulated_launch(name, params, grid, block, args, shared_mem):
@@ -178,18 +187,20 @@ def run_emulated(name, entry, params, grid, block, args, shared_mem=0):
     """Call ``entry`` (an ``emu_launch_<name>``) on NumPy ``args`` following ``params``: each
     array goes in a guard zone, and what the kernel writes is copied back into the array."""
     if shared_mem:
-        raise NotImplementedError("the emulation has no dynamic shared memory; "
-                                  "use static __shared__ arrays")
+        raise NotImplementedError(
+            "the emulation has no dynamic shared memory; use static __shared__ arrays"
+        )
     arrays = [a for a in args if isinstance(a, np.ndarray)]
     for i, a in enumerate(arrays):
-        if any(np.may_share_memory(a, b) for b in arrays[i + 1:]):
-            raise ValueError(f"kernel {name}: emulation copies each array, "
-                             "so arguments must not overlap")
+        if any(np.may_share_memory(a, b) for b in arrays[i + 1 :]):
+            raise ValueError(
+                f"kernel {name}: emulation copies each array, so arguments must not overlap"
+            )
     values, guarded = [], []
     for param, arg in zip(params, args, strict=True):
         if param.pointer:
             buffer = np.full(arg.nbytes + 2 * _GUARD, 0xFF, np.uint8)
-            buffer[_GUARD:_GUARD + arg.nbytes] = arg.reshape(-1).view(np.uint8)
+            buffer[_GUARD : _GUARD + arg.nbytes] = arg.reshape(-1).view(np.uint8)
             values.append(ctypes.c_void_p(buffer.ctypes.data + _GUARD))
             guarded.append((param, arg, buffer))
         else:
@@ -197,8 +208,8 @@ def run_emulated(name, entry, params, grid, block, args, shared_mem=0):
     argv = (ctypes.c_void_p * len(values))(*[ctypes.addressof(v) for v in values])
     entry((ctypes.c_uint * 3)(*grid), (ctypes.c_uint * 3)(*block), argv)
     for param, arg, buffer in guarded:
-        body = buffer[_GUARD:_GUARD + arg.nbytes]
-        if (buffer[:_GUARD] != 0xFF).any() or (buffer[_GUARD + arg.nbytes:] != 0xFF).any():
+        body = buffer[_GUARD : _GUARD + arg.nbytes]
+        if (buffer[:_GUARD] != 0xFF).any() or (buffer[_GUARD + arg.nbytes :] != 0xFF).any():
             raise RuntimeError(f"kernel {name} wrote outside the bounds of {param.name}")
         if not param.const:
             arg.reshape(-1).view(np.uint8)[:] = body

@@ -88,8 +88,10 @@ def kernel_table():
 
 def parse_kernels(source, where="<source>"):
     """{name: [Param, ...]} of every ``extern "C" __global__`` kernel in CUDA C ``source``."""
-    return {name: [_parse_param(where, name, p) for p in params.split(",")]
-            for name, params in _ENTRY.findall(source)}
+    return {
+        name: [_parse_param(where, name, p) for p in params.split(",")]
+        for name, params in _ENTRY.findall(source)
+    }
 
 
 def _parse_param(where, kernel_name, text):
@@ -118,8 +120,9 @@ def gpu_function(name):
     with _lock:
         if key not in _gpu_functions:
             if module_key not in _gpu_modules:
-                _gpu_modules[module_key] = cupy.RawModule(code=kernel_source(path),
-                                                          options=GPU_COMPILE_OPTIONS)
+                _gpu_modules[module_key] = cupy.RawModule(
+                    code=kernel_source(path), options=GPU_COMPILE_OPTIONS
+                )
             _gpu_functions[key] = _gpu_modules[module_key].get_function(name)
         return _gpu_functions[key]
 
@@ -159,8 +162,17 @@ def _emulated_library(source, stem):
             with tempfile.TemporaryDirectory(dir=cache) as tmp:
                 cu, so = Path(tmp) / f"{stem}.cu", Path(tmp) / library.name
                 cu.write_text(source)
-                command = ["g++", *EMULATION_COMPILE_FLAGS, "-x", "c++", "-include", str(header),
-                           str(cu), "-o", str(so)]
+                command = [
+                    "g++",
+                    *EMULATION_COMPILE_FLAGS,
+                    "-x",
+                    "c++",
+                    "-include",
+                    str(header),
+                    str(cu),
+                    "-o",
+                    str(so),
+                ]
                 done = subprocess.run(command, capture_output=True, text=True, check=False)
                 if done.returncode != 0:
                     raise RuntimeError(f"emulation build of {stem}.cu failed:\n{done.stderr}")

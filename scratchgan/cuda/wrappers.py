@@ -65,8 +65,11 @@ def leaky_relu_forward(x, slope=0.01):
     xp = array_module(x)
     x = xp.ascontiguousarray(x)
     y = xp.empty_like(x)
-    launch(f"leaky_relu_forward_{_suffix(x.dtype)}", *grid_stride(x.size),
-           [x, y, np.int64(x.size), x.dtype.type(slope)])
+    launch(
+        f"leaky_relu_forward_{_suffix(x.dtype)}",
+        *grid_stride(x.size),
+        [x, y, np.int64(x.size), x.dtype.type(slope)],
+    )
     return y
 
 
@@ -77,8 +80,11 @@ def leaky_relu_backward(x, gy, slope=0.01):
     x, gy = xp.ascontiguousarray(x), xp.ascontiguousarray(gy)
     _expect("leaky_relu_backward", gy=(gy, x.shape))
     gx = xp.empty_like(x)
-    launch(f"leaky_relu_backward_{_suffix(x.dtype)}", *grid_stride(x.size),
-           [x, gy, gx, np.int64(x.size), x.dtype.type(slope)])
+    launch(
+        f"leaky_relu_backward_{_suffix(x.dtype)}",
+        *grid_stride(x.size),
+        [x, gy, gx, np.int64(x.size), x.dtype.type(slope)],
+    )
     return gx
 
 
@@ -86,8 +92,11 @@ def leaky_relu_backward(x, gy, slope=0.01):
 
 
 def _conv_geometry(fn, stride, padding, dilation):
-    return (pair(stride, "stride", fn, 1), pair(padding, "padding", fn, 0),
-            pair(dilation, "dilation", fn, 1))
+    return (
+        pair(stride, "stride", fn, 1),
+        pair(padding, "padding", fn, 0),
+        pair(dilation, "dilation", fn, 1),
+    )
 
 
 @_on_input_device
@@ -104,11 +113,15 @@ def im2col(x, kh, kw, stride=1, padding=0, dilation=1):
     N, C, H, W = x.shape
     Ho, Wo = conv_output_size(H, kh, sy, ph, dy), conv_output_size(W, kw, sx, pw, dx)
     if Ho <= 0 or Wo <= 0:
-        raise ValueError(f"im2col: input {H}x{W} is too small for kernel {kh}x{kw} "
-                         f"(output {Ho}x{Wo})")
+        raise ValueError(
+            f"im2col: input {H}x{W} is too small for kernel {kh}x{kw} (output {Ho}x{Wo})"
+        )
     col = xp.empty((N, C * kh * kw, Ho * Wo), x.dtype)
-    launch(f"im2col_{_suffix(x.dtype)}", *grid_stride(col.size),
-           [x, col, *_i32(N, C, H, W, kh, kw, sy, sx, ph, pw, dy, dx, Ho, Wo)])
+    launch(
+        f"im2col_{_suffix(x.dtype)}",
+        *grid_stride(col.size),
+        [x, col, *_i32(N, C, H, W, kh, kw, sy, sx, ph, pw, dy, dx, Ho, Wo)],
+    )
     return col
 
 
@@ -129,8 +142,11 @@ def col2im(col, x_shape, kh, kw, stride=1, padding=0, dilation=1, col_hw=None):
     if col.shape != (N, C * kh * kw, Ho * Wo):
         raise ValueError(f"col2im: col has shape {col.shape}, expected {(N, C * kh * kw, Ho * Wo)}")
     x = xp.empty((N, C, H, W), col.dtype)
-    launch(f"col2im_{_suffix(col.dtype)}", *grid_stride(x.size),
-           [col, x, *_i32(N, C, H, W, kh, kw, sy, sx, ph, pw, dy, dx, Ho, Wo)])
+    launch(
+        f"col2im_{_suffix(col.dtype)}",
+        *grid_stride(x.size),
+        [col, x, *_i32(N, C, H, W, kh, kw, sy, sx, ph, pw, dy, dx, Ho, Wo)],
+    )
     return x
 
 
@@ -147,8 +163,11 @@ def batch_norm_stats(x, eps=1e-5):
     x = xp.ascontiguousarray(x)
     N, C, HW = _channels(x)
     mean, var, invstd = (xp.empty((C,), x.dtype) for _ in range(3))
-    launch(f"batch_norm_stats_{_suffix(x.dtype)}", *block_per_row(C),
-           [x, mean, var, invstd, *_i32(N, C, HW), x.dtype.type(eps)])
+    launch(
+        f"batch_norm_stats_{_suffix(x.dtype)}",
+        *block_per_row(C),
+        [x, mean, var, invstd, *_i32(N, C, HW), x.dtype.type(eps)],
+    )
     return mean, var, invstd
 
 
@@ -162,11 +181,19 @@ def batch_norm_forward(x, mean, invstd, gamma=None, beta=None):
     x, mean, invstd = (xp.ascontiguousarray(a) for a in (x, mean, invstd))
     N, C, HW = _channels(x)
     gamma, beta = _affine(xp, gamma, 1, C, x.dtype), _affine(xp, beta, 0, C, x.dtype)
-    _expect("batch_norm_forward", mean=(mean, (C,)), invstd=(invstd, (C,)), gamma=(gamma, (C,)),
-            beta=(beta, (C,)))
+    _expect(
+        "batch_norm_forward",
+        mean=(mean, (C,)),
+        invstd=(invstd, (C,)),
+        gamma=(gamma, (C,)),
+        beta=(beta, (C,)),
+    )
     y = xp.empty_like(x)
-    launch(f"batch_norm_forward_{_suffix(x.dtype)}", *grid_stride(x.size),
-           [x, mean, invstd, gamma, beta, y, *_i32(N, C, HW)])
+    launch(
+        f"batch_norm_forward_{_suffix(x.dtype)}",
+        *grid_stride(x.size),
+        [x, mean, invstd, gamma, beta, y, *_i32(N, C, HW)],
+    )
     return y
 
 
@@ -181,11 +208,19 @@ def batch_norm_backward(x, gy, mean, invstd, gamma=None):
     x, gy, mean, invstd = (xp.ascontiguousarray(a) for a in (x, gy, mean, invstd))
     N, C, HW = _channels(x)
     gamma = _affine(xp, gamma, 1, C, x.dtype)
-    _expect("batch_norm_backward", gy=(gy, x.shape), mean=(mean, (C,)), invstd=(invstd, (C,)),
-            gamma=(gamma, (C,)))
+    _expect(
+        "batch_norm_backward",
+        gy=(gy, x.shape),
+        mean=(mean, (C,)),
+        invstd=(invstd, (C,)),
+        gamma=(gamma, (C,)),
+    )
     gx, ggamma, gbeta = xp.empty_like(x), xp.empty((C,), x.dtype), xp.empty((C,), x.dtype)
-    launch(f"batch_norm_backward_{_suffix(x.dtype)}", *block_per_row(C),
-           [x, gy, mean, invstd, gamma, gx, ggamma, gbeta, *_i32(N, C, HW)])
+    launch(
+        f"batch_norm_backward_{_suffix(x.dtype)}",
+        *block_per_row(C),
+        [x, gy, mean, invstd, gamma, gx, ggamma, gbeta, *_i32(N, C, HW)],
+    )
     return gx, ggamma, gbeta
 
 
@@ -205,8 +240,11 @@ def instance_norm_forward(x, gamma=None, beta=None, eps=1e-5):
     gamma, beta = _affine(xp, gamma, 1, C, x.dtype), _affine(xp, beta, 0, C, x.dtype)
     _expect("instance_norm_forward", gamma=(gamma, (C,)), beta=(beta, (C,)))
     y, mean, invstd = xp.empty_like(x), xp.empty((N, C), x.dtype), xp.empty((N, C), x.dtype)
-    launch(f"instance_norm_forward_{_suffix(x.dtype)}", *block_per_row(N * C),
-           [x, gamma, beta, y, mean, invstd, *_i32(N * C, C, HW), x.dtype.type(eps)])
+    launch(
+        f"instance_norm_forward_{_suffix(x.dtype)}",
+        *block_per_row(N * C),
+        [x, gamma, beta, y, mean, invstd, *_i32(N * C, C, HW), x.dtype.type(eps)],
+    )
     return y, mean, invstd
 
 
@@ -221,12 +259,20 @@ def instance_norm_backward(x, gy, mean, invstd, gamma=None):
     x, gy, mean, invstd = (xp.ascontiguousarray(a) for a in (x, gy, mean, invstd))
     N, C, HW = _channels(x)
     gamma = _affine(xp, gamma, 1, C, x.dtype)
-    _expect("instance_norm_backward", gy=(gy, x.shape), mean=(mean, (N, C)),
-            invstd=(invstd, (N, C)), gamma=(gamma, (C,)))
+    _expect(
+        "instance_norm_backward",
+        gy=(gy, x.shape),
+        mean=(mean, (N, C)),
+        invstd=(invstd, (N, C)),
+        gamma=(gamma, (C,)),
+    )
     gx = xp.empty_like(x)
     ggamma_part, gbeta_part = xp.empty((N, C), x.dtype), xp.empty((N, C), x.dtype)
-    launch(f"instance_norm_backward_{_suffix(x.dtype)}", *block_per_row(N * C),
-           [x, gy, mean, invstd, gamma, gx, ggamma_part, gbeta_part, *_i32(N * C, C, HW)])
+    launch(
+        f"instance_norm_backward_{_suffix(x.dtype)}",
+        *block_per_row(N * C),
+        [x, gy, mean, invstd, gamma, gx, ggamma_part, gbeta_part, *_i32(N * C, C, HW)],
+    )
     return gx, ggamma_part.sum(axis=0), gbeta_part.sum(axis=0)
 
 
@@ -240,8 +286,11 @@ def pixel_norm_forward(x, eps=1e-8):
     x = xp.ascontiguousarray(x)
     N, C, HW = _channels(x)
     y = xp.empty_like(x)
-    launch(f"pixel_norm_forward_{_suffix(x.dtype)}", *grid_stride(N * HW),
-           [x, y, *_i32(N, C, HW), x.dtype.type(eps)])
+    launch(
+        f"pixel_norm_forward_{_suffix(x.dtype)}",
+        *grid_stride(N * HW),
+        [x, y, *_i32(N, C, HW), x.dtype.type(eps)],
+    )
     return y
 
 
@@ -253,8 +302,11 @@ def pixel_norm_backward(x, gy, eps=1e-8):
     N, C, HW = _channels(x)
     _expect("pixel_norm_backward", gy=(gy, x.shape))
     gx = xp.empty_like(x)
-    launch(f"pixel_norm_backward_{_suffix(x.dtype)}", *grid_stride(N * HW),
-           [x, gy, gx, *_i32(N, C, HW), x.dtype.type(eps)])
+    launch(
+        f"pixel_norm_backward_{_suffix(x.dtype)}",
+        *grid_stride(N * HW),
+        [x, gy, gx, *_i32(N, C, HW), x.dtype.type(eps)],
+    )
     return gx
 
 
@@ -283,8 +335,11 @@ def minibatch_stddev_forward(x, group_size=4, eps=1e-8):
     G, M = _groups(N, group_size)
     sfx = _suffix(x.dtype)
     s = xp.empty((M,), x.dtype)
-    launch(f"minibatch_stddev_stats_{sfx}", *block_per_row(M),
-           [x, s, *_i32(G, M, C * H * W), x.dtype.type(eps)])
+    launch(
+        f"minibatch_stddev_stats_{sfx}",
+        *block_per_row(M),
+        [x, s, *_i32(G, M, C * H * W), x.dtype.type(eps)],
+    )
     y = xp.empty((N, C + 1, H, W), x.dtype)
     launch(f"minibatch_stddev_concat_{sfx}", *grid_stride(y.size), [x, s, y, *_i32(N, C, H * W, M)])
     return y
@@ -306,8 +361,11 @@ def minibatch_stddev_backward(x, gy, group_size=4, eps=1e-8):
     gs = xp.empty((M,), x.dtype)
     launch(f"minibatch_stddev_grad_stat_{sfx}", *block_per_row(M), [gy, gs, *_i32(G, M, C, H * W)])
     gx = xp.empty_like(x)
-    launch(f"minibatch_stddev_backward_{sfx}", *grid_stride(M * C * H * W),
-           [x, gy, gs, gx, *_i32(G, M, C, H * W), x.dtype.type(eps)])
+    launch(
+        f"minibatch_stddev_backward_{sfx}",
+        *grid_stride(M * C * H * W),
+        [x, gy, gs, gx, *_i32(G, M, C, H * W), x.dtype.type(eps)],
+    )
     return gx
 
 
@@ -328,5 +386,8 @@ def adam_update(p, g, m, v, lr, b1, b2, eps, step):
     T = p.dtype.type
     step_size = lr / (1 - b1**step)
     sqrt_bc2 = (1 - b2**step) ** 0.5
-    launch(f"adam_update_{_suffix(p.dtype)}", *grid_stride(p.size),
-           [p, g, m, v, np.int64(p.size), T(step_size), T(b1), T(b2), T(eps), T(sqrt_bc2)])
+    launch(
+        f"adam_update_{_suffix(p.dtype)}",
+        *grid_stride(p.size),
+        [p, g, m, v, np.int64(p.size), T(step_size), T(b1), T(b2), T(eps), T(sqrt_bc2)],
+    )

@@ -47,8 +47,9 @@ def graph_of_training_step(model_name, path, batch_size=None, device=None, overr
     from ..training.protocol import StepContext
     from .graph_page import render
 
-    config = recipes.make_config(model_name, batch_size=batch_size, device=device,
-                                 **(overrides or {}))
+    config = recipes.make_config(
+        model_name, batch_size=batch_size, device=device, **(overrides or {})
+    )
     images, labels = step_images(config, config["batch_size"])
     if "image_shape" not in config and images.ndim in (3, 4):  # as the trainer sets it
         config["image_shape"] = list(to_float(images[:1]).shape[1:])
@@ -57,15 +58,19 @@ def graph_of_training_step(model_name, path, batch_size=None, device=None, overr
     model.train(True)
     with kept_backward_roots() as roots:
         model.train_step(batch, StepContext())
-    return render(roots, params=model.modules(), path=path,
-                  title=f"{model_name}: one training step")
+    return render(
+        roots, params=model.modules(), path=path, title=f"{model_name}: one training step"
+    )
 
 
 def _cmd_graph(args):
-    path, timings = graph_of_training_step(args.model, args.out or f"{args.model}-graph.html",
-                                           args.batch_size, args.device)
-    print(f"wrote {path} ({timings['total_s']:.2f} s: layout {timings['layout_s']:.2f} s)",
-          file=sys.stderr)
+    path, timings = graph_of_training_step(
+        args.model, args.out or f"{args.model}-graph.html", args.batch_size, args.device
+    )
+    print(
+        f"wrote {path} ({timings['total_s']:.2f} s: layout {timings['layout_s']:.2f} s)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -78,14 +83,19 @@ def _cmd_report(args):
 
 def add_commands(sub):
     """Register ``graph`` and ``report`` on the command line's subparsers."""
-    g = sub.add_parser("graph", help="draw the autograd graph of one training step of MODEL as an "
-                       "interactive HTML page")
+    g = sub.add_parser(
+        "graph",
+        help="draw the autograd graph of one training step of MODEL as an interactive HTML page",
+    )
     g.add_argument("model", help="a model name (see `scratchgan list`)")
     g.add_argument("--out", help="HTML path (default MODEL-graph.html)")
     g.add_argument("--batch-size", dest="batch_size", type=int, default=4)
     g.add_argument("--device", help="cpu, cuda or cuda:N (default: $SCRATCHGAN_DEVICE, else cpu)")
     g.set_defaults(func=_cmd_graph)
-    r = sub.add_parser("report", help="write RUN/report.html: config, samples, curves, telemetry, "
-                       "profile and checkpoints of a run, on one self-contained page")
+    r = sub.add_parser(
+        "report",
+        help="write RUN/report.html: config, samples, curves, telemetry, "
+        "profile and checkpoints of a run, on one self-contained page",
+    )
     r.add_argument("run", help="a run directory (from `scratchgan train`)")
     r.set_defaults(func=_cmd_report)

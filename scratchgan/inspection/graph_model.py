@@ -14,8 +14,19 @@ from ..nn.module import Module
 from ..tensor import Tensor
 
 # attributes of a node that are bookkeeping, not saved values
-_BOOKKEEPING = {"inputs", "_edges", "_output_ref", "_output_data", "xp", "input_shapes",
-                "needs_input_grad", "on_kernels", "impl", "scope", "second_order"}
+_BOOKKEEPING = {
+    "inputs",
+    "_edges",
+    "_output_ref",
+    "_output_data",
+    "xp",
+    "input_shapes",
+    "needs_input_grad",
+    "on_kernels",
+    "impl",
+    "scope",
+    "second_order",
+}
 MATMUL_OPS = ("MatMul", "Matmul", "Linear", "Conv", "Bmm", "Addmm", "Dot", "Einsum")
 
 
@@ -61,8 +72,12 @@ def gradient_stats(t):
     if t.grad is None:
         return None
     g = t.grad.numpy().astype(np.float64)
-    return {"norm": float(np.sqrt((g * g).sum())), "mean": float(g.mean()),
-            "std": float(g.std()), "max_abs": float(np.abs(g).max()) if g.size else 0.0}
+    return {
+        "norm": float(np.sqrt((g * g).sum())),
+        "mean": float(g.mean()),
+        "std": float(g.std()),
+        "max_abs": float(np.abs(g).max()) if g.size else 0.0,
+    }
 
 
 def parameter_names(params):
@@ -77,8 +92,7 @@ def parameter_names(params):
     for name, value in items:
         if isinstance(value, Module):
             for sub, m in value.named_modules():
-                modules.setdefault(id(m), ".".join(p for p in (name, sub) if p)
-                                   or type(m).__name__)
+                modules.setdefault(id(m), ".".join(p for p in (name, sub) if p) or type(m).__name__)
             for sub, p in value.named_parameters():
                 tensors[id(p)] = ".".join(q for q in (name, sub) if q)
         else:
@@ -119,8 +133,10 @@ class Graph:
                 self.nodes[self._id(obj)] = self._leaf(obj)
                 continue
             if obj.released:
-                raise RuntimeError("graph: part of this graph was freed by a backward; draw it "
-                                   "before backward, or pass retain_graph=True to the backward")
+                raise RuntimeError(
+                    "graph: part of this graph was freed by a backward; draw it "
+                    "before backward, or pass retain_graph=True to the backward"
+                )
             for edge, shape in zip(obj._edges, obj.input_shapes):
                 if edge is None:
                     continue
@@ -140,24 +156,37 @@ class Graph:
 
     def _leaf(self, t):
         name = self.param_names.get(id(t))
-        facts = {"kind": "parameter" if name else "leaf", "label": name or "tensor",
-                 **self._tensor(t), "grad": gradient_stats(t)}
+        facts = {
+            "kind": "parameter" if name else "leaf",
+            "label": name or "tensor",
+            **self._tensor(t),
+            "grad": gradient_stats(t),
+        }
         if name:
             facts["name"] = name
         return facts
 
     def _op(self, node):
         out = node._output_ref() if "_output_ref" in vars(node) else None
-        facts = {"kind": "op", "label": type(node).__name__, "impl": implementation_label(node),
-                 "second_order": bool(getattr(node, "second_order", False)),
-                 "saved": [{"what": w, **f} for w, f in saved_for_backward(node)],
-                 "needs_input_grad": list(node.needs_input_grad)}
+        facts = {
+            "kind": "op",
+            "label": type(node).__name__,
+            "impl": implementation_label(node),
+            "second_order": bool(getattr(node, "second_order", False)),
+            "saved": [{"what": w, **f} for w, f in saved_for_backward(node)],
+            "needs_input_grad": list(node.needs_input_grad),
+        }
         if out is not None:
             facts.update(self._tensor(out))
         else:
             first = next((x for x in node.inputs or () if x is not None), None)
-            facts.update({"shape": None, "dtype": str(first.dtype) if first is not None else "?",
-                          "device": "cuda" if node.xp.__name__.startswith("cupy") else "cpu"})
+            facts.update(
+                {
+                    "shape": None,
+                    "dtype": str(first.dtype) if first is not None else "?",
+                    "device": "cuda" if node.xp.__name__.startswith("cupy") else "cpu",
+                }
+            )
         return facts
 
     def _scope_path(self, node):

@@ -14,8 +14,13 @@ import time
 from .graph_model import Graph
 from .page_assets import GRAPH_CSS, GRAPH_JS, page
 
-COLORS = {"NumPy": "#dbe9f6", "CuPy": "#d7f0dd", "CuPy (cuBLAS)": "#e6dcf5",
-          "CUDA kernel": "#ffd8a8", "emulated CUDA kernel": "#fff1a8"}
+COLORS = {
+    "NumPy": "#dbe9f6",
+    "CuPy": "#d7f0dd",
+    "CuPy (cuBLAS)": "#e6dcf5",
+    "CUDA kernel": "#ffd8a8",
+    "emulated CUDA kernel": "#fff1a8",
+}
 SECOND_ORDER = "second order: recorded by a create_graph=True backward"
 
 
@@ -32,19 +37,35 @@ def _node_attrs(node_id, facts):
     kind = facts["kind"]
     shape = _shape(facts.get("shape"))
     if kind == "op":
-        attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": _fill(facts),
-                 "label": f"{facts['label']}\n{shape}"}
+        attrs = {
+            "shape": "box",
+            "style": "rounded,filled",
+            "fillcolor": _fill(facts),
+            "label": f"{facts['label']}\n{shape}",
+        }
         if facts["second_order"]:
             attrs.update(color="#c0392b", penwidth="2")
     elif kind == "parameter":
-        attrs = {"shape": "ellipse", "style": "filled", "fillcolor": "#c8ebc3",
-                 "label": f"{facts['name']}\n{shape}"}
+        attrs = {
+            "shape": "ellipse",
+            "style": "filled",
+            "fillcolor": "#c8ebc3",
+            "label": f"{facts['name']}\n{shape}",
+        }
     elif kind == "output":
-        attrs = {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#f5c6c6",
-                 "label": f"{facts['label']}\n{shape}"}
+        attrs = {
+            "shape": "doubleoctagon",
+            "style": "filled",
+            "fillcolor": "#f5c6c6",
+            "label": f"{facts['label']}\n{shape}",
+        }
     else:
-        attrs = {"shape": "ellipse", "style": "filled", "fillcolor": "#eeeeee",
-                 "label": f"tensor\n{shape}"}
+        attrs = {
+            "shape": "ellipse",
+            "style": "filled",
+            "fillcolor": "#eeeeee",
+            "label": f"tensor\n{shape}",
+        }
     attrs["id"] = node_id
     attrs["tooltip"] = f"{facts['label']} {shape}"
     return attrs
@@ -67,18 +88,27 @@ def to_dot(graph):
     """(graphviz.Digraph, clusters): clusters maps an SVG id to its label and every node inside."""
     import graphviz
 
-    dot = graphviz.Digraph("autograd", graph_attr={"rankdir": "TB", "fontname": "Helvetica",
-                                                   "fontsize": "11", "nodesep": "0.15",
-                                                   "ranksep": "0.3"},
-                           node_attr={"fontname": "Helvetica", "fontsize": "10", "height": "0.3"},
-                           edge_attr={"arrowsize": "0.6", "color": "#555555"})
+    dot = graphviz.Digraph(
+        "autograd",
+        graph_attr={
+            "rankdir": "TB",
+            "fontname": "Helvetica",
+            "fontsize": "11",
+            "nodesep": "0.15",
+            "ranksep": "0.3",
+        },
+        node_attr={"fontname": "Helvetica", "fontsize": "10", "height": "0.3"},
+        edge_attr={"arrowsize": "0.6", "color": "#555555"},
+    )
     members = _cluster_tree(graph)
     paths = set()
     for path in members:
         paths.update(path[:k] for k in range(1, len(path) + 1))
     cluster_ids = {path: f"c{k}" for k, path in enumerate(sorted(paths))}
-    clusters = {cid: {"label": path[-1][0], "kind": path[-1][1], "nodes": []}
-                for path, cid in cluster_ids.items()}
+    clusters = {
+        cid: {"label": path[-1][0], "kind": path[-1][1], "nodes": []}
+        for path, cid in cluster_ids.items()
+    }
     for path, node_ids in members.items():
         for k in range(1, len(path) + 1):
             clusters[cluster_ids[path[:k]]]["nodes"] += node_ids
@@ -93,9 +123,13 @@ def to_dot(graph):
             second = name == "second-order"
             label = kind if second else f"{name}: {kind}"
             with parent.subgraph(name=f"cluster_{cid}") as sub:
-                sub.attr(id=cid, label=label, style="rounded,filled" if second else "rounded",
-                         color="#c0392b" if second else "#7f8c8d",
-                         fillcolor="#fdf0ef" if second else "white")
+                sub.attr(
+                    id=cid,
+                    label=label,
+                    style="rounded,filled" if second else "rounded",
+                    color="#c0392b" if second else "#7f8c8d",
+                    fillcolor="#fdf0ef" if second else "white",
+                )
                 emit(sub, path)
 
     emit(dot, ())
@@ -117,15 +151,24 @@ def render(outputs, params=None, path="graph.html", title="autograd graph"):
     dot, clusters, edges = to_dot(graph)
     svg = dot.pipe(format="svg", encoding="utf-8")
     t2 = time.perf_counter()
-    svg = svg[svg.index("<svg"):]
-    data = {"nodes": graph.nodes, "clusters": clusters, "edges": edges,
-            "colors": COLORS, "second_order": SECOND_ORDER}
+    svg = svg[svg.index("<svg") :]
+    data = {
+        "nodes": graph.nodes,
+        "clusters": clusters,
+        "edges": edges,
+        "colors": COLORS,
+        "second_order": SECOND_ORDER,
+    }
     n_ops = sum(1 for f in graph.nodes.values() if f["kind"] == "op")
     n_second = sum(1 for f in graph.nodes.values() if f.get("second_order"))
-    summary = (f"{n_ops} op nodes ({n_second} second order), "
-               f"{len(graph.nodes) - n_ops} tensors, {len(edges)} edges")
-    legend = "".join(f'<span class="chip" style="background:{c}">{html.escape(k)}</span>'
-                     for k, c in COLORS.items())
+    summary = (
+        f"{n_ops} op nodes ({n_second} second order), "
+        f"{len(graph.nodes) - n_ops} tensors, {len(edges)} edges"
+    )
+    legend = "".join(
+        f'<span class="chip" style="background:{c}">{html.escape(k)}</span>'
+        for k, c in COLORS.items()
+    )
     body = f"""<header><b>{html.escape(title)}</b> <span class="muted">{summary}</span>
 <input id="search" placeholder="search ops, names, shapes" size="30">
 <button id="fit">fit</button><button id="collapse">collapse modules</button>

@@ -14,9 +14,18 @@ import tempfile
 import numpy as np
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--hide-scrollbars",
-         "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--virtual-time-budget=5000",
+)
 CONSOLE_ERROR = re.compile(r"CONSOLE.*(error|Uncaught)|Uncaught|ERROR:CONSOLE", re.IGNORECASE)
 
 
@@ -43,18 +52,32 @@ def load(path, screenshot=None, size=(1280, 900), timeout=120, fragment=""):
         raise FileNotFoundError("no Chromium found (apt-get install chromium)")
     url = "file://" + os.path.abspath(path)
     with tempfile.TemporaryDirectory(prefix="sg-chromium-") as profile:
-        dom = _run(binary, profile, ["--dump-dom", url + (f"#{fragment}" if fragment else "")],
-                   timeout)
+        dom = _run(
+            binary, profile, ["--dump-dom", url + (f"#{fragment}" if fragment else "")], timeout
+        )
     match = re.search(r"data-errors=\"([^\"]*)\"", dom.stdout)
     page_errors = [match.group(1)] if match else []
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
     console_errors = [line for line in console if CONSOLE_ERROR.search(line)]
-    result = {"errors": page_errors + console_errors, "console": console,
-              "ready": 'data-ready="1"' in dom.stdout, "screenshot": None, "dom": dom.stdout}
+    result = {
+        "errors": page_errors + console_errors,
+        "console": console,
+        "ready": 'data-ready="1"' in dom.stdout,
+        "screenshot": None,
+        "dom": dom.stdout,
+    }
     if screenshot:
         with tempfile.TemporaryDirectory(prefix="sg-chromium-") as profile:
-            _run(binary, profile, [f"--screenshot={os.path.abspath(screenshot)}",
-                                   f"--window-size={size[0]},{size[1]}", url], timeout)
+            _run(
+                binary,
+                profile,
+                [
+                    f"--screenshot={os.path.abspath(screenshot)}",
+                    f"--window-size={size[0]},{size[1]}",
+                    url,
+                ],
+                timeout,
+            )
         result["screenshot"] = screenshot if os.path.exists(screenshot) else None
     return result
 

@@ -22,7 +22,9 @@ header { padding: 6px 10px; border-bottom: 1px solid #ccc; background: #fafafa; 
 table { border-collapse: collapse; } td, th { border: 1px solid #ddd; padding: 2px 6px;
   text-align: left; vertical-align: top; }"""
 
-GRAPH_CSS = BASE_CSS + """
+GRAPH_CSS = (
+    BASE_CSS
+    + """
 main { display: flex; height: calc(100vh - 40px); }
 #view { flex: 1; overflow: hidden; cursor: grab; background: white; }
 #view svg { width: 100%; height: 100%; }
@@ -32,6 +34,7 @@ g.node { cursor: pointer; } g.dim { opacity: 0.15; }
 g.hit polygon, g.hit ellipse, g.hit path { stroke: #e67e22; stroke-width: 3; }
 g.cluster > text { cursor: pointer; font-weight: bold; }
 g.collapsed > polygon, g.collapsed > path { fill: #d5dbe0; }"""
+)
 
 GRAPH_JS = r"""(function () {
 var svg = document.querySelector('#view svg');

@@ -20,14 +20,21 @@ from .report_charts import heat_map, line_chart
 from .telemetry import TELEMETRY
 
 REPORT = "report.html"
-HEAT_MAPS = (("grad_norm", "gradient norm", True), ("update_ratio", "update / weight", True),
-             ("weight_norm", "weight norm", True), ("act_mean", "activation mean", False),
-             ("act_std", "activation std", True))
-REPORT_CSS = BASE_CSS + """
+HEAT_MAPS = (
+    ("grad_norm", "gradient norm", True),
+    ("update_ratio", "update / weight", True),
+    ("weight_norm", "weight norm", True),
+    ("act_mean", "activation mean", False),
+    ("act_std", "activation std", True),
+)
+REPORT_CSS = (
+    BASE_CSS
+    + """
 section { padding: 4px 16px; } h2 { border-bottom: 1px solid #ddd; font-size: 16px; }
 #sample { image-rendering: pixelated; max-width: 560px; border: 1px solid #ccc; }
 .charts { display: flex; flex-wrap: wrap; gap: 8px; } pre { background: #f6f6f6; padding: 6px; }
 .heat { display: block; margin-bottom: 10px; } .kv { column-width: 260px; font-size: 12px; }"""
+)
 REPORT_JS = """(function () {
 var slider = document.getElementById('epoch');
 if (!slider) return;
@@ -46,14 +53,18 @@ def _read_json(path):
 
 def _columns(mapping):
     """key: value lines in flowing columns (a long config stays short on screen)."""
-    items = "".join(f"<div><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</div>"
-                    for k, v in mapping.items())
+    items = "".join(
+        f"<div><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</div>"
+        for k, v in mapping.items()
+    )
     return f"<div class='kv'>{items}</div>"
 
 
 def _table(mapping):
-    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in mapping.items())
+    rows = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in mapping.items()
+    )
     return f"<table>{rows}</table>"
 
 
@@ -70,8 +81,11 @@ def _curves(run_dir):
         return "<p class='muted'>no metrics.csv yet (no epoch finished)</p>"
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    groups = {"train losses (epoch means)": "train_", "validation": "valid_",
-              "generative metrics": "metric_"}
+    groups = {
+        "train losses (epoch means)": "train_",
+        "validation": "valid_",
+        "generative metrics": "metric_",
+    }
     charts = []
     for title, prefix in groups.items():
         series = {}
@@ -79,7 +93,7 @@ def _curves(run_dir):
             for key, value in row.items():
                 y = _number(value)
                 if key.startswith(prefix) and y is not None:
-                    series.setdefault(key[len(prefix):], []).append((float(row["epoch"]), y))
+                    series.setdefault(key[len(prefix) :], []).append((float(row["epoch"]), y))
         charts.append(line_chart(series, title, xlabel="epoch"))
     return f"<div class='charts'>{''.join(charts)}</div>"
 
@@ -93,10 +107,12 @@ def _samples(run_dir):
         with open(p, "rb") as f:
             data = base64.b64encode(f.read()).decode("ascii")
         samples.append([os.path.basename(p)[:-4], "data:image/png;base64," + data])
-    return (f"<input type='range' id='epoch' min='0' max='{len(samples) - 1}' "
-            f"value='{len(samples) - 1}' style='width:300px'> <span id='epoch-label'></span>"
-            f"<br><img id='sample' alt='samples'>"
-            f"<script>const SAMPLES = {json.dumps(samples)};</script>")
+    return (
+        f"<input type='range' id='epoch' min='0' max='{len(samples) - 1}' "
+        f"value='{len(samples) - 1}' style='width:300px'> <span id='epoch-label'></span>"
+        f"<br><img id='sample' alt='samples'>"
+        f"<script>const SAMPLES = {json.dumps(samples)};</script>"
+    )
 
 
 def read_telemetry(run_dir):
@@ -110,8 +126,10 @@ def read_telemetry(run_dir):
 def _telemetry(run_dir):
     rows = read_telemetry(run_dir)
     if not rows:
-        return ("<p class='muted'>no telemetry.jsonl (train with --set telemetry_every=K for "
-                "per-layer statistics every K steps)</p>")
+        return (
+            "<p class='muted'>no telemetry.jsonl (train with --set telemetry_every=K for "
+            "per-layer statistics every K steps)</p>"
+        )
     steps = [r["step"] for r in rows]
     parts = []
     gan = {}
@@ -119,10 +137,12 @@ def _telemetry(run_dir):
         for key, value in r.get("gan", {}).items():
             gan.setdefault(key, []).append((r["step"], value))
     if gan:
-        parts.append(line_chart({k: v for k, v in gan.items() if k != "g_grad_norm"},
-                                "D(x) and D(G(z))"))
-        parts.append(line_chart({"generator": gan.get("g_grad_norm", [])},
-                                "generator gradient norm"))
+        parts.append(
+            line_chart({k: v for k, v in gan.items() if k != "g_grad_norm"}, "D(x) and D(G(z))")
+        )
+        parts.append(
+            line_chart({"generator": gan.get("g_grad_norm", [])}, "generator gradient norm")
+        )
     parts = [f"<div class='charts'>{''.join(parts)}</div>"]
     for key, title, log in HEAT_MAPS:
         names = []
@@ -137,9 +157,13 @@ def _checkpoints(run_dir):
     paths = sorted(glob.glob(os.path.join(run_dir, "checkpoints", "*.npz")))
     if not paths:
         return "<p class='muted'>no checkpoints</p>"
-    return _table({os.path.basename(p): f"{os.path.getsize(p) / 1e6:.2f} MB, "
-                   f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(os.path.getmtime(p)))}"
-                   for p in paths})
+    return _table(
+        {
+            os.path.basename(p): f"{os.path.getsize(p) / 1e6:.2f} MB, "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(os.path.getmtime(p)))}"
+            for p in paths
+        }
+    )
 
 
 def _profile(run_dir):
@@ -158,13 +182,18 @@ def write_report(run_dir):
     summary = _read_json(os.path.join(run_dir, "summary.json")) or {}
     summary = {k: v for k, v in summary.items() if k != "final"}
     title = f"{config.get('model', 'run')}: {os.path.basename(os.path.abspath(run_dir))}"
-    sections = [("config", _columns(config)), ("summary", _columns(summary) if summary else
-                                             "<p class='muted'>no summary.json yet</p>"),
-                ("samples", _samples(run_dir)), ("loss and metric curves", _curves(run_dir)),
-                ("telemetry", _telemetry(run_dir)), ("profile", _profile(run_dir)),
-                ("checkpoints", _checkpoints(run_dir))]
+    sections = [
+        ("config", _columns(config)),
+        ("summary", _columns(summary) if summary else "<p class='muted'>no summary.json yet</p>"),
+        ("samples", _samples(run_dir)),
+        ("loss and metric curves", _curves(run_dir)),
+        ("telemetry", _telemetry(run_dir)),
+        ("profile", _profile(run_dir)),
+        ("checkpoints", _checkpoints(run_dir)),
+    ]
     body = f"<header><b>{html.escape(title)}</b></header>" + "".join(
-        f"<section><h2>{name}</h2>{content}</section>" for name, content in sections)
+        f"<section><h2>{name}</h2>{content}</section>" for name, content in sections
+    )
     path = os.path.join(run_dir, REPORT)
     with open(path, "w", encoding="utf-8") as f:
         f.write(page(title, body, REPORT_CSS, REPORT_JS))

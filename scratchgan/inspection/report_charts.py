@@ -7,8 +7,18 @@ value.
 import html
 import math
 
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf")
+PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
 def _ticks(lo, hi, n=5):
@@ -19,8 +29,10 @@ def _ticks(lo, hi, n=5):
 
 def line_chart(series, title, xlabel="step", width=560, height=260):
     """SVG of ``series`` ({name: [(x, y), ...]}) on shared axes; non-finite points are skipped."""
-    points = {k: [(x, y) for x, y in v if math.isfinite(x) and math.isfinite(y)]
-              for k, v in series.items()}
+    points = {
+        k: [(x, y) for x, y in v if math.isfinite(x) and math.isfinite(y)]
+        for k, v in series.items()
+    }
     points = {k: v for k, v in points.items() if v}
     if not points:
         return ""
@@ -40,28 +52,41 @@ def line_chart(series, title, xlabel="step", width=560, height=260):
     def py(y):
         return top + (1 - (y - y0) / (y1 - y0)) * h
 
-    parts = [f'<svg class="chart" width="{width}" height="{height}" '
-             f'xmlns="http://www.w3.org/2000/svg"><text x="{left}" y="15" font-weight="bold">'
-             f'{html.escape(title)}</text>',
-             f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/>']
+    parts = [
+        f'<svg class="chart" width="{width}" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg"><text x="{left}" y="15" font-weight="bold">'
+        f"{html.escape(title)}</text>",
+        f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/>',
+    ]
     for y in _ticks(y0, y1):
-        parts.append(f'<text x="{left - 4}" y="{py(y) + 4:.1f}" text-anchor="end" '
-                     f'font-size="10">{y:.3g}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{py(y) + 4:.1f}" text-anchor="end" '
+            f'font-size="10">{y:.3g}</text>'
+        )
     for x in _ticks(x0, x1):
-        parts.append(f'<text x="{px(x):.1f}" y="{top + h + 14}" text-anchor="middle" '
-                     f'font-size="10">{x:.4g}</text>')
-    parts.append(f'<text x="{left + w / 2}" y="{height - 4}" text-anchor="middle" '
-                 f'font-size="11">{html.escape(xlabel)}</text>')
+        parts.append(
+            f'<text x="{px(x):.1f}" y="{top + h + 14}" text-anchor="middle" '
+            f'font-size="10">{x:.4g}</text>'
+        )
+    parts.append(
+        f'<text x="{left + w / 2}" y="{height - 4}" text-anchor="middle" '
+        f'font-size="11">{html.escape(xlabel)}</text>'
+    )
     for k, (name, v) in enumerate(points.items()):
         color = PALETTE[k % len(PALETTE)]
         path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in v)
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" '
-                     f'points="{path}"><title>{html.escape(name)}</title></polyline>')
+        parts.append(
+            f'<polyline fill="none" stroke="{color}" stroke-width="1.5" '
+            f'points="{path}"><title>{html.escape(name)}</title></polyline>'
+        )
         if len(v) == 1:
-            parts.append(f'<circle cx="{px(v[0][0]):.1f}" cy="{py(v[0][1]):.1f}" r="3" '
-                         f'fill="{color}"/>')
-        parts.append(f'<text x="{left + w + 8}" y="{top + 12 + 14 * k}" fill="{color}" '
-                     f'font-size="11">{html.escape(name[:20])}</text>')
+            parts.append(
+                f'<circle cx="{px(v[0][0]):.1f}" cy="{py(v[0][1]):.1f}" r="3" fill="{color}"/>'
+            )
+        parts.append(
+            f'<text x="{left + w + 8}" y="{top + 12 + 14 * k}" fill="{color}" '
+            f'font-size="11">{html.escape(name[:20])}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -99,26 +124,36 @@ def heat_map(rows, steps, values, title, log=True, max_columns=120, cell=(6, 12)
     label_w = 8 + 6 * max(len(r) for r in rows)
     width = max(label_w + cw * len(keep) + 90, 7 * len(title) + 200)
     height = 30 + ch * len(rows) + 20
-    parts = [f'<svg class="heat" width="{width}" height="{height}" '
-             f'xmlns="http://www.w3.org/2000/svg"><text x="0" y="14" font-weight="bold">'
-             f'{html.escape(title)}{" (colour: log10 |value|)" if log else ""}</text>']
+    parts = [
+        f'<svg class="heat" width="{width}" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg"><text x="0" y="14" font-weight="bold">'
+        f"{html.escape(title)}{' (colour: log10 |value|)' if log else ''}</text>"
+    ]
     for r, name in enumerate(rows):
         y = 24 + ch * r
-        parts.append(f'<text x="{label_w - 4}" y="{y + ch - 2}" text-anchor="end" '
-                     f'font-size="10">{html.escape(name)}</text>')
+        parts.append(
+            f'<text x="{label_w - 4}" y="{y + ch - 2}" text-anchor="end" '
+            f'font-size="10">{html.escape(name)}</text>'
+        )
         for j, c in enumerate(keep):
             v = scaled(values[r][c])
             fill = "#eeeeee" if v is None else _color((v - lo) / (hi - lo) if hi > lo else 0.5)
             raw = values[r][c]
             tip = f"{name} step {steps[c]}: {raw:.4g}" if raw is not None else f"{name}: none"
-            parts.append(f'<rect x="{label_w + cw * j}" y="{y}" width="{cw}" height="{ch}" '
-                         f'fill="{fill}"><title>{html.escape(tip)}</title></rect>')
+            parts.append(
+                f'<rect x="{label_w + cw * j}" y="{y}" width="{cw}" height="{ch}" '
+                f'fill="{fill}"><title>{html.escape(tip)}</title></rect>'
+            )
     x = label_w + cw * len(keep) + 8
     for k in range(5):
         t = k / 4
-        parts.append(f'<rect x="{x}" y="{24 + 14 * k}" width="12" height="12" '
-                     f'fill="{_color(t)}"/><text x="{x + 16}" y="{34 + 14 * k}" '
-                     f'font-size="10">{lo + (hi - lo) * t:.3g}</text>')
-    parts.append(f'<text x="{label_w}" y="{height - 4}" font-size="10">steps '
-                 f'{steps[keep[0]]} to {steps[keep[-1]]}</text></svg>')
+        parts.append(
+            f'<rect x="{x}" y="{24 + 14 * k}" width="12" height="12" '
+            f'fill="{_color(t)}"/><text x="{x + 16}" y="{34 + 14 * k}" '
+            f'font-size="10">{lo + (hi - lo) * t:.3g}</text>'
+        )
+    parts.append(
+        f'<text x="{label_w}" y="{height - 4}" font-size="10">steps '
+        f"{steps[keep[0]]} to {steps[keep[-1]]}</text></svg>"
+    )
     return "".join(parts)

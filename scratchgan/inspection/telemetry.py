@@ -124,8 +124,15 @@ class Telemetry:
 
     def statistics(self, step, losses):
         """The telemetry row of the step just taken (see the module docstring)."""
-        row = {"step": step, "grad_norm": {}, "weight_norm": {}, "update_ratio": {},
-               "act_mean": {}, "act_std": {}, "module_grad_norm": {}}
+        row = {
+            "step": step,
+            "grad_norm": {},
+            "weight_norm": {},
+            "update_ratio": {},
+            "act_mean": {},
+            "act_std": {},
+            "module_grad_norm": {},
+        }
         squares = {}
         for name, p in self.params.items():
             before, after = self._before[name], p.array

@@ -1,4 +1,5 @@
-"""``python -m scratchgan.metrics [RUN_DIR ...] [--baselines DATASET ...]``: evaluate, then update docs/RESULTS.md."""
+"""``python -m scratchgan.metrics [RUN_DIR ...] [--baselines DATASET ...]``: evaluate, then update
+docs/RESULTS.md."""
 
 import sys
 

@@ -4,9 +4,11 @@ For a data set, every "model" below is scored against the test split exactly as 
 scores a run (n images; all metrics of ``compute_all``):
 
     training split    n training images (all of them if fewer): a perfect generator; the ceiling
-    one class         n training images of class 0 only: a perfectly sharp, fully mode-collapsed model
+    one class         n training images of class 0 only: a perfectly sharp, fully mode-collapsed
+                      model
     mean image        the per-pixel mean of the training split, repeated n times
-    gaussian noise    independent pixels ~ N(per-pixel training mean, per-pixel training std), clipped to [0, 1]
+    gaussian noise    independent pixels ~ N(per-pixel training mean, per-pixel training std),
+                      clipped to [0, 1]
 
     measure_baselines(dataset, n=10000) -> list of metric dicts (with "baseline" naming the row)
 """
@@ -24,9 +26,15 @@ BASELINES = ("training split", "one class", "mean image", "gaussian noise")
 
 def baseline_images(name, train_images, train_labels, n, rng):
     """The n images of baseline ``name`` (uint8 or float in [0, 1], N x H x W)."""
-    x = sgdata.to_float(train_images)[:, 0] if train_images.ndim == 3 else sgdata.to_float(train_images)
+    x = (
+        sgdata.to_float(train_images)[:, 0]
+        if train_images.ndim == 3
+        else sgdata.to_float(train_images)
+    )
     if name == "training split":
-        return train_images[np.sort(rng.choice(len(train_images), min(n, len(train_images)), replace=False))]
+        return train_images[
+            np.sort(rng.choice(len(train_images), min(n, len(train_images)), replace=False))
+        ]
     if name == "one class":
         pool = train_images[train_labels == 0]
         return pool[rng.choice(len(pool), n, replace=len(pool) < n)]
@@ -39,7 +47,8 @@ def baseline_images(name, train_images, train_labels, n, rng):
 
 
 def measure_baselines(dataset, n=10000, names=BASELINES, seed=0, progress=True):
-    """Score each baseline of ``names`` against ``dataset``'s test split; returns one dict per baseline."""
+    """Score each baseline of ``names`` against ``dataset``'s test split; returns one dict per
+    baseline."""
     classifier = load_classifier(dataset, progress=progress)
     real, _ = sgdata.load(dataset, "test")
     train_x, train_y = sgdata.load(dataset, "train")
@@ -48,8 +57,14 @@ def measure_baselines(dataset, n=10000, names=BASELINES, seed=0, progress=True):
     for i, name in enumerate(names):
         t0 = time.perf_counter()
         fake = baseline_images(name, train_x, train_y, n, np.random.default_rng([seed, i]))
-        row = {"baseline": name, "dataset": dataset, "model": name, "n": len(fake), "seed": seed,
-               **compute_all(real, fake, classifier, (feats, probs), seed=seed)}
+        row = {
+            "baseline": name,
+            "dataset": dataset,
+            "model": name,
+            "n": len(fake),
+            "seed": seed,
+            **compute_all(real, fake, classifier, (feats, probs), seed=seed),
+        }
         row["eval_time_s"] = round(time.perf_counter() - t0, 1)
         rows.append(row)
     return rows

@@ -15,14 +15,15 @@ from .features import features_of
 
 
 def _clean(w):
-    """Eigenvalues of a PSD matrix with rounding noise removed: those below D * eps * max |w| become 0
-    (the square root would turn a 1e-17 into a 3e-9 and break symmetry and zero distances)."""
+    """Eigenvalues of a PSD matrix with rounding noise removed: those below D * eps * max |w| become
+    0 (the square root would turn a 1e-17 into a 3e-9 and break symmetry and zero distances)."""
     tol = len(w) * np.finfo(np.float64).eps * max(np.abs(w).max(initial=0.0), 1e-300)
     return np.where(w > tol, w, 0.0)
 
 
 def psd_sqrt(S):
-    """The symmetric square root of a symmetric positive semi-definite matrix (negative eigenvalues -> 0)."""
+    """The symmetric square root of a symmetric positive semi-definite matrix (negative eigenvalues
+    -> 0)."""
     w, V = np.linalg.eigh((S + S.T) / 2)
     return (V * np.sqrt(_clean(w))) @ V.T
 
@@ -43,8 +44,10 @@ def frechet_distance(mu1, S1, mu2, S2):
     S1, S2 = np.asarray(S1, np.float64), np.asarray(S2, np.float64)
     d = mu1.shape[0]
     if mu1.shape != (d,) or mu2.shape != (d,) or S1.shape != (d, d) or S2.shape != (d, d):
-        raise ValueError(f"frechet_distance: expected mu1, mu2 of shape (D,) and S1, S2 of shape (D, D), got "
-                         f"{mu1.shape}, {S1.shape}, {mu2.shape}, {S2.shape}")
+        raise ValueError(
+            f"frechet_distance: expected mu1, mu2 of shape (D,) and S1, S2 of shape (D, D), got "
+            f"{mu1.shape}, {S1.shape}, {mu2.shape}, {S2.shape}"
+        )
     diff = mu1 - mu2
     value = diff @ diff + np.trace(S1) + np.trace(S2) - 2 * trace_sqrt_product(S1, S2)
     return max(float(value), 0.0)

@@ -4,10 +4,11 @@
 
 computed on each of ``splits`` (nearly) equal parts of the samples (p(y) per part), then averaged:
 (mean, std over the parts, ddof 0). The samples are put in a seeded random order first, so that a
-set sorted by class (the MNIST sample's test split, a conditional GAN's samples drawn class by class)
-is not scored one class per part; with ``shuffle=False`` the parts are consecutive, as in the
+set sorted by class (the MNIST sample's test split, a conditional GAN's samples drawn class by
+class) is not scored one class per part; with ``shuffle=False`` the parts are consecutive, as in the
 original code. 1 <= IS <= number of classes: high when each sample
-is classified confidently (low entropy of p(y|x)) and the classes are balanced (high entropy of p(y)).
+is classified confidently (low entropy of p(y|x)) and the classes are balanced (high entropy of
+p(y)).
 """
 
 from typing import NamedTuple
@@ -45,7 +46,10 @@ def inception_score(samples, classifier=None, splits=10, shuffle=True, seed=0):
     """
     p = probabilities_of(samples, classifier, "inception_score")
     if not 1 <= splits <= len(p):
-        raise ValueError(f"inception_score: splits must be in [1, {len(p)}] (the number of samples), got {splits}")
+        raise ValueError(
+            f"inception_score: splits must be in [1, {len(p)}] (the number of samples), "
+            f"got {splits}"
+        )
     if shuffle:
         p = p[np.random.default_rng(seed).permutation(len(p))]
     scores = [score_of(part) for part in np.array_split(p, splits)]

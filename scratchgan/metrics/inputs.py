@@ -30,8 +30,10 @@ def as_images(x, name="images"):
         raise ValueError(f"{name}: expected uint8 or float images, got dtype {x.dtype}")
     lo, hi = float(x.min()), float(x.max())
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo < -FLOAT_SLACK or hi > 1 + FLOAT_SLACK:
-        raise ValueError(f"{name}: float images must lie in [0, 1], got values in [{lo:.4g}, {hi:.4g}] "
-                         "(map tanh outputs with (x + 1) / 2)")
+        raise ValueError(
+            f"{name}: float images must lie in [0, 1], got values in [{lo:.4g}, {hi:.4g}] "
+            "(map tanh outputs with (x + 1) / 2)"
+        )
     return np.clip(x, 0, 1).astype(np.float32)
 
 

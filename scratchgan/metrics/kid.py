@@ -1,6 +1,7 @@
 """Kernel Inception-style Distance (Binkowski et al. 2018): an unbiased estimate of MMD^2.
 
-    k(x, y) = (x . y / d + 1)^3                          (cubic polynomial kernel, d = feature dimension)
+    k(x, y) = (x . y / d + 1)^3                          (cubic polynomial kernel,
+                                                          d = feature dimension)
     MMD^2_u = sum_{i != j} k(x_i, x_j) / (m (m - 1)) + sum_{i != j} k(y_i, y_j) / (n (n - 1))
               - 2 sum_{i, j} k(x_i, y_j) / (m n)
 
@@ -39,8 +40,11 @@ def mmd2_unbiased(X, Y, degree=3, gamma=None, coef0=1.0):
     Kxx = polynomial_kernel(X, X, degree, gamma, coef0)
     Kyy = polynomial_kernel(Y, Y, degree, gamma, coef0)
     Kxy = polynomial_kernel(X, Y, degree, gamma, coef0)
-    return float((Kxx.sum() - np.trace(Kxx)) / (m * (m - 1)) + (Kyy.sum() - np.trace(Kyy)) / (n * (n - 1))
-                 - 2 * Kxy.sum() / (m * n))
+    return float(
+        (Kxx.sum() - np.trace(Kxx)) / (m * (m - 1))
+        + (Kyy.sum() - np.trace(Kyy)) / (n * (n - 1))
+        - 2 * Kxy.sum() / (m * n)
+    )
 
 
 def kid(real, fake, classifier=None, n_subsets=100, subset_size=1000, seed=0):
@@ -56,10 +60,16 @@ def kid(real, fake, classifier=None, n_subsets=100, subset_size=1000, seed=0):
         raise ValueError(f"kid: real has {a.shape[1]} feature dimensions, fake has {b.shape[1]}")
     m = min(subset_size, len(a), len(b))
     if m < 2:
-        raise ValueError(f"kid: needs at least 2 samples per set, got {len(a)} real and {len(b)} fake")
+        raise ValueError(
+            f"kid: needs at least 2 samples per set, got {len(a)} real and {len(b)} fake"
+        )
     if n_subsets < 1:
         raise ValueError(f"kid: n_subsets must be positive, got {n_subsets}")
     rng = np.random.default_rng(seed)
-    values = [mmd2_unbiased(a[rng.choice(len(a), m, replace=False)], b[rng.choice(len(b), m, replace=False)])
-              for _ in range(n_subsets)]
+    values = [
+        mmd2_unbiased(
+            a[rng.choice(len(a), m, replace=False)], b[rng.choice(len(b), m, replace=False)]
+        )
+        for _ in range(n_subsets)
+    ]
     return KID(float(np.mean(values)), float(np.std(values)))

@@ -1,4 +1,5 @@
-"""Improved precision and recall (Kynkaanniemi et al. 2019): k-nearest-neighbour manifolds in feature space.
+"""Improved precision and recall (Kynkaanniemi et al. 2019): k-nearest-neighbour manifolds in
+feature space.
 
 The manifold of a set is the union of balls centred at its samples, each with the radius of the
 distance to its k-th nearest neighbour within the set (the sample itself not counted; k = 3 as in
@@ -34,7 +35,10 @@ def _sq_dists(A, B, a2, b2):
 def knn_radii(X, k=3):
     """Squared distance from each row of X to its k-th nearest other row."""
     if len(X) <= k:
-        raise ValueError(f"precision_recall: a set of {len(X)} samples has no neighbour number k={k}; need more than k samples")
+        raise ValueError(
+            f"precision_recall: a set of {len(X)} samples has no neighbour number k={k}; "
+            "need more than k samples"
+        )
     x2 = (X * X).sum(axis=1)
     radii = np.empty(len(X))
     for i in range(0, len(X), BLOCK):
@@ -56,7 +60,8 @@ def in_manifold(points, centres, radii):
 
 
 def precision_recall(real, fake, classifier=None, k=3):
-    """(precision, recall) of ``fake`` against ``real`` with k-NN manifolds (Kynkaanniemi et al. 2019).
+    """(precision, recall) of ``fake`` against ``real`` with k-NN manifolds (Kynkaanniemi et al.
+    2019).
 
     real, fake: images (embedded with ``classifier``, a Classifier or a data-set name) or features
     N x D. Both in [0, 1]; higher is better; 1 and 1 for identical sets.
@@ -64,7 +69,9 @@ def precision_recall(real, fake, classifier=None, k=3):
     a = features_of(real, classifier, "precision_recall", "real")
     b = features_of(fake, classifier, "precision_recall", "fake")
     if a.shape[1] != b.shape[1]:
-        raise ValueError(f"precision_recall: real has {a.shape[1]} feature dimensions, fake has {b.shape[1]}")
+        raise ValueError(
+            f"precision_recall: real has {a.shape[1]} feature dimensions, fake has {b.shape[1]}"
+        )
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"precision_recall: k must be a positive int, got {k!r}")
     precision = in_manifold(b, a, knn_radii(a, k)).mean()

@@ -1,4 +1,5 @@
-"""Sliced Wasserstein distance on Laplacian-pyramid patches (Karras et al. 2018, ProGAN, appendix D).
+"""Sliced Wasserstein distance on Laplacian-pyramid patches (Karras et al. 2018, ProGAN, appendix
+D).
 
 Pixels, not classifier features: it measures local image statistics at each scale.
 
@@ -8,8 +9,8 @@ Pixels, not classifier features: it measures local image statistics at each scal
    ProGAN goes from 1024 down to 16 pixels; at 28 x 28 we keep every level whose side is at least
    the patch size: 28 (band), 14 (band), 7 (the low-pass residual, one patch = the whole thumbnail).
 2. From every level, ``patches_per_image`` 7x7 neighbourhoods per image at random positions (ProGAN:
-   128 per image on large images; here 16, capped by the number of positions: 484, 64 and 1). Both sets
-   use the same positions (image i of each set is cut at the same places).
+   128 per image on large images; here 16, capped by the number of positions: 484, 64 and 1). Both
+   sets use the same positions (image i of each set is cut at the same places).
 3. Descriptor normalisation per level, as ProGAN does: each set's descriptors have their per-channel
    mean subtracted and are divided by their per-channel standard deviation (over all descriptors and
    the 7x7 positions), each set with its own statistics. (So SWD ignores a global change of contrast
@@ -40,7 +41,8 @@ class SWD(NamedTuple):
 
 
 def _blur(x):
-    """Separable 5x5 binomial filter over the last two axes, mirrored borders (x is N x C x H x W)."""
+    """Separable 5x5 binomial filter over the last two axes, mirrored borders
+    (x is N x C x H x W)."""
     p = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)), mode="reflect")
     h, w = x.shape[-2:]
     rows = sum(BINOMIAL[k] * p[:, :, k : k + h, :] for k in range(5))
@@ -52,7 +54,8 @@ def pyr_down(x):
 
 
 def pyr_up(x, shape):
-    """Upsample 2x by zero insertion and blur (x 4 to keep the mean), cropped to ``shape`` (H, W)."""
+    """Upsample 2x by zero insertion and blur (x 4 to keep the mean),
+    cropped to ``shape`` (H, W)."""
     n, c, h, w = x.shape
     z = np.zeros((n, c, 2 * h, 2 * w))
     z[:, :, ::2, ::2] = 4 * x
@@ -60,7 +63,8 @@ def pyr_up(x, shape):
 
 
 def laplacian_pyramid(x, min_size=7):
-    """Bands finest first, then the low-pass residual; levels halve while the side stays >= min_size."""
+    """Bands finest first, then the low-pass residual; levels halve while the side stays >=
+    min_size."""
     gauss = [x]
     while min(gauss[-1].shape[-2:]) // 2 >= min_size:
         gauss.append(pyr_down(gauss[-1]))
@@ -83,7 +87,8 @@ def extract_patches(level, per_image, size, rng):
 
 
 def normalize_descriptors(desc):
-    """Per-channel standardisation over all descriptors and positions (ProGAN's finalize_descriptors)."""
+    """Per-channel standardisation over all descriptors and positions (ProGAN's
+    finalize_descriptors)."""
     desc = desc - desc.mean(axis=(0, 2, 3), keepdims=True)
     std = desc.std(axis=(0, 2, 3), keepdims=True)
     desc = desc / np.where(std > 1e-12, std, 1.0)
@@ -91,32 +96,44 @@ def normalize_descriptors(desc):
 
 
 def sliced_wasserstein(A, B, n_directions=512, chunk=32, rng=None):
-    """Mean over random unit directions of the 1-D Wasserstein-1 distance of the projections (len(A) == len(B))."""
+    """Mean over random unit directions of the 1-D Wasserstein-1 distance of the projections (len(A)
+    == len(B))."""
     rng = rng or np.random.default_rng(0)
     total = 0.0
     for start in range(0, n_directions, chunk):
         k = min(chunk, n_directions - start)
         dirs = rng.standard_normal((A.shape[1], k))
         dirs /= np.linalg.norm(dirs, axis=0, keepdims=True)
-        pa, pb = np.sort(dirs.T @ A.T, axis=1), np.sort(dirs.T @ B.T, axis=1)  # k x M: rows sort fast
+        pa, pb = (
+            np.sort(dirs.T @ A.T, axis=1),
+            np.sort(dirs.T @ B.T, axis=1),
+        )  # k x M: rows sort fast
         total += np.abs(pa - pb).mean(axis=1).sum()
     return total / n_directions
 
 
 def swd(real, fake, patches_per_image=16, patch_size=7, n_directions=512, seed=0):
-    """Sliced Wasserstein distance x 1e3 between two image sets, per Laplacian-pyramid level and averaged.
+    """Sliced Wasserstein distance x 1e3 between two image sets, per Laplacian-pyramid level and
+    averaged.
 
-    real, fake: images (uint8 or [0, 1] floats, N x H x W or N x C x H x W) of the same size. Returns
-    ``SWD(levels, resolutions, mean)``; lower is better, 0 for identical sets.
+    real, fake: images (uint8 or [0, 1] floats, N x H x W or N x C x H x W) of the same size.
+    Returns ``SWD(levels, resolutions, mean)``; lower is better, 0 for identical sets.
     """
     if np.ndim(real) not in (3, 4) or np.ndim(fake) not in (3, 4):
-        raise ValueError(f"swd: compares images (N x H x W or N x C x H x W), got arrays of shape "
-                         f"{np.shape(real)} and {np.shape(fake)}")
+        raise ValueError(
+            f"swd: compares images (N x H x W or N x C x H x W), got arrays of shape "
+            f"{np.shape(real)} and {np.shape(fake)}"
+        )
     a, b = as_images(real, "swd: real"), as_images(fake, "swd: fake")
     if a.shape[1:] != b.shape[1:]:
-        raise ValueError(f"swd: real images are {a.shape[1:]}, fake images are {b.shape[1:]}; expected the same size")
+        raise ValueError(
+            f"swd: real images are {a.shape[1:]}, fake images are {b.shape[1:]}; "
+            "expected the same size"
+        )
     if min(a.shape[-2:]) < patch_size:
-        raise ValueError(f"swd: images of {a.shape[-2:]} are smaller than the {patch_size}x{patch_size} patches")
+        raise ValueError(
+            f"swd: images of {a.shape[-2:]} are smaller than the {patch_size}x{patch_size} patches"
+        )
     rng = np.random.default_rng(seed)
     n = min(len(a), len(b))
     if len(a) > n:
@@ -128,7 +145,11 @@ def swd(real, fake, patches_per_image=16, patch_size=7, n_directions=512, seed=0
     levels = []
     for i, (la, lb) in enumerate(zip(pa, pb)):
         # the same patch positions for both sets, so that identical sets are at distance 0
-        da = normalize_descriptors(extract_patches(la, patches_per_image, patch_size, np.random.default_rng([seed, i])))
-        db = normalize_descriptors(extract_patches(lb, patches_per_image, patch_size, np.random.default_rng([seed, i])))
+        da = normalize_descriptors(
+            extract_patches(la, patches_per_image, patch_size, np.random.default_rng([seed, i]))
+        )
+        db = normalize_descriptors(
+            extract_patches(lb, patches_per_image, patch_size, np.random.default_rng([seed, i]))
+        )
         levels.append(float(SCALE * sliced_wasserstein(da, db, n_directions, rng=rng)))
     return SWD(tuple(levels), tuple(level.shape[-1] for level in pa), float(np.mean(levels)))

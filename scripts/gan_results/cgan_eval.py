@@ -1,7 +1,8 @@
-"""Acceptance 2: cgan's 10 x 10 grid (row = requested class) and the metrics classifier's agreement with the
-requested class on 10,000 generated samples (1,000 per class).
+"""Acceptance 2: cgan's 10 x 10 grid (row = requested class) and the metrics classifier's agreement
+with the requested class on 10,000 generated samples (1,000 per class).
 
-    python scripts/gan_results/cgan_eval.py runs/i8/cgan --grid docs/img/gan-cgan-grid.png --json runs/i8/cgan.json
+    python scripts/gan_results/cgan_eval.py runs/i8/cgan --grid docs/img/gan-cgan-grid.png \
+        --json runs/i8/cgan.json
 """
 
 import argparse
@@ -32,7 +33,10 @@ viz.save_image_grid(grid, args.grid, ncol=10, scale=3)
 g = sg.Generator(0)
 requested = np.repeat(np.arange(k), args.n // k)
 predicted = np.concatenate(
-    [clf.predict(model.sample(500, g, labels=requested[i : i + 500])) for i in range(0, len(requested), 500)]
+    [
+        clf.predict(model.sample(500, g, labels=requested[i : i + 500]))
+        for i in range(0, len(requested), 500)
+    ]
 )
 agree = float((predicted == requested).mean())
 per_class = [float((predicted[requested == c] == c).mean()) for c in range(k)]

@@ -25,12 +25,16 @@ p.add_argument("--steps", type=int, default=400)
 p.add_argument("--seed", type=int, default=0)
 p.add_argument("--out", required=True)
 p.add_argument("--json", required=True)
-p.add_argument("--plot-only", action="store_true", help="redraw from the logs in --json without training")
+p.add_argument(
+    "--plot-only", action="store_true", help="redraw from the logs in --json without training"
+)
 args = p.parse_args()
 threadpool_limits(1, user_api="blas")
 
 saved = (
-    json.loads(Path(args.json).read_text()) if args.plot_only else {"steps": args.steps, "seed": args.seed, "logs": {}}
+    json.loads(Path(args.json).read_text())
+    if args.plot_only
+    else {"steps": args.steps, "seed": args.seed, "logs": {}}
 )
 logs = saved["logs"]
 images = None if args.plot_only else train.load_data(train.make_config("dcgan"))[0]
@@ -45,7 +49,9 @@ for loss in () if args.plot_only else ("mm", "ns"):
     for step, batch in zip(range(args.steps), loader):
         epoch, epoch_step = divmod(step, len(loader))
         out = model.train_step(batch, train.StepContext(step, epoch, epoch_step, len(loader)))
-        rows.append({k: out[k] for k in ("d_gz", "g_grad_norm", "g_loss", "d_loss", "d_real", "d_fake")})
+        rows.append(
+            {k: out[k] for k in ("d_gz", "g_grad_norm", "g_loss", "d_loss", "d_real", "d_fake")}
+        )
     logs[loss] = rows
     print(loss, f"{time.perf_counter() - t0:.0f} s", rows[-1], flush=True)
 bins = np.arange(0.0, 0.75, 0.1)
@@ -57,7 +63,9 @@ for loss, rows in logs.items():
     for lo in bins:
         in_bin = (dg >= lo) & (dg < lo + 0.1)
         if in_bin.sum() >= 5:  # [bin's lower edge, median gradient norm, G steps in the bin]
-            medians[loss].append([round(float(lo), 1), float(np.median(gn[in_bin])), int(in_bin.sum())])
+            medians[loss].append(
+                [round(float(lo), 1), float(np.median(gn[in_bin])), int(in_bin.sum())]
+            )
     print(
         loss,
         "median |grad| per D(G(z)) bin [lo, median, count]:",

@@ -1,13 +1,13 @@
-"""Acceptance 5: GAN inpainting (Yeh et al.) on the first 100 Fashion-MNIST test images with a central
-square hole, against mean-fill and nearest-neighbour baselines; L1 and MSE inside the hole; a picture of
-masked / inpainted / original rows.
+"""Acceptance 5: GAN inpainting (Yeh et al.) on the first 100 Fashion-MNIST test images with a
+central square hole, against mean-fill and nearest-neighbour baselines; L1 and MSE inside the hole;
+a picture of masked / inpainted / original rows.
 
     python scripts/gan_results/inpaint_eval.py runs/i8/dcgan-ns --json runs/i8/inpaint.json \
         --picture docs/img/gan-inpainting.png
 
-GAN variants: the best of --restarts optimised codes (Yeh et al.), and the mean of G over the --average best
-codes, pasted into the hole ("copy") or Poisson-blended. Picture rows (first 10 images): masked (hole grey),
-then one row per method in the printed order, then the original.
+GAN variants: the best of --restarts optimised codes (Yeh et al.), and the mean of G over the
+--average best codes, pasted into the hole ("copy") or Poisson-blended. Picture rows (first 10
+images): masked (hole grey), then one row per method in the printed order, then the original.
 """
 
 import argparse
@@ -58,8 +58,14 @@ filled, codes = ip.inpaint(
 )
 gan_time = time.perf_counter() - t0
 known = sgdata.to_float(x)
-best = np.where(mask, known, model.decode(codes[:, 0]))  # the single best code of each image (Yeh et al.)
-source = model.decode(codes.reshape(-1, codes.shape[-1])).reshape((len(x), args.average, *known.shape[1:])).mean(1)
+best = np.where(
+    mask, known, model.decode(codes[:, 0])
+)  # the single best code of each image (Yeh et al.)
+source = (
+    model.decode(codes.reshape(-1, codes.shape[-1]))
+    .reshape((len(x), args.average, *known.shape[1:]))
+    .mean(1)
+)
 poisson = np.clip(ip.poisson_blend(known, source, mask), 0, 1).astype(np.float32)
 results = {
     "mean-fill": ip.mean_fill(train_x, x, mask),

@@ -1,9 +1,11 @@
-"""Models and features (no acceptance point of its own): latent interpolation (slerp vs lerp) and latent
-arithmetic pictures for a trained dcgan run.
+"""Models and features (no acceptance point of its own): latent interpolation (slerp vs lerp) and
+latent arithmetic pictures for a trained dcgan run.
 
-    python scripts/gan_results/latent_figs.py runs/i8/dcgan-ns --interp docs/img/gan-interpolation.png \
-        --arith docs/img/gan-arithmetic.png --json runs/i8/latent.json
-Arithmetic rows: 3 exemplars of a and G(their mean) | of b | of c | G(z_a - z_b + z_c) and 5 neighbours.
+    python scripts/gan_results/latent_figs.py runs/i8/dcgan-ns \
+        --interp docs/img/gan-interpolation.png --arith docs/img/gan-arithmetic.png \
+        --json runs/i8/latent.json
+Arithmetic rows: 3 exemplars of a and G(their mean) | of b | of c | G(z_a - z_b + z_c) and 5
+neighbours.
 """
 
 import argparse
@@ -17,13 +19,26 @@ from scratchgan import train, viz
 from scratchgan.metrics import load_classifier
 from scratchgan.models import latent
 
-CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 p = argparse.ArgumentParser()
 p.add_argument("run")
 p.add_argument("--interp", required=True)
 p.add_argument("--arith", required=True)
 p.add_argument("--json", required=True)
-p.add_argument("--equations", default="9-7+5,4-2+0,3-1+0", help="a-b+c class triples, comma separated")
+p.add_argument(
+    "--equations", default="9-7+5,4-2+0,3-1+0", help="a-b+c class triples, comma separated"
+)
 args = p.parse_args()
 threadpool_limits(1, user_api="blas")
 model, config = train.load_run(args.run)
@@ -37,7 +52,11 @@ for path in ("slerp", "lerp"):
     z = latent.interpolate_codes(a, b, steps, path)
     strips.append(model.decode(z.reshape(rows * steps, -1)).reshape(rows, steps, 1, 28, 28))
     code_norms[path] = np.linalg.norm(z, axis=-1).round(3).tolist()  # rows x steps
-    print(path, "code norms, start / middle / end:", [(r[0], r[steps // 2], r[-1]) for r in code_norms[path]])
+    print(
+        path,
+        "code norms, start / middle / end:",
+        [(r[0], r[steps // 2], r[-1]) for r in code_norms[path]],
+    )
 viz.save_interpolation(np.concatenate(strips), args.interp, scale=3)
 print(args.interp, f"rows 1-{rows}: slerp, rows {rows + 1}-{2 * rows}: lerp between the same codes")
 
@@ -48,9 +67,13 @@ for eq in args.equations.split(","):
     ca, rest = eq.split("-")
     cb, cc = rest.split("+")
     ca, cb, cc = int(ca), int(cb), int(cc)
-    res = latent.arithmetic(model, clf.probabilities, ca, cb, cc, sg.Generator(3), k=3, n=4000, results=6)
+    res = latent.arithmetic(
+        model, clf.probabilities, ca, cb, cc, sg.Generator(3), k=3, n=4000, results=6
+    )
     m = res["means"]
-    row = np.concatenate([res["a"], m[:1], blank, res["b"], m[1:2], blank, res["c"], m[2:3], blank, res["result"]])
+    row = np.concatenate(
+        [res["a"], m[:1], blank, res["b"], m[1:2], blank, res["c"], m[2:3], blank, res["result"]]
+    )
     out_rows.append(row)
     verdict = res["result_probs"].argmax(1)
     report.append(

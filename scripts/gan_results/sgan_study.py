@@ -1,13 +1,15 @@
-"""Acceptance 3: sgan on MNIST with 100 labels against the same discriminator trained on the 100 labelled
-images alone (the book's baseline), mean and spread over seeds; test accuracy on the MNIST test split.
+"""Acceptance 3: sgan on MNIST with 100 labels against the same discriminator trained on the 100
+labelled images alone (the book's baseline), mean and spread over seeds; test accuracy on the MNIST
+test split.
 
-    python scripts/gan_results/sgan_study.py --seeds 0 1 2 --steps 2500 --out runs/i8/sgan --json runs/i8/sgan.json
+    python scripts/gan_results/sgan_study.py --seeds 0 1 2 --steps 2500 --out runs/i8/sgan \
+        --json runs/i8/sgan.json
 
-Each seed picks its own 100 labelled images (label_seed = seed) from all training images; the sgan and the
-baseline of a seed use the same ones. The baseline runs GANs in Action's 30 epochs of batch 32 over the 100
-images (4 batches each = 120 steps); `--kinds supervised --baseline-steps 1500` adds a baseline trained to its
-plateau. Finished (seed, kind, steps) rows already in --json are kept, so an interrupted study resumes, and
-each run is written to OUT/KIND-STEPSsteps-seedSEED.
+Each seed picks its own 100 labelled images (label_seed = seed) from all training images; the sgan
+and the baseline of a seed use the same ones. The baseline runs GANs in Action's 30 epochs of batch
+32 over the 100 images (4 batches each = 120 steps); `--kinds supervised --baseline-steps 1500` adds
+a baseline trained to its plateau. Finished (seed, kind, steps) rows already in --json are kept, so
+an interrupted study resumes, and each run is written to OUT/KIND-STEPSsteps-seedSEED.
 """
 
 import argparse
@@ -26,8 +28,13 @@ p = argparse.ArgumentParser()
 p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
 p.add_argument("--steps", type=int, default=2500, help="sgan steps (batch 32)")
 p.add_argument("--baseline-steps", type=int, default=120)
-p.add_argument("--kinds", nargs="+", choices=["supervised", "sgan"], default=["supervised", "sgan"],
-               help="which models to train (e.g. only the baseline, for a longer --baseline-steps)")
+p.add_argument(
+    "--kinds",
+    nargs="+",
+    choices=["supervised", "sgan"],
+    default=["supervised", "sgan"],
+    help="which models to train (e.g. only the baseline, for a longer --baseline-steps)",
+)
 p.add_argument("--out", required=True, help="folder for the runs")
 p.add_argument("--json", required=True)
 args = p.parse_args()
@@ -41,7 +48,9 @@ for seed in args.seeds:
     for kind, steps, extra in plan:
         if (seed, kind, steps) in done:
             continue
-        config = train.make_config("sgan", seed=seed, epochs=10**6, **extra)  # valid_size 0: scored on the test split
+        config = train.make_config(
+            "sgan", seed=seed, epochs=10**6, **extra
+        )  # valid_size 0: scored on the test split
         run = os.path.join(args.out, f"{kind}-{steps}steps-seed{seed}")
         t0 = time.perf_counter()
         trainer = train.Trainer(config, run, progress=False)
@@ -66,8 +75,11 @@ for seed in args.seeds:
 
 summary = results.setdefault("summary", {})  # "KIND STEPS steps" -> accuracy over the seeds
 for kind, steps, _ in plan:
-    accs = [r["test_accuracy"] for r in results["runs"]
-            if (r["kind"], r["steps"]) == (kind, steps) and r["seed"] in args.seeds]
+    accs = [
+        r["test_accuracy"]
+        for r in results["runs"]
+        if (r["kind"], r["steps"]) == (kind, steps) and r["seed"] in args.seeds
+    ]
     summary[f"{kind} {steps} steps"] = {
         "n": len(accs),
         "mean": float(np.mean(accs)),

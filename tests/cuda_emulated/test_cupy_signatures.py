@@ -19,18 +19,53 @@ import scratchgan
 from scratchgan.cuda import emulated_cupy
 
 cupy = pytest.importorskip(
-    "cupy", reason="the real CuPy is not installed: pip install cupy-cuda12x (or cupy-cuda13x); "
-    "it imports without a GPU, so CI can run this check")
+    "cupy",
+    reason="the real CuPy is not installed: pip install cupy-cuda12x (or cupy-cuda13x); "
+    "it imports without a GPU, so CI can run this check",
+)
 
 _CALL = re.compile(r"\b(?:xp|cupy|array_module\([^()]*\))\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
 # methods the package calls on CuPy objects, which no grep for xp.NAME finds
 METHODS = [
-    "RawModule.get_function", "cuda.Device.synchronize", "cuda.Device.use",
-    *(f"ndarray.{m}" for m in (
-        "get", "set", "astype", "reshape", "transpose", "copy", "ravel", "flatten", "sum", "mean",
-        "var", "std", "max", "min", "argmax", "argmin", "prod", "cumsum", "any", "all", "fill",
-        "item", "tolist", "squeeze", "swapaxes", "clip", "repeat", "take", "dot", "nonzero",
-        "view")),
+    "RawModule.get_function",
+    "cuda.Device.synchronize",
+    "cuda.Device.use",
+    *(
+        f"ndarray.{m}"
+        for m in (
+            "get",
+            "set",
+            "astype",
+            "reshape",
+            "transpose",
+            "copy",
+            "ravel",
+            "flatten",
+            "sum",
+            "mean",
+            "var",
+            "std",
+            "max",
+            "min",
+            "argmax",
+            "argmin",
+            "prod",
+            "cumsum",
+            "any",
+            "all",
+            "fill",
+            "item",
+            "tolist",
+            "squeeze",
+            "swapaxes",
+            "clip",
+            "repeat",
+            "take",
+            "dot",
+            "nonzero",
+            "view",
+        )
+    ),
 ]
 
 
@@ -54,7 +89,7 @@ def _resolve(module, dotted):
 def _doc_signature(obj):
     """A Cython callable's signature, from the first docstring line 'name(args) -> ret'."""
     line = (obj.__doc__ or "").strip().splitlines()[0].replace("\\", "")
-    inner = line[line.index("(") + 1: line.rindex(")")]
+    inner = line[line.index("(") + 1 : line.rindex(")")]
     params = []
     for token in filter(None, (t.strip() for t in inner.split(","))):
         if token.startswith("*"):
@@ -78,8 +113,7 @@ def _signature(obj):
             signature = _doc_signature(obj)  # a Cython class: (*args, **kwargs) hides its own
     except (TypeError, ValueError):
         signature = _doc_signature(obj)
-    return [(p.name, p.kind, p.default) for p in signature.parameters.values()
-            if p.name != "self"]
+    return [(p.name, p.kind, p.default) for p in signature.parameters.values() if p.name != "self"]
 
 
 @pytest.mark.parametrize("name", package_calls() + METHODS)

@@ -11,10 +11,15 @@ from scratchgan import cli
 
 pytestmark = [
     pytest.mark.cuda_emulated,
-    pytest.mark.xfail(strict=True, raises=(TypeError, AssertionError), reason=(
-        "tensor.py:49: the Tensor.data setter refuses CuPy arrays, so Module.to('cuda') fails; "
-        "cli.py:89: --resume --device cuda is refused against the run's 'cuda:0' (compare "
-        "parse_device(value) with the run's device, not the strings)")),
+    pytest.mark.xfail(
+        strict=True,
+        raises=(TypeError, AssertionError),
+        reason=(
+            "tensor.py:49: the Tensor.data setter refuses CuPy arrays, so Module.to('cuda') fails; "
+            "cli.py:89: --resume --device cuda is refused against the run's 'cuda:0' (compare "
+            "parse_device(value) with the run's device, not the strings)"
+        ),
+    ),
 ]
 
 
@@ -34,8 +39,21 @@ def image_folder(tmp_path_factory):
 @pytest.mark.parametrize("model", ["stacked-ae", "vae", "dcgan"])
 def test_train_resume_and_sample_on_cuda(model, image_folder, tmp_path):
     run = tmp_path / model
-    common = ["train", model, "--dataset", f"folder:{image_folder}", "--device", "cuda",
-              "--batch-size", "8", "--valid-size", "8", "--out", str(run), "--quiet"]
+    common = [
+        "train",
+        model,
+        "--dataset",
+        f"folder:{image_folder}",
+        "--device",
+        "cuda",
+        "--batch-size",
+        "8",
+        "--valid-size",
+        "8",
+        "--out",
+        str(run),
+        "--quiet",
+    ]
     assert cli.main([*common, "--max-steps", "1"]) == 0
     assert cli.main([*common, "--max-steps", "2", "--resume"]) == 0
     assert (run / "checkpoints" / "last.npz").is_file()

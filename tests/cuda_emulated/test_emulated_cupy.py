@@ -30,10 +30,18 @@ def test_implicit_conversion_to_numpy_raises_as_in_cupy(cp):
         np.array(x, dtype=np.float64)
 
 
-@pytest.mark.parametrize("mix", [
-    lambda x, n: x + n, lambda x, n: n + x, lambda x, n: x * n, lambda x, n: n < x,
-    lambda x, n: x @ n, lambda x, n: np.maximum(x, n), lambda x, n: np.concatenate([x, n]),
-])
+@pytest.mark.parametrize(
+    "mix",
+    [
+        lambda x, n: x + n,
+        lambda x, n: n + x,
+        lambda x, n: x * n,
+        lambda x, n: n < x,
+        lambda x, n: x @ n,
+        lambda x, n: np.maximum(x, n),
+        lambda x, n: np.concatenate([x, n]),
+    ],
+)
 def test_an_op_given_a_numpy_array_raises_type_error(cp, mix):
     with pytest.raises(TypeError, match="Unsupported type|numpy"):
         mix(cp.ones((3, 3)), np.ones((3, 3)))
@@ -63,8 +71,9 @@ def test_arithmetic_and_reductions_match_numpy(values, scalar):
     with emulated_cupy() as cp:
         a = np.array(values, np.float32)
         x = cp.asarray(a)
-        np.testing.assert_array_equal((x * np.float32(scalar) - x / 2).get(),
-                                      a * np.float32(scalar) - a / 2)
+        np.testing.assert_array_equal(
+            (x * np.float32(scalar) - x / 2).get(), a * np.float32(scalar) - a / 2
+        )
         np.testing.assert_array_equal(cp.exp(x).get(), np.exp(a))
         np.testing.assert_array_equal((x > 0).get(), a > 0)
         assert float(x.sum()) == pytest.approx(float(a.sum()), rel=1e-6)

@@ -54,22 +54,27 @@ def test_device_context_makes_the_arrays_device_current(cp):
 
 def _run_python(code, **env):
     env = {k: v for k, v in os.environ.items() if k != "SCRATCHGAN_EMULATE_CUDA"} | env
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
 
 
 def test_emulation_holds_only_inside_its_block():
-    code = ("from scratchgan import backend, cuda\n"
-            "with cuda.emulate_device():\n    inside = cuda.is_available()\n"
-            "print(inside, backend.emulating_device())")
+    code = (
+        "from scratchgan import backend, cuda\n"
+        "with cuda.emulate_device():\n    inside = cuda.is_available()\n"
+        "print(inside, backend.emulating_device())"
+    )
     assert _run_python(code) == ["True", "False"]
 
 
 def test_environment_variable_turns_the_emulated_device_on():
-    code = ("import scratchgan as sg, numpy as np; t = sg.tensor(np.ones(2), device='cuda:1'); "
-            "print(t.device, type(t.array).__name__)")
+    code = (
+        "import scratchgan as sg, numpy as np; t = sg.tensor(np.ones(2), device='cuda:1'); "
+        "print(t.device, type(t.array).__name__)"
+    )
     assert _run_python(code, SCRATCHGAN_EMULATE_CUDA="1") == ["cuda:1", "ndarray"]
 
 
@@ -81,8 +86,10 @@ def test_a_launch_mixing_devices_names_kernel_arguments_and_devices(cp):
     x = cp.ones(4, np.float32)
     with cp.cuda.Device(1):
         y = cp.empty(4, np.float32)
-    message = (r"kernel leaky_relu_forward_f32: arguments on different devices "
-               r"\(x on cuda:0, y on cuda:1\)")
+    message = (
+        r"kernel leaky_relu_forward_f32: arguments on different devices "
+        r"\(x on cuda:0, y on cuda:1\)"
+    )
     with pytest.raises(ValueError, match=message):
         cuda.launch("leaky_relu_forward_f32", 1, 32, _leaky_args(x, y))
 
@@ -98,19 +105,25 @@ def test_a_launch_runs_in_its_arrays_device_context(cp):
     assert cp.cuda.runtime.getDevice() == 0
 
 
-@pytest.mark.parametrize("wrapper, args", [
-    (cuda.leaky_relu_forward, lambda x: (x, 0.2)),
-    (cuda.leaky_relu_backward, lambda x: (x, x * 0.5, 0.2)),
-    (cuda.pixel_norm_forward, lambda x: (x,)),
-    (cuda.pixel_norm_backward, lambda x: (x, x * 0.5)),
-    (cuda.batch_norm_stats, lambda x: (x,)),
-    (cuda.batch_norm_backward, lambda x: (x, x * 0.5, x[0, :, 0, 0] * 0, x[1, :, 1, 1] ** 2)),
-    (cuda.instance_norm_forward, lambda x: (x,)),
-    (cuda.instance_norm_backward, lambda x: (x, x * 0.5, x[:, :, 0, 0] * 0, x[:, :, 1, 1] ** 2)),
-    (cuda.minibatch_stddev_forward, lambda x: (x, 2)),
-    (cuda.im2col, lambda x: (x, 3, 3, 1, 1)),
-    (cuda.col2im, lambda x: (x.reshape(2, 3, 25).repeat(9, axis=1), (2, 3, 5, 5), 3, 3, 1, 1)),
-])
+@pytest.mark.parametrize(
+    "wrapper, args",
+    [
+        (cuda.leaky_relu_forward, lambda x: (x, 0.2)),
+        (cuda.leaky_relu_backward, lambda x: (x, x * 0.5, 0.2)),
+        (cuda.pixel_norm_forward, lambda x: (x,)),
+        (cuda.pixel_norm_backward, lambda x: (x, x * 0.5)),
+        (cuda.batch_norm_stats, lambda x: (x,)),
+        (cuda.batch_norm_backward, lambda x: (x, x * 0.5, x[0, :, 0, 0] * 0, x[1, :, 1, 1] ** 2)),
+        (cuda.instance_norm_forward, lambda x: (x,)),
+        (
+            cuda.instance_norm_backward,
+            lambda x: (x, x * 0.5, x[:, :, 0, 0] * 0, x[:, :, 1, 1] ** 2),
+        ),
+        (cuda.minibatch_stddev_forward, lambda x: (x, 2)),
+        (cuda.im2col, lambda x: (x, 3, 3, 1, 1)),
+        (cuda.col2im, lambda x: (x.reshape(2, 3, 25).repeat(9, axis=1), (2, 3, 5, 5), 3, 3, 1, 1)),
+    ],
+)
 def test_kernel_wrappers_on_cuda_1_match_the_cpu_emulation(cp, wrapper, args):
     host = np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32)
     with cuda.emulate(block=32, reduce_block=16, max_grid=4):
@@ -118,8 +131,11 @@ def test_kernel_wrappers_on_cuda_1_match_the_cpu_emulation(cp, wrapper, args):
     with cp.cuda.Device(1):
         arguments = args(cp.asarray(host))  # made on cuda:1
     got = wrapper(*arguments)  # from cuda:0: the wrapper allocates on its input's device
-    for g, e in zip(got if isinstance(got, tuple) else (got,),
-                    expected if isinstance(expected, tuple) else (expected,), strict=True):
+    for g, e in zip(
+        got if isinstance(got, tuple) else (got,),
+        expected if isinstance(expected, tuple) else (expected,),
+        strict=True,
+    ):
         assert g.device.id == 1
         np.testing.assert_array_equal(g.get(), e)
 

@@ -11,8 +11,10 @@ from scratchgan import nn
 
 pytestmark = pytest.mark.cuda_emulated
 
-DATA_SETTER = ("tensor.py:49: the Tensor.data setter accepts only arrays with "
-               "__array_namespace__, which cupy.ndarray lacks: accept __cuda_array_interface__ too")
+DATA_SETTER = (
+    "tensor.py:49: the Tensor.data setter accepts only arrays with "
+    "__array_namespace__, which cupy.ndarray lacks: accept __cuda_array_interface__ too"
+)
 
 
 @pytest.mark.xfail(strict=True, raises=TypeError, reason=DATA_SETTER)
@@ -32,8 +34,12 @@ def test_module_to_cuda():
     np.testing.assert_array_equal(layer.weight.numpy(), weight)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=DATA_SETTER + " (BatchNorm's "
-                   "num_batches_tracked.data += 1, nn/normalization.py:72, calls the setter)")
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason=DATA_SETTER + " (BatchNorm's "
+    "num_batches_tracked.data += 1, nn/normalization.py:72, calls the setter)",
+)
 def test_batch_norm_counts_batches_on_cuda():
     x = np.random.default_rng(0).standard_normal((4, 3, 2, 2)).astype(np.float32)
     norm = nn.BatchNorm2d(3).to("cuda")
@@ -52,17 +58,27 @@ def test_cross_entropy_on_cuda():
     assert float(loss.numpy()) == pytest.approx(-log_p[np.arange(4), target].mean(), rel=1e-5)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "tensor.py:361-371: zeros/ones/full allocate on the current GPU, not on device's; wrap the "
-    "allocation in backend.device_context(device)"))
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "tensor.py:361-371: zeros/ones/full allocate on the current GPU, not on device's; wrap the "
+        "allocation in backend.device_context(device)"
+    ),
+)
 @pytest.mark.parametrize("make", [sg.zeros, sg.ones])
 def test_creation_on_cuda_1_lands_on_cuda_1(make):
     assert make(2, 3, device="cuda:1").device == "cuda:1"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "tensor.py:335-336: sg.tensor(array) copies a CuPy array (onto the current GPU, as CuPy's "
-    "copy does) before asking its device; ask device_of(data) first"))
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "tensor.py:335-336: sg.tensor(array) copies a CuPy array (onto the current GPU, as CuPy's "
+        "copy does) before asking its device; ask device_of(data) first"
+    ),
+)
 def test_tensor_of_a_cuda_1_array_stays_on_cuda_1(_emulated_cuda_device):
     cp = _emulated_cuda_device
     with cp.cuda.Device(1):
@@ -72,10 +88,15 @@ def test_tensor_of_a_cuda_1_array_stays_on_cuda_1(_emulated_cuda_device):
     np.testing.assert_array_equal(t.numpy(), [0, 1, 2])
 
 
-@pytest.mark.xfail(strict=True, raises=(RuntimeError, ValueError), reason=(
-    "tensor.py:416: as_tensor makes Python numbers with like.xp.asarray on the current GPU; "
-    "autograd.py:83: Function._apply runs forward (and backward) on the current GPU; run both "
-    "in backend.device_context(the inputs' device)"))
+@pytest.mark.xfail(
+    strict=True,
+    raises=(RuntimeError, ValueError),
+    reason=(
+        "tensor.py:416: as_tensor makes Python numbers with like.xp.asarray on the current GPU; "
+        "autograd.py:83: Function._apply runs forward (and backward) on the current GPU; run both "
+        "in backend.device_context(the inputs' device)"
+    ),
+)
 def test_ops_on_cuda_1_run_on_cuda_1():
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     t = sg.tensor(x, device="cuda:1", requires_grad=True)
@@ -95,10 +116,15 @@ def test_an_op_mixing_devices_raises_naming_both():
         F.maximum(a, sg.tensor(np.ones(2, np.float32)))
 
 
-@pytest.mark.xfail(strict=True, raises=(TypeError, RuntimeError, ValueError), reason=(
-    DATA_SETTER + "; and for cuda:1, besides the op fixes above: Trainer.fit (train.py:464) "
-    "must run in backend.device_context(config['device']), since models, losses and "
-    "optimisers also call xp directly (BatchNorm's counter, optimiser state)"))
+@pytest.mark.xfail(
+    strict=True,
+    raises=(TypeError, RuntimeError, ValueError),
+    reason=(
+        DATA_SETTER + "; and for cuda:1, besides the op fixes above: Trainer.fit (train.py:464) "
+        "must run in backend.device_context(config['device']), since models, losses and "
+        "optimisers also call xp directly (BatchNorm's counter, optimiser state)"
+    ),
+)
 def test_a_model_trains_on_cuda_1_as_on_cuda_0(tmp_path):
     from scratchgan import train
 
@@ -106,15 +132,23 @@ def test_a_model_trains_on_cuda_1_as_on_cuda_0(tmp_path):
     images, labels = (rng.random((40, 12, 12)) * 255).astype(np.uint8), np.arange(40) % 10
     weights = {}
     for device in ("cuda:0", "cuda:1"):
-        config = train.make_config("dcgan", epochs=1, batch_size=8, valid_size=8, seed=0,
-                                   device=device)
-        trainer = train.Trainer(config, str(tmp_path / device), progress=False,
-                                data=(images[:32], labels[:32], images[32:], labels[32:]))
+        config = train.make_config(
+            "dcgan", epochs=1, batch_size=8, valid_size=8, seed=0, device=device
+        )
+        trainer = train.Trainer(
+            config,
+            str(tmp_path / device),
+            progress=False,
+            data=(images[:32], labels[:32], images[32:], labels[32:]),
+        )
         trainer.fit(max_steps=2)
-        weights[device] = {f"{name}.{key}": value.numpy() for name, module in
-                           trainer.model.modules().items()
-                           for key, value in module.state_dict().items()}
-        assert all(p.device == device for m in trainer.model.modules().values()
-                   for p in m.parameters())
+        weights[device] = {
+            f"{name}.{key}": value.numpy()
+            for name, module in trainer.model.modules().items()
+            for key, value in module.state_dict().items()
+        }
+        assert all(
+            p.device == device for m in trainer.model.modules().values() for p in m.parameters()
+        )
     for key, value in weights["cuda:1"].items():
         np.testing.assert_array_equal(value, weights["cuda:0"][key], err_msg=key)

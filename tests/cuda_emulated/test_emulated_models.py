@@ -18,9 +18,14 @@ from scratchgan.random import Generator
 
 pytestmark = [
     pytest.mark.cuda_emulated,
-    pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-        "tensor.py:49: the Tensor.data setter refuses CuPy arrays (no __array_namespace__); "
-        "ops/loss.py:178: cupy.indices has no sparse= (use per-axis arange().reshape)")),
+    pytest.mark.xfail(
+        strict=True,
+        raises=TypeError,
+        reason=(
+            "tensor.py:49: the Tensor.data setter refuses CuPy arrays (no __array_namespace__); "
+            "ops/loss.py:178: cupy.indices has no sparse= (use per-axis arange().reshape)"
+        ),
+    ),
 ]
 
 # small sizes, so each model takes seconds under emulation
@@ -28,8 +33,14 @@ SMALL = {
     "dcgan64": {"width": 8, "batch_size": 4},
     "cgan": {"batch_size": 4},
     "sgan": {"num_labeled": 10, "batch_size": 4},
-    "progan": {"channels": [8, 8, 6, 4], "codings_size": 8, "batch_size": 4, "stable_images": 8,
-               "fade_images": 8, "train_images": 0},
+    "progan": {
+        "channels": [8, 8, 6, 4],
+        "codings_size": 8,
+        "batch_size": 4,
+        "stable_images": 8,
+        "fade_images": 8,
+        "train_images": 0,
+    },
     "stylegan": {"channels": [8, 8, 6, 4], "codings_size": 8, "w_dim": 8, "batch_size": 4},
     "cyclegan": {"gf": 4, "df": 4, "batch_size": 4},
 }
@@ -50,8 +61,15 @@ def generated_images(n, seed):
 def _offline_second_domain(monkeypatch):
     """cyclegan asks scratchgan.data.load for its second domain: give it generated images."""
     load = sgdata.load
-    monkeypatch.setattr(sgdata, "load", lambda name, split="train": load(name, split)
-                        if name == "synthetic-3d" else generated_images(64, 1 + (split != "train")))
+    monkeypatch.setattr(
+        sgdata,
+        "load",
+        lambda name, split="train": (
+            load(name, split)
+            if name == "synthetic-3d"
+            else generated_images(64, 1 + (split != "train"))
+        ),
+    )
 
 
 def _trainer(model, device, run_dir, resume=False):
@@ -62,8 +80,9 @@ def _trainer(model, device, run_dir, resume=False):
     config = train.make_config(model, epochs=1, valid_size=8, seed=0, device=device, **sizes)
     for prefix in ("", "g_", "d_", "stage1_", "stage2_"):
         if prefix + "optimizer" in config or not prefix:
-            config.update({prefix + "optimizer": "sgd", prefix + "lr": 0.01,
-                           prefix + "momentum": 0.9})
+            config.update(
+                {prefix + "optimizer": "sgd", prefix + "lr": 0.01, prefix + "momentum": 0.9}
+            )
     x, y = generated_images(72, seed=0)
     data = None if model == "linear-ae" else (x[:64], y[:64], x[64:], y[64:])
     return train.Trainer(config, str(run_dir), resume=resume, data=data, progress=False)
@@ -90,8 +109,11 @@ def _snapshot(trainer):
 def _output(trainer):
     """What the model makes: samples, else reconstructions, else translations of a few images."""
     model, images = trainer.model, trainer.train_x[:4]
-    for make in (lambda: model.sample(4, Generator(1)), lambda: model.reconstruct(images),
-                 lambda: model.translate(images)):
+    for make in (
+        lambda: model.sample(4, Generator(1)),
+        lambda: model.reconstruct(images),
+        lambda: model.translate(images),
+    ):
         try:
             return _host(make())
         except train.Unsupported:
@@ -119,8 +141,10 @@ def _assert_same_updates(before, after, reference_before, reference_after):
         if value.dtype.kind != "f":
             np.testing.assert_array_equal(value, reference_after[key], err_msg=key)
             continue
-        updates[key] = (value.astype(np.float64) - before.get(key, 0),
-                        reference_after[key].astype(np.float64) - reference_before.get(key, 0))
+        updates[key] = (
+            value.astype(np.float64) - before.get(key, 0),
+            reference_after[key].astype(np.float64) - reference_before.get(key, 0),
+        )
     largest = {}
     for key, (_, reference) in updates.items():
         scale = np.abs(reference).max(initial=0.0)

@@ -32,10 +32,12 @@ def test_a_cuda_generator_permutes_on_its_device(cp, device):
 def test_a_cuda_generator_draws_the_cpu_stream_of_its_seed(cp):
     g = Generator(3, device="cuda")
     ref = _pcg64(3)
-    np.testing.assert_array_equal(g.normal((2, 3), np.float32).get(),
-                                  ref.standard_normal((2, 3), dtype=np.float32))
-    np.testing.assert_array_equal(g.uniform((4,), np.float64, -1, 1).get(),
-                                  ref.random(4) * 2.0 - 1.0)
+    np.testing.assert_array_equal(
+        g.normal((2, 3), np.float32).get(), ref.standard_normal((2, 3), dtype=np.float32)
+    )
+    np.testing.assert_array_equal(
+        g.uniform((4,), np.float64, -1, 1).get(), ref.random(4) * 2.0 - 1.0
+    )
     np.testing.assert_array_equal(g.integers(0, 9, (5,)).get(), ref.integers(0, 9, size=(5,)))
 
 

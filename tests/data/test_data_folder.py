@@ -1,4 +1,5 @@
-"""folder:PATH: flat folders, class subfolders, train/test subfolders, resizing, grayscale vs RGB."""
+"""folder:PATH: flat folders, class subfolders, train/test subfolders,
+resizing, grayscale vs RGB."""
 
 import numpy as np
 import pytest
@@ -37,7 +38,11 @@ def test_class_subfolders(tmp_path):
     _save(tmp_path / "apple" / "a.PNG", _gray(2), "L")
     (tmp_path / "empty").mkdir()
     images, labels = load(f"folder:{tmp_path}")
-    assert labels.dtype == np.int64 and labels.tolist() == [0, 0, 1]  # apple=0, zebra=1; empty is no class
+    assert labels.dtype == np.int64 and labels.tolist() == [
+        0,
+        0,
+        1,
+    ]  # apple=0, zebra=1; empty is no class
     np.testing.assert_array_equal(images, np.stack([_gray(2), _gray(1), _gray(0)]))
 
 
@@ -49,7 +54,9 @@ def test_mixed_modes_become_rgb_and_jpeg_loads(tmp_path):
     assert images.shape == (3, 3, 8, 6) and labels is None
     np.testing.assert_array_equal(images[0], np.stack([gray] * 3))
     np.testing.assert_array_equal(images[1], rgb.transpose(2, 0, 1))
-    assert np.abs(images[2].astype(int) - np.array([200, 40, 90])[:, None, None]).max() <= 3  # JPEG is lossy
+    assert (
+        np.abs(images[2].astype(int) - np.array([200, 40, 90])[:, None, None]).max() <= 3
+    )  # JPEG is lossy
 
 
 def test_rgba_drops_alpha(tmp_path):
@@ -66,7 +73,9 @@ def test_resize_to_given_size(tmp_path):
     assert square.shape == (2, 5, 5)
     rect, _ = load(f"folder:{tmp_path}", size=(3, 7))
     assert rect.shape == (2, 3, 7)
-    assert (rect[0] == 77).all() and (rect[1] == 200).all()  # resizing a constant image keeps it constant
+    assert (rect[0] == 77).all() and (
+        rect[1] == 200
+    ).all()  # resizing a constant image keeps it constant
 
 
 def test_default_size_common_or_64(tmp_path):

@@ -68,7 +68,9 @@ def test_seed_determinism_and_new_order_each_epoch():
 def test_matches_pcg64_permutation():
     x, _ = _data(17)
     rng = np.random.Generator(np.random.PCG64(11))
-    expected = [x[rng.permutation(17)[:15]] for _ in range(2)]  # reference: the same generator, used directly
+    expected = [
+        x[rng.permutation(17)[:15]] for _ in range(2)
+    ]  # reference: the same generator, used directly
     got = [np.concatenate(epoch) for epoch in _epoch_iters(DataLoader(x, 5, seed=11), 2)]
     for e, g in zip(expected, got):
         np.testing.assert_array_equal(g, e)

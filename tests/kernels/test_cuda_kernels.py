@@ -99,7 +99,7 @@ def col2im_ref(col, x_shape, kh, kw, stride, padding, dilation):
         for kx in range(kw):
             rows, cols = tap(ky, dy, sy, Ho), tap(kx, dx, sx, Wo)
             padded[:, :, rows, cols] += col[:, :, ky, kx]
-    return padded[:, :, ph:ph + H, pw:pw + W]
+    return padded[:, :, ph : ph + H, pw : pw + W]
 
 
 CONV_CASES = [
@@ -119,18 +119,37 @@ def test_im2col_col2im(backend, x_shape, k, stride, padding, dilation, dtype):
     col = run(backend, cuda.im2col, x, *k, stride=stride, padding=padding, dilation=dilation)
     np.testing.assert_array_equal(col, im2col_ref(x, *k, stride, padding, dilation))
     gcol = randn(col.shape, dtype, 4)
-    gx = run(backend, cuda.col2im, gcol, x_shape=x_shape, kh=k[0], kw=k[1], stride=stride,
-             padding=padding, dilation=dilation)
+    gx = run(
+        backend,
+        cuda.col2im,
+        gcol,
+        x_shape=x_shape,
+        kh=k[0],
+        kw=k[1],
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+    )
     expected = col2im_ref(gcol, x_shape, *k, stride, padding, dilation)
     np.testing.assert_allclose(gx, expected, **TOL[dtype])
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
-    n=st.integers(1, 2), c=st.integers(1, 3), h=st.integers(1, 8), w=st.integers(1, 8),
-    kh=st.integers(1, 3), kw=st.integers(1, 3), sy=st.integers(1, 3), sx=st.integers(1, 3),
-    ph=st.integers(0, 2), pw=st.integers(0, 2), dy=st.integers(1, 3), dx=st.integers(1, 3),
+    n=st.integers(1, 2),
+    c=st.integers(1, 3),
+    h=st.integers(1, 8),
+    w=st.integers(1, 8),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    sy=st.integers(1, 3),
+    sx=st.integers(1, 3),
+    ph=st.integers(0, 2),
+    pw=st.integers(0, 2),
+    dy=st.integers(1, 3),
+    dx=st.integers(1, 3),
 )
 def test_im2col_col2im_any_geometry(backend, n, c, h, w, kh, kw, sy, sx, ph, pw, dy, dx):
     geometry = {"stride": (sy, sx), "padding": (ph, pw), "dilation": (dy, dx)}
@@ -143,8 +162,9 @@ def test_im2col_col2im_any_geometry(backend, n, c, h, w, kh, kw, sy, sx, ph, pw,
     np.testing.assert_allclose(gx, expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("groups, stride, padding, dilation",
-                         [(1, 1, 1, 1), (2, 2, 1, 1), (3, (1, 2), (0, 2), 2)])
+@pytest.mark.parametrize(
+    "groups, stride, padding, dilation", [(1, 1, 1, 1), (2, 2, 1, 1), (3, (1, 2), (0, 2), 2)]
+)
 def test_conv2d_via_im2col_matches_torch(backend, groups, stride, padding, dilation):
     """The documented layout: conv2d = per-group W @ im2col(x)."""
     torch = pytest.importorskip("torch")
@@ -153,28 +173,53 @@ def test_conv2d_via_im2col_matches_torch(backend, groups, stride, padding, dilat
     col = run(backend, cuda.im2col, x, kh, kw, stride=stride, padding=padding, dilation=dilation)
     L = col.shape[-1]
     y = w.reshape(groups, Cout // groups, -1) @ col.reshape(N, groups, -1, L)
-    expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), stride=stride,
-                                          padding=padding, dilation=dilation, groups=groups).numpy()
+    expected = torch.nn.functional.conv2d(
+        torch.tensor(x),
+        torch.tensor(w),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+    ).numpy()
     np.testing.assert_allclose(y.reshape(expected.shape), expected, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("groups, stride, padding, output_padding, dilation",
-                         [(1, 1, 0, 0, 1), (2, 2, 1, 1, 1), (3, 3, 1, 2, 2), (1, 1, 1, 1, 2)])
-def test_conv_transpose2d_via_col2im_matches_torch(backend, groups, stride, padding, output_padding,
-                                                   dilation):
+@pytest.mark.parametrize(
+    "groups, stride, padding, output_padding, dilation",
+    [(1, 1, 0, 0, 1), (2, 2, 1, 1, 1), (3, 3, 1, 2, 2), (1, 1, 1, 1, 2)],
+)
+def test_conv_transpose2d_via_col2im_matches_torch(
+    backend, groups, stride, padding, output_padding, dilation
+):
     """The documented layout: conv_transpose2d = col2im(per-group W^T @ x), col_hw = input size."""
     torch = pytest.importorskip("torch")
     N, Cin, Hin, Win, Cout, kh, kw = 2, 6, 4, 5, 6, 3, 2
     x = randn((N, Cin, Hin, Win), np.float64, 8)
     w = randn((Cin, Cout // groups, kh, kw), np.float64, 9)
     expected = torch.nn.functional.conv_transpose2d(
-        torch.tensor(x), torch.tensor(w), stride=stride, padding=padding,
-        output_padding=output_padding, groups=groups, dilation=dilation).numpy()
+        torch.tensor(x),
+        torch.tensor(w),
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        groups=groups,
+        dilation=dilation,
+    ).numpy()
     wg = w.reshape(groups, Cin // groups, -1).transpose(0, 2, 1)  # (g, Cout/g*kh*kw, Cin/g)
     col = wg @ x.reshape(N, groups, Cin // groups, Hin * Win)
     col = col.reshape(N, Cout * kh * kw, Hin * Win)
-    y = run(backend, cuda.col2im, col, x_shape=expected.shape, kh=kh, kw=kw, stride=stride,
-            padding=padding, dilation=dilation, col_hw=(Hin, Win))
+    y = run(
+        backend,
+        cuda.col2im,
+        col,
+        x_shape=expected.shape,
+        kh=kh,
+        kw=kw,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        col_hw=(Hin, Win),
+    )
     np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-12)
 
 
@@ -208,9 +253,11 @@ def test_batch_norm(backend, shape, dtype):
     np.testing.assert_allclose(y, y_ref, **TOL[dtype])
 
     gx, ggamma, gbeta = run(backend, cuda.batch_norm_backward, x, gy, mean, invstd, gamma)
-    expected = (numeric_grad(lambda v: batch_norm_ref(v, g64, b64, eps)[0], x64, gy),
-                numeric_grad(lambda v: batch_norm_ref(x64, v, b64, eps)[0], g64, gy),
-                numeric_grad(lambda v: batch_norm_ref(x64, g64, v, eps)[0], b64, gy))
+    expected = (
+        numeric_grad(lambda v: batch_norm_ref(v, g64, b64, eps)[0], x64, gy),
+        numeric_grad(lambda v: batch_norm_ref(x64, v, b64, eps)[0], g64, gy),
+        numeric_grad(lambda v: batch_norm_ref(x64, g64, v, eps)[0], b64, gy),
+    )
     for got, want in zip((gx, ggamma, gbeta), expected, strict=True):
         np.testing.assert_allclose(got, want, **GRAD_TOL[dtype])
 
@@ -250,9 +297,11 @@ def test_instance_norm(backend, shape, dtype):
     np.testing.assert_allclose(invstd, 1 / np.sqrt(x64.var(axis=axes) + eps), **TOL[dtype])
 
     gx, ggamma, gbeta = run(backend, cuda.instance_norm_backward, x, gy, mean, invstd, gamma)
-    expected = (numeric_grad(lambda v: instance_norm_ref(v, g64, b64, eps), x64, gy),
-                numeric_grad(lambda v: instance_norm_ref(x64, v, b64, eps), g64, gy),
-                numeric_grad(lambda v: instance_norm_ref(x64, g64, v, eps), b64, gy))
+    expected = (
+        numeric_grad(lambda v: instance_norm_ref(v, g64, b64, eps), x64, gy),
+        numeric_grad(lambda v: instance_norm_ref(x64, v, b64, eps), g64, gy),
+        numeric_grad(lambda v: instance_norm_ref(x64, g64, v, eps), b64, gy),
+    )
     for got, want in zip((gx, ggamma, gbeta), expected, strict=True):
         np.testing.assert_allclose(got, want, **GRAD_TOL[dtype])
 
@@ -290,9 +339,10 @@ def minibatch_stddev_ref(x, group_size, eps):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape, group_size", [((8, 3, 4, 5), 4), ((6, 2, 3, 3), 3),
-                                               ((3, 2, 5, 5), 4), ((5, 1, 2, 3), 1),
-                                               ((4, 2, 3, 2), 2)])
+@pytest.mark.parametrize(
+    "shape, group_size",
+    [((8, 3, 4, 5), 4), ((6, 2, 3, 3), 3), ((3, 2, 5, 5), 4), ((5, 1, 2, 3), 1), ((4, 2, 3, 2), 2)],
+)
 def test_minibatch_stddev(backend, shape, group_size, dtype):
     eps = 1e-8
     x = randn(shape, dtype, 40)

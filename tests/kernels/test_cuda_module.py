@@ -9,10 +9,18 @@ import pytest
 from scratchgan import cuda
 from scratchgan.cuda import launcher, loader
 
-FAMILIES = ["adam", "batch_norm", "conv", "instance_norm", "leaky_relu", "minibatch_stddev",
-            "pixel_norm"]
-needs_gxx = pytest.mark.skipif(not cuda.emulation_available(),
-                               reason="g++ is not on PATH: kernel emulation needs it")
+FAMILIES = [
+    "adam",
+    "batch_norm",
+    "conv",
+    "instance_norm",
+    "leaky_relu",
+    "minibatch_stddev",
+    "pixel_norm",
+]
+needs_gxx = pytest.mark.skipif(
+    not cuda.emulation_available(), reason="g++ is not on PATH: kernel emulation needs it"
+)
 F32, F64 = np.float32, np.float64
 
 
@@ -42,13 +50,22 @@ def test_numpy_arrays_need_emulation():
         cuda.launch("leaky_relu_forward_f32", 1, 32, [x, x.copy(), np.int64(5), np.float32(0.1)])
 
 
-@pytest.mark.parametrize("args, message", [
-    ([np.zeros(5), np.zeros(5), np.int64(5), F32(0.1)], "x must be a C-contiguous float32 array"),
-    ([np.zeros(5, F32), np.zeros(5, F32), 5, F32(0.1)], "n must be a numpy int64 scalar"),
-    ([np.zeros(5, F32), np.zeros(5, F32), np.int64(5), F64(0.1)], "slope must be a numpy float32"),
-    ([np.zeros(5, F32), np.zeros(5, F32), np.int64(5)], "takes 4 arguments, got 3"),
-    ([np.zeros(10, F32)[::2], np.zeros(5, F32), np.int64(5), F32(0.1)], "C-contiguous"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            [np.zeros(5), np.zeros(5), np.int64(5), F32(0.1)],
+            "x must be a C-contiguous float32 array",
+        ),
+        ([np.zeros(5, F32), np.zeros(5, F32), 5, F32(0.1)], "n must be a numpy int64 scalar"),
+        (
+            [np.zeros(5, F32), np.zeros(5, F32), np.int64(5), F64(0.1)],
+            "slope must be a numpy float32",
+        ),
+        ([np.zeros(5, F32), np.zeros(5, F32), np.int64(5)], "takes 4 arguments, got 3"),
+        ([np.zeros(10, F32)[::2], np.zeros(5, F32), np.int64(5), F32(0.1)], "C-contiguous"),
+    ],
+)
 def test_launch_checks_arguments_against_the_c_signature(args, message):
     with cuda.emulate(), pytest.raises(TypeError, match=message):
         cuda.launch("leaky_relu_forward_f32", 1, 32, args)
@@ -90,8 +107,21 @@ def test_kernels_compile_for_the_emulation_without_warnings(tmp_path):
     every = tmp_path / "every_kernel.cu"  # one translation unit: the header is parsed once
     every.write_text("".join(f'#include "{p}"\n' for p in loader.kernel_files()))
     header = loader.kernel_dir() / "emu" / "cuda_emu.h"
-    command = ["g++", "-std=c++20", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-x", "c++",
-               "-include", str(header), "-I", str(loader.kernel_dir()), str(every)]
+    command = [
+        "g++",
+        "-std=c++20",
+        "-fsyntax-only",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-x",
+        "c++",
+        "-include",
+        str(header),
+        "-I",
+        str(loader.kernel_dir()),
+        str(every),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 0 and not done.stderr, done.stderr
 
@@ -104,8 +134,12 @@ def test_emulate_sets_and_restores_the_launch_geometry():
         with cuda.emulate(max_grid=5):  # nested: keeps the outer block sizes
             assert launcher.settings == launcher.LaunchSettings(8, 4, 5, emulating=True)
         with pytest.raises(TypeError, match="must be a NumPy array"):
-            cuda.launch("leaky_relu_forward_f32", 1, 8, [FakeDeviceArray(), np.zeros(1, np.float32),
-                                                         np.int64(1), np.float32(0.1)])
+            cuda.launch(
+                "leaky_relu_forward_f32",
+                1,
+                8,
+                [FakeDeviceArray(), np.zeros(1, np.float32), np.int64(1), np.float32(0.1)],
+            )
     assert launcher.settings == before
     assert not cuda.uses_kernels(np.zeros(1))
 

@@ -18,7 +18,10 @@ import scratchgan.functional as F
 from scratchgan import cuda, nn, optim
 
 DTYPES = [np.float32, np.float64]
-TOL = {np.dtype(np.float32): {"rtol": 2e-5, "atol": 1e-5}, np.dtype(np.float64): {"rtol": 1e-7, "atol": 1e-9}}
+TOL = {
+    np.dtype(np.float32): {"rtol": 2e-5, "atol": 1e-5},
+    np.dtype(np.float64): {"rtol": 1e-7, "atol": 1e-9},
+}
 
 
 class Emulated:
@@ -84,7 +87,9 @@ def assert_close(got, want, what):
 def torch_functional():
     """torch.nn.functional plus pixel_norm and minibatch_stddev written out in torch."""
     torch = pytest.importorskip("torch")
-    TF = types.SimpleNamespace(**{k: getattr(torch.nn.functional, k) for k in dir(torch.nn.functional)})
+    TF = types.SimpleNamespace(
+        **{k: getattr(torch.nn.functional, k) for k in dir(torch.nn.functional)}
+    )
 
     def pixel_norm(x, eps=1e-8):
         return x / torch.sqrt((x * x).mean(1, keepdim=True) + eps)
@@ -94,14 +99,17 @@ def torch_functional():
         G = min(group_size, N)
         y = x.reshape(G, N // G, C, H, W)
         std = torch.sqrt(((y - y.mean(0, keepdim=True)) ** 2).mean(0) + eps).mean((1, 2, 3))
-        return torch.cat([x, std.reshape(1, -1, 1, 1, 1).expand(G, -1, 1, H, W).reshape(N, 1, H, W)], 1)
+        return torch.cat(
+            [x, std.reshape(1, -1, 1, 1, 1).expand(G, -1, 1, H, W).reshape(N, 1, H, W)], 1
+        )
 
     TF.pixel_norm, TF.minibatch_stddev = pixel_norm, minibatch_stddev
     return torch, TF
 
 
 def run_sg(fn, arrays, constants=(), tensor=sg.tensor):
-    """fn(F, *inputs, *constants) forward, then backward of sum(y * gy) -> [y, grad of each input]."""
+    """fn(F, *inputs, *constants) forward, then backward of sum(y * gy)
+    -> [y, grad of each input]."""
     ts = [tensor(a, requires_grad=True) for a in arrays]
     y = fn(F, *ts, *(tensor(c) for c in constants))
     y.backward(tensor(randn(y.shape, y.dtype, 99)))
@@ -116,44 +124,98 @@ def run_torch(fn, arrays, constants=()):
     return [y.detach().numpy()] + [t.grad.numpy() for t in ts]
 
 
-# ----------------------------------------------------------------------------- the ops, case by case
+# ------------------------------------------------------------------------ the ops, case by case
 
 BN = ["batch_norm_stats", "batch_norm_forward", "batch_norm_backward"]
 IN = ["instance_norm_forward", "instance_norm_backward"]
-MBS = ["minibatch_stddev_stats", "minibatch_stddev_concat", "minibatch_stddev_grad_stat", "minibatch_stddev_backward"]
+LRELU = ["leaky_relu_forward", "leaky_relu_backward"]
+PN = ["pixel_norm_forward", "pixel_norm_backward"]
+MBS = [
+    "minibatch_stddev_stats",
+    "minibatch_stddev_concat",
+    "minibatch_stddev_grad_stat",
+    "minibatch_stddev_backward",
+]
 
 # name -> (fn(F, *inputs, *constants), input shapes, constant shapes (positive values),
 #          kernels expected to run in forward + backward)
 CASES = {
-    "leaky_relu": (lambda F, x: F.leaky_relu(x, 0.2), [(3, 5, 7)], [], ["leaky_relu_forward", "leaky_relu_backward"]),
-    "relu": (lambda F, x: F.relu(x), [(37,)], [], ["leaky_relu_forward", "leaky_relu_backward"]),
-    "batch_norm_train": (lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-                         [(3, 5, 4, 3), (5,), (5,)], [], BN),
-    "batch_norm_train_2d_no_affine": (lambda F, x: F.batch_norm(x, None, None, training=True, eps=1e-3),
-                                      [(7, 5)], [], BN),
-    "batch_norm_eval": (lambda F, x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b, training=False),
-                        [(3, 5, 4, 3), (5,), (5,)], [(5,), (5,)], ["batch_norm_forward"]),
-    "instance_norm": (lambda F, x, w, b: F.instance_norm(x, weight=w, bias=b), [(2, 5, 4, 3), (5,), (5,)], [], IN),
+    "leaky_relu": (lambda F, x: F.leaky_relu(x, 0.2), [(3, 5, 7)], [], LRELU),
+    "relu": (lambda F, x: F.relu(x), [(37,)], [], LRELU),
+    "batch_norm_train": (
+        lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+        [(3, 5, 4, 3), (5,), (5,)],
+        [],
+        BN,
+    ),
+    "batch_norm_train_2d_no_affine": (
+        lambda F, x: F.batch_norm(x, None, None, training=True, eps=1e-3),
+        [(7, 5)],
+        [],
+        BN,
+    ),
+    "batch_norm_eval": (
+        lambda F, x, w, b, rm, rv: F.batch_norm(x, rm, rv, w, b, training=False),
+        [(3, 5, 4, 3), (5,), (5,)],
+        [(5,), (5,)],
+        ["batch_norm_forward"],
+    ),
+    "instance_norm": (
+        lambda F, x, w, b: F.instance_norm(x, weight=w, bias=b),
+        [(2, 5, 4, 3), (5,), (5,)],
+        [],
+        IN,
+    ),
     "instance_norm_no_affine": (lambda F, x: F.instance_norm(x, eps=1e-3), [(3, 2, 5, 7)], [], IN),
-    "pixel_norm": (lambda F, x: F.pixel_norm(x), [(3, 5, 4, 3)], [], ["pixel_norm_forward", "pixel_norm_backward"]),
+    "pixel_norm": (lambda F, x: F.pixel_norm(x), [(3, 5, 4, 3)], [], PN),
     "minibatch_stddev": (lambda F, x: F.minibatch_stddev(x, 3), [(6, 3, 4, 3)], [], MBS),
-    "minibatch_stddev_one_group": (lambda F, x: F.minibatch_stddev(x, 4, eps=1e-4), [(4, 2, 3, 5)], [], MBS),
+    "minibatch_stddev_one_group": (
+        lambda F, x: F.minibatch_stddev(x, 4, eps=1e-4),
+        [(4, 2, 3, 5)],
+        [],
+        MBS,
+    ),
     # conv2d: forward im2col; gx is conv_transpose2d (col2im); gW the weight gradient (im2col)
-    "conv2d": (lambda F, x, w, b: F.conv2d(x, w, b, padding=1), [(2, 3, 5, 6), (4, 3, 3, 3), (4,)], [],
-               ["im2col", "col2im"]),
-    "conv2d_stride_dilation": (lambda F, x, w: F.conv2d(x, w, stride=(2, 1), padding=(0, 2), dilation=(1, 2)),
-                               [(2, 2, 7, 6), (3, 2, 3, 2)], [], ["im2col", "col2im"]),
-    "conv2d_groups": (lambda F, x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=2),
-                      [(3, 4, 5, 5), (6, 2, 3, 3), (6,)], [], ["im2col", "col2im"]),
+    "conv2d": (
+        lambda F, x, w, b: F.conv2d(x, w, b, padding=1),
+        [(2, 3, 5, 6), (4, 3, 3, 3), (4,)],
+        [],
+        ["im2col", "col2im"],
+    ),
+    "conv2d_stride_dilation": (
+        lambda F, x, w: F.conv2d(x, w, stride=(2, 1), padding=(0, 2), dilation=(1, 2)),
+        [(2, 2, 7, 6), (3, 2, 3, 2)],
+        [],
+        ["im2col", "col2im"],
+    ),
+    "conv2d_groups": (
+        lambda F, x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=2),
+        [(3, 4, 5, 5), (6, 2, 3, 3), (6,)],
+        [],
+        ["im2col", "col2im"],
+    ),
     # conv_transpose2d: forward col2im; gx is conv2d (im2col); gW the weight gradient (im2col)
-    "conv_transpose2d": (lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
-                         [(2, 3, 4, 3), (3, 4, 3, 3), (4,)], [], ["col2im", "im2col"]),
+    "conv_transpose2d": (
+        lambda F, x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+        [(2, 3, 4, 3), (3, 4, 3, 3), (4,)],
+        [],
+        ["col2im", "im2col"],
+    ),
     "conv_transpose2d_groups_dilation": (
-        lambda F, x, w: F.conv_transpose2d(x, w, stride=(1, 2), padding=(1, 0), groups=3, dilation=(2, 1)),
-        [(2, 3, 4, 3), (3, 2, 3, 2)], [], ["col2im", "im2col"]),
-    "conv_transpose2d_output_padding_past_stride": (  # output_padding >= stride (allowed: < dilation)
+        lambda F, x, w: F.conv_transpose2d(
+            x, w, stride=(1, 2), padding=(1, 0), groups=3, dilation=(2, 1)
+        ),
+        [(2, 3, 4, 3), (3, 2, 3, 2)],
+        [],
+        ["col2im", "im2col"],
+    ),
+    # output_padding >= stride (allowed: < dilation)
+    "conv_transpose2d_output_padding_past_stride": (
         lambda F, x, w: F.conv_transpose2d(x, w, stride=1, output_padding=1, dilation=2),
-        [(1, 2, 3, 4), (2, 3, 2, 2)], [], ["col2im", "im2col"]),
+        [(1, 2, 3, 4), (2, 3, 2, 2)],
+        [],
+        ["col2im", "im2col"],
+    ),
 }
 
 
@@ -170,15 +232,28 @@ def test_op_runs_its_kernels_and_matches_numpy_and_torch(kernels, name, dtype):
     fn, arrays, constants, expected = case(name, dtype)
     with launched(*expected, dtype=dtype), kernels.context():
         got = run_sg(fn, arrays, constants, kernels.tensor)
-    assert_close(got, run_sg(fn, arrays, constants), f"{name} on {kernels.name} against the NumPy path")
+    assert_close(
+        got, run_sg(fn, arrays, constants), f"{name} on {kernels.name} against the NumPy path"
+    )
     assert_close(got, run_torch(fn, arrays, constants), f"{name} on {kernels.name} against PyTorch")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ["batch_norm_train", "instance_norm", "pixel_norm", "minibatch_stddev",
-                                  "conv2d_groups", "conv_transpose2d", "leaky_relu"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "batch_norm_train",
+        "instance_norm",
+        "pixel_norm",
+        "minibatch_stddev",
+        "conv2d_groups",
+        "conv_transpose2d",
+        "leaky_relu",
+    ],
+)
 def test_double_backward_on_kernels_matches_numpy_and_torch(kernels, name, dtype):
-    """create_graph on the kernel path: grad of <grad(<y, gy>, inputs), v> w.r.t. the inputs and gy."""
+    """create_graph on the kernel path: grad of
+    <grad(<y, gy>, inputs), v> w.r.t. the inputs and gy."""
     fn, arrays, _, expected = case(name, dtype)
 
     def second_order(grad, tensor, differentiable):
@@ -188,12 +263,18 @@ def test_double_backward_on_kernels_matches_numpy_and_torch(kernels, name, dtype
         gs = grad(y, ts, gy, create_graph=True)
         s = sum((g * tensor(randn(tuple(g.shape), dtype, 50 + i))).sum() for i, g in enumerate(gs))
         s.backward()
-        return [np.zeros(a.shape, dtype) if t.grad is None else np.asarray(t.grad.detach().cpu().numpy())
-                for t, a in zip(ts + [gy], arrays + [np.empty(tuple(y.shape))])]
+        return [
+            np.zeros(a.shape, dtype)
+            if t.grad is None
+            else np.asarray(t.grad.detach().cpu().numpy())
+            for t, a in zip(ts + [gy], arrays + [np.empty(tuple(y.shape))])
+        ]
 
     with launched(expected[0], dtype=dtype), kernels.context():
         got = second_order(sg.grad, kernels.tensor, F)
-    assert_close(got, second_order(sg.grad, sg.tensor, F), f"{name}: second order against the NumPy path")
+    assert_close(
+        got, second_order(sg.grad, sg.tensor, F), f"{name}: second order against the NumPy path"
+    )
     torch, TF = torch_functional()
     want = second_order(torch.autograd.grad, torch.tensor, TF)
     assert_close(got, want, f"{name}: second order against PyTorch")
@@ -205,8 +286,12 @@ def test_running_statistics_on_kernels(kernels, dtype):
     x = randn((3, 5, 4, 3), dtype, 0)
 
     def run(tensor, batch_norm, instance_norm):
-        buffers = [tensor(np.linspace(-1, 1, 5).astype(dtype)), tensor(np.linspace(0.5, 2, 5).astype(dtype)),
-                   tensor(np.zeros(5, dtype)), tensor(np.ones(5, dtype))]
+        buffers = [
+            tensor(np.linspace(-1, 1, 5).astype(dtype)),
+            tensor(np.linspace(0.5, 2, 5).astype(dtype)),
+            tensor(np.zeros(5, dtype)),
+            tensor(np.ones(5, dtype)),
+        ]
         for _ in range(2):
             batch_norm(tensor(x), buffers[0], buffers[1], training=True, momentum=0.3)
             instance_norm(tensor(x), running_mean=buffers[2], running_var=buffers[3], momentum=0.2)
@@ -214,8 +299,16 @@ def test_running_statistics_on_kernels(kernels, dtype):
 
     with launched("batch_norm_stats", "instance_norm_forward", dtype=dtype), kernels.context():
         got = run(kernels.tensor, F.batch_norm, F.instance_norm)
-    assert_close(got, run(sg.tensor, F.batch_norm, F.instance_norm), "running statistics against the NumPy path")
-    assert_close(got, run(torch.tensor, TF.batch_norm, TF.instance_norm), "running statistics against PyTorch")
+    assert_close(
+        got,
+        run(sg.tensor, F.batch_norm, F.instance_norm),
+        "running statistics against the NumPy path",
+    )
+    assert_close(
+        got,
+        run(torch.tensor, TF.batch_norm, TF.instance_norm),
+        "running statistics against PyTorch",
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -247,38 +340,61 @@ def test_adam_runs_its_kernel_and_matches_numpy_and_torch(kernels, dtype):
 
 
 def test_gradcheck_conv2d_and_batch_norm_on_kernels(kernels):
-    x, w, b = (kernels.tensor(randn(s, np.float64, i), requires_grad=True)
-               for i, s in enumerate([(2, 2, 4, 3), (3, 2, 2, 2), (3,)]))
+    x, w, b = (
+        kernels.tensor(randn(s, np.float64, i), requires_grad=True)
+        for i, s in enumerate([(2, 2, 4, 3), (3, 2, 2, 2), (3,)])
+    )
     with launched("im2col", "col2im", dtype=np.float64), kernels.context():
         assert sg.gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1), [x, w, b])
-    x, w, b = (kernels.tensor(randn(s, np.float64, i), requires_grad=True)
-               for i, s in enumerate([(3, 2, 2, 3), (2,), (2,)]))
+    x, w, b = (
+        kernels.tensor(randn(s, np.float64, i), requires_grad=True)
+        for i, s in enumerate([(3, 2, 2, 3), (2,), (2,)])
+    )
     with launched(*BN, dtype=np.float64), kernels.context():
-        assert sg.gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [x, w, b])
+        assert sg.gradcheck(
+            lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [x, w, b]
+        )
 
 
 def _dcgan():
-    """A DCGAN in miniature: conv-transpose, batch norm, LeakyReLU, conv; z (N, 6, 1, 1) -> (N, 1, 6, 6) -> (N, 1).
+    """A DCGAN in miniature: conv-transpose, batch norm, LeakyReLU, conv;
+    z (N, 6, 1, 1) -> (N, 1, 6, 6) -> (N, 1).
 
     As in DCGAN, a layer followed by batch norm has no bias: its gradient would be 0 up to
     rounding, which Adam's first step turns into a full step of either sign.
     """
-    G = nn.Sequential(nn.ConvTranspose2d(6, 5, 3, 1, 0, bias=False), nn.BatchNorm2d(5), nn.LeakyReLU(0.2),
-                      nn.ConvTranspose2d(5, 1, 4, 2, 1), nn.Tanh())
-    D = nn.Sequential(nn.Conv2d(1, 4, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(4, 5, 3, 1, 1, bias=False),
-                      nn.BatchNorm2d(5), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(45, 1))
+    G = nn.Sequential(
+        nn.ConvTranspose2d(6, 5, 3, 1, 0, bias=False),
+        nn.BatchNorm2d(5),
+        nn.LeakyReLU(0.2),
+        nn.ConvTranspose2d(5, 1, 4, 2, 1),
+        nn.Tanh(),
+    )
+    D = nn.Sequential(
+        nn.Conv2d(1, 4, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(4, 5, 3, 1, 1, bias=False),
+        nn.BatchNorm2d(5),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(45, 1),
+    )
     return G, D
 
 
 def _train_steps(G, D, z, real, tensor, steps=2):
     optG = optim.Adam(G.parameters(), lr=2e-3, betas=(0.5, 0.999))
     optD = optim.Adam(D.parameters(), lr=2e-3, betas=(0.5, 0.999))
-    ones, zeros = tensor(np.ones((real.shape[0], 1), np.float32)), tensor(np.zeros((real.shape[0], 1), np.float32))
+    ones, zeros = (
+        tensor(np.ones((real.shape[0], 1), np.float32)),
+        tensor(np.zeros((real.shape[0], 1), np.float32)),
+    )
     losses = []
     for _ in range(steps):
         fake = G(z)
-        loss_d = (F.binary_cross_entropy_with_logits(D(real), ones)
-                  + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros))
+        loss_d = F.binary_cross_entropy_with_logits(
+            D(real), ones
+        ) + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros)
         optD.zero_grad()
         loss_d.backward()
         optD.step()
@@ -305,7 +421,9 @@ def test_dcgan_train_step_on_kernels_equals_the_numpy_step(kernels):
     for model, reference in ((G2, G), (D2, D)):
         mine, theirs = model.state_dict(), reference.state_dict()
         for key in theirs:
-            np.testing.assert_allclose(mine[key].numpy(), theirs[key].numpy(), rtol=2e-5, atol=1e-5, err_msg=key)
+            np.testing.assert_allclose(
+                mine[key].numpy(), theirs[key].numpy(), rtol=2e-5, atol=1e-5, err_msg=key
+            )
 
 
 def test_cuda_request_without_cupy_raises_one_clear_error():
@@ -321,4 +439,6 @@ def test_cuda_request_without_cupy_raises_one_clear_error():
     model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
     with pytest.raises(RuntimeError, match="CUDA was requested but CuPy is not installed"):
         model.to("cuda")
-    assert all(t.device == "cpu" for t in list(model.parameters()) + list(model.buffers())), "nothing moved"
+    assert all(t.device == "cpu" for t in list(model.parameters()) + list(model.buffers())), (
+        "nothing moved"
+    )

@@ -10,8 +10,10 @@ import pytest
 from scratchgan import cuda
 from scratchgan.cuda import loader
 
-pytestmark = [pytest.mark.gpu,
-              pytest.mark.skipif(not cuda.is_available(), reason="needs CuPy and a CUDA GPU")]
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not cuda.is_available(), reason="needs CuPy and a CUDA GPU"),
+]
 
 
 def test_every_kernel_compiles_and_loads():
@@ -38,10 +40,12 @@ def _calls(cp, dtype):
         "instance_norm_backward": lambda: cuda.instance_norm_backward(x, x, imean, iinvstd),
         "pixel_norm_forward": lambda: cuda.pixel_norm_forward(x),
         "pixel_norm_backward": lambda: cuda.pixel_norm_backward(x, x),
-        "minibatch_stddev_stats minibatch_stddev_concat":
-            lambda: cuda.minibatch_stddev_forward(x, 2),
-        "minibatch_stddev_grad_stat minibatch_stddev_backward":
-            lambda: cuda.minibatch_stddev_backward(x, gy1, 2),
+        "minibatch_stddev_stats minibatch_stddev_concat": lambda: cuda.minibatch_stddev_forward(
+            x, 2
+        ),
+        "minibatch_stddev_grad_stat minibatch_stddev_backward": lambda: (
+            cuda.minibatch_stddev_backward(x, gy1, 2)
+        ),
         "adam_update": lambda: cuda.adam_update(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 1),
     }
 

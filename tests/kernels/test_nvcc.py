@@ -17,8 +17,17 @@ pytestmark = pytest.mark.skipif(NVCC is None, reason="nvcc is not on PATH")
 def test_kernel_compiles_without_warnings(path, arch, tmp_path):
     source, ptx = tmp_path / path.name, tmp_path / "kernel.ptx"
     source.write_text(loader.kernel_source(path))
-    command = [NVCC, f"-arch={arch}", "--ptx", *loader.GPU_COMPILE_OPTIONS,
-               "-Werror", "all-warnings", str(source), "-o", str(ptx)]
+    command = [
+        NVCC,
+        f"-arch={arch}",
+        "--ptx",
+        *loader.GPU_COMPILE_OPTIONS,
+        "-Werror",
+        "all-warnings",
+        str(source),
+        "-o",
+        str(ptx),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert not (done.stdout + done.stderr).strip(), done.stdout + done.stderr

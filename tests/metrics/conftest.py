@@ -8,7 +8,8 @@ from scratchgan.random import Generator
 
 
 def blob_images(n, seed=0, size=28):
-    """Bright Gaussian blobs on a dark background, uint8 n x size x size, with labels 0..9 by position."""
+    """Bright Gaussian blobs on a dark background, uint8 n x size x size, with labels 0..9 by
+    position."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[:size, :size]
     centres = rng.uniform(5, size - 5, (n, 2, 1, 1))
@@ -19,7 +20,8 @@ def blob_images(n, seed=0, size=28):
 
 @pytest.fixture(scope="session")
 def tiny_classifier():
-    """An untrained, narrow FeatureCNN (weights from a fixed seed): features are still a fixed function."""
+    """An untrained, narrow FeatureCNN (weights from a fixed seed): features are still a fixed
+    function."""
     net = FeatureCNN(widths=(4, 8), feature_dim=16, generator=Generator(0))
     return Classifier(net, {"dataset": "blobs", "test_accuracy": 0.1})
 

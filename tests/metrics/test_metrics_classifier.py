@@ -1,4 +1,5 @@
-"""The feature classifier: inputs, embedding, caching (on tiny fake data), and (slow) the real cached one."""
+"""The feature classifier: inputs, embedding, caching (on tiny fake data), and (slow) the real
+cached one."""
 
 import json
 import os
@@ -25,8 +26,12 @@ def test_image_formats_agree(tiny_classifier, blobs):
     ref = tiny_classifier.features(images)
     as_float = images.astype(np.float64) / 255
     np.testing.assert_allclose(tiny_classifier.features(as_float), ref, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(tiny_classifier.features(as_float[:, None]), ref, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(tiny_classifier.embed(images, batch_size=7)[0], ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        tiny_classifier.features(as_float[:, None]), ref, rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        tiny_classifier.embed(images, batch_size=7)[0], ref, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_metrics_accept_images_through_the_classifier(tiny_classifier, blobs, make_blobs):
@@ -34,7 +39,9 @@ def test_metrics_accept_images_through_the_classifier(tiny_classifier, blobs, ma
     other, _ = make_blobs(96, seed=9)
     assert metrics.fid(images, images, classifier=tiny_classifier) == pytest.approx(0.0, abs=1e-9)
     feats = tiny_classifier.features(images), tiny_classifier.features(other)
-    assert metrics.fid(images, other, classifier=tiny_classifier) == pytest.approx(metrics.fid(*feats), rel=1e-9)
+    assert metrics.fid(images, other, classifier=tiny_classifier) == pytest.approx(
+        metrics.fid(*feats), rel=1e-9
+    )
     assert metrics.precision_recall(images, images, classifier=tiny_classifier) == (1.0, 1.0)
     score = metrics.inception_score(images, classifier=tiny_classifier)
     assert 1 <= score.mean <= 10
@@ -52,7 +59,8 @@ def test_bad_images_are_refused(tiny_classifier):
 
 @pytest.fixture
 def fake_dataset(monkeypatch, make_blobs):
-    """'fashion-mnist' answered by 96 blob images (64 train / 32 test), so training takes seconds."""
+    """'fashion-mnist' answered by 96 blob images
+    (64 train / 32 test), so training takes seconds."""
     images, labels = make_blobs(96, seed=5)
     splits = {"train": (images[:64], labels[:64]), "test": (images[64:], labels[64:])}
     monkeypatch.setattr(C.sgdata, "load", lambda name, split="train": splits[split])
@@ -61,10 +69,18 @@ def fake_dataset(monkeypatch, make_blobs):
 
 
 def test_training_caches_weights_and_accuracy(tmp_path, fake_dataset, monkeypatch, capsys):
-    monkeypatch.setitem(C.RECIPES, "fashion-mnist", {"epochs": 1, "batch_size": 32, "lr": 3e-3, "lr_decay": 0.9, "seed": 0})
-    trained = C.load_classifier("fashion-mnist", directory=str(tmp_path))  # missing: trains, says so
+    monkeypatch.setitem(
+        C.RECIPES,
+        "fashion-mnist",
+        {"epochs": 1, "batch_size": 32, "lr": 3e-3, "lr_decay": 0.9, "seed": 0},
+    )
+    trained = C.load_classifier(
+        "fashion-mnist", directory=str(tmp_path)
+    )  # missing: trains, says so
     assert "training it now" in capsys.readouterr().err
-    weights, info = C.cache_paths("fashion-mnist", fake_dataset["train"][0], directory=str(tmp_path))
+    weights, info = C.cache_paths(
+        "fashion-mnist", fake_dataset["train"][0], directory=str(tmp_path)
+    )
     assert os.path.isfile(weights) and os.path.basename(weights).startswith("fashion-mnist-")
     with open(info) as f:
         saved = json.load(f)
@@ -77,7 +93,9 @@ def test_training_caches_weights_and_accuracy(tmp_path, fake_dataset, monkeypatc
     np.testing.assert_array_equal(loaded.features(test_x), trained.features(test_x))
     feats, _, labels = C.dataset_embedding("fashion-mnist", "test", loaded, directory=str(tmp_path))
     np.testing.assert_array_equal(feats, trained.features(test_x))
-    assert len(labels) == 32 and any(p.endswith(".test-embedding.npz") for p in os.listdir(tmp_path))
+    assert len(labels) == 32 and any(
+        p.endswith(".test-embedding.npz") for p in os.listdir(tmp_path)
+    )
 
 
 def test_missing_classifier_without_training_is_a_clear_error(tmp_path, fake_dataset):
@@ -117,4 +135,6 @@ def test_random_shift_translates_with_zero_fill():
     for i in range(6):
         padded = np.pad(x[i], ((0, 0), (2, 2), (2, 2)))
         np.testing.assert_array_equal(shifted[i], padded[:, dy[i] : dy[i] + 9, dx[i] : dx[i] + 8])
-    np.testing.assert_array_equal(C.random_shift(x[:, 0], 2, np.random.default_rng(4)), shifted[:, 0])
+    np.testing.assert_array_equal(
+        C.random_shift(x[:, 0], 2, np.random.default_rng(4)), shifted[:, 0]
+    )

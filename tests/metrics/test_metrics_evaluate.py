@@ -1,4 +1,5 @@
-"""evaluate_run on tiny real runs (MLP GAN: samples; stacked AE: reconstructions), print_table, the report."""
+"""evaluate_run on tiny real runs (MLP GAN: samples; stacked AE: reconstructions), print_table, the
+report."""
 
 import functools
 import importlib
@@ -17,18 +18,24 @@ evaluate = importlib.import_module("scratchgan.metrics.evaluate")
 @pytest.fixture(autouse=True)
 def quick_swd(monkeypatch):
     """Fewer SWD directions and patches: the numbers stay meaningful, the tests stay fast."""
-    monkeypatch.setattr(evaluate, "swd", functools.partial(evaluate.swd, n_directions=32, patches_per_image=4))
+    monkeypatch.setattr(
+        evaluate, "swd", functools.partial(evaluate.swd, n_directions=32, patches_per_image=4)
+    )
 
 
 @pytest.fixture
 def tiny_world(monkeypatch, tiny_classifier, make_blobs):
-    """The data set 'fashion-mnist' is 64 blob images per split; the classifier is the tiny untrained one."""
+    """The data set 'fashion-mnist' is 64 blob images per split; the classifier is the tiny
+    untrained one."""
     images, labels = make_blobs(128, seed=6)
     splits = {"train": (images[:64], labels[:64]), "test": (images[64:], labels[64:])}
     monkeypatch.setattr(evaluate.sgdata, "load", lambda name, split="train": splits[split])
     monkeypatch.setattr(evaluate, "load_classifier", lambda dataset, progress=True: tiny_classifier)
-    monkeypatch.setattr(evaluate, "dataset_embedding",
-                        lambda dataset, split, clf: (*clf.embed(splits[split][0]), splits[split][1]))
+    monkeypatch.setattr(
+        evaluate,
+        "dataset_embedding",
+        lambda dataset, split, clf: (*clf.embed(splits[split][0]), splits[split][1]),
+    )
     return splits
 
 
@@ -40,8 +47,26 @@ def make_run(tmp_path, model, splits):
     return str(run_dir)
 
 
-KEYS = {"fid", "kid", "kid_std", "is", "is_std", "swd", "swd_levels", "precision", "recall", "classes_covered",
-        "coverage_kl", "class_histogram", "model", "dataset", "epochs", "wall_time_s", "mode", "n"}
+KEYS = {
+    "fid",
+    "kid",
+    "kid_std",
+    "is",
+    "is_std",
+    "swd",
+    "swd_levels",
+    "precision",
+    "recall",
+    "classes_covered",
+    "coverage_kl",
+    "class_histogram",
+    "model",
+    "dataset",
+    "epochs",
+    "wall_time_s",
+    "mode",
+    "n",
+}
 
 
 def test_evaluate_gan_run_samples_and_writes_metrics_json(tmp_path, tiny_world):
@@ -75,7 +100,9 @@ def test_baselines_order_floors_below_the_ceiling(tiny_world, tiny_classifier, m
     monkeypatch.setattr(baselines, "load_classifier", evaluate.load_classifier)
     monkeypatch.setattr(baselines, "dataset_embedding", evaluate.dataset_embedding)
     monkeypatch.setattr(baselines.sgdata, "load", evaluate.sgdata.load)
-    rows = {r["baseline"]: r for r in baselines.measure_baselines("fashion-mnist", n=64, progress=False)}
+    rows = {
+        r["baseline"]: r for r in baselines.measure_baselines("fashion-mnist", n=64, progress=False)
+    }
     assert set(rows) == set(baselines.BASELINES)
     best = rows["training split"]
     for name in ("mean image", "gaussian noise"):
@@ -90,7 +117,8 @@ def sample_row(**kw):
 
 
 class _Identityish:
-    """A stand-in classifier: features = 8 pixel means, probabilities from them (enough for a report row)."""
+    """A stand-in classifier: features = 8 pixel means, probabilities from them (enough for a report
+    row)."""
 
     test_accuracy = 0.5
 
@@ -102,12 +130,25 @@ class _Identityish:
 
 def test_report_writes_between_markers_and_merges(tmp_path):
     path = tmp_path / "RESULTS.md"
-    path.write_text("# Results\n\nOther engineers' section.\n\n<!-- metrics:begin -->\nstale-content\n<!-- metrics:end -->\n\nTail.\n")
-    run = sample_row(run="gan-1", model="gan", dataset="fashion-mnist", epochs=3, wall_time_s=125.0, mode="samples", n=40)
+    path.write_text(
+        "# Results\n\nOther engineers' section.\n\n"
+        "<!-- metrics:begin -->\nstale-content\n<!-- metrics:end -->\n\nTail.\n"
+    )
+    run = sample_row(
+        run="gan-1",
+        model="gan",
+        dataset="fashion-mnist",
+        epochs=3,
+        wall_time_s=125.0,
+        mode="samples",
+        n=40,
+    )
     base = sample_row(baseline="mean image", model="mean image", dataset="fashion-mnist", n=40)
     report.update_results([run], [base], str(path))
     text = path.read_text()
-    assert text.startswith("# Results\n\nOther engineers' section.") and text.rstrip().endswith("Tail.")
+    assert text.startswith("# Results\n\nOther engineers' section.") and text.rstrip().endswith(
+        "Tail."
+    )
     assert "stale-content" not in text and "| gan-1 | gan | fashion-mnist | 3 | 2.1 min |" in text
     assert "| mean image | 40 |" in text and "not comparable" in text
     # a second update adds a run and keeps the first (run directories are not committed)

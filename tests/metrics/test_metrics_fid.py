@@ -1,4 +1,5 @@
-"""FID: zero on identical sets, the closed form for known Gaussians, scipy's sqrtm, symmetry, rank deficiency."""
+"""FID: zero on identical sets, the closed form for known Gaussians, scipy's sqrtm, symmetry, rank
+deficiency."""
 
 import numpy as np
 import pytest
@@ -61,7 +62,12 @@ def test_non_commuting_case_matches_scipy_sqrtm(d, seed):
     rng = np.random.default_rng(seed)
     mu1, mu2 = rng.standard_normal(d), rng.standard_normal(d)
     S1, S2 = random_spd(rng, d), random_spd(rng, d)
-    expected = ((mu1 - mu2) ** 2).sum() + np.trace(S1) + np.trace(S2) - 2 * np.trace(linalg.sqrtm(S1 @ S2)).real
+    expected = (
+        ((mu1 - mu2) ** 2).sum()
+        + np.trace(S1)
+        + np.trace(S2)
+        - 2 * np.trace(linalg.sqrtm(S1 @ S2)).real
+    )
     assert frechet_distance(mu1, S1, mu2, S2) == pytest.approx(expected, rel=1e-6, abs=1e-9)
 
 
@@ -71,7 +77,9 @@ def test_symmetric(d, seed):
     rng = np.random.default_rng(seed)
     mu1, mu2 = rng.standard_normal(d), rng.standard_normal(d)
     S1, S2 = random_spd(rng, d), random_spd(rng, d, rank=max(1, d // 2))
-    assert frechet_distance(mu1, S1, mu2, S2) == pytest.approx(frechet_distance(mu2, S2, mu1, S1), rel=1e-9, abs=1e-12)
+    assert frechet_distance(mu1, S1, mu2, S2) == pytest.approx(
+        frechet_distance(mu2, S2, mu1, S1), rel=1e-9, abs=1e-12
+    )
     x, y = rng.standard_normal((50, d)), rng.standard_normal((70, d)) * 2
     assert fid(x, y) == pytest.approx(fid(y, x), rel=1e-9)
 
@@ -79,15 +87,20 @@ def test_symmetric(d, seed):
 def test_rank_deficient_covariances_fewer_samples_than_dimensions():
     rng = np.random.default_rng(2)
     d = 64
-    x = np.maximum(rng.standard_normal((20, d)), 0)  # 20 samples: rank <= 19; ReLU-like, with dead features
+    x = np.maximum(
+        rng.standard_normal((20, d)), 0
+    )  # 20 samples: rank <= 19; ReLU-like, with dead features
     x[:, :10] = 0
     y = np.maximum(rng.standard_normal((15, d)) + 0.3, 0)
     value = fid(x, y)
     assert np.isfinite(value) and value >= 0
-    # an independent route: tr sqrt(S1 S2) = sum of sqrt of the (real, non-negative) eigenvalues of S1 S2
+    # an independent route: tr sqrt(S1 S2) = sum of sqrt of the (real, non-negative) eigenvalues of
+    # S1 S2
     S1, S2 = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
     ev = np.clip(np.linalg.eigvals(S1 @ S2).real, 0, None)
-    expected = ((x.mean(0) - y.mean(0)) ** 2).sum() + np.trace(S1) + np.trace(S2) - 2 * np.sqrt(ev).sum()
+    expected = (
+        ((x.mean(0) - y.mean(0)) ** 2).sum() + np.trace(S1) + np.trace(S2) - 2 * np.sqrt(ev).sum()
+    )
     assert value == pytest.approx(expected, rel=1e-6)
     # stable: identical rank-deficient sets give ~0, and a 1e-10 perturbation moves FID by ~nothing
     assert fid(x, x) == pytest.approx(0.0, abs=1e-8 * np.trace(S1))

@@ -45,12 +45,16 @@ def test_kid_is_unbiased_near_zero_for_one_distribution_and_can_be_negative():
 def test_kid_grows_with_the_shift_and_reports_std_over_subsets():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((600, 8))
-    small, large = kid(x, rng.standard_normal((600, 8)) + 0.3, subset_size=100, n_subsets=20), kid(
-        x, rng.standard_normal((600, 8)) + 1.0, subset_size=100, n_subsets=20)
+    small, large = (
+        kid(x, rng.standard_normal((600, 8)) + 0.3, subset_size=100, n_subsets=20),
+        kid(x, rng.standard_normal((600, 8)) + 1.0, subset_size=100, n_subsets=20),
+    )
     assert 0 < small.mean < large.mean
     assert small.std > 0
     # deterministic given the seed
-    assert kid(x, x + 1, seed=3, n_subsets=5, subset_size=50) == kid(x, x + 1, seed=3, n_subsets=5, subset_size=50)
+    assert kid(x, x + 1, seed=3, n_subsets=5, subset_size=50) == kid(
+        x, x + 1, seed=3, n_subsets=5, subset_size=50
+    )
 
 
 def test_kid_errors():
@@ -67,8 +71,13 @@ def naive_is(p):
 
 
 @settings(max_examples=20, deadline=None)
-@given(n=st.integers(10, 60), c=st.integers(2, 12), alpha=st.floats(0.05, 5), splits=st.integers(1, 5),
-       seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(10, 60),
+    c=st.integers(2, 12),
+    alpha=st.floats(0.05, 5),
+    splits=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+)
 def test_inception_score_bounds_and_naive_reference(n, c, alpha, splits, seed):
     rng = np.random.default_rng(seed)
     p = rng.dirichlet(np.full(c, alpha), n)
@@ -82,7 +91,9 @@ def test_inception_score_bounds_and_naive_reference(n, c, alpha, splits, seed):
 def test_inception_score_extremes():
     confident_balanced = np.eye(10)[np.arange(1000) % 10]
     assert inception_score(confident_balanced, splits=1).mean == pytest.approx(10.0)
-    assert inception_score(confident_balanced, shuffle=False).mean == pytest.approx(10.0)  # each split balanced
+    assert inception_score(confident_balanced, shuffle=False).mean == pytest.approx(
+        10.0
+    )  # each split balanced
     assert inception_score(confident_balanced, shuffle=False).std == pytest.approx(0.0, abs=1e-12)
     collapsed = np.tile(np.eye(10)[3], (1000, 1))
     assert inception_score(collapsed).mean == pytest.approx(1.0)
@@ -91,7 +102,8 @@ def test_inception_score_extremes():
 
 
 def test_inception_score_does_not_depend_on_the_order_of_the_samples():
-    # sorted by class, consecutive splits would each see one class (IS 1); the seeded shuffle sees them all
+    # sorted by class, consecutive splits would each see one class (IS 1); the seeded shuffle sees
+    # them all
     sorted_by_class = np.eye(10)[np.repeat(np.arange(10), 100)]
     assert inception_score(sorted_by_class, shuffle=False).mean == pytest.approx(1.0)
     score = inception_score(sorted_by_class)

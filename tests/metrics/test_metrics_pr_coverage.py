@@ -1,4 +1,5 @@
-"""Precision/recall on k-NN manifolds against a brute-force reference; mode coverage on crafted predictions."""
+"""Precision/recall on k-NN manifolds against a brute-force reference; mode coverage on crafted
+predictions."""
 
 import importlib
 import math
@@ -10,11 +11,15 @@ from hypothesis import strategies as st
 
 from scratchgan.metrics import mode_coverage, precision_recall
 
-pr_module = importlib.import_module("scratchgan.metrics.precision_recall")  # the package name is the function
+pr_module = importlib.import_module(
+    "scratchgan.metrics.precision_recall"
+)  # the package name is the function
 
 
 def brute_force_pr(real, fake, k):
-    """Kynkaanniemi et al.: radius = distance to the k-th nearest other sample; in = within some radius."""
+    """Kynkaanniemi et al.: radius = distance to the k-th nearest other sample; in = within some
+    radius."""
+
     def manifold(centres, points):
         d_cc = np.sqrt(((centres[:, None] - centres[None]) ** 2).sum(-1))
         radii = np.sort(d_cc, axis=1)[:, k]  # column 0 is the sample itself
@@ -25,8 +30,14 @@ def brute_force_pr(real, fake, k):
 
 
 @settings(max_examples=20, deadline=None)
-@given(m=st.integers(5, 40), n=st.integers(5, 40), d=st.integers(1, 6), shift=st.floats(0, 3), k=st.integers(1, 4),
-       seed=st.integers(0, 2**16))
+@given(
+    m=st.integers(5, 40),
+    n=st.integers(5, 40),
+    d=st.integers(1, 6),
+    shift=st.floats(0, 3),
+    k=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
 def test_matches_brute_force(m, n, d, shift, k, seed):
     rng = np.random.default_rng(seed)
     real, fake = rng.standard_normal((m, d)), rng.standard_normal((n, d)) * 0.7 + shift

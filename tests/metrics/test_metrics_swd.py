@@ -1,4 +1,5 @@
-"""SWD: the pyramid against scipy's filters, the sliced distance against 1-D Wasserstein, and sanity."""
+"""SWD: the pyramid against scipy's filters, the sliced distance against 1-D Wasserstein, and
+sanity."""
 
 import numpy as np
 import pytest
@@ -19,13 +20,17 @@ def test_pyramid_levels_match_scipy_and_reconstruct_the_image():
     x = rng.random((3, 1, 28, 28))
     kernel = np.outer(BINOMIAL, BINOMIAL)
     g1 = np.stack([ndimage.convolve(img[0], kernel, mode="mirror")[::2, ::2] for img in x])[:, None]
-    g2 = np.stack([ndimage.convolve(img[0], kernel, mode="mirror")[::2, ::2] for img in g1])[:, None]
+    g2 = np.stack([ndimage.convolve(img[0], kernel, mode="mirror")[::2, ::2] for img in g1])[
+        :, None
+    ]
     levels = laplacian_pyramid(x)
     assert [lv.shape[-1] for lv in levels] == [28, 14, 7]
     np.testing.assert_allclose(levels[2], g2, atol=1e-12)
     up = np.zeros((3, 1, 14, 14))
     up[:, :, ::2, ::2] = 4 * g2
-    expected_band = g1 - np.stack([ndimage.convolve(u[0], kernel, mode="mirror") for u in up])[:, None]
+    expected_band = (
+        g1 - np.stack([ndimage.convolve(u[0], kernel, mode="mirror") for u in up])[:, None]
+    )
     np.testing.assert_allclose(levels[1], expected_band, atol=1e-12)
     # collapsing the pyramid gives the image back
     rebuilt = levels[2]
@@ -55,7 +60,9 @@ def test_patches_are_the_image_windows():
     ys, xs = rng5.integers(0, 4, (4, 3)), rng5.integers(0, 3, (4, 3))
     for n in range(4):
         for p in range(3):
-            np.testing.assert_array_equal(patches[n * 3 + p], level[n, :, ys[n, p] : ys[n, p] + 7, xs[n, p] : xs[n, p] + 7])
+            np.testing.assert_array_equal(
+                patches[n * 3 + p], level[n, :, ys[n, p] : ys[n, p] + 7, xs[n, p] : xs[n, p] + 7]
+            )
 
 
 def test_identical_sets_are_at_zero_and_noise_is_far(make_blobs):
@@ -68,7 +75,9 @@ def test_identical_sets_are_at_zero_and_noise_is_far(make_blobs):
     assert 0 < near.mean < far.mean
     assert all(n < f for n, f in zip(near.levels, far.levels))
     # uint8 and [0, 1] floats are the same images
-    assert near.mean == pytest.approx(swd(x / 255.0, other[:, None] / 255.0, n_directions=64).mean, rel=1e-6)
+    assert near.mean == pytest.approx(
+        swd(x / 255.0, other[:, None] / 255.0, n_directions=64).mean, rel=1e-6
+    )
 
 
 def test_swd_errors():

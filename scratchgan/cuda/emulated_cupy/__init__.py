@@ -109,8 +109,9 @@ def asarray(a, dtype=None, order=None, *, copy=None, blocking=False):
 
 def ascontiguousarray(a, dtype=None):
     if not isinstance(a, ndarray):
-        raise TypeError(f"Argument 'a' has incorrect type (expected cupy.ndarray, "
-                        f"got {type(a).__name__})")
+        raise TypeError(
+            f"Argument 'a' has incorrect type (expected cupy.ndarray, got {type(a).__name__})"
+        )
     if a.flags.c_contiguous and (dtype is None or np.dtype(dtype) == a.dtype):
         return a
     return run(np.ascontiguousarray, a, dtype)
@@ -144,8 +145,17 @@ def einsum(*operands, **kwargs):
     return run(np.einsum, *operands, **kwargs)
 
 
-def matmul(*args, axes=None, axis=None, keepdims=False, casting="same_kind", dtype=None,
-           signature=None, order="K", out=None):
+def matmul(
+    *args,
+    axes=None,
+    axis=None,
+    keepdims=False,
+    casting="same_kind",
+    dtype=None,
+    signature=None,
+    order="K",
+    out=None,
+):
     options = {"axes": axes, "axis": axis} if axes is not None or axis is not None else {}
     return run(np.matmul, *args, out=out, casting=casting, dtype=dtype, order=order, **options)
 
@@ -171,8 +181,10 @@ def stack(tup, axis=0, out=None, *, dtype=None, casting="same_kind"):
 
 
 def split(ary, indices_or_sections, axis=0):
-    return [ary[tuple([slice(None)] * (axis % ary.ndim) + [s])]
-            for s in _sections(ary.shape[axis], indices_or_sections)]
+    return [
+        ary[tuple([slice(None)] * (axis % ary.ndim) + [s])]
+        for s in _sections(ary.shape[axis], indices_or_sections)
+    ]
 
 
 def _sections(n, indices_or_sections):
@@ -313,8 +325,12 @@ def pad(array, pad_width, mode="constant", **kwargs):
 
 def copyto(dst, src, casting="same_kind", where=None):
     device = current_device_id()
-    np.copyto(unwrap(dst, device), unwrap(src, device), casting,
-              True if where is None else unwrap(where, device))
+    np.copyto(
+        unwrap(dst, device),
+        unwrap(src, device),
+        casting,
+        True if where is None else unwrap(where, device),
+    )
 
 
 def isscalar(element):

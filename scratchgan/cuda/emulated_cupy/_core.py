@@ -37,9 +37,11 @@ def set_current_device_id(device_id):
 
 
 def _peer_error(array_device, current):
-    return ValueError(f"The device where the array resides ({array_device}) is different from "
-                      f"the current device ({current}). Peer access is unavailable between "
-                      "these devices.")
+    return ValueError(
+        f"The device where the array resides ({array_device}) is different from "
+        f"the current device ({current}). Peer access is unavailable between "
+        "these devices."
+    )
 
 
 def unwrap(value, device=None, allow_numpy=False):
@@ -108,15 +110,15 @@ class ufunc:
         return run(self._ufunc.reduce, array, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
 
 
-UFUNCS = {name: ufunc(getattr(np, name)) for name in (
-    "add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "power", "remainder",
-    "negative", "positive", "absolute", "abs", "sign", "exp", "expm1", "log", "log1p", "log2",
-    "log10", "sqrt", "square", "reciprocal", "tanh", "sinh", "cosh", "sin", "cos", "tan",
-    "arctan", "arctan2", "floor", "ceil", "rint", "maximum", "minimum", "fmax", "fmin", "isnan",
-    "isinf", "isfinite", "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
-    "logical_and", "logical_or", "logical_not", "logical_xor", "bitwise_and", "bitwise_or",
-    "bitwise_xor", "invert", "left_shift", "right_shift", "signbit", "copysign", "hypot",
-)}
+# the NumPy ufuncs that CuPy also has, by name
+UFUNC_NAMES = """
+    add subtract multiply divide true_divide floor_divide power remainder negative positive absolute
+    abs sign exp expm1 log log1p log2 log10 sqrt square reciprocal tanh sinh cosh sin cos tan arctan
+    arctan2 floor ceil rint maximum minimum fmax fmin isnan isinf isfinite greater greater_equal
+    less less_equal equal not_equal logical_and logical_or logical_not logical_xor bitwise_and
+    bitwise_or bitwise_xor invert left_shift right_shift signbit copysign hypot
+""".split()
+UFUNCS = {name: ufunc(getattr(np, name)) for name in UFUNC_NAMES}
 _BY_NUMPY_NAME = {u._ufunc.__name__: u for u in UFUNCS.values()}
 
 
@@ -193,8 +195,10 @@ class ndarray:
 
     # ---- what CuPy refuses, and the way out
     def __array__(self, dtype=None, copy=None):
-        raise TypeError("Implicit conversion to a NumPy array is not allowed. "
-                        "Please use `.get()` to construct a NumPy array explicitly.")
+        raise TypeError(
+            "Implicit conversion to a NumPy array is not allowed. "
+            "Please use `.get()` to construct a NumPy array explicitly."
+        )
 
     def __array_ufunc__(self, numpy_ufunc, method, *inputs, **kwargs):
         mine = _BY_NUMPY_NAME.get(numpy_ufunc.__name__)
@@ -243,9 +247,14 @@ class ndarray:
     @property
     def __cuda_array_interface__(self):
         contiguous = self._array.flags.c_contiguous
-        return {"shape": self.shape, "typestr": self.dtype.str, "descr": self.dtype.descr,
-                "data": (self._array.__array_interface__["data"][0], False), "version": 3,
-                "strides": None if contiguous else self.strides}
+        return {
+            "shape": self.shape,
+            "typestr": self.dtype.str,
+            "descr": self.dtype.descr,
+            "data": (self._array.__array_interface__["data"][0], False),
+            "version": 3,
+            "strides": None if contiguous else self.strides,
+        }
 
     # ---- views: no kernel, so no device check
     def reshape(self, *shape, order="C", copy=None):
@@ -343,31 +352,62 @@ class ndarray:
     def __repr__(self):
         return f"array({np.array2string(self._array, separator=', ')}, device={self._device_id})"
 
-    __str__ = lambda self: str(self._array)
-    __bool__ = lambda self: bool(self._array)
-    __float__ = lambda self: float(self._array)
-    __int__ = lambda self: int(self._array)
-    __complex__ = lambda self: complex(self._array)
-    __index__ = lambda self: self._array.__index__()
+    def __str__(self):
+        return str(self._array)
+
+    def __bool__(self):
+        return bool(self._array)
+
+    def __float__(self):
+        return float(self._array)
+
+    def __int__(self):
+        return int(self._array)
+
+    def __complex__(self):
+        return complex(self._array)
+
+    def __index__(self):
+        return self._array.__index__()
+
     __hash__ = None
 
-    __matmul__ = lambda self, other: _matmul(self, other)
-    __rmatmul__ = lambda self, other: _matmul(other, self)
+    def __matmul__(self, other):
+        return _matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _matmul(other, self)
+
     __neg__, __pos__, __abs__ = _unary("negative"), _unary("positive"), _unary("absolute")
     __invert__ = _unary("invert")
 
 
 _OPERATORS = {
-    "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",
-    "floordiv": "floor_divide", "mod": "remainder", "pow": "power", "and": "bitwise_and",
-    "or": "bitwise_or", "xor": "bitwise_xor", "lshift": "left_shift", "rshift": "right_shift",
+    "add": "add",
+    "sub": "subtract",
+    "mul": "multiply",
+    "truediv": "true_divide",
+    "floordiv": "floor_divide",
+    "mod": "remainder",
+    "pow": "power",
+    "and": "bitwise_and",
+    "or": "bitwise_or",
+    "xor": "bitwise_xor",
+    "lshift": "left_shift",
+    "rshift": "right_shift",
 }
 for _op, _name in _OPERATORS.items():
     setattr(ndarray, f"__{_op}__", _binary(_name))
     setattr(ndarray, f"__r{_op}__", _binary(_name, reflected=True))
     setattr(ndarray, f"__i{_op}__", _inplace(_name))
-for _op, _name in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
-                   ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")):
+for _op, _name in (
+    ("lt", "less"),
+    ("le", "less_equal"),
+    ("gt", "greater"),
+    ("ge", "greater_equal"),
+    ("eq", "equal"),
+    ("ne", "not_equal"),
+):
     setattr(ndarray, f"__{_op}__", _binary(_name))
 
 

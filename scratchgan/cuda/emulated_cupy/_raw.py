@@ -18,9 +18,18 @@ from ._runtime import CUDARuntimeError
 class RawModule:
     """``RawModule(code=None, *, path=None, options=(), ...)``: compiled on first use."""
 
-    def __init__(self, code=None, *, path=None, options=(), backend="nvrtc",
-                 translate_cucomplex=False, enable_cooperative_groups=False,
-                 name_expressions=None, jitify=None):
+    def __init__(
+        self,
+        code=None,
+        *,
+        path=None,
+        options=(),
+        backend="nvrtc",
+        translate_cucomplex=False,
+        enable_cooperative_groups=False,
+        name_expressions=None,
+        jitify=None,
+    ):
         if (code is None) == (path is None):
             raise TypeError("RawModule: give exactly one of code and path")
         self.code = code if code is not None else Path(path).read_text()
@@ -36,8 +45,17 @@ class RawModule:
 class RawKernel:
     """``RawKernel(code, name, options=(), ...)``: one kernel of ``code``."""
 
-    def __init__(self, code, name, options=(), backend="nvrtc", translate_cucomplex=False, *,
-                 enable_cooperative_groups=False, jitify=None):
+    def __init__(
+        self,
+        code,
+        name,
+        options=(),
+        backend="nvrtc",
+        translate_cucomplex=False,
+        *,
+        enable_cooperative_groups=False,
+        jitify=None,
+    ):
         self.code, self.name, self.options = code, name, tuple(options)
 
     def __call__(self, grid, block, args, **kwargs):
@@ -52,9 +70,11 @@ class _Function:
     def __call__(self, grid, block, args, *, shared_mem=0):
         device = _core.current_device_id()
         if device != self.device_id:
-            raise CUDARuntimeError("cudaErrorInvalidResourceHandle: kernel "
-                                   f"{self.name} was loaded on device {self.device_id} but "
-                                   f"launched on device {device}")
+            raise CUDARuntimeError(
+                "cudaErrorInvalidResourceHandle: kernel "
+                f"{self.name} was loaded on device {self.device_id} but "
+                f"launched on device {device}"
+            )
         arrays = []
         for arg in args:
             if isinstance(arg, (_core.ndarray, np.ndarray)):
@@ -64,8 +84,9 @@ class _Function:
             else:
                 raise TypeError(f"Unsupported type {type(arg)}")
         entry = loader.emulated_entry_from_source(self.code, self.name)
-        launcher.run_emulated(self.name, entry, self.params, _dim3(grid), _dim3(block), arrays,
-                              shared_mem)
+        launcher.run_emulated(
+            self.name, entry, self.params, _dim3(grid), _dim3(block), arrays, shared_mem
+        )
 
 
 def _dim3(v):
