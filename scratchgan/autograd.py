@@ -197,6 +197,72 @@ def _accumulate(store, key, value):
     store[key] = value if key not in store else store[key] + value
 
 
+# ----- post-accumulate-grad hooks and end-of-backward callbacks (distributed training) -----
+_post_accumulate_hooks = {}  # id(leaf) -> (weakref to the leaf, [hook, ...])
+_final_callbacks = []  # run once when the current backward has written every .grad
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def register_post_accumulate_grad_hook(leaf, hook):
+    """``hook(leaf)`` runs when a backward has finished accumulating into ``leaf.grad`` (as
+    ``torch.Tensor.register_post_accumulate_grad_hook``); returns a handle with ``remove()``."""
+    if leaf.grad_fn is not None:
+        raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors accumulate .grad")
+    key = id(leaf)
+    if key not in _post_accumulate_hooks:
+        ref = weakref.ref(leaf, lambda _ref: _post_accumulate_hooks.pop(key, None))
+        _post_accumulate_hooks[key] = (ref, [])
+    hooks = _post_accumulate_hooks[key][1]
+    hooks.append(hook)
+    return _HookHandle(hooks, hook)
+
+
+def queue_callback(callback):
+    """Run ``callback()`` at the end of the backward now running, after every ``.grad`` is
+    written (as torch's ``Variable._execution_engine.queue_callback``)."""
+    _final_callbacks.append(callback)
+
+
+def _leaf_uses(order, wanted):
+    """id(leaf) -> how many input slots of this backward's nodes may send the leaf a gradient;
+    the leaf's gradient is complete once all of those nodes have been processed."""
+    uses = {}
+    for fn in order:
+        for need, edge in zip(fn.needs_input_grad, fn._edges):
+            if need and edge is not None and not isinstance(edge, Function) and wanted(edge):
+                uses[id(edge)] = uses.get(id(edge), 0) + 1
+    return uses
+
+
+def _write_leaf_grad(x, g, create_graph):
+    if not create_graph:
+        g = g.detach()
+    x.grad = g if x.grad is None else x.grad + g
+    entry = _post_accumulate_hooks.get(id(x))
+    if entry is not None:
+        for hook in list(entry[1]):
+            hook(x)
+
+
+def _leaves_done(fn, uses, leaf_grads, leaves, create_graph):
+    """After ``fn`` is processed (or skipped): write .grad of each leaf whose last node it was."""
+    for need, edge in zip(fn.needs_input_grad, fn._edges):
+        key = id(edge)
+        if need and key in uses:
+            uses[key] -= 1
+            if uses[key] == 0 and key in leaf_grads:
+                _write_leaf_grad(leaves[key], leaf_grads.pop(key), create_graph)
+# ----- end of post-accumulate-grad hooks -----
+
+
 def run_backward(outputs, grad_outputs, inputs=None, create_graph=False, retain_graph=False):
     """The backward loop shared by ``Tensor.backward`` and ``grad``.
 
@@ -242,10 +308,33 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
             _accumulate(leaf_grads, id(y), gy)
             leaves[id(y)] = y
 
+    if inputs is not None:
+        _backward_loop(order, node_grads, leaf_grads, target_grads, leaves, inputs, target_nodes,
+                       wanted, None, create_graph, retain_graph)
+        return tuple(leaf_grads.get(id(x)) if x.grad_fn is None else target_grads.get(x.grad_fn)
+                     for x in inputs)
+    # each leaf's .grad is written (and its post-accumulate hooks run) once its last node is done
+    uses = _leaf_uses(order, wanted)
+    try:
+        _backward_loop(order, node_grads, leaf_grads, target_grads, leaves, inputs, None,
+                       wanted, uses, create_graph, retain_graph)
+        for key, g in list(leaf_grads.items()):  # leaves that were outputs themselves
+            _write_leaf_grad(leaves[key], g, create_graph)
+        while _final_callbacks:
+            _final_callbacks.pop(0)()
+    finally:
+        _final_callbacks.clear()
+    return None
+
+
+def _backward_loop(order, node_grads, leaf_grads, target_grads, leaves, inputs, target_nodes,
+                   wanted, uses, create_graph, retain_graph):
     with set_grad_enabled(create_graph):
         for fn in order:
             gy = node_grads.pop(fn, None)
             if gy is None:
+                if uses is not None:
+                    _leaves_done(fn, uses, leaf_grads, leaves, create_graph)
                 continue
             if inputs is not None and fn in target_nodes:
                 _accumulate(target_grads, fn, gy)
@@ -270,18 +359,10 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
                     else:
                         _accumulate(leaf_grads, id(edge), gx)
                         leaves[id(edge)] = edge
+            if uses is not None:
+                _leaves_done(fn, uses, leaf_grads, leaves, create_graph)
             if not retain_graph:
                 fn.release()
-
-    if inputs is None:
-        for key, g in leaf_grads.items():
-            x = leaves[key]
-            if not create_graph:
-                g = g.detach()
-            x.grad = g if x.grad is None else x.grad + g
-        return None
-    return tuple(leaf_grads.get(id(x)) if x.grad_fn is None else target_grads.get(x.grad_fn)
-                 for x in inputs)
 
 
 def _node_backward(fn, gy, needs_input_grad, create_graph):

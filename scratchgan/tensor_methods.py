@@ -338,6 +338,13 @@ class TensorMethods:
         """``hook(grad)`` runs when backward computes this tensor's gradient (returns a handle)."""
         return _ops_hooks().register_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(self)`` runs once a backward has finished accumulating into this leaf's
+        ``.grad`` (returns a handle with ``remove()``), as in PyTorch."""
+        from . import autograd
+
+        return autograd.register_post_accumulate_grad_hook(self, hook)
+
     # ----- Python protocols
     def __abs__(self):
         return self.abs()
