@@ -1,0 +1,102 @@
+"""Training programs run both by pytest (one process, the whole global batch) and under
+``mpiexec -n N`` (``python programs.py NAME OUT.npz``: each rank its shard), so the tests can
+compare the parameters. Everything random is drawn from NumPy with a fixed seed for the global
+batch, then sliced, so the ranks see exactly the one-process data."""
+
+import sys
+
+import numpy as np
+
+import scratchgan as sg
+import scratchgan.nn as nn
+import scratchgan.nn.functional as F
+from scratchgan.distributed import DistributedDataParallel, SyncBatchNorm, get_comm, init
+
+GLOBAL_BATCH = 8
+
+
+def shard(array, comm):
+    """Rank r's rows of a global batch (equal shards: the batch divides by the world size)."""
+    n = len(array) // comm.size
+    return array[comm.rank * n:(comm.rank + 1) * n]
+
+
+def make_gan(dtype):
+    """A small G and D with (sync) batch norm; no bias before a norm: its true gradient is 0, so
+    Adam would turn round-off into steps and no two summation orders could agree."""
+    sg.manual_seed(0)
+    G = nn.Sequential(nn.Linear(6, 32, bias=False), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 64),
+                      nn.Tanh(), nn.Unflatten(1, (1, 8, 8)))
+    D = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1, bias=False),
+                      nn.BatchNorm2d(4),
+                      nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(64, 1))
+    for m in (G, D):
+        m.to(dtype)
+        SyncBatchNorm.convert_sync_batchnorm(m)
+    return G, D
+
+
+def train_gan(comm, kind="ns", steps=4, dtype="float64", bucket_cap_mb=0.0002):
+    """``steps`` of D on (real, fake) with one backward, then G through D (D not frozen, so D's
+    parameters get gradients too); ``kind`` "ns" (BCE) or "wgan-gp" (double backward)."""
+    G, D = make_gan(dtype)
+    ddp_g = DistributedDataParallel(G, comm, bucket_cap_mb=bucket_cap_mb, name="G")
+    ddp_d = DistributedDataParallel(D, comm, bucket_cap_mb=bucket_cap_mb, name="D")
+    opt_g = sg.optim.Adam(G.parameters(), lr=1e-2, betas=(0.5, 0.9))
+    opt_d = sg.optim.Adam(D.parameters(), lr=1e-2, betas=(0.5, 0.9))
+    rng = np.random.default_rng(1)
+    for _ in range(steps):
+        real = sg.tensor(shard(rng.standard_normal((GLOBAL_BATCH, 1, 8, 8)), comm), dtype=dtype)
+        z = sg.tensor(shard(rng.standard_normal((GLOBAL_BATCH, 6)), comm), dtype=dtype)
+        e = sg.tensor(shard(rng.uniform(size=(GLOBAL_BATCH, 1, 1, 1)), comm), dtype=dtype)
+        opt_d.zero_grad()
+        fake = G(z).detach()
+        real_out, fake_out = D(real), D(fake)
+        if kind == "ns":
+            loss_d = (F.binary_cross_entropy_with_logits(real_out, sg.ones_like(real_out))
+                      + F.binary_cross_entropy_with_logits(fake_out, sg.zeros_like(fake_out)))
+        else:
+            x = (e * real + (1 - e) * fake).detach()
+            x.requires_grad = True
+            (gx,) = sg.grad(D(x).sum(), x, create_graph=True)
+            norm = ((gx * gx).flatten(1).sum(axis=1) + 1e-12).sqrt()
+            loss_d = fake_out.mean() - real_out.mean() + 10 * ((norm - 1) ** 2).mean()
+        loss_d.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        out = D(G(z))
+        loss_g = (F.binary_cross_entropy_with_logits(out, sg.ones_like(out)) if kind == "ns"
+                  else -out.mean())
+        loss_g.backward()
+        opt_g.step()
+    params = {f"G.{k}": v.array for k, v in G.state_dict().items()}
+    params.update({f"D.{k}": v.array for k, v in D.state_dict().items()})
+    params["buckets_d"] = np.array(len(ddp_d.bucket_layout()))
+    return params
+
+
+def skip_a_collective(comm):
+    """Rank 1 skips its gradient allreduce: rank 0's watchdog must raise, naming itself and the
+    bucket."""
+    layer = nn.Linear(3, 2)
+    ddp = DistributedDataParallel(layer, comm, name="layer")
+    loss = layer(sg.ones(4, 3)).sum()
+    if comm.rank == 1:
+        return {}
+    loss.backward()
+    return {}
+
+
+if __name__ == "__main__":
+    name, out = sys.argv[1], sys.argv[2]
+    comm = init(timeout=float(sys.argv[3]) if len(sys.argv) > 3 else None)
+    try:
+        result = {"train_gan": train_gan, "train_wgan_gp": lambda c: train_gan(c, "wgan-gp"),
+                  "train_gan_float32": lambda c: train_gan(c, dtype="float32"),
+                  "skip_a_collective": skip_a_collective}[name](comm)
+    except Exception as e:  # noqa: BLE001 -- the test reads the message
+        with open(f"{out}.rank{comm.rank}.error", "w") as f:
+            f.write(f"{type(e).__name__}: {e}")
+        comm.abort(3)
+    np.savez(f"{out}.rank{comm.rank}.npz", **result)
+    get_comm().barrier()
