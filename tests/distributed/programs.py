@@ -87,13 +87,47 @@ def skip_a_collective(comm):
     return {}
 
 
+def sync_batchnorm_global(comm):
+    """SyncBatchNorm on this rank's shard of a global batch: y, dL/dx (recorded), then the
+    gradients of H = |dL/dx|^2 + L (double backward), with L = sum(y * w). Parameter gradients
+    are summed over the ranks, as DDP would (times N)."""
+    rng = np.random.default_rng(5)
+    x_all, w_all = rng.standard_normal((8, 3, 4, 4)), rng.standard_normal((8, 3, 4, 4))
+    bn = SyncBatchNorm(3, dtype="float64", comm=comm)
+    bn.weight.array[...] = rng.uniform(0.5, 1.5, 3)
+    bn.bias.array[...] = rng.standard_normal(3)
+    x = sg.tensor(shard(x_all, comm), requires_grad=True)
+    y = bn(x)
+    loss = (y * sg.tensor(shard(w_all, comm))).sum()
+    (gx,) = sg.grad(loss, x, create_graph=True)
+    ((gx * gx).sum() + loss).backward()
+    result = {"y": y.array, "gx": gx.array, "x_grad": x.grad.array,
+              "weight_grad": comm.allreduce(bn.weight.grad.array.copy()),
+              "bias_grad": comm.allreduce(bn.bias.grad.array.copy()),
+              "running_mean": bn.running_mean.array, "running_var": bn.running_var.array}
+    return result
+
+
+def train_gan_nccl(comm):
+    """train_gan over NCCLCommunicator with the stand-in NCCL (fake_nccl.py) on host memory."""
+    import fake_nccl
+    from scratchgan.distributed.nccl import NCCLCommunicator
+
+    nccl = NCCLCommunicator(comm, nccl=fake_nccl, cuda=fake_nccl.FakeCuda)
+    result = train_gan(nccl)
+    result["nccl_allreduces"] = np.array(sum(c[0] == "allReduce" for c in fake_nccl.calls))
+    return result
+
+
 if __name__ == "__main__":
     name, out = sys.argv[1], sys.argv[2]
     comm = init(timeout=float(sys.argv[3]) if len(sys.argv) > 3 else None)
     try:
         result = {"train_gan": train_gan, "train_wgan_gp": lambda c: train_gan(c, "wgan-gp"),
                   "train_gan_float32": lambda c: train_gan(c, dtype="float32"),
-                  "skip_a_collective": skip_a_collective}[name](comm)
+                  "skip_a_collective": skip_a_collective,
+                  "sync_batchnorm_global": sync_batchnorm_global,
+                  "train_gan_nccl": train_gan_nccl}[name](comm)
     except Exception as e:  # noqa: BLE001 -- the test reads the message
         with open(f"{out}.rank{comm.rank}.error", "w") as f:
             f.write(f"{type(e).__name__}: {e}")

@@ -1,0 +1,77 @@
+"""Multi-process tests: each runs tests/distributed/programs.py under ``mpiexec -n 2`` and
+compares with one process on the global batch (scratchgan's own run, or PyTorch)."""
+
+import numpy as np
+import pytest
+import torch
+
+import programs
+from mpirun import run_ranks
+from scratchgan.distributed import SingleProcessCommunicator
+
+pytestmark = pytest.mark.mpi
+
+
+def _relative_error(got, want):
+    return float(np.max(np.abs(got - want)) / max(np.max(np.abs(want)), 1e-300))
+
+
+def _ranks_ok(code, output, results):
+    assert code == 0, output[-3000:]
+    for r, result in enumerate(results):
+        assert isinstance(result, dict), f"rank {r}: {result}\n{output[-3000:]}"
+
+
+@pytest.mark.parametrize("program, kind, dtype, tolerance", [
+    ("train_gan", "ns", "float64", 1e-10),
+    ("train_wgan_gp", "wgan-gp", "float64", 1e-10),
+    ("train_gan_float32", "ns", "float32", 1e-4),
+    ("train_gan_nccl", "ns", "float64", 1e-10),
+])
+def test_two_ranks_train_like_one_process_on_the_global_batch(tmp_path, program, kind, dtype,
+                                                                tolerance):
+    code, output, results = run_ranks(2, program, tmp_path / "out")
+    _ranks_ok(code, output, results)
+    one = programs.train_gan(SingleProcessCommunicator(), kind, dtype=dtype)
+    assert int(results[0]["buckets_d"]) > 1  # the test covers several buckets
+    for key, want in one.items():
+        for r in (0, 1):
+            error = _relative_error(results[r][key].astype(np.float64), want.astype(np.float64))
+            assert error <= tolerance, f"{program} rank {r} {key}: relative error {error:.3g}"
+    if program == "train_gan_nccl":
+        assert int(results[0]["nccl_allreduces"]) > 0
+
+
+def test_sync_batchnorm_matches_batchnorm_on_the_global_batch(tmp_path):
+    code, output, results = run_ranks(2, "sync_batchnorm_global", tmp_path / "out")
+    _ranks_ok(code, output, results)
+    rng = np.random.default_rng(5)
+    x_all, w_all = rng.standard_normal((8, 3, 4, 4)), rng.standard_normal((8, 3, 4, 4))
+    bn = torch.nn.BatchNorm2d(3, dtype=torch.float64)
+    with torch.no_grad():
+        bn.weight[:] = torch.from_numpy(rng.uniform(0.5, 1.5, 3))
+        bn.bias[:] = torch.from_numpy(rng.standard_normal(3))
+    x = torch.from_numpy(x_all).requires_grad_(True)
+    y = bn(x)
+    loss = (y * torch.from_numpy(w_all)).sum()
+    (gx,) = torch.autograd.grad(loss, x, create_graph=True)
+    ((gx * gx).sum() + loss).backward()
+    whole = {"y": y, "gx": gx, "x_grad": x.grad}
+    for key, value in whole.items():
+        got = np.concatenate([results[0][key], results[1][key]])
+        np.testing.assert_allclose(got, value.detach().numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=key)
+    expected = {"weight_grad": bn.weight.grad, "bias_grad": bn.bias.grad,
+                "running_mean": bn.running_mean, "running_var": bn.running_var}
+    for key, value in expected.items():
+        for r in (0, 1):
+            np.testing.assert_allclose(results[r][key], value.detach().numpy(), rtol=1e-10,
+                                       atol=1e-12, err_msg=f"rank {r} {key}")
+
+
+def test_watchdog_names_the_rank_and_bucket_when_a_rank_skips_a_collective(tmp_path):
+    code, output, results = run_ranks(2, "skip_a_collective", tmp_path / "out", 2.0, timeout=60)
+    assert code != 0
+    message = results[0]
+    assert isinstance(message, str), output[-2000:]
+    assert message.startswith("CollectiveTimeout: rank 0: collective 'bucket 0 of layer'"), message
