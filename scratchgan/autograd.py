@@ -218,7 +218,7 @@ def register_post_accumulate_grad_hook(leaf, hook):
         raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors accumulate .grad")
     key = id(leaf)
     if key not in _post_accumulate_hooks:
-        ref = weakref.ref(leaf, lambda _ref: _post_accumulate_hooks.pop(key, None))
+        ref = weakref.ref(leaf, lambda _ref, hooks=_post_accumulate_hooks: hooks.pop(key, None))
         _post_accumulate_hooks[key] = (ref, [])
     hooks = _post_accumulate_hooks[key][1]
     hooks.append(hook)

@@ -1,0 +1,87 @@
+"""DistributedDataParallel, SyncBatchNorm and the watchdog in one process (no MPI needed)."""
+
+import numpy as np
+import pytest
+
+import scratchgan as sg
+import scratchgan.nn as nn
+from scratchgan.distributed import (CollectiveTimeout, DistributedDataParallel,
+                                    SingleProcessCommunicator, SyncBatchNorm)
+from scratchgan.distributed.comm import Communicator
+from scratchgan.distributed.watchdog import Work
+
+
+def _net():
+    sg.manual_seed(3)
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
+
+
+class _WithUnused(nn.Module):
+    """``net`` plus a registered layer that forward never uses: its .grad must stay None."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net, self.unused = net, nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def test_one_process_gradients_are_bit_identical_and_unused_stay_none():
+    plain, wrapped = _net(), _WithUnused(_net())
+    ddp = DistributedDataParallel(wrapped, SingleProcessCommunicator(), bucket_cap_mb=0.0002)
+    x = sg.tensor(np.random.default_rng(0).standard_normal((5, 4)), dtype="float32")
+    plain(x).square().sum().backward()
+    ddp(x).square().sum().backward()
+    extra = wrapped.unused
+    for (name, p), q in zip(plain.named_parameters(), wrapped.net.parameters()):
+        np.testing.assert_array_equal(q.grad.array, p.grad.array, err_msg=name)
+    assert extra.weight.grad is None and extra.bias.grad is None
+    assert ddp.stats["backwards"] == 1
+
+
+def test_buckets_in_reverse_parameter_order_under_the_cap():
+    net = _net()
+    ddp = DistributedDataParallel(net, SingleProcessCommunicator(), bucket_cap_mb=0.0002)
+    layout = ddp.bucket_layout()  # 0.0002 MB = 209 bytes = 52 float32
+    flat = [s for bucket in layout for s in bucket]
+    assert flat == [tuple(p.shape) for p in reversed(list(net.parameters()))]
+    for bucket in layout:
+        assert len(bucket) == 1 or sum(int(np.prod(s)) for s in bucket) * 4 <= 209
+    assert layout == [[(2,), (2, 8), (8,)], [(8, 8)], [(8,), (8, 4)]]
+
+
+def test_sync_batchnorm_in_one_process_is_batchnorm_and_converts_in_place():
+    net = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU())
+    reference = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU())
+    reference.load_state_dict(net.state_dict())
+    weight = net[1].weight
+    SyncBatchNorm.convert_sync_batchnorm(net)
+    assert isinstance(net[1], SyncBatchNorm) and net[1].weight is weight
+    x = sg.tensor(np.random.default_rng(1).standard_normal((4, 2, 5, 5)), dtype="float32")
+    np.testing.assert_array_equal(net(x).array, reference(x).array)
+    np.testing.assert_array_equal(net[1].running_var.array, reference[1].running_var.array)
+
+
+class _Stalled(Communicator):
+    """A world of 2 in which the other rank never joins."""
+
+    def __init__(self):
+        super().__init__(1, 2, timeout=0.2)
+
+    def _start_allreduce_sum(self, array, name):
+        return Work(self.rank, name, lambda: False)
+
+    def _start_broadcast(self, array, root, name):
+        return Work.done(self.rank, name)
+
+    def dup(self):
+        return self
+
+
+def test_watchdog_turns_a_stalled_bucket_into_an_error_naming_rank_and_bucket():
+    layer = nn.Linear(3, 2)
+    ddp = DistributedDataParallel(layer, _Stalled(), name="D")
+    with pytest.raises(CollectiveTimeout, match=r"rank 1: collective 'bucket 0 of D' did not "
+                                                r"complete within 0.2 s"):
+        ddp(sg.ones(2, 3)).sum().backward()
