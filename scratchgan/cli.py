@@ -54,8 +54,11 @@ def _cmd_list(args):
 def _cmd_train(args):
     from .training import recipes, runs
     from .training.checkpoints import CHECKPOINT
-    from .training.trainer import Trainer
+    from .distributed import launch  # --nproc / mpiexec / srun (docs/DISTRIBUTED.md)
 
+    if launch.should_relaunch(args.nproc):
+        return launch.relaunch(args.nproc, args.argv)
+    Trainer = launch.trainer_class(args.nproc)
     options = {k: getattr(args, k) for k in TRAIN_OPTIONS}
     overrides = recipes.with_settings(args.model, options, args.set or ())
     if args.keep_checkpoints:
@@ -263,6 +266,9 @@ def build_parser():
     t.add_argument("--max-steps", dest="max_steps", type=int,
                    help="stop (with a checkpoint) after N steps in all")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--nproc", type=int, default=None,
+                   help="data-parallel ranks on this machine (through mpiexec; the batch size "
+                        "stays the global batch); inside mpiexec -n N or srun: the job's ranks")
     t.set_defaults(func=_cmd_train)
 
     def run_command(name, help, func):
@@ -312,6 +318,7 @@ def main(argv=None):
     from .training.protocol import Unsupported
 
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for --nproc's relaunch
     if args.command in ("train", "sample", "interpolate", "inpaint", "eval"):
         _limit_blas_threads()
     try:

@@ -72,6 +72,11 @@ class Communicator:
         """A picklable object from ``root`` to every rank (setup only: no watchdog)."""
         return obj
 
+    def allgather_object(self, obj):
+        """[obj of rank 0, obj of rank 1, ...] on every rank (small, picklable: setup and
+        checkpoints only, no watchdog)."""
+        return [obj]
+
     def wait_all(self, works):
         wait_all(works, self.timeout)
 
@@ -146,6 +151,9 @@ class MPICommunicator(Communicator):
 
     def broadcast_object(self, obj, root=0):
         return self.mpi_comm.bcast(obj, root=root)
+
+    def allgather_object(self, obj):
+        return self.mpi_comm.allgather(obj)
 
     def abort(self, code=1):
         self.mpi_comm.Abort(code)

@@ -1,0 +1,170 @@
+"""Starting ranks and the trainer's distributed hooks.
+
+``scratchgan train MODEL --nproc N`` outside a launched world re-runs the same command line
+as ``mpiexec -n N python -m scratchgan.cli ...`` with ``SCRATCHGAN_DISTRIBUTED=N`` (every rank
+1 BLAS thread). Inside ``mpiexec -n N`` or ``srun`` the command joins the world it is in.
+
+``DistributedTrainer`` is the Trainer with these changes, and only these:
+
+* ``--batch-size`` stays the GLOBAL batch: every rank draws the same shuffled global batch
+  (the loader's seed is the run's) and trains on its contiguous shard of it (``np.array_split``:
+  shards differ by at most one row when N does not divide the batch). So N ranks see the
+  one-process run's batches, and with SyncBatchNorm the same statistics.
+* BatchNorm layers become SyncBatchNorm; every module is wrapped by DistributedDataParallel
+  (rank 0's parameters broadcast; gradients averaged during backward).
+* rank r > 0 draws its noise from its own seed, derived from the run seed and r; checkpoints
+  keep every rank's generator state (``model-rank<r>`` in json/rng), so resume with the same N
+  continues every stream.
+* the losses each step reports are averaged over the ranks (the global batch's losses);
+  only rank 0 writes the run directory: config, metrics, pictures, checkpoints, summary.
+* an exception on any rank aborts the whole job (no rank is left waiting in a collective).
+"""
+
+import dataclasses
+import os
+import subprocess
+import sys
+import traceback
+
+import numpy as np
+
+from ..training.trainer import Trainer
+from .ddp import attach
+from .env import MARKER, in_launched_world, init
+from .sync_batchnorm import SyncBatchNorm
+
+
+def should_relaunch(nproc):
+    return bool(nproc) and nproc > 1 and not in_launched_world()
+
+
+def mpiexec():
+    """The mpiexec next to this Python (the mpi extra installs MPICH's there), else PATH's."""
+    import shutil
+
+    local = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    found = local if os.path.exists(local) else shutil.which("mpiexec")
+    if found is None:
+        raise RuntimeError("--nproc needs mpiexec: pip install -e '.[mpi]' (MPICH from PyPI)")
+    return found
+
+
+def relaunch(nproc, argv):
+    """Run ``scratchgan argv`` on ``nproc`` ranks of this machine; returns its exit status."""
+    env = {**os.environ, MARKER: str(nproc), "OMP_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    command = [mpiexec(), "-n", str(nproc), sys.executable, "-m", "scratchgan.cli", *argv]
+    return subprocess.call(command, env=env)
+
+
+def trainer_class(nproc=None):
+    """Trainer in one process; DistributedTrainer inside a launched world (checks --nproc)."""
+    if not in_launched_world():
+        return Trainer
+    comm = init()
+    if nproc and nproc != comm.size:
+        raise RuntimeError(f"--nproc {nproc}, but this job has {comm.size} ranks")
+    return DistributedTrainer
+
+
+def rank_seed(seed, rank):
+    """The noise seed of rank r > 0 (rank 0 keeps the run's own streams)."""
+    return int(np.random.SeedSequence([int(seed), int(rank)]).generate_state(1)[0])
+
+
+def shard(batch, rank, size):
+    """Rank r's contiguous rows of every array of the global batch."""
+    return tuple(np.array_split(a, size)[rank] for a in batch)
+
+
+class DistributedTrainer(Trainer):
+    """The Trainer on one rank of a data-parallel job (see this module's docstring)."""
+
+    def __init__(self, config, run_dir, resume=False, data=None, progress=True, comm=None):
+        self.comm = init() if comm is None else comm
+        self.rank, self.world_size = self.comm.rank, self.comm.size
+        self.main = self.rank == 0
+        if not self.main:  # one voice: rank 0's (failures still reach the real stderr)
+            sys.stdout = sys.stderr = open(os.devnull, "w")
+        super().__init__(config, run_dir, resume, data, progress and self.main)
+        if not resume and self.rank:
+            self.generator.manual_seed(rank_seed(config["seed"], self.rank))
+        for module in self.model.modules().values():
+            SyncBatchNorm.convert_sync_batchnorm(module, self.comm)
+        self.ddp = attach(self.model.modules(), self.comm,
+                          float(self.config.get("bucket_cap_mb", 25.0)))
+        self._wrap_model()
+
+    def _wrap_model(self):
+        model, inner_step, inner_picture = self.model, self.model.train_step, self.model.picture
+
+        def train_step(batch, *rest):
+            if rest and dataclasses.is_dataclass(rest[0]) and hasattr(rest[0], "world_size"):
+                rest = (dataclasses.replace(rest[0], rank=self.rank,
+                                            world_size=self.world_size),) + rest[1:]
+            logs = inner_step(shard(batch, self.rank, self.world_size), *rest)
+            return self._mean_logs(logs)
+
+        def picture(images, path):
+            if self.main:
+                inner_picture(images, path)
+
+        model.train_step, model.picture = train_step, picture
+
+    def _mean_logs(self, logs):
+        keys = sorted(logs)
+        values = np.array([float(logs[k]) for k in keys], dtype=np.float64)
+        self.comm.allreduce(values, "mean", name="step losses")
+        return dict(zip(keys, values.tolist()))
+
+    # ----- rank 0 alone writes
+    def _write_json(self, name, obj):
+        if self.main:
+            super()._write_json(name, obj)
+
+    def _write_metrics(self):
+        if self.main:
+            super()._write_metrics()
+
+    def _plot_losses(self):
+        if self.main:
+            super()._plot_losses()
+
+    def save(self, name=None):
+        states = self.comm.allgather_object(self.generator.get_state())
+        if not self.main:
+            return None
+        from ..training.checkpoints import CHECKPOINT, save_checkpoint
+
+        streams = [("model", self.generator)] + [
+            (f"model-rank{r}", _FixedState(s)) for r, s in enumerate(states) if r]
+        return save_checkpoint(self.path("checkpoints", name or CHECKPOINT), self.model,
+                               self.state(), self.loader, streams)
+
+    def _restore(self):
+        super()._restore()
+        if self.rank:
+            from ..training.checkpoints import CHECKPOINT, load_checkpoint
+
+            load_checkpoint(self.path("checkpoints", CHECKPOINT), self.model, None,
+                            [(f"model-rank{self.rank}", self.generator)])
+
+    def fit(self, max_steps=None):
+        try:
+            return super().fit(max_steps)
+        except KeyboardInterrupt:
+            raise
+        except Exception:  # a rank that stops must take the others with it
+            print(f"rank {self.rank} of {self.world_size} failed:\n{traceback.format_exc()}",
+                  file=sys.__stderr__, flush=True)
+            self.comm.abort(1)
+
+
+class _FixedState:
+    """A generator stand-in whose get_state gives another rank's gathered state."""
+
+    def __init__(self, state):
+        self._state = state
+
+    def get_state(self):
+        return self._state
