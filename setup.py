@@ -34,6 +34,9 @@ setup(
     install_requires=["numpy>=1.24", "matplotlib>=3.7", "pillow>=9", "threadpoolctl>=3"],
     extras_require={
         "gpu": ["cupy-cuda12x"],
+        # data-parallel training (scratchgan.distributed): mpi4py's binary wheel and MPICH's
+        # runtime wheel (mpiexec included), both from PyPI, no compiler needed
+        "mpi": ["mpi4py>=4.0", "mpich>=4.2"],
         "dev": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "mlxtend", "ruff"],
     },
     entry_points={"console_scripts": ["scratchgan=scratchgan.cli:main"]},

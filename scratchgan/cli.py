@@ -52,9 +52,9 @@ def _cmd_list(args):
 
 
 def _cmd_train(args):
+    from .distributed import launch  # --nproc / mpiexec / srun (docs/DISTRIBUTED.md)
     from .training import recipes, runs
     from .training.checkpoints import CHECKPOINT
-    from .distributed import launch  # --nproc / mpiexec / srun (docs/DISTRIBUTED.md)
 
     if launch.should_relaunch(args.nproc):
         return launch.relaunch(args.nproc, args.argv)

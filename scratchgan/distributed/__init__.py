@@ -9,8 +9,15 @@ communicator interface, MPI and one-process), ``nccl`` (NCCL over CuPy), ``ddp``
 
 from .comm import Communicator, MPICommunicator, SingleProcessCommunicator
 from .ddp import DistributedDataParallel
-from .env import (get_comm, get_rank, get_world_size, in_launched_world, init, is_initialized,
-                  is_main_process)
+from .env import (
+                  get_comm,
+                  get_rank,
+                  get_world_size,
+                  in_launched_world,
+                  init,
+                  is_initialized,
+                  is_main_process,
+)
 from .sync_batchnorm import SyncBatchNorm, all_reduce
 from .watchdog import CollectiveTimeout
 

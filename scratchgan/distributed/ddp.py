@@ -21,9 +21,9 @@ import time
 
 import numpy as np
 
+from .. import autograd, profiler
 from ..nn.module import Module
 from ..tensor import Tensor
-from .. import autograd
 from .env import get_comm
 
 
@@ -177,7 +177,8 @@ class DistributedDataParallel(Module):
             bucket.fill_missing()
             self._start(bucket)
         self._next = len(self._buckets)
-        self._comm.wait_all([b.work for b in self._buckets])
+        with profiler.region(f"wait for the buckets of {self._name}", "communication"):
+            self._comm.wait_all([b.work for b in self._buckets])
         size = self._comm.size
         for bucket in self._buckets:
             self._unpack(bucket, size)
@@ -196,6 +197,11 @@ class DistributedDataParallel(Module):
         work = bucket.work
         total = work.finished - work.started
         overlap = max(0.0, min(work.finished, backward_end) - work.started)
+        if profiler.active() is not None:  # rows next to the ops: "(overlapped)" ran in backward
+            for op, seconds in ((work.name, total), (work.name + " (overlapped)", overlap)):
+                entry = profiler.active().stats[(op, "communication")]
+                entry[0] += seconds
+                entry[1] += 1
         row = self.stats["buckets"][bucket.index]
         row["comm_s"] += total
         row["overlap_s"] += overlap

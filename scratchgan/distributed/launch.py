@@ -149,6 +149,19 @@ class DistributedTrainer(Trainer):
             load_checkpoint(self.path("checkpoints", CHECKPOINT), self.model, None,
                             [(f"model-rank{self.rank}", self.generator)])
 
+    def _summary(self):
+        summary = super()._summary()
+        comm_s = sum(d.stats["comm_s"] for d in self.ddp.values())
+        overlap_s = sum(d.stats["overlap_s"] for d in self.ddp.values())
+        summary["distributed"] = {
+            "world_size": self.world_size, "backend": self.comm.backend,
+            "gradient_allreduce_s": round(comm_s, 3), "overlapped_with_backward_s":
+                round(overlap_s, 3),
+            "communication_share": round(comm_s / max(self.train_time, 1e-9), 4),
+            "buckets": {name: d.stats["buckets"] for name, d in self.ddp.items()}}
+        self._write_json("summary.json", summary)
+        return summary
+
     def fit(self, max_steps=None):
         try:
             return super().fit(max_steps)

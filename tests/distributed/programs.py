@@ -25,8 +25,8 @@ def make_gan(dtype):
     """A small G and D with (sync) batch norm; no bias before a norm: its true gradient is 0, so
     Adam would turn round-off into steps and no two summation orders could agree."""
     sg.manual_seed(0)
-    G = nn.Sequential(nn.Linear(6, 32, bias=False), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 64),
-                      nn.Tanh(), nn.Unflatten(1, (1, 8, 8)))
+    G = nn.Sequential(nn.Linear(6, 32, bias=False), nn.BatchNorm1d(32), nn.ReLU(),
+                      nn.Linear(32, 64), nn.Tanh(), nn.Unflatten(1, (1, 8, 8)))
     D = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1, bias=False),
                       nn.BatchNorm2d(4),
                       nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(64, 1))
@@ -40,7 +40,7 @@ def train_gan(comm, kind="ns", steps=4, dtype="float64", bucket_cap_mb=0.0002):
     """``steps`` of D on (real, fake) with one backward, then G through D (D not frozen, so D's
     parameters get gradients too); ``kind`` "ns" (BCE) or "wgan-gp" (double backward)."""
     G, D = make_gan(dtype)
-    ddp_g = DistributedDataParallel(G, comm, bucket_cap_mb=bucket_cap_mb, name="G")
+    DistributedDataParallel(G, comm, bucket_cap_mb=bucket_cap_mb, name="G")  # hooks on G
     ddp_d = DistributedDataParallel(D, comm, bucket_cap_mb=bucket_cap_mb, name="D")
     opt_g = sg.optim.Adam(G.parameters(), lr=1e-2, betas=(0.5, 0.9))
     opt_d = sg.optim.Adam(D.parameters(), lr=1e-2, betas=(0.5, 0.9))
@@ -79,7 +79,7 @@ def skip_a_collective(comm):
     """Rank 1 skips its gradient allreduce: rank 0's watchdog must raise, naming itself and the
     bucket."""
     layer = nn.Linear(3, 2)
-    ddp = DistributedDataParallel(layer, comm, name="layer")
+    DistributedDataParallel(layer, comm, name="layer")  # the hooks live on the parameters
     loss = layer(sg.ones(4, 3)).sum()
     if comm.rank == 1:
         return {}
@@ -111,6 +111,7 @@ def sync_batchnorm_global(comm):
 def train_gan_nccl(comm):
     """train_gan over NCCLCommunicator with the stand-in NCCL (fake_nccl.py) on host memory."""
     import fake_nccl
+
     from scratchgan.distributed.nccl import NCCLCommunicator
 
     nccl = NCCLCommunicator(comm, nccl=fake_nccl, cuda=fake_nccl.FakeCuda)

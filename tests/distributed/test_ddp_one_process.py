@@ -5,8 +5,12 @@ import pytest
 
 import scratchgan as sg
 import scratchgan.nn as nn
-from scratchgan.distributed import (CollectiveTimeout, DistributedDataParallel,
-                                    SingleProcessCommunicator, SyncBatchNorm)
+from scratchgan.distributed import (
+    CollectiveTimeout,
+    DistributedDataParallel,
+    SingleProcessCommunicator,
+    SyncBatchNorm,
+)
 from scratchgan.distributed.comm import Communicator
 from scratchgan.distributed.watchdog import Work
 

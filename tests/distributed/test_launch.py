@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from mpirun import ROOT, mpiexec, skip_without_mpi
 
 pytestmark = pytest.mark.mpi

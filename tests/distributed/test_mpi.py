@@ -2,11 +2,11 @@
 compares with one process on the global batch (scratchgan's own run, or PyTorch)."""
 
 import numpy as np
+import programs
 import pytest
 import torch
-
-import programs
 from mpirun import run_ranks
+
 from scratchgan.distributed import SingleProcessCommunicator
 
 pytestmark = pytest.mark.mpi

@@ -26,7 +26,8 @@ def _record(lib, tensors, names):
 
 def test_hook_fires_once_per_backward_with_the_complete_gradient_like_torch():
     rng = np.random.default_rng(0)
-    w1, w2, x = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal((5, 3))
+    w1, w2 = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    x = rng.standard_normal((5, 3))
     runs = {}
     for lib, make in ((torch, lambda a: torch.tensor(a, requires_grad=True)),
                       (sg, lambda a: sg.tensor(a, requires_grad=True))):
