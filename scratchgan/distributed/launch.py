@@ -86,6 +86,12 @@ class DistributedTrainer(Trainer):
         self.main = self.rank == 0
         if not self.main:  # one voice: rank 0's (failures still reach the real stderr)
             sys.stdout = sys.stderr = open(os.devnull, "w")
+        import socket
+
+        where = self.comm.allgather_object(f"{os.getpid()}@{socket.gethostname()}")
+        if self.main:  # MPI reports a dead rank by its pid: this line maps pids to ranks
+            print("ranks: " + ", ".join(f"{r} = pid {w}" for r, w in enumerate(where)),
+                  file=sys.stderr, flush=True)
         super().__init__(config, run_dir, resume, data, progress and self.main)
         if not resume and self.rank:
             self.generator.manual_seed(rank_seed(config["seed"], self.rank))

@@ -87,6 +87,22 @@ def skip_a_collective(comm):
     return {}
 
 
+def kill_a_rank(comm):
+    """Rank 1 dies (SIGKILL) in the middle of training; the others must not wait forever."""
+    import os
+    import signal
+
+    print(f"rank {comm.rank} pid {os.getpid()}", flush=True)
+    layer = nn.Linear(3, 2)
+    DistributedDataParallel(layer, comm, name="layer")
+    for step in range(1000):
+        if comm.rank == 1 and step == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        layer.zero_grad()
+        layer(sg.ones(4, 3)).sum().backward()
+    return {}
+
+
 def sync_batchnorm_global(comm):
     """SyncBatchNorm on this rank's shard of a global batch: y, dL/dx (recorded), then the
     gradients of H = |dL/dx|^2 + L (double backward), with L = sum(y * w). Parameter gradients
@@ -128,6 +144,7 @@ if __name__ == "__main__":
                   "train_gan_float32": lambda c: train_gan(c, dtype="float32"),
                   "skip_a_collective": skip_a_collective,
                   "sync_batchnorm_global": sync_batchnorm_global,
+                  "kill_a_rank": kill_a_rank,
                   "train_gan_nccl": train_gan_nccl}[name](comm)
     except Exception as e:  # noqa: BLE001 -- the test reads the message
         with open(f"{out}.rank{comm.rank}.error", "w") as f:

@@ -1,6 +1,9 @@
 """Multi-process tests: each runs tests/distributed/programs.py under ``mpiexec -n 2`` and
 compares with one process on the global batch (scratchgan's own run, or PyTorch)."""
 
+import re
+import time
+
 import numpy as np
 import programs
 import pytest
@@ -75,3 +78,12 @@ def test_watchdog_names_the_rank_and_bucket_when_a_rank_skips_a_collective(tmp_p
     message = results[0]
     assert isinstance(message, str), output[-2000:]
     assert message.startswith("CollectiveTimeout: rank 0: collective 'bucket 0 of layer'"), message
+
+
+def test_killing_a_rank_ends_the_job_within_60_s_naming_its_process(tmp_path):
+    start = time.perf_counter()
+    code, output, _ = run_ranks(2, "kill_a_rank", tmp_path / "out", 30.0, timeout=120)
+    assert time.perf_counter() - start < 60
+    assert code != 0
+    pid = re.search(r"rank 1 pid (\d+)", output).group(1)
+    assert re.search(rf"PID {pid}\b", output), output[-2000:]  # MPICH's report of the dead rank
