@@ -12,9 +12,11 @@ as ``mpiexec -n N python -m scratchgan.cli ...`` with ``SCRATCHGAN_DISTRIBUTED=N
   one-process run's batches, and with SyncBatchNorm the same statistics.
 * BatchNorm layers become SyncBatchNorm; every module is wrapped by DistributedDataParallel
   (rank 0's parameters broadcast; gradients averaged during backward).
-* rank r > 0 draws its noise from its own seed, derived from the run seed and r; checkpoints
-  keep every rank's generator state (``model-rank<r>`` in json/rng), so resume with the same N
-  continues every stream.
+* every rank keeps the run's noise stream, and a per-sample draw (leading dimension = this
+  rank's shard size: latent codes, labels, penalty mixing weights) is drawn for the whole global
+  batch and sliced, so rank r uses exactly the rows the one-process run gives its samples
+  (N times the random numbers, a small cost next to the networks). Checkpoints keep every
+  rank's generator state (``model-rank<r>`` in json/rng), so resume continues every stream.
 * the losses each step reports are averaged over the ranks (the global batch's losses);
   only rank 0 writes the run directory: config, metrics, pictures, checkpoints, summary.
 * an exception on any rank aborts the whole job (no rank is left waiting in a collective).
@@ -67,9 +69,49 @@ def trainer_class(nproc=None):
     return DistributedTrainer
 
 
-def rank_seed(seed, rank):
-    """The noise seed of rank r > 0 (rank 0 keeps the run's own streams)."""
-    return int(np.random.SeedSequence([int(seed), int(rank)]).generate_state(1)[0])
+MAX_BLOCKS = 4  # a draw for up to 4 stacked per-sample parts (D on concat([fake, real]): 2)
+
+
+def _concat_rows(parts):
+    xp = np if isinstance(parts[0], np.ndarray) else __import__("cupy")
+    return xp.concatenate(parts)
+
+
+class GlobalBatchDraws:
+    """Makes ``generator``'s per-sample draws those of the global batch of B rows: while
+    ``batch_size`` (B) is set, a draw whose leading dimension is k times this rank's shard size
+    n (k <= MAX_BLOCKS: k parts of the batch stacked, e.g. D on concat([fake, real])) is drawn
+    with leading dimension k B, and the rank keeps its rows of each of the k blocks. Other
+    draws are unchanged (every rank draws the same numbers, as the streams are equal)."""
+
+    def __init__(self, generator, rank, size):
+        self.rank, self.size, self.batch_size = rank, size, None
+        for method in ("normal", "uniform", "integers"):
+            setattr(generator, method, self._wrap(getattr(generator, method), method))
+
+    def _rows(self):
+        sizes = [len(part) for part in np.array_split(np.arange(self.batch_size), self.size)]
+        start = sum(sizes[:self.rank])
+        return start, start + sizes[self.rank]
+
+    def _wrap(self, draw, method):
+        def per_sample(*args, **kwargs):
+            shape_at = 2 if method == "integers" else 0  # integers(low, high, shape)
+            shape = args[shape_at] if len(args) > shape_at else kwargs.get("shape")
+            if self.batch_size is None or not isinstance(shape, tuple) or not shape:
+                return draw(*args, **kwargs)
+            start, stop = self._rows()
+            blocks, rest = divmod(shape[0], stop - start)
+            if rest or not 1 <= blocks <= MAX_BLOCKS:
+                return draw(*args, **kwargs)
+            args, B = list(args), self.batch_size
+            args[shape_at] = (blocks * B,) + tuple(shape[1:])
+            whole = draw(*args, **kwargs)
+            if blocks == 1:
+                return whole[start:stop]
+            return _concat_rows([whole[j * B + start:j * B + stop] for j in range(blocks)])
+
+        return per_sample
 
 
 def shard(batch, rank, size):
@@ -93,8 +135,7 @@ class DistributedTrainer(Trainer):
             print("ranks: " + ", ".join(f"{r} = pid {w}" for r, w in enumerate(where)),
                   file=sys.stderr, flush=True)
         super().__init__(config, run_dir, resume, data, progress and self.main)
-        if not resume and self.rank:
-            self.generator.manual_seed(rank_seed(config["seed"], self.rank))
+        self.draws = GlobalBatchDraws(self.generator, self.rank, self.world_size)
         for module in self.model.modules().values():
             SyncBatchNorm.convert_sync_batchnorm(module, self.comm)
         self.ddp = attach(self.model.modules(), self.comm,
@@ -108,7 +149,11 @@ class DistributedTrainer(Trainer):
             if rest and dataclasses.is_dataclass(rest[0]) and hasattr(rest[0], "world_size"):
                 rest = (dataclasses.replace(rest[0], rank=self.rank,
                                             world_size=self.world_size),) + rest[1:]
-            logs = inner_step(shard(batch, self.rank, self.world_size), *rest)
+            self.draws.batch_size = len(batch[0])
+            try:
+                logs = inner_step(shard(batch, self.rank, self.world_size), *rest)
+            finally:
+                self.draws.batch_size = None
             return self._mean_logs(logs)
 
         def picture(images, path):

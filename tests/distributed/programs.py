@@ -103,6 +103,31 @@ def kill_a_rank(comm):
     return {}
 
 
+def train_model(comm, model="dcgan", loss="ns", steps=1, run_dir=None):
+    """``steps`` of the real trainer on a model of the zoo (batch 8 of 28x28 images); N ranks
+    through DistributedTrainer, one process through Trainer; returns every module's state."""
+    import tempfile
+
+    from scratchgan.distributed.launch import DistributedTrainer
+    from scratchgan.training import recipes
+    from scratchgan.training.trainer import Trainer
+
+    rng = np.random.default_rng(2)
+    data = (rng.integers(0, 256, (64, 28, 28)).astype(np.uint8), rng.integers(0, 10, 64),
+            None, None)
+    config = recipes.make_config(model, batch_size=8, epochs=5, loss=loss, valid_size=0)
+    run_dir = run_dir or tempfile.mkdtemp()
+    if comm.size > 1:
+        trainer = DistributedTrainer(config, run_dir, data=data, progress=False, comm=comm)
+    else:
+        trainer = Trainer(config, run_dir, data=data, progress=False)
+    trainer.fit(max_steps=steps)
+    result = {f"{name}.{k}": v.array for name, m in trainer.model.modules().items()
+              for k, v in m.state_dict().items()}
+    result.update({f"loss.{k}": np.array(v) for k, v in trainer.sums.items()})
+    return result
+
+
 def sync_batchnorm_global(comm):
     """SyncBatchNorm on this rank's shard of a global batch: y, dL/dx (recorded), then the
     gradients of H = |dL/dx|^2 + L (double backward), with L = sum(y * w). Parameter gradients
@@ -145,6 +170,8 @@ if __name__ == "__main__":
                   "skip_a_collective": skip_a_collective,
                   "sync_batchnorm_global": sync_batchnorm_global,
                   "kill_a_rank": kill_a_rank,
+                  "train_dcgan": lambda c: train_model(c, "dcgan", "ns", steps=1),
+                  "train_dcgan_wgan_gp": lambda c: train_model(c, "dcgan", "wgan-gp", steps=1),
                   "train_gan_nccl": train_gan_nccl}[name](comm)
     except Exception as e:  # noqa: BLE001 -- the test reads the message
         with open(f"{out}.rank{comm.rank}.error", "w") as f:

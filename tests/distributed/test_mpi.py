@@ -45,6 +45,23 @@ def test_two_ranks_train_like_one_process_on_the_global_batch(tmp_path, program,
         assert int(results[0]["nccl_allreduces"]) > 0
 
 
+@pytest.mark.parametrize("program, loss", [("train_dcgan", "ns"),
+                                           ("train_dcgan_wgan_gp", "wgan-gp")])
+def test_the_trainer_on_two_ranks_takes_the_one_process_step(tmp_path, program, loss):
+    """dcgan (float32) through DistributedTrainer: the same batch rows, noise rows, dropout
+    masks and batch statistics as one process, so the first step's losses agree to float32
+    round-off. Parameters only to 1e-2: RMSprop's first step is nearly sign(g), and a gradient
+    element near 0 flips its sign under any change of summation order."""
+    code, output, results = run_ranks(2, program, tmp_path / "out")
+    _ranks_ok(code, output, results)
+    one = programs.train_model(SingleProcessCommunicator(), "dcgan", loss)
+    for key, want in one.items():
+        np.testing.assert_array_equal(results[1][key], results[0][key], err_msg=key)
+        tolerance = 1e-5 if key.startswith("loss.") else 1e-2
+        error = _relative_error(results[0][key].astype(np.float64), want.astype(np.float64))
+        assert error <= tolerance, f"{key}: relative error {error:.3g}"
+
+
 def test_sync_batchnorm_matches_batchnorm_on_the_global_batch(tmp_path):
     code, output, results = run_ranks(2, "sync_batchnorm_global", tmp_path / "out")
     _ranks_ok(code, output, results)
