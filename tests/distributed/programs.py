@@ -87,6 +87,25 @@ def skip_a_collective(comm):
     return {}
 
 
+def unused_on_one_rank(comm):
+    """Rank 0 uses ``extra``, rank 1 does not: both must end with extra.grad = g_0 / 2, and a
+    parameter no rank used keeps grad None."""
+    net = three_layers()
+    DistributedDataParallel(net, comm, bucket_cap_mb=0.0002, name="net")
+    y = net.body(sg.ones(4, 3, dtype="float64") * (comm.rank + 1))
+    loss = net.extra(y).sum() if comm.rank == 0 else y.sum()
+    loss.backward()
+    return {"extra": net.extra.weight.grad.array, "body": net.body.weight.grad.array,
+            "never_is_none": np.array(net.never.weight.grad is None)}
+
+
+def three_layers():
+    sg.manual_seed(4)
+    net = nn.Module()
+    net.body, net.extra, net.never = nn.Linear(3, 2), nn.Linear(2, 1), nn.Linear(2, 2)
+    return net.to("float64")
+
+
 def kill_a_rank(comm):
     """Rank 1 dies (SIGKILL) in the middle of training; the others must not wait forever."""
     import os
@@ -170,6 +189,7 @@ if __name__ == "__main__":
                   "skip_a_collective": skip_a_collective,
                   "sync_batchnorm_global": sync_batchnorm_global,
                   "kill_a_rank": kill_a_rank,
+                  "unused_on_one_rank": unused_on_one_rank,
                   "train_dcgan": lambda c: train_model(c, "dcgan", "ns", steps=1),
                   "train_dcgan_wgan_gp": lambda c: train_model(c, "dcgan", "wgan-gp", steps=1),
                   "train_gan_nccl": train_gan_nccl}[name](comm)

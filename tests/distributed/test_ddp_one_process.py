@@ -89,3 +89,35 @@ def test_watchdog_turns_a_stalled_bucket_into_an_error_naming_rank_and_bucket():
     with pytest.raises(CollectiveTimeout, match=r"rank 1: collective 'bucket 0 of D' did not "
                                                 r"complete within 0.2 s"):
         ddp(sg.ones(2, 3)).sum().backward()
+
+
+class _Recording(Communicator):
+    """A world of 2 whose collectives complete at once; records which gradients exist when
+    each bucket starts."""
+
+    def __init__(self, params):
+        super().__init__(0, 2, timeout=5)
+        self.params, self.started = params, []
+
+    def _start_allreduce_sum(self, array, name):
+        self.started.append((name, [p.grad is not None for p in self.params]))
+        return Work.done(self.rank, name)
+
+    def _start_broadcast(self, array, root, name):
+        return Work.done(self.rank, name)
+
+    def dup(self):
+        return self
+
+
+def test_a_full_bucket_starts_during_backward_before_earlier_layers_have_gradients():
+    net = _net()
+    params = list(net.parameters())
+    comm = _Recording(params)
+    DistributedDataParallel(net, comm, bucket_cap_mb=0.0002, name="net")
+    net(sg.ones(5, 4)).sum().backward()
+    names = [name for name, _ in comm.started]
+    assert names == ["bucket 0 of net", "bucket 1 of net", "bucket 2 of net"]
+    first_has = comm.started[0][1]
+    assert first_has[-1] and first_has[-2]  # the last layer's gradients are in bucket 0
+    assert not first_has[0] and not first_has[1]  # the first layer's are not computed yet

@@ -104,3 +104,19 @@ def test_killing_a_rank_ends_the_job_within_60_s_naming_its_process(tmp_path):
     assert code != 0
     pid = re.search(r"rank 1 pid (\d+)", output).group(1)
     assert re.search(rf"PID {pid}\b", output), output[-2000:]  # MPICH's report of the dead rank
+
+
+def test_a_parameter_used_on_one_rank_only_is_averaged_with_zeros_on_every_rank(tmp_path):
+    code, output, results = run_ranks(2, "unused_on_one_rank", tmp_path / "out")
+    _ranks_ok(code, output, results)
+    net = programs.three_layers()
+    W, b = net.body.weight.array, net.body.bias.array
+    v = net.extra.weight.array  # (1, 2)
+    x0, x1 = np.ones((4, 3)), 2 * np.ones((4, 3))
+    y0 = x0 @ W.T + b
+    extra = y0.sum(axis=0, keepdims=True) / 2  # rank 0's gradient, rank 1's zeros, averaged
+    body = (np.repeat(v, 4, axis=0).T @ x0 + np.ones((2, 4)) @ x1) / 2
+    for r in (0, 1):
+        np.testing.assert_allclose(results[r]["extra"], extra, rtol=1e-12)
+        np.testing.assert_allclose(results[r]["body"], body, rtol=1e-12)
+        assert bool(results[r]["never_is_none"])
