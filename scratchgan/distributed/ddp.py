@@ -149,7 +149,8 @@ class DistributedDataParallel(Module):
     def _grad_ready(self, p):
         if not self._sync:
             return
-        if not self._in_backward:
+        # a new backward: not yet in one, or the last one raised before its end callback ran
+        if not self._in_backward or self._end_backward not in autograd._final_callbacks:
             self._in_backward, self._next = True, 0
             for bucket in self._buckets:
                 bucket.reset()

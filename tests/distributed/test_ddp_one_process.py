@@ -121,3 +121,17 @@ def test_a_full_bucket_starts_during_backward_before_earlier_layers_have_gradien
     first_has = comm.started[0][1]
     assert first_has[-1] and first_has[-2]  # the last layer's gradients are in bucket 0
     assert not first_has[0] and not first_has[1]  # the first layer's are not computed yet
+
+
+def test_a_backward_that_raised_midway_does_not_break_the_next_one():
+    net = _net()
+    ddp = DistributedDataParallel(net, SingleProcessCommunicator(), bucket_cap_mb=0.0002)
+    hidden = net[0](sg.ones(5, 4))
+    hidden.register_hook(lambda g: 1 / 0)  # raises after the later layers' buckets filled
+    with pytest.raises(ZeroDivisionError):
+        net[4](net[3](net[2](net[1](hidden)))).sum().backward()
+    assert ddp.stats["backwards"] == 0
+    net.zero_grad()
+    net(sg.ones(5, 4)).sum().backward()
+    assert ddp.stats["backwards"] == 1
+    assert all(p.grad is not None for p in net.parameters())
