@@ -29,6 +29,21 @@ def launched_world_size(environ=None):
     return int(environ.get(MARKER, "0") or 0) or 1
 
 
+_LOCAL_RANK_VARIABLES = ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "PMIX_LOCAL_RANK",
+                         "SLURM_LOCALID")
+
+
+def local_rank(environ=None):
+    """This rank's index among the ranks of its machine (0 when no launcher says): the GPU a
+    NCCL rank uses."""
+    environ = os.environ if environ is None else environ
+    for name in _LOCAL_RANK_VARIABLES:
+        value = environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
 def in_launched_world(environ=None):
     """True inside ``mpiexec -n N``/``srun -n N`` (N > 1) or a ``--nproc`` relaunch."""
     environ = os.environ if environ is None else environ
@@ -53,7 +68,11 @@ def init(backend="mpi", timeout=None):
                            "pip install -e '.[mpi]'") from e
     mpi = MPICommunicator(timeout=timeout)
     if backend == "nccl":
+        import cupy
+
         from .nccl import NCCLCommunicator
+
+        cupy.cuda.Device(local_rank() % cupy.cuda.runtime.getDeviceCount()).use()  # 1 GPU a rank
 
         _comm = NCCLCommunicator(mpi, timeout)
     elif backend == "mpi":

@@ -5,6 +5,7 @@ import pytest
 
 import scratchgan as sg
 import scratchgan.nn as nn
+from scratchgan import profiler
 from scratchgan.distributed import (
     CollectiveTimeout,
     DistributedDataParallel,
@@ -12,6 +13,7 @@ from scratchgan.distributed import (
     SyncBatchNorm,
 )
 from scratchgan.distributed.comm import Communicator
+from scratchgan.distributed.env import in_launched_world, launched_world_size, local_rank
 from scratchgan.distributed.watchdog import Work
 
 
@@ -135,3 +137,30 @@ def test_a_backward_that_raised_midway_does_not_break_the_next_one():
     net(sg.ones(5, 4)).sum().backward()
     assert ddp.stats["backwards"] == 1
     assert all(p.grad is not None for p in net.parameters())
+
+
+def test_profiler_rows_per_bucket_with_the_overlapped_part():
+    net = _net()
+    comm = _Recording(list(net.parameters()))
+    DistributedDataParallel(net, comm, bucket_cap_mb=0.0002, name="net")
+    with profiler.profile() as prof:
+        net(sg.ones(5, 4)).sum().backward()
+    for k in range(3):
+        seconds, calls = prof.stats[(f"bucket {k} of net", "communication")]
+        overlapped, _ = prof.stats[(f"bucket {k} of net (overlapped)", "communication")]
+        assert calls == 1 and 0 <= overlapped <= seconds
+    assert ("wait for the buckets of net", "communication") in prof.stats
+
+
+@pytest.mark.parametrize("environ, size, launched, local", [
+    ({}, 1, False, 0),
+    ({"PMI_SIZE": "4", "MPI_LOCALRANKID": "2"}, 4, True, 2),  # MPICH's mpiexec
+    ({"OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_LOCAL_RANK": "1"}, 2, True, 1),  # Open MPI
+    ({"SLURM_NTASKS": "8", "SLURM_LOCALID": "3"}, 8, True, 3),  # srun
+    ({"PMI_SIZE": "1"}, 1, False, 0),  # mpiexec -n 1: one process
+    ({"SCRATCHGAN_DISTRIBUTED": "2"}, 2, True, 0),  # --nproc's relaunch
+])
+def test_the_launcher_is_read_from_the_environment(environ, size, launched, local):
+    assert launched_world_size(environ) == size
+    assert in_launched_world(environ) is launched
+    assert local_rank(environ) == local
