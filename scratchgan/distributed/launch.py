@@ -125,6 +125,10 @@ class DistributedTrainer(Trainer):
     def __init__(self, config, run_dir, resume=False, data=None, progress=True, comm=None):
         self.comm = init() if comm is None else comm
         self.rank, self.world_size = self.comm.rank, self.comm.size
+        if str(config.get("device", "cpu")).startswith("cuda") and self.comm.backend == "mpi":
+            raise RuntimeError("--nproc with --device cuda: the trainer's collectives are MPI's "
+                               "on host arrays; GPU ranks need the NCCL backend (see "
+                               "docs/DISTRIBUTED.md), which the trainer does not select yet")
         self.main = self.rank == 0
         if not self.main:  # one voice: rank 0's (failures still reach the real stderr)
             sys.stdout = sys.stderr = open(os.devnull, "w")
