@@ -341,9 +341,9 @@ class TensorMethods:
     def register_post_accumulate_grad_hook(self, hook):
         """``hook(self)`` runs once a backward has finished accumulating into this leaf's
         ``.grad`` (returns a handle with ``remove()``), as in PyTorch."""
-        from . import autograd
+        from . import grad_hooks
 
-        return autograd.register_post_accumulate_grad_hook(self, hook)
+        return grad_hooks.register_post_accumulate_grad_hook(self, hook)
 
     # ----- Python protocols
     def __abs__(self):

@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from .. import autograd, profiler
+from .. import grad_hooks, profiler
 from ..nn.module import Module
 from ..tensor import Tensor
 from .env import get_comm
@@ -150,11 +150,11 @@ class DistributedDataParallel(Module):
         if not self._sync:
             return
         # a new backward: not yet in one, or the last one raised before its end callback ran
-        if not self._in_backward or self._end_backward not in autograd._final_callbacks:
+        if not self._in_backward or self._end_backward not in grad_hooks._final_callbacks:
             self._in_backward, self._next = True, 0
             for bucket in self._buckets:
                 bucket.reset()
-            autograd.queue_callback(self._end_backward)
+            grad_hooks.queue_callback(self._end_backward)
         bucket, i = self._where[id(p)]
         if bucket.mark(i, p.grad._data):
             self._start_ready_buckets()
