@@ -18,18 +18,23 @@ as ``mpiexec -n N python -m scratchgan.cli ...`` with ``SCRATCHGAN_DISTRIBUTED=N
   (N times the random numbers, a small cost next to the networks). Checkpoints keep every
   rank's generator state (``model-rank<r>`` in json/rng), so resume continues every stream.
 * the losses each step reports are averaged over the ranks (the global batch's losses);
-  only rank 0 writes the run directory: config, metrics, pictures, checkpoints, summary.
+  only rank 0 writes the run directory: config, metrics, pictures, checkpoints, summary. A rank
+  r > 0 runs the same trainer "into" a private temporary directory, removed at exit.
 * an exception on any rank aborts the whole job (no rank is left waiting in a collective).
 """
 
+import atexit
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import traceback
 
 import numpy as np
 
+from ..training.checkpoints import CHECKPOINT, load_checkpoint, save_checkpoint
 from ..training.trainer import Trainer
 from .ddp import attach
 from .env import MARKER, in_launched_world, init
@@ -122,7 +127,8 @@ def shard(batch, rank, size):
 class DistributedTrainer(Trainer):
     """The Trainer on one rank of a data-parallel job (see this module's docstring)."""
 
-    def __init__(self, config, run_dir, resume=False, data=None, progress=True, comm=None):
+    def __init__(self, config, run_dir, resume=False, data=None, progress=True, comm=None,
+                 **options):
         self.comm = init() if comm is None else comm
         self.rank, self.world_size = self.comm.rank, self.comm.size
         if str(config.get("device", "cpu")).startswith("cuda") and self.comm.backend == "mpi":
@@ -138,7 +144,9 @@ class DistributedTrainer(Trainer):
         if self.main:  # MPI reports a dead rank by its pid: this line maps pids to ranks
             print("ranks: " + ", ".join(f"{r} = pid {w}" for r, w in enumerate(where)),
                   file=sys.stderr, flush=True)
-        super().__init__(config, run_dir, resume, data, progress and self.main)
+        if not self.main:
+            run_dir = self._scratch_run_dir(run_dir, resume)
+        super().__init__(config, run_dir, resume, data, progress and self.main, **options)
         self.draws = GlobalBatchDraws(self.generator, self.rank, self.world_size)
         for module in self.model.modules().values():
             SyncBatchNorm.convert_sync_batchnorm(module, self.comm)
@@ -172,40 +180,39 @@ class DistributedTrainer(Trainer):
         self.comm.allreduce(values, "mean", name="step losses")
         return dict(zip(keys, values.tolist()))
 
-    # ----- rank 0 alone writes
-    def _write_json(self, name, obj):
-        if self.main:
-            super()._write_json(name, obj)
-
-    def _write_metrics(self):
-        if self.main:
-            super()._write_metrics()
-
-    def _plot_losses(self):
-        if self.main:
-            super()._plot_losses()
+    # ----- rank 0 alone writes the run directory
+    def _scratch_run_dir(self, run_dir, resume):
+        """A rank r > 0 trains "into" a private temporary directory (removed at exit), so no
+        file the trainer writes, now or later, can race rank 0's; on resume it starts from a
+        copy of rank 0's checkpoint."""
+        scratch = tempfile.mkdtemp(prefix=f"scratchgan-rank{self.rank}-")
+        atexit.register(shutil.rmtree, scratch, True)
+        if resume:
+            os.makedirs(os.path.join(scratch, "checkpoints"))
+            shutil.copy(os.path.join(run_dir, "checkpoints", CHECKPOINT),
+                        os.path.join(scratch, "checkpoints", CHECKPOINT))
+        return scratch
 
     def save(self, name=None):
+        """Collective: every rank's noise stream goes into rank 0's checkpoint."""
         states = self.comm.allgather_object(self.generator.get_state())
+        self._saved_step = self.step
         if not self.main:
             return None
-        from ..training.checkpoints import CHECKPOINT, save_checkpoint
-
         streams = [("model", self.generator)] + [
             (f"model-rank{r}", _FixedState(s)) for r, s in enumerate(states) if r]
         return save_checkpoint(self.path("checkpoints", name or CHECKPOINT), self.model,
                                self.state(), self.loader, streams)
 
-    def _restore(self):
-        super()._restore()
+    def _restore(self, *args, **kwargs):
+        super()._restore(*args, **kwargs)
         if self.rank:
-            from ..training.checkpoints import CHECKPOINT, load_checkpoint
+            path = (args[0] if args else kwargs.get("path")) or self.path("checkpoints",
+                                                                          CHECKPOINT)
+            load_checkpoint(path, self.model, None, [(f"model-rank{self.rank}", self.generator)])
 
-            load_checkpoint(self.path("checkpoints", CHECKPOINT), self.model, None,
-                            [(f"model-rank{self.rank}", self.generator)])
-
-    def _summary(self):
-        summary = super()._summary()
+    def _summary(self, *args, **kwargs):
+        summary = super()._summary(*args, **kwargs)
         comm_s = sum(d.stats["comm_s"] for d in self.ddp.values())
         overlap_s = sum(d.stats["overlap_s"] for d in self.ddp.values())
         summary["distributed"] = {
