@@ -44,7 +44,14 @@ demo: data install
 toolchain:
 	@command -v g++ >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq g++; }
 
-test: install toolchain
+# the multi-process tests (pytest -m mpi) need mpi4py and MPICH's mpiexec: the mpi extra
+MPI_STAMP := $(VENV)/.mpi-installed
+
+$(MPI_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[mpi]'
+	touch $(MPI_STAMP)
+
+test: install toolchain $(MPI_STAMP)
 	$(BIN)/python -m pytest -q
 
 test-all: install data

@@ -47,6 +47,9 @@ setup(
         "gpu-cuda12-ctk": ["cupy-cuda12x[ctk]>=14"],
         "gpu-cuda13-ctk": ["cupy-cuda13x[ctk]>=14"],
         "tensorboard": ["tensorboardX>=2.6"],  # train --tensorboard
+        # data-parallel training (scratchgan.distributed): mpi4py's binary wheel and MPICH's
+        # runtime wheel (mpiexec included), both from PyPI, no compiler needed
+        "mpi": ["mpi4py>=4.0", "mpich>=4.2"],
         # tensorboard: its event reader checks what --tensorboard wrote
         "dev": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "mlxtend", "ruff",
                 "tensorboardX>=2.6", "tensorboard>=2.14", "nbformat", "nbclient", "ipykernel"],

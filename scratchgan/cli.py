@@ -58,10 +58,13 @@ def _cmd_list(args):
 
 
 def _cmd_train(args):
+    from .distributed import launch  # --nproc / mpiexec / srun (docs/DISTRIBUTED.md)
     from .training import recipes, runs
     from .training.checkpoints import CHECKPOINT
-    from .training.trainer import Trainer
 
+    if launch.should_relaunch(args.nproc):
+        return launch.relaunch(args.nproc, args.argv)
+    Trainer = launch.trainer_class(args.nproc)
     options = {k: getattr(args, k) for k in TRAIN_OPTIONS}
     overrides = recipes.with_settings(args.model, options, args.set or ())
     if args.keep_checkpoints:
@@ -320,6 +323,9 @@ def build_parser():
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--tensorboard", action="store_true", default=None,
                    help="also write TensorBoard event files to RUN/tensorboard (tensorboardX)")
+    t.add_argument("--nproc", type=int, default=None,
+                   help="data-parallel ranks on this machine (through mpiexec; the batch size "
+                        "stays the global batch); inside mpiexec -n N or srun: the job's ranks")
     t.set_defaults(func=_cmd_train)
 
     def run_command(name, help, func):
@@ -385,6 +391,7 @@ def main(argv=None):
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for --nproc's relaunch
     if args.command in ("train", "sample", "interpolate", "inpaint", "eval"):
         _limit_blas_threads()
     return run_reporting_errors(args.command, args.func, args, debug)

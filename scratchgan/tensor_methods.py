@@ -340,6 +340,13 @@ class TensorMethods:
         """``hook(grad)`` runs when backward computes this tensor's gradient (returns a handle)."""
         return _ops_hooks().register_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(self)`` runs once a backward has finished accumulating into this leaf's
+        ``.grad`` (returns a handle with ``remove()``), as in PyTorch."""
+        from . import grad_hooks
+
+        return grad_hooks.register_post_accumulate_grad_hook(self, hook)
+
     # ----- Python protocols
     def __abs__(self):
         return self.abs()

@@ -29,6 +29,8 @@ MAX_LINES = 450
 INHERENT_CYCLE = frozenset(
     {
         "scratchgan.autograd",
+        "scratchgan.function",  # autograd's node (autograd.py re-exports it)
+        "scratchgan.engine",  # autograd's backward loop
         "scratchgan.tensor",
         "scratchgan.ops",
         "scratchgan.ops.activation",

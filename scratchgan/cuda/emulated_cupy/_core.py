@@ -13,27 +13,10 @@ across devices. The current device is per host thread, as in CUDA.
 """
 
 import sys
-import threading
 
 import numpy as np
 
-DEVICE_COUNT = 2  # emulated GPUs: enough to test cuda:1 and a mix of devices
-
-_state = threading.local()
-
-
-def current_device_id():
-    """The calling thread's current emulated device (cudaGetDevice)."""
-    return getattr(_state, "device", 0)
-
-
-def set_current_device_id(device_id):
-    """cudaSetDevice: checked against DEVICE_COUNT."""
-    from ._runtime import CUDARuntimeError
-
-    if not 0 <= int(device_id) < DEVICE_COUNT:
-        raise CUDARuntimeError("cudaErrorInvalidDevice: invalid device ordinal")
-    _state.device = int(device_id)
+from ._devices import Device, current_device_id
 
 
 def _peer_error(array_device, current):
@@ -240,8 +223,6 @@ class ndarray:
 
     @property
     def device(self):
-        from .cuda import Device
-
         return Device(self._device_id)
 
     @property

@@ -1,10 +1,7 @@
 """``cupy.cuda.runtime`` of the stand-in: device count, current device, synchronisation."""
 
-from . import _core
-
-
-class CUDARuntimeError(RuntimeError):
-    """What CuPy raises for a failed CUDA runtime call."""
+from . import _devices as _core
+from ._devices import CUDARuntimeError  # noqa: F401 (cupy.cuda.runtime.CUDARuntimeError)
 
 
 def getDeviceCount():

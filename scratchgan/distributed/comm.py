@@ -1,0 +1,172 @@
+"""Communicators: the collectives data-parallel training needs, on MPI, NCCL or one process.
+
+Every collective works in place on a flat array and is started without blocking: it returns a
+``Work`` whose ``wait()`` finishes it under the watchdog (``watchdog.py``), so a rank that never
+joins turns into a ``CollectiveTimeout`` naming the waiting rank and the collective, not a hang.
+The blocking forms (``allreduce``, ``broadcast``, ...) are start-then-wait.
+
+    allreduce(x, "sum"):  x <- sum over ranks r of x_r
+    allreduce(x, "mean"): x <- (1/N) sum over ranks r of x_r
+    broadcast(x, root):   x <- x_root
+    allgather(x):         an array (N, *x.shape) with row r = x_r
+"""
+
+import os
+
+import numpy as np
+
+from .watchdog import CollectiveTimeout, Work, wait_all
+
+DEFAULT_TIMEOUT_S = 300.0
+
+
+def default_timeout():
+    """Seconds a collective may take before the watchdog raises ($SCRATCHGAN_COLLECTIVE_TIMEOUT)."""
+    return float(os.environ.get("SCRATCHGAN_COLLECTIVE_TIMEOUT", DEFAULT_TIMEOUT_S))
+
+
+class Communicator:
+    """The interface: ``rank``, ``size``, the nonblocking ``i*`` collectives and their blocking
+    forms. A subclass implements ``_start_allreduce_sum``, ``_start_broadcast``,
+    ``_start_allgather``, ``_start_barrier`` (each returns a ``Work``) and ``dup``."""
+
+    backend = "none"
+
+    def __init__(self, rank, size, timeout=None):
+        self.rank, self.size = rank, size
+        self.timeout = default_timeout() if timeout is None else float(timeout)
+
+    # ----- nonblocking
+    def iallreduce(self, array, op="sum", name="allreduce"):
+        if op not in ("sum", "mean"):
+            raise ValueError(f"allreduce: op must be 'sum' or 'mean', got {op!r}")
+        work = self._start_allreduce_sum(array, name)
+        if op == "mean" and self.size > 1:
+            work.then(lambda: array.__itruediv__(self.size))
+        return work
+
+    def ibroadcast(self, array, root=0, name="broadcast"):
+        return self._start_broadcast(array, root, name)
+
+    def iallgather(self, array, name="allgather"):
+        return self._start_allgather(array, name)
+
+    # ----- blocking
+    def allreduce(self, array, op="sum", name="allreduce"):
+        self.iallreduce(array, op, name).wait(self.timeout)
+        return array
+
+    def broadcast(self, array, root=0, name="broadcast"):
+        self.ibroadcast(array, root, name).wait(self.timeout)
+        return array
+
+    def allgather(self, array, name="allgather"):
+        work = self.iallgather(array, name)
+        work.wait(self.timeout)
+        return work.result
+
+    def barrier(self, name="barrier"):
+        self._start_barrier(name).wait(self.timeout)
+
+    def broadcast_object(self, obj, root=0):
+        """A picklable object from ``root`` to every rank (setup only: no watchdog)."""
+        return obj
+
+    def allgather_object(self, obj):
+        """[obj of rank 0, obj of rank 1, ...] on every rank (small, picklable: setup and
+        checkpoints only, no watchdog)."""
+        return [obj]
+
+    def wait_all(self, works):
+        wait_all(works, self.timeout)
+
+    def abort(self, code=1):
+        os._exit(code)
+
+    def dup(self):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<{type(self).__name__} rank {self.rank} of {self.size}>"
+
+
+class SingleProcessCommunicator(Communicator):
+    """World size 1: every collective leaves its array as it is (a mean over one rank is x)."""
+
+    backend = "single"
+
+    def __init__(self, timeout=None):
+        super().__init__(0, 1, timeout)
+
+    def _start_allreduce_sum(self, array, name):
+        return Work.done(self.rank, name)
+
+    def _start_broadcast(self, array, root, name):
+        if root != 0:
+            raise ValueError(f"broadcast: root {root} is not a rank of a one-process world")
+        return Work.done(self.rank, name)
+
+    def _start_allgather(self, array, name):
+        return Work.done(self.rank, name, result=array.reshape((1,) + array.shape).copy())
+
+    def _start_barrier(self, name):
+        return Work.done(self.rank, name)
+
+    def dup(self):
+        return SingleProcessCommunicator(self.timeout)
+
+
+class MPICommunicator(Communicator):
+    """Collectives of an mpi4py communicator, with the buffer (upper-case) calls on NumPy arrays:
+    Iallreduce(IN_PLACE), Ibcast, Iallgather, Ibarrier."""
+
+    backend = "mpi"
+
+    def __init__(self, mpi_comm=None, timeout=None):
+        from mpi4py import MPI
+
+        self.MPI = MPI
+        self.mpi_comm = MPI.COMM_WORLD if mpi_comm is None else mpi_comm
+        super().__init__(self.mpi_comm.Get_rank(), self.mpi_comm.Get_size(), timeout)
+
+    def _work(self, request, name, result=None):
+        return Work(self.rank, name, request.Test, result=result)
+
+    def _start_allreduce_sum(self, array, name):
+        _check_contiguous(array, name)
+        return self._work(self.mpi_comm.Iallreduce(self.MPI.IN_PLACE, array, op=self.MPI.SUM),
+                          name)
+
+    def _start_broadcast(self, array, root, name):
+        _check_contiguous(array, name)
+        return self._work(self.mpi_comm.Ibcast(array, root=root), name)
+
+    def _start_allgather(self, array, name):
+        _check_contiguous(array, name)
+        out = np.empty((self.size,) + array.shape, dtype=array.dtype)
+        return self._work(self.mpi_comm.Iallgather(array, out), name, result=out)
+
+    def _start_barrier(self, name):
+        return self._work(self.mpi_comm.Ibarrier(), name)
+
+    def broadcast_object(self, obj, root=0):
+        return self.mpi_comm.bcast(obj, root=root)
+
+    def allgather_object(self, obj):
+        return self.mpi_comm.allgather(obj)
+
+    def abort(self, code=1):
+        self.mpi_comm.Abort(code)
+
+    def dup(self):
+        return MPICommunicator(self.mpi_comm.Dup(), self.timeout)
+
+
+def _check_contiguous(array, name):
+    if not array.flags.c_contiguous:
+        raise ValueError(f"{name}: collectives work on C-contiguous arrays (got strides "
+                         f"{array.strides})")
+
+
+__all__ = ["Communicator", "SingleProcessCommunicator", "MPICommunicator", "CollectiveTimeout",
+           "default_timeout"]

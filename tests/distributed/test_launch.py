@@ -1,0 +1,76 @@
+"""``scratchgan train MODEL --nproc 2``: one run directory, resumable bit for bit, usable by
+``sample``; and the same command inside an existing ``mpiexec -n 2``."""
+
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mpirun import ROOT, mpiexec, skip_without_mpi
+
+pytestmark = pytest.mark.mpi
+
+
+def _write_idx(path, array):
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(
+        struct.pack(">I", d) for d in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def env(tmp_path):
+    skip_without_mpi()
+    folder = tmp_path / "data" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 80), ("t10k", 24)):
+        _write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        _write_idx(folder / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    environ = {**os.environ, "SCRATCHGAN_DATA": str(tmp_path / "data"),
+               "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    environ.pop("SCRATCHGAN_DISTRIBUTED", None)
+    return environ
+
+
+def _cli(env, cwd, *args, launcher=()):
+    command = [*launcher, sys.executable, "-m", "scratchgan.cli", *args]
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def _train(env, cwd, out, *extra, launcher=()):
+    return _cli(env, cwd, "train", "dcgan", "--epochs", "2", "--batch-size", "8",
+                "--valid-size", "16", "--out", out, "--quiet", *extra, launcher=launcher)
+
+
+def _arrays(path):
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files if not k.startswith("json/trainer")}
+
+
+def test_nproc_2_resumes_bit_for_bit_and_makes_an_ordinary_run(env, tmp_path):
+    done = _train(env, tmp_path, "whole", "--nproc", "2", "--max-steps", "10")
+    assert done.stdout.count("10 steps") == 1  # rank 0 alone reports
+    _train(env, tmp_path, "split", "--nproc", "2", "--max-steps", "4")
+    _train(env, tmp_path, "split", "--nproc", "2", "--max-steps", "10", "--resume")
+    whole = _arrays(tmp_path / "whole" / "checkpoints" / "last.npz")
+    split = _arrays(tmp_path / "split" / "checkpoints" / "last.npz")
+    assert whole.keys() == split.keys() and "json/rng" in whole
+    assert "model-rank1" in str(whole["json/rng"])
+    for key in whole:
+        np.testing.assert_array_equal(split[key], whole[key], err_msg=key)
+    for name in ("config.json", "summary.json", "metrics.csv", "samples"):
+        assert (tmp_path / "whole" / name).exists(), name
+    _cli(env, tmp_path, "sample", "whole", "--n", "4")
+    assert (tmp_path / "whole" / "sample-4.png").exists()
+
+
+def test_inside_an_existing_mpiexec_the_command_uses_its_ranks(env, tmp_path):
+    launcher = (mpiexec(), "-n", "2")
+    done = _train(env, tmp_path, "outer", "--max-steps", "3", launcher=launcher)
+    assert "3 steps" in done.stdout
+    with np.load(tmp_path / "outer" / "checkpoints" / "last.npz") as f:
+        assert "model-rank1" in str(f["json/rng"])
