@@ -32,8 +32,9 @@ def _whole_number(text, least):
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < least:
-        raise argparse.ArgumentTypeError(f"{text} is below {least}: expected a whole number "
-                                         f">= {least}")
+        raise argparse.ArgumentTypeError(
+            f"{text} is below {least}: expected a whole number >= {least}"
+        )
     return value
 
 
@@ -90,8 +91,11 @@ def run_reporting_errors(command, func, args, debug=False):
     except Exception as error:  # noqa: BLE001 (every error becomes one line; --debug shows it)
         if debug:
             traceback.print_exc()
-        status = USAGE if isinstance(error, usage_errors()) and not isinstance(error, failures()) \
+        status = (
+            USAGE
+            if isinstance(error, usage_errors()) and not isinstance(error, failures())
             else FAILURE
+        )
         hint = getattr(error, "hint", None) or _checkpoint_hint(error, command, args)
         known = isinstance(error, usage_errors() + failures())
         prefix = "" if known else f"unexpected {type(error).__name__}: "
@@ -108,6 +112,8 @@ def _checkpoint_hint(error, command, args):
     if not previous:
         return ""
     if command == "train":
-        return (f"; the previous good checkpoint is {previous}: continue from it with "
-                f"--resume-from {previous}")
+        return (
+            f"; the previous good checkpoint is {previous}: continue from it with "
+            f"--resume-from {previous}"
+        )
     return f"; the previous good checkpoint is {previous}: use it with --checkpoint {previous}"
