@@ -200,8 +200,8 @@ def markdown_table(rows, env=None):
             f"CPU benchmark, {env.get('date')}, {env.get('cpu_count')} cores, load average "
             f"{env.get('load_average_1_5_15')} before and {env.get('load_average_after')} after, "
             f"numpy {env.get('numpy')} ({', '.join(env.get('numpy_blas') or ['BLAS unknown'])}), "
-            f"torch {env.get('torch')} ({env.get('torch_threads')} threads). Medians of alternating "
-            "runs after warm-up, float32; ratio = scratchgan / torch (lower is better)."
+            f"torch {env.get('torch')} ({env.get('torch_threads')} threads). Medians of "
+            "alternating runs after warm-up, float32; ratio = scratchgan / torch (lower is better)."
         )
         lines.append("")
     lines.append("| op | shape | direction | scratchgan ms | torch ms | ratio |")
@@ -225,7 +225,10 @@ def write_results(rows, json_path, md_path, env=None):
                 old = json.load(f).get("rows", [])
             except (json.JSONDecodeError, AttributeError):
                 old = []
-    key = lambda r: (r["op"], r["shape"], r["direction"])
+
+    def key(r):
+        return (r["op"], r["shape"], r["direction"])
+
     new_keys = {key(r) for r in rows}
     merged = [r for r in old if key(r) not in new_keys] + [
         dict(r, load_average=env["load_average_1_5_15"]) for r in rows

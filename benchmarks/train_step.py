@@ -4,7 +4,8 @@ Each case is one optimiser step of a registry model (``model.train_step`` on a u
 what ``scratchgan train`` runs) and the same architecture, loss, optimiser and batch written in
 PyTorch. The two alternate step by step after warm-up; the medians are compared. Cases:
 
-    gan        MLP GAN (G 30-100-150-784, D 784-150-100-1, SELU), D on [fake; real] then G, RMSprop, b128
+    gan        MLP GAN (G 30-100-150-784, D 784-150-100-1, SELU), D on [fake; real] then G,
+               RMSprop, b128
     vae        dense VAE (784-150-100-10 x2, mirrored decoder, SELU), BCE + KL/784, RMSprop, b128
     dcgan28    Hands-On ML DCGAN, D on [fake; real] then G, Adam 2e-4 beta1 0.5, b32 and b128
     dcgan64    Radford et al. 64x64 DCGAN (width 64), D on real and on fake, then G, Adam 2e-4, b64
@@ -13,7 +14,8 @@ PyTorch. The two alternate step by step after warm-up; the medians are compared.
 ``--memory`` also measures the peak resident memory of a DCGAN28 batch-128 training process, each
 framework in a fresh subprocess (the other is never imported there).
 
-    python benchmarks/train_step.py [--threads N] [--filter dcgan] [--repeat 10] [--memory] [--profile]
+    python benchmarks/train_step.py [--threads N] [--filter dcgan] [--repeat 10] [--memory]
+                                    [--profile]
 
 After the timing, each case runs again under ``sg.profile()``: the JSON keeps the table, and the
 Markdown says how much of the step the per-op times account for and which ops take the most.
@@ -116,7 +118,10 @@ def torch_model(model_name, config, size):
         keras_init(G, D)
         return G, D, 30, (0.0, 1.0)
     if model_name == "dcgan":
-        bn = lambda c: nn.BatchNorm2d(c, momentum=0.01, eps=1e-3)
+
+        def bn(c):
+            return nn.BatchNorm2d(c, momentum=0.01, eps=1e-3)
+
         G = nn.Sequential(
             nn.Linear(100, 128 * 7 * 7),
             nn.Unflatten(1, (128, 7, 7)),
@@ -457,13 +462,14 @@ def write_reports(rows, memory, env, stem, out=RESULTS):
     with open(os.path.join(out, stem + ".json"), "w") as f:
         json.dump({"environment": env, "rows": rows, "memory": memory}, f, indent=1)
     lines = [
-        f"Training steps on the CPU, {env['date']}, {env['cpu_count']} cores, {env['threads']} thread(s) each, "
-        f"load average {env['load_average_1_5_15']} before and {env.get('load_average_after')} after; "
-        f"numpy {env['numpy']} ({', '.join(env.get('numpy_blas') or [])}), torch {env.get('torch')}. "
-        "Medians of alternating steps after warm-up, float32; ratio = scratchgan / torch (lower is better).",
+        f"Training steps on the CPU, {env['date']}, {env['cpu_count']} cores, "
+        f"{env['threads']} thread(s) each, load average {env['load_average_1_5_15']} before and "
+        f"{env.get('load_average_after')} after; numpy {env['numpy']} "
+        f"({', '.join(env.get('numpy_blas') or [])}), torch {env.get('torch')}. Medians of "
+        "alternating steps after warm-up, float32; ratio = scratchgan / torch (lower is better).",
         "",
-        "| case | scratchgan ms | torch ms | ratio | scratchgan images/s | torch images/s | steps | "
-        "profiled ops / step | profiled step / median |",
+        "| case | scratchgan ms | torch ms | ratio | scratchgan images/s | torch images/s | "
+        "steps | profiled ops / step | profiled step / median |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -474,10 +480,10 @@ def write_reports(rows, memory, env, stem, out=RESULTS):
         )
     lines += [
         "",
-        "Profiled ops / step: after the timing, the same steps run under `sg.profile()`; its per-op times "
-        "summed, as a share of those steps' wall time (the rest is Python glue between ops). Profiled step / "
-        "median: those steps' time against the unprofiled median (the profiler's cost, and the machine's "
-        "noise).",
+        "Profiled ops / step: after the timing, the same steps run under `sg.profile()`; its "
+        "per-op times summed, as a share of those steps' wall time (the rest is Python glue "
+        "between ops). Profiled step / median: those steps' time against the unprofiled median "
+        "(the profiler's cost, and the machine's noise).",
         "",
         "Where scratchgan's time goes (`sg.profile()`, the eight largest rows per case):",
         "",
@@ -491,10 +497,12 @@ def write_reports(rows, memory, env, stem, out=RESULTS):
         s, t = memory["scratchgan"], memory["torch"]
         lines += [
             "",
-            "Peak resident memory of a dcgan28 batch-128 training process (each framework alone in a fresh "
-            f"process, {s['steps']} steps): scratchgan {s['peak_mib']:.0f} MiB, torch {t['peak_mib']:.0f} MiB, "
-            f"ratio {memory['ratio_peak']:.2f}; growth during the steps {s['peak_mib'] - s['peak_before_steps_mib']:.0f} "
-            f"MiB vs {t['peak_mib'] - t['peak_before_steps_mib']:.0f} MiB (ratio {memory['ratio_step_growth']:.2f}).",
+            "Peak resident memory of a dcgan28 batch-128 training process (each framework alone "
+            f"in a fresh process, {s['steps']} steps): scratchgan {s['peak_mib']:.0f} MiB, "
+            f"torch {t['peak_mib']:.0f} MiB, ratio {memory['ratio_peak']:.2f}; growth during the "
+            f"steps {s['peak_mib'] - s['peak_before_steps_mib']:.0f} MiB vs "
+            f"{t['peak_mib'] - t['peak_before_steps_mib']:.0f} MiB "
+            f"(ratio {memory['ratio_step_growth']:.2f}).",
         ]
     with open(os.path.join(out, stem + ".md"), "w") as f:
         f.write("\n".join(lines) + "\n")

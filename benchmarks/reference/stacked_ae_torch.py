@@ -4,13 +4,17 @@ stacked-ae`.
 Same data, split, architecture, initialisation and optimiser as scratchgan's recipe
 (scratchgan/models/autoencoders.py, StackedAE):
     Fashion-MNIST scaled to [0, 1]; train = the first 55,000 training images, valid = the last 5,000
-    encoder Flatten, Linear 784-100 SELU, Linear 100-30 SELU; decoder Linear 30-100 SELU, Linear 100-784 sigmoid
+    encoder Flatten, Linear 784-100 SELU, Linear 100-30 SELU;
+    decoder Linear 30-100 SELU, Linear 100-784 sigmoid
     Keras initialisation: xavier (glorot) uniform weights, zero biases
-    binary cross-entropy (mean over pixels), SGD lr 1.5, batch 32, shuffled each epoch, last small batch kept
+    binary cross-entropy (mean over pixels), SGD lr 1.5, batch 32, shuffled each epoch,
+    last small batch kept
 Prints and writes (JSON) the train and validation BCE of every epoch and the wall time.
 
-Usage: python benchmarks/reference/stacked_ae_torch.py [--epochs 10] [--seed 0] [--threads 1] [--out
-FILE.json]
+Usage:
+
+    python benchmarks/reference/stacked_ae_torch.py [--epochs 10] [--seed 0] [--threads 1]
+                                                    [--out FILE.json]
 """
 
 import argparse
