@@ -68,7 +68,8 @@ def load_folder(path, split="train", size=None):
     classes = [c for c in _subfolders(root) if _list_images(os.path.join(root, c))]
     if loose and classes:
         raise ValueError(
-            f"{root}: has both images and class subfolders {classes}; put every image in a class folder or use no subfolders"
+            f"{root}: has both images and class subfolders {classes}; put every image in a class "
+            "folder or use no subfolders"
         )
     if classes:
         files = [

@@ -4,7 +4,8 @@ import gzip
 
 import numpy as np
 
-# IDX type code -> big-endian numpy dtype (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
+# IDX type code -> big-endian numpy dtype
+# (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
 IDX_DTYPES = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),

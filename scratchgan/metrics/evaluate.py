@@ -1,9 +1,10 @@
 """Every metric at once: ``compute_all`` for two image sets, ``evaluate_run`` for a training run.
 
-    evaluate_run(run_dir, n=10000) -> dict     samples n images from the run's generator (or, for a model
-                                               that cannot sample, reconstructs n test images), scores
-                                               them against the test split, writes run_dir/metrics.json
-    print_table(metrics)                       the dict as an aligned two-column table
+    evaluate_run(run_dir, n=10000) -> dict   samples n images from the run's generator (or, for a
+                                             model that cannot sample, reconstructs n test images),
+                                             scores them against the test split, writes
+                                             run_dir/metrics.json
+    print_table(metrics)                     the dict as an aligned two-column table
 
 The real set is the data set's test split (all of it: 10,000 Fashion-MNIST images, 1,000 for the
 MNIST sample). Features come from scratchgan's own classifier for the data set (see classifier.py),
