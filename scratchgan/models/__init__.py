@@ -32,19 +32,23 @@ REGISTRY = {
     ),
     "greedy-ae": (
         "autoencoders:GreedyAE",
-        "stacked autoencoder trained one shallow autoencoder at a time: 784-100-784, then 100-30-100 (ch. 17)",
+        "stacked autoencoder trained one shallow autoencoder at a time: 784-100-784, then "
+        "100-30-100 (ch. 17)",
     ),
     "conv-ae": (
         "conv_ae:ConvAE",
-        "convolutional autoencoder: conv 16/32/64 + max pooling to 3x3x64, transposed convs back (ch. 17)",
+        "convolutional autoencoder: conv 16/32/64 + max pooling to 3x3x64, transposed convs back "
+        "(ch. 17)",
     ),
     "recurrent-ae": (
         "recurrent_ae:RecurrentAE",
-        "recurrent autoencoder: LSTM 100-30 | repeat, LSTM 100, dense 28; image rows as a sequence (ch. 17)",
+        "recurrent autoencoder: LSTM 100-30 | repeat, LSTM 100, dense 28; image rows as a "
+        "sequence (ch. 17)",
     ),
     "denoising-ae": (
         "autoencoders:DenoisingAE",
-        "denoising autoencoder: Gaussian noise 0.2 (recipe noise=dropout: dropout 0.5) on the input (ch. 17)",
+        "denoising autoencoder: Gaussian noise 0.2 (recipe noise=dropout: dropout 0.5) on the "
+        "input (ch. 17)",
     ),
     "sparse-l1-ae": (
         "autoencoders:SparseL1AE",
@@ -52,7 +56,8 @@ REGISTRY = {
     ),
     "sparse-kl-ae": (
         "autoencoders:SparseKLAE",
-        "sparse autoencoder: 300 sigmoid codings, KL penalty to mean activation 0.1, weight 0.05 (ch. 17)",
+        "sparse autoencoder: 300 sigmoid codings, KL penalty to mean activation 0.1, weight 0.05 "
+        "(ch. 17)",
     ),
     "vae": (
         "vae:VAE",
@@ -68,11 +73,13 @@ REGISTRY = {
     ),
     "dcgan": (
         "dcgan:DCGAN",
-        "DCGAN 28x28 of Hands-On ML ch. 17: dense-7x7x128, 2 ConvTranspose k5 s2 (SELU, tanh), D conv k5 s2 LeakyReLU 0.2 + dropout",
+        "DCGAN 28x28 of Hands-On ML ch. 17: dense-7x7x128, 2 ConvTranspose k5 s2 (SELU, tanh), D "
+        "conv k5 s2 LeakyReLU 0.2 + dropout",
     ),
     "dcgan64": (
         "dcgan:DCGAN64",
-        "DCGAN 64x64 of Radford et al.: ReLU/tanh G, LeakyReLU 0.2 D, BN, N(0, 0.02) init, Adam 2e-4 b1 0.5",
+        "DCGAN 64x64 of Radford et al.: ReLU/tanh G, LeakyReLU 0.2 D, BN, N(0, 0.02) init, Adam "
+        "2e-4 b1 0.5",
     ),
     "wgan": (
         "dcgan:WGAN",
@@ -85,23 +92,28 @@ REGISTRY = {
     "lsgan": ("dcgan:LSGAN", "dcgan with the least-squares loss"),
     "cgan": (
         "cgan:CGAN",
-        "conditional GAN of GANs in Action ch. 8: label embedding times z; label plane as an extra D channel",
+        "conditional GAN of GANs in Action ch. 8: label embedding times z; label plane as an "
+        "extra D channel",
     ),
     "sgan": (
         "sgan:SGAN",
-        "semi-supervised GAN of GANs in Action ch. 7: K-class D, real/fake = sigmoid(logsumexp), 100 labels",
+        "semi-supervised GAN of GANs in Action ch. 7: K-class D, real/fake = sigmoid(logsumexp), "
+        "100 labels",
     ),
     "progan": (
         "progan:ProGAN",
-        "Progressive GAN (Karras et al. 2018): 4->8->16->32 with fade-in, equalized lr, pixel norm, minibatch stddev, WGAN-GP + drift",
+        "Progressive GAN (Karras et al. 2018): 4->8->16->32 with fade-in, equalized lr, pixel "
+        "norm, minibatch stddev, WGAN-GP + drift",
     ),
     "stylegan": (
         "stylegan:StyleGAN",
-        "StyleGAN (Karras et al. 2019): 8-layer mapping network, learned constant, AdaIN styles, noise inputs, style mixing, truncation; logistic loss + R1",
+        "StyleGAN (Karras et al. 2019): 8-layer mapping network, learned constant, AdaIN styles, "
+        "noise inputs, style mixing, truncation; logistic loss + R1",
     ),
     "cyclegan": (
         "cyclegan:CycleGAN",
-        "CycleGAN (Zhu et al. 2017; GANs in Action ch. 9): U-Net (or ResNet) generators, PatchGAN, LSGAN + cycle 10 + identity, pool 50; sneakers <-> ankle boots",
+        "CycleGAN (Zhu et al. 2017; GANs in Action ch. 9): U-Net (or ResNet) generators, "
+        "PatchGAN, LSGAN + cycle 10 + identity, pool 50; sneakers <-> ankle boots",
     ),
 }
 

@@ -5,10 +5,10 @@ no pairs to learn from, the translations are tied together by cycle consistency:
 G(F(b)) ~ b. The generator objective (the book's weights: lambda_cycle 10, lambda_id = 0.1
 lambda_cycle):
 
-    L_G = mse(D_B(G(a)), 1) + mse(D_A(F(b)), 1)                        least-squares adversarial terms
-        + lambda_cycle (|F(G(a)) - a|_1 + |G(F(b)) - b|_1)              cycle consistency
-        + lambda_id (|F(a) - a|_1 + |G(b) - b|_1)                      identity (keep what is already right)
-    L_D_X = (mse(D_X(x), 1) + mse(D_X(x_fake), 0)) / 2                   for X = A, B, on pooled fakes
+    L_G = mse(D_B(G(a)), 1) + mse(D_A(F(b)), 1)              least-squares adversarial terms
+        + lambda_cycle (|F(G(a)) - a|_1 + |G(F(b)) - b|_1)    cycle consistency
+        + lambda_id (|F(a) - a|_1 + |G(b) - b|_1)            identity (keep what is already right)
+    L_D_X = (mse(D_X(x), 1) + mse(D_X(x_fake), 0)) / 2         for X = A, B, on pooled fakes
 
 Adam lr 2e-4, betas (0.5, 0.999); D sees fakes through an image pool of 50 (Shrivastava et al.);
 each step updates both generators first (through frozen discriminators), then both discriminators.
@@ -27,8 +27,9 @@ The book's U-Net generator ("unet", default; gf filters) on 32 x 32 images (Kera
 The paper's ResNet generator ("resnet"; ngf = gf, ``resnet_blocks`` residual blocks; reflection
 padding):
 
-      c7s1-ngf, d2ngf (Conv 3x3 s2), d4ngf, R4ngf x blocks, u2ngf (ConvTranspose 3x3 s2), ungf, c7s1-C tanh
-      (every layer but the last: InstanceNorm, ReLU; R = [pad, Conv 3x3, IN, ReLU, pad, Conv 3x3, IN] + x)
+      c7s1-ngf, d2ngf (Conv 3x3 s2), d4ngf, R4ngf x blocks, u2ngf (ConvTranspose 3x3 s2), ungf,
+      c7s1-C tanh (every layer but the last: InstanceNorm, ReLU;
+      R = [pad, Conv 3x3, IN, ReLU, pad, Conv 3x3, IN] + x)
 
 The book's PatchGAN discriminator (df filters; ``d_layers`` stride-2 layers, 3 here for 32 x 32
 images, so each of the 4 x 4 outputs judges an overlapping patch, as the book's 4 layers give 8 x 8
@@ -113,8 +114,8 @@ class CycleGAN(Model):
         if c["generator"] == "unet":
             if self.resolution % 16:
                 raise ValueError(
-                    f"cyclegan: the U-Net halves the image 4 times, so resolution must be a multiple "
-                    f"of 16, got {self.resolution}"
+                    "cyclegan: the U-Net halves the image 4 times, so resolution must be a "
+                    f"multiple of 16, got {self.resolution}"
                 )
             self.g_ab, self.g_ba = (UNetGenerator(C, c["gf"], generator) for _ in range(2))
         elif c["generator"] == "resnet":
@@ -133,7 +134,7 @@ class CycleGAN(Model):
         self.pool_a, self.pool_b = ImagePool(c["image_pool"]), ImagePool(c["image_pool"])
         self.train_b = self.valid_b = None  # domain B, read when the trainer asks for the data
 
-    # ----- data: A comes from the trainer; B from the other side of the same pair, split the same way
+    # ----- data: A comes from the trainer; B from the other side of the pair, split the same way
     def domain_b(self):
         if self.train_b is None:
             images, _ = sgdata.load(other_domain(self.config["dataset"]), "train")

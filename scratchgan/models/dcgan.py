@@ -27,7 +27,7 @@ used 128; ``width`` is a recipe key):
        ConvTranspose 4w -> 2w, k4 s2 p1    16 x 16, BatchNorm, ReLU
        ConvTranspose 2w -> w, k4 s2 p1     32 x 32, BatchNorm, ReLU
        ConvTranspose w -> C, k4 s2 p1      64 x 64, tanh
-    D  Conv C -> w, k4 s2 p1               32 x 32, LeakyReLU 0.2          (no batch norm on D's input)
+    D  Conv C -> w, k4 s2 p1               32 x 32, LeakyReLU 0.2      (no batch norm on D's input)
        Conv w -> 2w, k4 s2 p1              16 x 16, BatchNorm, LeakyReLU 0.2
        Conv 2w -> 4w, k4 s2 p1             8 x 8,   BatchNorm, LeakyReLU 0.2
        Conv 4w -> 8w, k4 s2 p1             4 x 4,   BatchNorm, LeakyReLU 0.2
@@ -109,7 +109,8 @@ class DCGAN(GAN):
         C, H, W = self.image_shape
         if H % 4 or W % 4:
             raise ValueError(
-                f"dcgan: image height and width must be multiples of 4 (two stride-2 layers), got {H}x{W}"
+                "dcgan: image height and width must be multiples of 4 (two stride-2 layers), got "
+                f"{H}x{W}"
             )
         h, w = H // 4, W // 4
         G = nn.Sequential(

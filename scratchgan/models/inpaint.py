@@ -3,10 +3,11 @@
 Given an image y with known pixels M (1 = known) and a trained G and D, search the code
 
     z^ = argmin_z  L_contextual(z) + lambda L_perceptual(z)
-    L_contextual(z) = | W * (G(z) - y) |_1        W = M, or Yeh's importance weights (below)
-    L_perceptual(z) = -log D(G(z))                the non-saturating form of the paper's log(1 - D(G(z)))
-                                                  (the same minimiser, useful gradients when D is sure);
-                                                  -D(G(z)) for a Wasserstein or least-squares critic
+    L_contextual(z) = | W * (G(z) - y) |_1    W = M, or Yeh's importance weights (below)
+    L_perceptual(z) = -log D(G(z))            the non-saturating form of the paper's
+                                              log(1 - D(G(z))) (the same minimiser, useful gradients
+                                              when D is sure); -D(G(z)) for a Wasserstein or
+                                              least-squares critic
 
 with Adam on z (G and D frozen, in evaluation mode), then fill the holes from G(z^). Several random
 starts per image ("restarts") are optimised together; the one with the lowest final contextual loss
@@ -124,7 +125,8 @@ def inpaint(
     first, (N, average, codings_size))."""
     if weighting not in ("uniform", "importance") or blend not in ("copy", "poisson"):
         raise ValueError(
-            f"weighting {weighting!r} / blend {blend!r}: expected uniform|importance and copy|poisson"
+            f"weighting {weighting!r} / blend {blend!r}: expected uniform|importance and "
+            "copy|poisson"
         )
     if not 1 <= average <= restarts:
         raise ValueError(f"average={average}: expected 1 <= average <= restarts ({restarts})")
@@ -213,8 +215,8 @@ def masked_error(filled, original, mask):
     filled = np.asarray(filled, dtype=np.float64)
     if filled.shape != original.shape:
         raise ValueError(
-            f"masked_error: filled images have shape {filled.shape}, the originals {original.shape} "
-            "(N x C x H x W for both, or uint8 N x H x W originals)"
+            f"masked_error: filled images have shape {filled.shape}, the originals "
+            f"{original.shape} (N x C x H x W for both, or uint8 N x H x W originals)"
         )
     hole = ~np.broadcast_to(np.asarray(mask, dtype=bool), original.shape[-2:])
     diff = (filled - original)[..., hole]

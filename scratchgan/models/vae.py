@@ -7,7 +7,8 @@ reparameterisation z = mu + exp(gamma / 2) * eps, eps ~ N(0, I), from the model'
 image,
 
     reconstruction  R = sum over pixels of BCE(x_hat, x)
-    latent loss     L = -0.5 * sum over codings of (1 + gamma - exp(gamma) - mu^2) = KL(q(z|x) || N(0, I))
+    latent loss     L = -0.5 * sum over codings of (1 + gamma - exp(gamma) - mu^2)
+                      = KL(q(z|x) || N(0, I))
     ELBO            -(R + L)   (nats per image; reported as ``nelbo`` = R + L, lower is better)
 
 Each book scales the two terms its own way, which sets the balance the model learns
@@ -204,10 +205,12 @@ class VAE(VariationalAE):
 class ConvVAE(VariationalAE):
     """conv-vae (Chollet, Deep Learning with Python ch. 12, on MNIST; a 2-D latent space):
 
-        encoder  conv 32 3x3 stride 2 same ReLU (14x14), conv 64 3x3 stride 2 same ReLU (7x7), Flatten,
-                 Dense 16 ReLU -> z_mean: Dense 2, z_log_var: Dense 2                    69,076 parameters
+        encoder  conv 32 3x3 stride 2 same ReLU (14x14), conv 64 3x3 stride 2 same ReLU (7x7),
+                 Flatten, Dense 16 ReLU -> z_mean: Dense 2, z_log_var: Dense 2
+                 (69,076 parameters)
         decoder  Dense 7*7*64 ReLU, reshape, conv-transpose 64 3x3 stride 2 same ReLU (14x14),
-                 conv-transpose 32 3x3 stride 2 same ReLU (28x28), conv 1 3x3 same sigmoid  65,089 parameters
+                 conv-transpose 32 3x3 stride 2 same ReLU (28x28), conv 1 3x3 same sigmoid
+                 (65,089 parameters)
 
     Loss: mean over the batch of the pixel-summed BCE + tf.reduce_mean of the per-coding KL (the
     mean over the batch and the 2 codings, i.e. half the summed KL), Adam with Keras's defaults (lr
