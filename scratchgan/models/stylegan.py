@@ -188,8 +188,7 @@ class StyleGenerator(nn.Module):
 
 class Discriminator(nn.Module):
     """ProGAN's critic at a fixed resolution: fromRGB, then per resolution Conv 3x3, Conv 3x3,
-    average pool, then minibatch stddev, Conv 3x3, Conv 4x4, fully-connected (see progan's
-    table)."""
+    average pool, then minibatch stddev, Conv 3x3, Conv 4x4, fully-connected (progan's table)."""
 
     def __init__(self, channels, image_channels=1, group_size=4, generator=None):
         super().__init__()
@@ -397,48 +396,33 @@ class StyleGAN(GAN):
         return out[:, :n_noise], out.std(axis=1)
 
     def truncation_strip(self, n, psis, generator):
-        """n x len(psis) images: the same z (and noise) at each truncation psi (psi = 0: the mean
-        image)."""
+        """n x len(psis) images: the same z and noise at each truncation psi (0: the mean image)."""
         z = self.noise(n, generator)
-        rows = []
-        for psi in psis:
-            with no_grad():
-                rows.append(
-                    self.to_unit(
-                        self.generate(z, psi=psi, generator=RandomGenerator(PICTURE_NOISE_SEED))
-                    )
-                )
-        return np.stack(rows, axis=1)
+        with no_grad():
+            rows = [
+                self.generate(z, psi=p, generator=RandomGenerator(PICTURE_NOISE_SEED)) for p in psis
+            ]
+        return np.stack([self.to_unit(r) for r in rows], axis=1)
 
 
 # ----- figures
 def save_figures(model, folder, prefix="stylegan", seed=0):
-    """style-mixing grids (coarse and fine crossovers), the noise figure and a truncation strip, as
-    PNGs."""
-    paths = []
-    L = model.G.num_layers
-    for name, crossover in (("mixing-coarse", 4), ("mixing-fine", L - 2)):
-        grid = model.style_mixing(5, 6, crossover, RandomGenerator(seed))
+    """style-mixing grids (coarse and fine crossovers), the noise figure and a truncation strip,
+    as PNGs."""
+
+    def save(grid, name):
         path = os.path.join(folder, f"{prefix}-{name}.png")
-        paths.append(
-            viz.save_image_grid(
-                grid.reshape((-1,) + grid.shape[2:]), path, ncol=grid.shape[1], scale=3
-            )
-        )
+        flat = grid.reshape((-1,) + grid.shape[2:])
+        return viz.save_image_grid(flat, path, ncol=grid.shape[1], scale=3)
+
+    paths = []
+    for name, crossover in (("mixing-coarse", 4), ("mixing-fine", model.G.num_layers - 2)):
+        paths.append(save(model.style_mixing(5, 6, crossover, RandomGenerator(seed)), name))
     images, std = model.noise_variations(6, 6, RandomGenerator(seed + 1))
     std = std / max(float(std.max()), 1e-8)
-    both = np.concatenate([images, std[:, None]], axis=1)
-    path = os.path.join(folder, f"{prefix}-noise.png")
-    paths.append(
-        viz.save_image_grid(both.reshape((-1,) + both.shape[2:]), path, ncol=both.shape[1], scale=3)
-    )
+    paths.append(save(np.concatenate([images, std[:, None]], axis=1), "noise"))
     strip = model.truncation_strip(6, [1.0, 0.7, 0.5, 0.25, 0.0], RandomGenerator(seed + 2))
-    path = os.path.join(folder, f"{prefix}-truncation.png")
-    paths.append(
-        viz.save_image_grid(
-            strip.reshape((-1,) + strip.shape[2:]), path, ncol=strip.shape[1], scale=3
-        )
-    )
+    paths.append(save(strip, "truncation"))
     return paths
 
 
