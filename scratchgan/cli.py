@@ -9,11 +9,13 @@ from .cli_support import (
     CommandError,
     CommandFailure,
     Parser,
+    _limit_blas_threads,
     count,
     number,
     positive_int,
     run_reporting_errors,
 )
+from .cli_tools import cmd_bench, cmd_gradcheck
 
 TRAIN_OPTIONS = (
     "dataset",
@@ -28,24 +30,6 @@ TRAIN_OPTIONS = (
     "metrics_every",
     "tensorboard",
 )
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _limit_blas_threads():
-    """Run BLAS on one thread unless the user chose (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS,
-    MKL_NUM_THREADS).
-
-    The models' matrices are small (batch 32 MLPs): a second BLAS thread gains nothing there, and on
-    a busy machine OpenBLAS threads waiting for each other made a GAN step 17x slower (254 vs 4,218
-    images/s on 2 shared cores). Needs threadpoolctl; without it nothing changes.
-    """
-    if any(os.environ.get(v) for v in BLAS_THREAD_VARIABLES):
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(1, user_api="blas")
 
 
 def _cmd_list(args):
@@ -234,75 +218,6 @@ def _cmd_eval(args):
     return 0
 
 
-def _cmd_gradcheck(args):
-    from . import opcheck
-
-    if args.op != "all" and args.op not in opcheck.names():
-        raise CommandError(f"op {args.op!r}: no such op; known: {', '.join(opcheck.names())}")
-    return 0 if opcheck.run_table(args.op) else 1
-
-
-def _cmd_bench(args):
-    if args.profile:
-        from . import models
-
-        models.get(args.profile)  # an unknown or unbuilt name: one line, before any data loads
-        return _profile_model(args.profile, args.steps, args.batch_size)
-    import pathlib
-    import runpy
-
-    root = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
-    script = root / {"ops": "ops.py", "mlp": "mlp.py", "train": "train_step.py"}[args.what]
-    if not script.exists():
-        raise CommandFailure(
-            f"bench {args.what}: {script} is not here (benchmarks/ ships with "
-            "the source checkout only)"
-        )
-    rest = list(args.rest)
-    if args.what != "mlp" and "--out" not in rest:  # not into the tracked benchmarks/results
-        out = args.out or os.path.join("runs", "bench")
-        os.makedirs(out, exist_ok=True)
-        rest += ["--out", out]
-        print(f"bench {args.what}: results go to {out}/ (choose with --out DIR)", file=sys.stderr)
-    sys.argv = [str(script)] + rest
-    runpy.run_path(str(script), run_name="__main__")
-    return 0
-
-
-def _profile_model(model, steps, batch_size):
-    """Time ``steps`` training steps of MODEL on its data set with sg.profile(); print the table."""
-    import numpy as np
-
-    from . import profile
-    from .training.protocol import StepContext
-    from .training.recipes import load_data, make_config
-    from .training.runs import build_model
-
-    _limit_blas_threads()  # as `train` does
-    config = make_config(model, batch_size=batch_size)
-    images, labels, _, _ = load_data(config)
-    m = build_model(config)
-    arrays = m.loader_arrays(images, labels)
-    rng = np.random.default_rng(0)
-
-    def batch():
-        index = rng.choice(len(arrays[0]), config["batch_size"], replace=False)
-        return tuple(a[index] for a in arrays)
-
-    for step in range(2):  # warm-up: first calls allocate and build caches
-        m.train_step(batch(), StepContext(step))
-    with profile() as prof:
-        for step in range(2, 2 + steps):
-            m.train_step(batch(), StepContext(step))
-    print(
-        f"{model}: {steps} training steps, batch {config['batch_size']}, "
-        f"{1000 * prof.wall / steps:.1f} ms per step, "
-        f"{steps * config['batch_size'] / prof.wall:.0f} images/s"
-    )
-    print(prof.table())
-    return 0
-
-
 def build_parser():
     from .inspection import commands as inspection_commands
     from .training.recipes import loss_names
@@ -461,7 +376,7 @@ def build_parser():
         help="check every op's first and second derivatives against central differences",
     )
     g.add_argument("op", nargs="?", default="all", help="an op name, or 'all' (default)")
-    g.set_defaults(func=_cmd_gradcheck)
+    g.set_defaults(func=cmd_gradcheck)
 
     b = sub.add_parser("bench", help="time ops or training steps against PyTorch in one run")
     b.add_argument(
@@ -493,7 +408,7 @@ def build_parser():
     b.add_argument(
         "rest", nargs=argparse.REMAINDER, help="arguments passed on to the benchmark script"
     )
-    b.set_defaults(func=_cmd_bench)
+    b.set_defaults(func=cmd_bench)
     inspection_commands.add_commands(sub)  # graph MODEL, report RUN
     return p
 
