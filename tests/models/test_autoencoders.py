@@ -136,7 +136,8 @@ def test_linear_ae_finds_the_pca_plane():
             model.train_step(batch, StepContext())
     angles = model.angles_to_pca(points)
     assert angles.max() < 2.0, angles
-    # the codings are the points' coordinates in that plane: reconstruction error = the third variance
+    # the codings are the points' coordinates in that plane: reconstruction error = the third
+    # variance
     residual = np.linalg.svd(points - points.mean(0), compute_uv=False)[2] ** 2 / len(points)
     assert model.evaluate(points)["mse"] == pytest.approx(residual / 3, rel=0.05)
 

@@ -60,7 +60,8 @@ def test_architecture_follows_the_book(loss):
         assert np.array_equal(verdict, score)
 
 
-# ----- the objectives against their formulas, in NumPy. D's outputs: logits for mm/ns, scores otherwise.
+# ----- the objectives against their formulas, in NumPy.
+# D's outputs: logits for mm/ns, scores otherwise.
 S_REAL, S_FAKE = np.array([[2.2], [0.4], [-0.8]]), np.array([[-1.4], [0.0], [0.9]])
 P_REAL, P_FAKE = 1 / (1 + np.exp(-S_REAL)), 1 / (1 + np.exp(-S_FAKE))
 

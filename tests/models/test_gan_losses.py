@@ -101,11 +101,11 @@ def test_wgan_gp_step_penalises_the_critic():
 )
 def test_generator_loss_gradient_against_d_of_g(kind, slope):
     logits = np.array([[-9.0], [-3.0], [0.0], [2.0]])
-    l = f64(logits)
-    l.requires_grad = True
-    parts.g_loss(kind, l).backward()
+    d_out = f64(logits)
+    d_out.requires_grad = True
+    parts.g_loss(kind, d_out).backward()
     s = 1 / (1 + np.exp(-logits))
-    np.testing.assert_allclose(l.grad.numpy(), slope(s) / len(logits), rtol=1e-10)
+    np.testing.assert_allclose(d_out.grad.numpy(), slope(s) / len(logits), rtol=1e-10)
 
 
 def test_log_gradients_reports_g_gradient_norm_and_d_of_g():

@@ -14,7 +14,10 @@ torch = pytest.importorskip("torch")
 tF = torch.nn.functional
 
 SETTINGS = settings(max_examples=15, deadline=None)
-pairs = lambda lo, hi: st.tuples(st.integers(lo, hi), st.integers(lo, hi))
+
+
+def pairs(lo, hi):
+    return st.tuples(st.integers(lo, hi), st.integers(lo, hi))
 
 
 @st.composite
@@ -226,7 +229,8 @@ def _t(shape, dtype=np.float64):
         (
             lambda: F.conv2d(_t((1, 2, 2, 2)), _t((2, 2, 3, 3))),
             ValueError,
-            r"output would be 0 x 0: input size \(2, 2\).*padding \(0, 0\).*kernel \(3, 3\).*dilation \(1, 1\).*stride",
+            r"output would be 0 x 0: input size \(2, 2\).*padding \(0, 0\)"
+            r".*kernel \(3, 3\).*dilation \(1, 1\).*stride",
         ),
         (
             lambda: F.conv2d(_t((1, 2, 5, 5)), _t((2, 2, 3, 3)), dilation=3),
@@ -274,7 +278,8 @@ def _t(shape, dtype=np.float64):
                 _t((1, 4, 5, 5)), _t((4, 2, 3, 3)), stride=2, output_padding=2
             ),
             ValueError,
-            r"output_padding \(2, 2\) must be smaller than either stride \(2, 2\) or dilation \(1, 1\)",
+            r"output_padding \(2, 2\) must be smaller than either stride \(2, 2\) or dilation "
+            r"\(1, 1\)",
         ),
         (
             lambda: F.conv_transpose2d(_t((1, 4, 5, 5)), _t((4, 2, 3, 3)), output_padding=1),
@@ -284,7 +289,8 @@ def _t(shape, dtype=np.float64):
         (
             lambda: F.conv_transpose2d(_t((1, 4, 1, 1)), _t((4, 2, 3, 3)), padding=2),
             ValueError,
-            r"output would be -1 x -1: input size \(1, 1\), kernel \(3, 3\), stride \(1, 1\), padding \(2, 2\)",
+            r"output would be -1 x -1: input size \(1, 1\), kernel \(3, 3\), stride \(1, 1\), "
+            r"padding \(2, 2\)",
         ),
         (
             lambda: F.conv_transpose2d(_t((4, 5, 5)), _t((4, 2, 3, 3))),
