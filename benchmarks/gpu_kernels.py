@@ -123,11 +123,22 @@ def run_kernels(xp, timer, blocks, size, warmup, repeat, copy_gbs, log=print):
                 ms = timer(lambda: case.run(*device), warmup, repeat)  # noqa: B023 (called here)
             nbytes = int(case.traffic(*device))
             gbs = round(nbytes / (ms * 1e-3) / 1e9, 1)
-            rows.append({"kernel": case.name, "shape": case.shape, "block": block,
-                         "max_rel_err": err, "ms": round(ms, 4), "bytes": nbytes, "gb_s": gbs,
-                         "share_of_copy": round(gbs / copy_gbs, 3)})
-            log(f"{case.name:<26} {case.shape:<24} block {block:>4} {ms:9.4f} ms {gbs:8.1f} GB/s"
-                f" ({100 * gbs / copy_gbs:5.1f}% of copy) err {err:.1e}")
+            rows.append(
+                {
+                    "kernel": case.name,
+                    "shape": case.shape,
+                    "block": block,
+                    "max_rel_err": err,
+                    "ms": round(ms, 4),
+                    "bytes": nbytes,
+                    "gb_s": gbs,
+                    "share_of_copy": round(gbs / copy_gbs, 3),
+                }
+            )
+            log(
+                f"{case.name:<26} {case.shape:<24} block {block:>4} {ms:9.4f} ms {gbs:8.1f} GB/s"
+                f" ({100 * gbs / copy_gbs:5.1f}% of copy) err {err:.1e}"
+            )
     return rows
 
 
@@ -141,33 +152,55 @@ def run_gemms(xp, timer, size, warmup, repeat, log=print):
         gemm = case.gemm(xp)
         blas_ms = timer(gemm, warmup, repeat)
         tflops = round(case.flops / (ms * 1e-3) / 1e12, 2)
-        rows.append({"op": case.name, "shape": case.shape, "max_rel_err": err, "ms": round(ms, 4),
-                     "cublas_gemm_ms": round(blas_ms, 4), "tflops": tflops,
-                     "cublas_tflops": round(case.flops / (blas_ms * 1e-3) / 1e12, 2),
-                     "ratio_to_cublas": round(ms / blas_ms, 3)})
-        log(f"{case.name:<26} {case.shape:<40} {ms:9.4f} ms {tflops:7.2f} TFLOP/s, "
-            f"cuBLAS GEMM alone {blas_ms:9.4f} ms")
+        rows.append(
+            {
+                "op": case.name,
+                "shape": case.shape,
+                "max_rel_err": err,
+                "ms": round(ms, 4),
+                "cublas_gemm_ms": round(blas_ms, 4),
+                "tflops": tflops,
+                "cublas_tflops": round(case.flops / (blas_ms * 1e-3) / 1e12, 2),
+                "ratio_to_cublas": round(ms / blas_ms, 3),
+            }
+        )
+        log(
+            f"{case.name:<26} {case.shape:<40} {ms:9.4f} ms {tflops:7.2f} TFLOP/s, "
+            f"cuBLAS GEMM alone {blas_ms:9.4f} ms"
+        )
     return rows
 
 
 def markdown(result):
     env = result["environment"]
-    lines = [f"# CUDA kernels ({env['device']})", "",
-             f"{env['date']}; CuPy {env.get('cupy')}; emulated: {env['emulated']}; "
-             f"device-to-device copy {result['copy_gb_s']} GB/s (read + write). Medians of "
-             f"{env['repeat']} calls after {env['warmup']} warm-up calls, L2 flushed before each; "
-             "errors are max |got - want| / max |want| against the NumPy path in float64.", "",
-             "| kernel | shape | block | ms | GB/s | % of copy | max rel err |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# CUDA kernels ({env['device']})",
+        "",
+        f"{env['date']}; CuPy {env.get('cupy')}; emulated: {env['emulated']}; "
+        f"device-to-device copy {result['copy_gb_s']} GB/s (read + write). Medians of "
+        f"{env['repeat']} calls after {env['warmup']} warm-up calls, L2 flushed before each; "
+        "errors are max |got - want| / max |want| against the NumPy path in float64.",
+        "",
+        "| kernel | shape | block | ms | GB/s | % of copy | max rel err |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for r in result["kernels"]:
-        lines.append(f"| {r['kernel']} | {r['shape']} | {r['block']} | {r['ms']:.4f} | "
-                     f"{r['gb_s']:.1f} | {100 * r['share_of_copy']:.1f} | {r['max_rel_err']:.1e} |")
-    lines += ["", "| GEMM-based op | shape | ms | TFLOP/s | cuBLAS GEMM ms | cuBLAS TFLOP/s | "
-              "ratio | max rel err |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {r['kernel']} | {r['shape']} | {r['block']} | {r['ms']:.4f} | "
+            f"{r['gb_s']:.1f} | {100 * r['share_of_copy']:.1f} | {r['max_rel_err']:.1e} |"
+        )
+    lines += [
+        "",
+        "| GEMM-based op | shape | ms | TFLOP/s | cuBLAS GEMM ms | cuBLAS TFLOP/s | "
+        "ratio | max rel err |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in result["gemms"]:
-        lines.append(f"| {r['op']} | {r['shape']} | {r['ms']:.4f} | {r['tflops']:.2f} | "
-                     f"{r['cublas_gemm_ms']:.4f} | {r['cublas_tflops']:.2f} | "
-                     f"{r['ratio_to_cublas']:.2f} | {r['max_rel_err']:.1e} |")
+        lines.append(
+            f"| {r['op']} | {r['shape']} | {r['ms']:.4f} | {r['tflops']:.2f} | "
+            f"{r['cublas_gemm_ms']:.4f} | {r['cublas_tflops']:.2f} | "
+            f"{r['ratio_to_cublas']:.2f} | {r['max_rel_err']:.1e} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -200,14 +233,21 @@ def main(argv=None, timer=None, log=print):
         xp, timer, context = cupy, timer or EventTimer(cupy), contextlib.nullcontext()
         props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
         env = {"device": props["name"].decode(), "cupy": cupy.__version__}
-    env.update(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               emulated=args.emulate, repeat=args.repeat, warmup=args.warmup, size=args.size)
+    env.update(
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        emulated=args.emulate,
+        repeat=args.repeat,
+        warmup=args.warmup,
+        size=args.size,
+    )
     with context:
-        copy_gbs = copy_bandwidth(xp, timer, 1 << (20 if args.size == "small" else 28),
-                                  args.warmup, args.repeat)
+        copy_gbs = copy_bandwidth(
+            xp, timer, 1 << (20 if args.size == "small" else 28), args.warmup, args.repeat
+        )
         log(f"{env['device']}: device-to-device copy {copy_gbs} GB/s")
-        kernels = run_kernels(xp, timer, args.blocks, args.size, args.warmup, args.repeat,
-                              copy_gbs, log)
+        kernels = run_kernels(
+            xp, timer, args.blocks, args.size, args.warmup, args.repeat, copy_gbs, log
+        )
         gemms = run_gemms(xp, timer, args.size, args.warmup, args.repeat, log)
     result = {"environment": env, "copy_gb_s": copy_gbs, "kernels": kernels, "gemms": gemms}
     os.makedirs(args.out, exist_ok=True)

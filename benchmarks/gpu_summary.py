@@ -48,18 +48,36 @@ def last_line(path):
 
 
 def summarize(outdir, parts):
-    rows = [{"part": parts[i], "exit_status": int(parts[i + 1]), "seconds": int(parts[i + 2]),
-             "timed_out": int(parts[i + 1]) == 124, "last_line": last_line(
-                 os.path.join(outdir, parts[i] + ".log"))} for i in range(0, len(parts), 3)]
-    result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "versions": versions(), "parts": rows}
+    rows = [
+        {
+            "part": parts[i],
+            "exit_status": int(parts[i + 1]),
+            "seconds": int(parts[i + 2]),
+            "timed_out": int(parts[i + 1]) == 124,
+            "last_line": last_line(os.path.join(outdir, parts[i] + ".log")),
+        }
+        for i in range(0, len(parts), 3)
+    ]
+    result = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "versions": versions(),
+        "parts": rows,
+    }
     with open(os.path.join(outdir, "summary.json"), "w") as f:
         json.dump(result, f, indent=1)
-    lines = [f"# GPU run, {result['date']}", "",
-             ", ".join(f"{k} {v}" for k, v in result["versions"].items()), "",
-             "| part | exit status | seconds | last line of its log |", "|---|---:|---:|---|"]
-    lines += [f"| {r['part']} | {r['exit_status']}{' (timed out)' if r['timed_out'] else ''} | "
-              f"{r['seconds']} | {r['last_line'] or '-'} |" for r in rows]
+    lines = [
+        f"# GPU run, {result['date']}",
+        "",
+        ", ".join(f"{k} {v}" for k, v in result["versions"].items()),
+        "",
+        "| part | exit status | seconds | last line of its log |",
+        "|---|---:|---:|---|",
+    ]
+    lines += [
+        f"| {r['part']} | {r['exit_status']}{' (timed out)' if r['timed_out'] else ''} | "
+        f"{r['seconds']} | {r['last_line'] or '-'} |"
+        for r in rows
+    ]
     for table in ("gpu-kernels.md", "gpu-train-step.md"):
         path = os.path.join(outdir, table)
         if os.path.exists(path):

@@ -26,6 +26,7 @@ def synchronized(step, sync):
     def run():
         step()
         sync()
+
     return run
 
 
@@ -39,25 +40,39 @@ def run_cases(cases, device, repeat, warmup, syncs, log=print):
         sg_step = train_step.scratchgan_step(model_name, overrides, batch, size, kind, device)
         torch_step = train_step.torch_step(model_name, overrides, batch, size, kind, device)
         steps = [synchronized(s, sync) for s, sync in zip((sg_step, torch_step), syncs)]
-        sg_ms, torch_ms = (1000 * statistics.median(t)
-                           for t in alternate(steps, repeat, warmup))
-        rows.append({"case": name, "scratchgan_ms": round(sg_ms, 3),
-                     "torch_ms": round(torch_ms, 3), "ratio": round(sg_ms / torch_ms, 3)})
-        log(f"{name:<22} scratchgan {sg_ms:9.3f} ms  torch {torch_ms:9.3f} ms  "
-            f"ratio {sg_ms / torch_ms:5.2f}")
+        sg_ms, torch_ms = (1000 * statistics.median(t) for t in alternate(steps, repeat, warmup))
+        rows.append(
+            {
+                "case": name,
+                "scratchgan_ms": round(sg_ms, 3),
+                "torch_ms": round(torch_ms, 3),
+                "ratio": round(sg_ms / torch_ms, 3),
+            }
+        )
+        log(
+            f"{name:<22} scratchgan {sg_ms:9.3f} ms  torch {torch_ms:9.3f} ms  "
+            f"ratio {sg_ms / torch_ms:5.2f}"
+        )
     return rows
 
 
 def markdown(result):
     env = result["environment"]
-    lines = [f"# Training steps on {env['device']}", "",
-             f"{env['date']}; CuPy {env['cupy']}, torch {env['torch']} (cuDNN "
-             f"{env['cudnn']}, benchmark mode on). Medians of {env['repeat']} alternating steps "
-             f"after {env['warmup']} warm-up steps, device synchronised after each; ratio = "
-             "scratchgan / PyTorch (lower is better).", "",
-             "| step | scratchgan ms | torch ms | ratio |", "|---|---:|---:|---:|"]
-    lines += [f"| {r['case']} | {r['scratchgan_ms']:.3f} | {r['torch_ms']:.3f} | "
-              f"{r['ratio']:.2f} |" for r in result["rows"]]
+    lines = [
+        f"# Training steps on {env['device']}",
+        "",
+        f"{env['date']}; CuPy {env['cupy']}, torch {env['torch']} (cuDNN "
+        f"{env['cudnn']}, benchmark mode on). Medians of {env['repeat']} alternating steps "
+        f"after {env['warmup']} warm-up steps, device synchronised after each; ratio = "
+        "scratchgan / PyTorch (lower is better).",
+        "",
+        "| step | scratchgan ms | torch ms | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['case']} | {r['scratchgan_ms']:.3f} | {r['torch_ms']:.3f} | {r['ratio']:.2f} |"
+        for r in result["rows"]
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -91,10 +106,15 @@ def main(argv=None, log=print):
     cases = [c for c in train_step.CASES if args.filter in c[0]]
     syncs = (cupy.cuda.Device().synchronize, torch.cuda.synchronize)
     rows = run_cases(cases, "cuda", args.repeat, args.warmup, syncs, log)
-    env = {"device": torch.cuda.get_device_name(), "cupy": cupy.__version__,
-           "torch": torch.__version__, "cudnn": torch.backends.cudnn.version(),
-           "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "repeat": args.repeat, "warmup": args.warmup}
+    env = {
+        "device": torch.cuda.get_device_name(),
+        "cupy": cupy.__version__,
+        "torch": torch.__version__,
+        "cudnn": torch.backends.cudnn.version(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "repeat": args.repeat,
+        "warmup": args.warmup,
+    }
     paths = write({"environment": env, "rows": rows}, args.out)
     log(f"wrote {paths[0]} and {paths[1]}")
     return paths

@@ -95,8 +95,9 @@ def _with_backward(forward, leaves, framework):
 
 
 def alternate(fns, repeat, warmup=3):
-    """Seconds of each call of each of ``fns``, called in turn ``repeat`` times (the order flipped every
-    round) after ``warmup`` rounds, so that a burst of load on the machine hits all of them."""
+    """Seconds of each call of each of ``fns``, called in turn ``repeat`` times (the order flipped
+    every round) after ``warmup`` rounds, so that a burst of load on the machine hits all of
+    them."""
     for _ in range(warmup):
         for fn in fns:
             fn()
@@ -111,7 +112,8 @@ def alternate(fns, repeat, warmup=3):
 
 
 def median_ms(fns, repeat, warmup=3):
-    """Medians (ms) of each of ``fns``, called alternately ``repeat`` times after ``warmup`` rounds."""
+    """Medians (ms) of each of ``fns``, called alternately ``repeat`` times after ``warmup``
+    rounds."""
     return [1000 * statistics.median(t) for t in alternate(fns, repeat, warmup)]
 
 
@@ -123,7 +125,9 @@ def run_cases(cases, repeat=20, warmup=3, frameworks=("scratchgan", "torch"), lo
         built = [case.closure(fw, arrays) for fw in frameworks]
         steps = {
             "forward": [f for f, _ in built],
-            "forward+backward": [_with_backward(f, leaves, fw) for (f, leaves), fw in zip(built, frameworks)],
+            "forward+backward": [
+                _with_backward(f, leaves, fw) for (f, leaves), fw in zip(built, frameworks)
+            ],
         }
         for direction in DIRECTIONS:
             ms = median_ms(steps[direction], repeat, warmup)
@@ -140,8 +144,10 @@ def run_cases(cases, repeat=20, warmup=3, frameworks=("scratchgan", "torch"), lo
 def format_row(row):
     sgms, tms = row.get("scratchgan_ms"), row.get("torch_ms")
     ratio = row.get("ratio")
-    return (f"{row['op']:<18} {row['shape']:<40} {row['direction']:<17} "
-            f"{_fmt(sgms):>9} {_fmt(tms):>9} {_fmt(ratio, 2):>6}")
+    return (
+        f"{row['op']:<18} {row['shape']:<40} {row['direction']:<17} "
+        f"{_fmt(sgms):>9} {_fmt(tms):>9} {_fmt(ratio, 2):>6}"
+    )
 
 
 def _fmt(v, digits=2):
@@ -177,8 +183,11 @@ def environment():
     try:
         from threadpoolctl import threadpool_info
 
-        env["numpy_blas"] = [f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads)"
-                             for i in threadpool_info() if i.get("user_api") == "blas"]
+        env["numpy_blas"] = [
+            f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads)"
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        ]
     except ImportError:
         pass
     return env
@@ -187,22 +196,27 @@ def environment():
 def markdown_table(rows, env=None):
     lines = []
     if env:
-        lines.append(f"CPU benchmark, {env.get('date')}, {env.get('cpu_count')} cores, load average "
-                     f"{env.get('load_average_1_5_15')} before and {env.get('load_average_after')} after, "
-                     f"numpy {env.get('numpy')} ({', '.join(env.get('numpy_blas') or ['BLAS unknown'])}), "
-                     f"torch {env.get('torch')} ({env.get('torch_threads')} threads). Medians of alternating "
-                     "runs after warm-up, float32; ratio = scratchgan / torch (lower is better).")
+        lines.append(
+            f"CPU benchmark, {env.get('date')}, {env.get('cpu_count')} cores, load average "
+            f"{env.get('load_average_1_5_15')} before and {env.get('load_average_after')} after, "
+            f"numpy {env.get('numpy')} ({', '.join(env.get('numpy_blas') or ['BLAS unknown'])}), "
+            f"torch {env.get('torch')} ({env.get('torch_threads')} threads). Medians of "
+            "alternating runs after warm-up, float32; ratio = scratchgan / torch (lower is better)."
+        )
         lines.append("")
     lines.append("| op | shape | direction | scratchgan ms | torch ms | ratio |")
     lines.append("|---|---|---|---:|---:|---:|")
     for r in rows:
-        lines.append(f"| {r['op']} | {r['shape']} | {r['direction']} | {_fmt(r.get('scratchgan_ms'))} | "
-                     f"{_fmt(r.get('torch_ms'))} | {_fmt(r.get('ratio'))} |")
+        lines.append(
+            f"| {r['op']} | {r['shape']} | {r['direction']} | {_fmt(r.get('scratchgan_ms'))} | "
+            f"{_fmt(r.get('torch_ms'))} | {_fmt(r.get('ratio'))} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def write_results(rows, json_path, md_path, env=None):
-    """Merge ``rows`` into ``json_path`` (replacing rows with the same op, shape, direction) and rewrite the table."""
+    """Merge ``rows`` into ``json_path`` (replacing rows with the same op, shape, direction) and
+    rewrite the table."""
     env = env or environment()
     old = []
     if os.path.exists(json_path):
@@ -211,10 +225,14 @@ def write_results(rows, json_path, md_path, env=None):
                 old = json.load(f).get("rows", [])
             except (json.JSONDecodeError, AttributeError):
                 old = []
-    key = lambda r: (r["op"], r["shape"], r["direction"])
+
+    def key(r):
+        return (r["op"], r["shape"], r["direction"])
+
     new_keys = {key(r) for r in rows}
-    merged = [r for r in old if key(r) not in new_keys] + [dict(r, load_average=env["load_average_1_5_15"])
-                                                          for r in rows]
+    merged = [r for r in old if key(r) not in new_keys] + [
+        dict(r, load_average=env["load_average_1_5_15"]) for r in rows
+    ]
     os.makedirs(os.path.dirname(json_path) or ".", exist_ok=True)
     with open(json_path, "w") as f:
         json.dump({"environment": env, "rows": merged}, f, indent=1)

@@ -14,8 +14,19 @@ import time
 
 import numpy as np
 
-ISA_FLAGS = ("avx512f", "avx512_bf16", "avx512_vnni", "avx512bw", "amx_tile", "avx2", "fma",
-             "avx", "sse4_2", "asimd", "sve")
+ISA_FLAGS = (
+    "avx512f",
+    "avx512_bf16",
+    "avx512_vnni",
+    "avx512bw",
+    "amx_tile",
+    "avx2",
+    "fma",
+    "avx",
+    "sse4_2",
+    "asimd",
+    "sve",
+)
 SWEEP = (256, 512, 1024, 2048)
 
 
@@ -45,8 +56,11 @@ def parse_cpuinfo(text):
         isa = "neon"
     else:
         isa = platform.machine() or "unknown"
-    return {"cpu_model": model or platform.processor() or "unknown", "isa": isa,
-            "isa_flags": present}
+    return {
+        "cpu_model": model or platform.processor() or "unknown",
+        "isa": isa,
+        "isa_flags": present,
+    }
 
 
 def cpu_facts(path="/proc/cpuinfo"):
@@ -65,9 +79,20 @@ def blas_facts():
     try:
         from threadpoolctl import threadpool_info
 
-        out["loaded"] = [{k: i.get(k) for k in ("internal_api", "version", "architecture",
-                                                 "threading_layer", "num_threads")}
-                         for i in threadpool_info() if i.get("user_api") == "blas"]
+        out["loaded"] = [
+            {
+                k: i.get(k)
+                for k in (
+                    "internal_api",
+                    "version",
+                    "architecture",
+                    "threading_layer",
+                    "num_threads",
+                )
+            }
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        ]
     except ImportError:
         out["loaded"] = []
     try:
@@ -84,8 +109,9 @@ def blas_label(blas):
     if not loaded:
         return "BLAS unknown"
     i = loaded[0]
-    return (f"{i['internal_api']} {i['version']} ({i['architecture']} kernels, "
-            f"{i['threading_layer']})")
+    return (
+        f"{i['internal_api']} {i['version']} ({i['architecture']} kernels, {i['threading_layer']})"
+    )
 
 
 def sgemm_peak(threads=None, sizes=SWEEP, repeat=3, timer=time.perf_counter):

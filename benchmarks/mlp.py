@@ -16,7 +16,9 @@ from scratchgan import nn, optim
 
 
 def scratchgan_step(batch, target):
-    model = nn.Sequential(nn.Linear(784, 150), nn.SELU(), nn.Linear(150, 100), nn.SELU(), nn.Linear(100, 1))
+    model = nn.Sequential(
+        nn.Linear(784, 150), nn.SELU(), nn.Linear(150, 100), nn.SELU(), nn.Linear(100, 1)
+    )
     opt = optim.Adam(model.parameters(), lr=1e-3)
     x, t = sg.tensor(batch), sg.tensor(target)
 
@@ -32,8 +34,13 @@ def scratchgan_step(batch, target):
 def torch_step(batch, target):
     import torch
 
-    model = torch.nn.Sequential(torch.nn.Linear(784, 150), torch.nn.SELU(), torch.nn.Linear(150, 100),
-                                torch.nn.SELU(), torch.nn.Linear(100, 1))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 150),
+        torch.nn.SELU(),
+        torch.nn.Linear(150, 100),
+        torch.nn.SELU(),
+        torch.nn.Linear(100, 1),
+    )
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, t = torch.from_numpy(batch), torch.from_numpy(target)
 

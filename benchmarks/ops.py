@@ -47,7 +47,8 @@ def conv_case(n, cin, cout, size, k, s, p):
     """conv2d with bias, input (n, cin, size, size), weight (cout, cin, k, k)."""
     out = (size + 2 * p - k) // s + 1
     return Case(
-        "conv2d", f"{n}x{cin}x{size}x{size} -> {cout}x{out}x{out}, k{k} s{s} p{p}",
+        "conv2d",
+        f"{n}x{cin}x{size}x{size} -> {cout}x{out}x{out}, k{k} s{s} p{p}",
         [("x", (n, cin, size, size), True), ("W", (cout, cin, k, k), True), ("b", (cout,), True)],
         scratchgan=lambda x, W, b: _sg().conv2d(x, W, b, stride=s, padding=p),
         torch=lambda x, W, b: _torch().conv2d(x, W, b, stride=s, padding=p),
@@ -58,16 +59,23 @@ def conv_transpose_case(n, cin, cout, size, k, s, p, op):
     """conv_transpose2d with bias, input (n, cin, size, size), weight (cin, cout, k, k)."""
     out = (size - 1) * s - 2 * p + k + op
     return Case(
-        "conv_transpose2d", f"{n}x{cin}x{size}x{size} -> {cout}x{out}x{out}, k{k} s{s} p{p} op{op}",
+        "conv_transpose2d",
+        f"{n}x{cin}x{size}x{size} -> {cout}x{out}x{out}, k{k} s{s} p{p} op{op}",
         [("x", (n, cin, size, size), True), ("W", (cin, cout, k, k), True), ("b", (cout,), True)],
-        scratchgan=lambda x, W, b: _sg().conv_transpose2d(x, W, b, stride=s, padding=p, output_padding=op),
-        torch=lambda x, W, b: _torch().conv_transpose2d(x, W, b, stride=s, padding=p, output_padding=op),
+        scratchgan=lambda x, W, b: _sg().conv_transpose2d(
+            x, W, b, stride=s, padding=p, output_padding=op
+        ),
+        torch=lambda x, W, b: _torch().conv_transpose2d(
+            x, W, b, stride=s, padding=p, output_padding=op
+        ),
     )
 
 
 def pool_case(op, shape, k, s):
     return Case(
-        op, f"{'x'.join(map(str, shape))}, k{k} s{s}", [("x", shape, True)],
+        op,
+        f"{'x'.join(map(str, shape))}, k{k} s{s}",
+        [("x", shape, True)],
         scratchgan=lambda x: getattr(_sg(), op)(x, k, s),
         torch=lambda x: getattr(_torch(), op)(x, k, s),
     )
@@ -75,7 +83,9 @@ def pool_case(op, shape, k, s):
 
 def upsample_case(shape, scale):
     return Case(
-        "interpolate", f"{'x'.join(map(str, shape))}, nearest x{scale}", [("x", shape, True)],
+        "interpolate",
+        f"{'x'.join(map(str, shape))}, nearest x{scale}",
+        [("x", shape, True)],
         scratchgan=lambda x: _sg().interpolate(x, scale_factor=scale, mode="nearest"),
         torch=lambda x: _torch().interpolate(x, scale_factor=scale, mode="nearest"),
     )
@@ -88,7 +98,9 @@ CASES = [
     *(conv_transpose_case(n, 128, 64, 7, 5, 2, 2, 1) for n in (32, 128)),
     *(conv_transpose_case(n, 64, 1, 14, 5, 2, 2, 1) for n in (32, 128)),
     # 64x64 DCGAN, batch 64: k4 s2 p1 convs and their mirrors
-    conv_case(64, 1, 64, 64, 4, 2, 1),  # dcgan64 on Fashion-MNIST: D's first and G's last layer have one channel
+    conv_case(
+        64, 1, 64, 64, 4, 2, 1
+    ),  # dcgan64 on Fashion-MNIST: D's first and G's last layer have one channel
     conv_transpose_case(64, 64, 1, 32, 4, 2, 1, 0),
     conv_case(64, 3, 64, 64, 4, 2, 1),
     conv_case(64, 64, 128, 32, 4, 2, 1),
@@ -119,13 +131,23 @@ def all_cases():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--filter", default=None, help="only cases whose op or shape contains this text")
-    parser.add_argument("--repeat", type=int, default=20, help="timed calls per framework (median reported)")
+    parser.add_argument(
+        "--filter", default=None, help="only cases whose op or shape contains this text"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=20, help="timed calls per framework (median reported)"
+    )
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--out", default=RESULTS, help="directory for ops-cpu.json and ops-cpu.md")
-    parser.add_argument("--threads", type=int, default=None, help="limit both frameworks to this many threads")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="limit both frameworks to this many threads"
+    )
     args = parser.parse_args(argv)
-    cases = [c for c in all_cases() if args.filter is None or args.filter in c.op or args.filter in c.shape]
+    cases = [
+        c
+        for c in all_cases()
+        if args.filter is None or args.filter in c.op or args.filter in c.shape
+    ]
     if not cases:
         parser.error(f"no case matches --filter {args.filter!r}")
     limit, name = contextlib.nullcontext(), "ops-cpu"
@@ -133,7 +155,9 @@ def main(argv=None):
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:
-            parser.error("--threads needs threadpoolctl (pip install threadpoolctl) to limit NumPy's BLAS")
+            parser.error(
+                "--threads needs threadpoolctl (pip install threadpoolctl) to limit NumPy's BLAS"
+            )
         import torch
 
         torch.set_num_threads(args.threads)
@@ -141,8 +165,12 @@ def main(argv=None):
     with limit:
         env = environment()
         env["threads"] = args.threads or "default (both frameworks)"
-        print(f"load average {env['load_average_1_5_15']}, torch threads {env.get('torch_threads')}")
-        print(f"{'op':<18} {'shape':<40} {'direction':<17} {'sg ms':>9} {'torch ms':>9} {'ratio':>6}")
+        print(
+            f"load average {env['load_average_1_5_15']}, torch threads {env.get('torch_threads')}"
+        )
+        print(
+            f"{'op':<18} {'shape':<40} {'direction':<17} {'sg ms':>9} {'torch ms':>9} {'ratio':>6}"
+        )
         rows = run_cases(cases, repeat=args.repeat, warmup=args.warmup)
     env["load_average_after"] = environment()["load_average_1_5_15"]
     json_path, md_path = (os.path.join(args.out, f"{name}.{ext}") for ext in ("json", "md"))

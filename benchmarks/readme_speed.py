@@ -41,36 +41,54 @@ def section(reports):
     machines = {}
     for r in reports:
         machines.setdefault(machine_key(r["facts"]), []).append(r)
-    lines = ["## Speed", "",
-             "Ratios are scratchgan / PyTorch time (lower is better), alternating in one process, "
-             "medians after warm-up, float32; % is the share of the machine's measured sgemm "
-             "peak. Regenerate with `python benchmarks/roofline.py` then "
-             "`python benchmarks/readme_speed.py --write README.md`.", ""]
+    lines = [
+        "## Speed",
+        "",
+        "Ratios are scratchgan / PyTorch time (lower is better), alternating in one process, "
+        "medians after warm-up, float32; % is the share of the machine's measured sgemm "
+        "peak. Regenerate with `python benchmarks/roofline.py` then "
+        "`python benchmarks/readme_speed.py --write README.md`.",
+        "",
+    ]
     if not machines:
         return "\n".join(lines + ["No machine measured yet.", ""])
     for (cpu, isa, cores, blas), runs in machines.items():
         runs = sorted(runs, key=lambda r: r["facts"]["threads"])
         dates = sorted({r["facts"]["date"][:10] for r in runs})
-        peaks = ", ".join(f"{r['sgemm_peak_gflops']:.0f} GFLOP/s at {r['facts']['threads']} "
-                          f"thread(s)" for r in runs)
-        lines += [f"### {cpu} ({isa}, {cores} cores), {blas}", "",
-                  f"Measured {', '.join(dates)}; sgemm peak {peaks}; torch "
-                  f"{runs[0]['facts'].get('torch')}; load average before "
-                  + ", ".join(str(r["facts"].get("load_average_1_5_15")) for r in runs) + ".", ""]
+        peaks = ", ".join(
+            f"{r['sgemm_peak_gflops']:.0f} GFLOP/s at {r['facts']['threads']} thread(s)"
+            for r in runs
+        )
+        lines += [
+            f"### {cpu} ({isa}, {cores} cores), {blas}",
+            "",
+            f"Measured {', '.join(dates)}; sgemm peak {peaks}; torch "
+            f"{runs[0]['facts'].get('torch')}; load average before "
+            + ", ".join(str(r["facts"].get("load_average_1_5_15")) for r in runs)
+            + ".",
+            "",
+        ]
         head = " | ".join(f"{r['facts']['threads']} thread(s): ratio (% peak)" for r in runs)
-        lines += [f"| step or layer (forward+backward) | {head} |",
-                  "|---|" + "---:|" * len(runs)]
+        lines += [f"| step or layer (forward+backward) | {head} |", "|---|" + "---:|" * len(runs)]
         names = []
         for r in runs:
-            names += [row["name"] for row in r["rows"]
-                      if row["direction"] != "forward" and row["name"] not in names]
+            names += [
+                row["name"]
+                for row in r["rows"]
+                if row["direction"] != "forward" and row["name"] not in names
+            ]
         for name in names:
             cells = []
             for r in runs:
-                row = next((x for x in r["rows"] if x["name"] == name
-                            and x["direction"] != "forward"), None)
-                cells.append("-" if row is None else
-                             f"{row['ratio']:.2f} ({100 * row['scratchgan_share_of_peak']:.0f}%)")
+                row = next(
+                    (x for x in r["rows"] if x["name"] == name and x["direction"] != "forward"),
+                    None,
+                )
+                cells.append(
+                    "-"
+                    if row is None
+                    else f"{row['ratio']:.2f} ({100 * row['scratchgan_share_of_peak']:.0f}%)"
+                )
             lines.append(f"| {name} | {' | '.join(cells)} |")
         lines.append("")
     return "\n".join(lines)
@@ -79,8 +97,7 @@ def section(reports):
 def replace_section(text, body):
     block = f"{BEGIN}\n{body.rstrip()}\n{END}"
     if BEGIN in text and END in text:
-        return re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text,
-                      flags=re.S)
+        return re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
     return text.rstrip() + "\n\n" + block + "\n"
 
 

@@ -88,9 +88,14 @@ def conv_rows(peak, args, log=print):
             continue
         for timed in run_cases([case], repeat=args.repeat, warmup=args.warmup, log=lambda _: None):
             flops = layer_flops(*layer[1:], direction=timed["direction"])
-            row = {"kind": "layer", "name": label, "direction": timed["direction"],
-                   "flops": flops, "bytes": layer_bytes(*layer[1:], direction=timed["direction"]),
-                   "wide": min(layer[3], layer[4]) >= WIDE}
+            row = {
+                "kind": "layer",
+                "name": label,
+                "direction": timed["direction"],
+                "flops": flops,
+                "bytes": layer_bytes(*layer[1:], direction=timed["direction"]),
+                "wide": min(layer[3], layer[4]) >= WIDE,
+            }
             rows.append(_with_rates(row, timed["scratchgan_ms"], timed["torch_ms"], peak))
             log(format_row(rows[-1]))
     return rows
@@ -118,16 +123,23 @@ def step_rows(peak, args, log=print):
         flops = step_flops(torch_step)
         times = alternate([sg_step, torch_step], args.repeat, args.warmup)
         sg_ms, torch_ms = (1000 * statistics.median(t) for t in times)
-        row = {"kind": "step", "name": name, "direction": "train step", "flops": flops,
-               "bytes": None, "wide": False}
+        row = {
+            "kind": "step",
+            "name": name,
+            "direction": "train step",
+            "flops": flops,
+            "bytes": None,
+            "wide": False,
+        }
         rows.append(_with_rates(row, sg_ms, torch_ms, peak))
         log(format_row(rows[-1]))
     return rows
 
 
 def _with_rates(row, sg_ms, torch_ms, peak):
-    row.update(scratchgan_ms=round(sg_ms, 3), torch_ms=round(torch_ms, 3),
-               ratio=round(sg_ms / torch_ms, 3))
+    row.update(
+        scratchgan_ms=round(sg_ms, 3), torch_ms=round(torch_ms, 3), ratio=round(sg_ms / torch_ms, 3)
+    )
     for fw in ("scratchgan", "torch"):
         row[f"{fw}_gflops"] = rate = gflops(row["flops"], row[f"{fw}_ms"])
         row[f"{fw}_share_of_peak"] = round(rate / peak, 3)
@@ -137,9 +149,11 @@ def _with_rates(row, sg_ms, torch_ms, peak):
 
 
 def format_row(r):
-    return (f"{r['name']:<62.62} {r['direction']:<17} {r['scratchgan_ms']:9.2f} "
-            f"{r['torch_ms']:9.2f} {r['ratio']:6.2f} {100 * r['scratchgan_share_of_peak']:6.1f}% "
-            f"{100 * r['torch_share_of_peak']:6.1f}%")
+    return (
+        f"{r['name']:<62.62} {r['direction']:<17} {r['scratchgan_ms']:9.2f} "
+        f"{r['torch_ms']:9.2f} {r['ratio']:6.2f} {100 * r['scratchgan_share_of_peak']:6.1f}% "
+        f"{100 * r['torch_share_of_peak']:6.1f}%"
+    )
 
 
 def stem(facts):

@@ -15,12 +15,14 @@ import roofline  # noqa: E402
 def markdown(result):
     f, peak = result["facts"], result["sgemm_peak_gflops"]
     lines = [
-        f"# Conv layers and training steps against the GEMM limit ({f['threads']} thread(s))", "",
+        f"# Conv layers and training steps against the GEMM limit ({f['threads']} thread(s))",
+        "",
         f"{machine.label(f)}; torch {f.get('torch')}; measured {f['date']}, load average "
         f"{f.get('load_average_1_5_15')} before, {result.get('load_average_after')} after.",
         f"sgemm peak (float32 matmul sweep {result['sgemm_sweep_gflops']}): **{peak} GFLOP/s**.",
         "Medians of alternating runs after warm-up; GFLOP/s from the shapes (steps: PyTorch's "
-        "FlopCounterMode); share = GFLOP/s / sgemm peak; ratio = scratchgan / PyTorch time.", "",
+        "FlopCounterMode); share = GFLOP/s / sgemm peak; ratio = scratchgan / PyTorch time.",
+        "",
         "| what | direction | GFLOP | scratchgan ms | torch ms | ratio | scratchgan GFLOP/s "
         "(share) | torch GFLOP/s (share) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -31,19 +33,25 @@ def markdown(result):
             f"| {r['name']}{mark} | {r['direction']} | {r['flops'] / 1e9:.2f} | "
             f"{r['scratchgan_ms']:.2f} | {r['torch_ms']:.2f} | {r['ratio']:.2f} | "
             f"{r['scratchgan_gflops']:.1f} ({100 * r['scratchgan_share_of_peak']:.0f}%) | "
-            f"{r['torch_gflops']:.1f} ({100 * r['torch_share_of_peak']:.0f}%) |")
+            f"{r['torch_gflops']:.1f} ({100 * r['torch_share_of_peak']:.0f}%) |"
+        )
     checks = acceptance(result["rows"])
-    lines += ["", f"Every row at most 1.0x PyTorch: {checks['all_at_most_torch']}; wide layers "
-              f"(>= {roofline.WIDE} channels in and out) forward+backward at >= 60% of the peak: "
-              f"{checks['wide_at_60_percent']}."]
+    lines += [
+        "",
+        f"Every row at most 1.0x PyTorch: {checks['all_at_most_torch']}; wide layers "
+        f"(>= {roofline.WIDE} channels in and out) forward+backward at >= 60% of the peak: "
+        f"{checks['wide_at_60_percent']}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def acceptance(rows):
     timed = [r for r in rows if r["direction"] != "forward"]
     wide = [r for r in timed if r.get("wide")]
-    return {"all_at_most_torch": all(r["ratio"] <= 1.0 for r in timed),
-            "wide_at_60_percent": all(r["scratchgan_share_of_peak"] >= 0.6 for r in wide)}
+    return {
+        "all_at_most_torch": all(r["ratio"] <= 1.0 for r in timed),
+        "wide_at_60_percent": all(r["scratchgan_share_of_peak"] >= 0.6 for r in wide),
+    }
 
 
 def chart(result, path):
@@ -55,12 +63,17 @@ def chart(result, path):
     import matplotlib.pyplot as plt
 
     peak, rows = result["sgemm_peak_gflops"], result["rows"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(15, 0.32 * len(rows) + 3),
-                                      gridspec_kw={"width_ratios": [1, 1.4]})
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(15, 0.32 * len(rows) + 3), gridspec_kw={"width_ratios": [1, 1.4]}
+    )
     layers = [r for r in rows if r.get("intensity_flop_per_byte")]
     for fw, marker in (("scratchgan", "o"), ("torch", "x")):
-        left.scatter([r["intensity_flop_per_byte"] for r in layers],
-                     [r[f"{fw}_gflops"] for r in layers], marker=marker, label=fw)
+        left.scatter(
+            [r["intensity_flop_per_byte"] for r in layers],
+            [r[f"{fw}_gflops"] for r in layers],
+            marker=marker,
+            label=fw,
+        )
     left.axhline(peak, color="k", linestyle="--", label=f"sgemm peak {peak:.0f} GFLOP/s")
     left.axhline(0.6 * peak, color="grey", linestyle=":", label="60% of peak")
     if layers:
@@ -71,10 +84,18 @@ def chart(result, path):
     short = {"forward": "fwd", "forward+backward": "fwd+bwd", "train step": "step"}
     names = [f"{r['name'][:48]} [{short.get(r['direction'], r['direction'])}]" for r in rows]
     ys = range(len(rows))
-    right.barh([y - 0.2 for y in ys], [100 * r["scratchgan_share_of_peak"] for r in rows],
-               height=0.4, label="scratchgan")
-    right.barh([y + 0.2 for y in ys], [100 * r["torch_share_of_peak"] for r in rows],
-               height=0.4, label="torch")
+    right.barh(
+        [y - 0.2 for y in ys],
+        [100 * r["scratchgan_share_of_peak"] for r in rows],
+        height=0.4,
+        label="scratchgan",
+    )
+    right.barh(
+        [y + 0.2 for y in ys],
+        [100 * r["torch_share_of_peak"] for r in rows],
+        height=0.4,
+        label="torch",
+    )
     right.set_yticks(list(ys), names, fontsize=7)
     right.invert_yaxis()
     right.axvline(60, color="grey", linestyle=":")
@@ -105,18 +126,31 @@ def write(result, out_dir):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=roofline.__doc__.split("\n\n")[0])
-    p.add_argument("--threads", type=int, nargs="+", default=[1, 2],
-                   help="thread counts to measure, one report each (default 1 2)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="thread counts to measure, one report each (default 1 2)",
+    )
     p.add_argument("--only", choices=["conv", "steps"], default=None)
     p.add_argument("--filter", default="", help="only layers / steps whose name contains this")
     p.add_argument("--repeat", type=int, default=7, help="timed calls per framework (median)")
     p.add_argument("--warmup", type=int, default=2)
-    p.add_argument("--sizes", type=int, nargs="+", default=list(machine.SWEEP),
-                   help="matrix sizes of the sgemm sweep")
+    p.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=list(machine.SWEEP),
+        help="matrix sizes of the sgemm sweep",
+    )
     p.add_argument("--out", default=roofline.RESULTS)
-    p.add_argument("--conv-benchmark", action="store_true",
-                   help="let scratchgan time its conv algorithms per shape (conv_select); the "
-                        "report names then end in -convbench")
+    p.add_argument(
+        "--conv-benchmark",
+        action="store_true",
+        help="let scratchgan time its conv algorithms per shape (conv_select); the "
+        "report names then end in -convbench",
+    )
     args = p.parse_args(argv)
     if any(t < 1 for t in args.threads):
         p.error("--threads must be positive")
@@ -137,19 +171,27 @@ def measure(threads, args, log=print):
         facts["scratchgan_pool_threads"] = pool.get_num_threads()
         facts["conv_algorithm_benchmark"] = args.conv_benchmark
         peak, sweep = machine.sgemm_peak(None, sizes=args.sizes)
-        log(f"{machine.label(facts)}: sgemm peak {peak} GFLOP/s {sweep}; load "
-            f"{facts['load_average_1_5_15']}")
+        log(
+            f"{machine.label(facts)}: sgemm peak {peak} GFLOP/s {sweep}; load "
+            f"{facts['load_average_1_5_15']}"
+        )
         rows = []
         if args.only in (None, "conv"):
             rows += roofline.conv_rows(peak, args, log)
         if args.only in (None, "steps"):
             rows += roofline.step_rows(peak, args, log)
-        facts["conv_algorithms_chosen"] = {" ".join(map(str, k[:4])): v
-                                           for k, v in algorithms.chosen.items()}
+        facts["conv_algorithms_chosen"] = {
+            " ".join(map(str, k[:4])): v for k, v in algorithms.chosen.items()
+        }
     algorithms.benchmark = False
     after = machine.facts(threads)["load_average_1_5_15"]
-    return {"facts": facts, "sgemm_peak_gflops": peak, "sgemm_sweep_gflops": sweep,
-            "rows": rows, "load_average_after": after}
+    return {
+        "facts": facts,
+        "sgemm_peak_gflops": peak,
+        "sgemm_sweep_gflops": sweep,
+        "rows": rows,
+        "load_average_after": after,
+    }
 
 
 def main(argv=None, log=print):

@@ -28,8 +28,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from harness import environment  # noqa: E402
 from scratchgan.inspection.telemetry import Telemetry  # noqa: E402
-from scratchgan.training.protocol import StepContext  # noqa: E402
 from scratchgan.training import recipes, runs  # noqa: E402
+from scratchgan.training.protocol import StepContext  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 
@@ -85,8 +85,10 @@ def main(argv=None):
     model.train(True)
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (args.every * args.batch_size, 28, 28), dtype=np.uint8)
-    batches = [model.loader_arrays(images[k::args.every], np.zeros(args.batch_size, int))
-               for k in range(args.every)]
+    batches = [
+        model.loader_arrays(images[k :: args.every], np.zeros(args.batch_size, int))
+        for k in range(args.every)
+    ]
     with tempfile.TemporaryDirectory() as run_dir:
         watcher = TimedTelemetry(model, run_dir, every=args.every)
         times, step = {"off": [], "on": []}, 0
@@ -102,26 +104,33 @@ def main(argv=None):
         watcher.close()
     off, on = statistics.median(times["off"]), statistics.median(times["on"])
     result = {
-        "model": args.model, "batch_size": args.batch_size, "telemetry_every": args.every,
-        "rounds": args.rounds, "step_ms_off": 1000 * off / args.every,
-        "step_ms_on": 1000 * on / args.every, "overhead": on / off - 1,
+        "model": args.model,
+        "batch_size": args.batch_size,
+        "telemetry_every": args.every,
+        "rounds": args.rounds,
+        "step_ms_off": 1000 * off / args.every,
+        "step_ms_on": 1000 * on / args.every,
+        "overhead": on / off - 1,
         "telemetry_share": watcher.seconds / sum(times["on"]),
-        "cycles_s": times, "environment": environment(),
+        "cycles_s": times,
+        "environment": environment(),
     }
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "telemetry-overhead.json"), "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
     env = result["environment"]
-    text = (f"# Telemetry overhead\n\n{args.model}, batch {args.batch_size}, telemetry_every "
-            f"{args.every}, median of {args.rounds} alternated cycles of {args.every} steps.\n\n"
-            f"| telemetry | ms per step |\n|---|---|\n| off | {result['step_ms_off']:.1f} |\n"
-            f"| on | {result['step_ms_on']:.1f} |\n\noverhead: {100 * result['overhead']:+.1f}% "
-            f"(target: at most 3%), from the step times; the telemetry's own code took "
-            f"{100 * result['telemetry_share']:.2f}% of the watched cycles' time.\n\n"
-            f"Machine: {env['processor']}, {env['cpu_count']} cores, "
-            f"load average {env['load_average_1_5_15']} (1, 5, 15 min; a shared machine), "
-            f"{env['date']}, Python {env['python']}, NumPy {env['numpy']}.\n")
+    text = (
+        f"# Telemetry overhead\n\n{args.model}, batch {args.batch_size}, telemetry_every "
+        f"{args.every}, median of {args.rounds} alternated cycles of {args.every} steps.\n\n"
+        f"| telemetry | ms per step |\n|---|---|\n| off | {result['step_ms_off']:.1f} |\n"
+        f"| on | {result['step_ms_on']:.1f} |\n\noverhead: {100 * result['overhead']:+.1f}% "
+        f"(target: at most 3%), from the step times; the telemetry's own code took "
+        f"{100 * result['telemetry_share']:.2f}% of the watched cycles' time.\n\n"
+        f"Machine: {env['processor']}, {env['cpu_count']} cores, "
+        f"load average {env['load_average_1_5_15']} (1, 5, 15 min; a shared machine), "
+        f"{env['date']}, Python {env['python']}, NumPy {env['numpy']}.\n"
+    )
     with open(os.path.join(RESULTS, "telemetry-overhead.md"), "w") as f:
         f.write(text)
     print(text)

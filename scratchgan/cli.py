@@ -9,32 +9,27 @@ from .cli_support import (
     CommandError,
     CommandFailure,
     Parser,
+    _limit_blas_threads,
     count,
     number,
     positive_int,
     run_reporting_errors,
 )
+from .cli_tools import cmd_bench, cmd_gradcheck
 
-TRAIN_OPTIONS = ("dataset", "epochs", "batch_size", "lr", "loss", "device", "seed", "valid_size",
-                 "checkpoint_every", "metrics_every", "tensorboard")
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _limit_blas_threads():
-    """Run BLAS on one thread unless the user chose (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS,
-    MKL_NUM_THREADS).
-
-    The models' matrices are small (batch 32 MLPs): a second BLAS thread gains nothing there, and on
-    a busy machine OpenBLAS threads waiting for each other made a GAN step 17x slower (254 vs 4,218
-    images/s on 2 shared cores). Needs threadpoolctl; without it nothing changes.
-    """
-    if any(os.environ.get(v) for v in BLAS_THREAD_VARIABLES):
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(1, user_api="blas")
+TRAIN_OPTIONS = (
+    "dataset",
+    "epochs",
+    "batch_size",
+    "lr",
+    "loss",
+    "device",
+    "seed",
+    "valid_size",
+    "checkpoint_every",
+    "metrics_every",
+    "tensorboard",
+)
 
 
 def _cmd_list(args):
@@ -49,8 +44,10 @@ def _cmd_list(args):
         r = cls.recipe
         losses = f", --loss {'|'.join(cls.loss_presets)}" if cls.loss_presets else ""
         print(f"{name:<{width}}  {models.describe(name)}")
-        print(f"{'':<{width}}  defaults: {r.get('epochs')} epochs, batch {r.get('batch_size')}, "
-              f"{r.get('optimizer')} lr {r.get('lr')}{losses}")
+        print(
+            f"{'':<{width}}  defaults: {r.get('epochs')} epochs, batch {r.get('batch_size')}, "
+            f"{r.get('optimizer')} lr {r.get('lr')}{losses}"
+        )
         if cls.options:
             options = ", ".join(f"{k}={r.get(k, v)}" for k, v in cls.options.items())
             print(f"{'':<{width}}  options (--set KEY=VALUE): {options}")
@@ -75,31 +72,42 @@ def _cmd_train(args):
     if args.resume or args.resume_from:
         run_dir = args.out or _run_of_checkpoint(args.resume_from) or runs.find_run(args.model)
         config = runs.resume_config(run_dir, args.model, overrides)
-        trainer = Trainer(config, run_dir, resume=True, progress=progress,
-                          resume_from=args.resume_from)
-        print(f"resuming {run_dir} from {args.resume_from or 'its last checkpoint'}: "
-              f"{_position(trainer, config)}", file=sys.stderr)
+        trainer = Trainer(
+            config, run_dir, resume=True, progress=progress, resume_from=args.resume_from
+        )
+        print(
+            f"resuming {run_dir} from {args.resume_from or 'its last checkpoint'}: "
+            f"{_position(trainer, config)}",
+            file=sys.stderr,
+        )
     else:
         config = recipes.make_config(args.model, **overrides)
         run_dir = args.out or runs.default_run_dir(args.model)
         if os.path.exists(os.path.join(run_dir, "checkpoints", CHECKPOINT)):
-            raise CommandError(f"{run_dir} already holds a run; pass --resume to continue it or "
-                               "choose another --out")
+            raise CommandError(
+                f"{run_dir} already holds a run; pass --resume to continue it or "
+                "choose another --out"
+            )
         trainer = Trainer(config, run_dir, progress=progress)
         print(f"training {args.model} on {config['dataset']} into {run_dir}", file=sys.stderr)
     try:
         summary = trainer.fit(max_steps=args.max_steps)
     except KeyboardInterrupt:
-        print(f"stopped; continue with: scratchgan train {args.model} --resume --out {run_dir}",
-              file=sys.stderr)
+        print(
+            f"stopped; continue with: scratchgan train {args.model} --resume --out {run_dir}",
+            file=sys.stderr,
+        )
         return 130
     final = summary["final"]
     epochs = final.get("epoch", summary["epochs"]) if final else summary["epochs"]
-    losses = ", ".join(f"{k} {v:.4f}" for k, v in final.items()
-                       if k.startswith(("train_", "valid_")))
-    print(f"{run_dir}: {epochs} epochs, {summary['steps']} steps, "
-          f"{summary['train_time_s']:.1f} s training ({summary['wall_time_s']:.1f} s in all), "
-          f"{summary['images_per_s']:.0f} img/s" + (f"; {losses}" if losses else ""))
+    losses = ", ".join(
+        f"{k} {v:.4f}" for k, v in final.items() if k.startswith(("train_", "valid_"))
+    )
+    print(
+        f"{run_dir}: {epochs} epochs, {summary['steps']} steps, "
+        f"{summary['train_time_s']:.1f} s training ({summary['wall_time_s']:.1f} s in all), "
+        f"{summary['images_per_s']:.0f} img/s" + (f"; {losses}" if losses else "")
+    )
     return 0
 
 
@@ -115,10 +123,13 @@ def _position(trainer, config):
     """Where a resumed run stands, numbered as the progress bar numbers it."""
     per_epoch = len(trainer.loader)
     if trainer.epoch >= config["epochs"]:
-        return (f"step {trainer.step}, all {config['epochs']} epochs done (raise --epochs to "
-                "train on)")
-    return (f"step {trainer.step}, epoch {trainer.epoch + 1}/{config['epochs']} at step "
-            f"{trainer.epoch_step}/{per_epoch}")
+        return (
+            f"step {trainer.step}, all {config['epochs']} epochs done (raise --epochs to train on)"
+        )
+    return (
+        f"step {trainer.step}, epoch {trainer.epoch + 1}/{config['epochs']} at step "
+        f"{trainer.epoch_step}/{per_epoch}"
+    )
 
 
 def _load(args):
@@ -210,175 +221,204 @@ def _cmd_eval(args):
     return 0
 
 
-def _cmd_gradcheck(args):
-    from . import opcheck
-
-    if args.op != "all" and args.op not in opcheck.names():
-        raise CommandError(f"op {args.op!r}: no such op; known: {', '.join(opcheck.names())}")
-    return 0 if opcheck.run_table(args.op) else 1
-
-
-def _cmd_bench(args):
-    if args.profile:
-        from . import models
-
-        models.get(args.profile)  # an unknown or unbuilt name: one line, before any data loads
-        return _profile_model(args.profile, args.steps, args.batch_size)
-    import pathlib
-    import runpy
-
-    root = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
-    script = root / {"ops": "ops.py", "mlp": "mlp.py", "train": "train_step.py"}[args.what]
-    if not script.exists():
-        raise CommandFailure(f"bench {args.what}: {script} is not here (benchmarks/ ships with "
-                             "the source checkout only)")
-    rest = list(args.rest)
-    if args.what != "mlp" and "--out" not in rest:  # not into the tracked benchmarks/results
-        out = args.out or os.path.join("runs", "bench")
-        os.makedirs(out, exist_ok=True)
-        rest += ["--out", out]
-        print(f"bench {args.what}: results go to {out}/ (choose with --out DIR)", file=sys.stderr)
-    sys.argv = [str(script)] + rest
-    runpy.run_path(str(script), run_name="__main__")
-    return 0
-
-
-def _profile_model(model, steps, batch_size):
-    """Time ``steps`` training steps of MODEL on its data set with sg.profile(); print the table."""
-    import numpy as np
-
-    from . import profile
-    from .training.protocol import StepContext
-    from .training.recipes import load_data, make_config
-    from .training.runs import build_model
-
-    _limit_blas_threads()  # as `train` does
-    config = make_config(model, batch_size=batch_size)
-    images, labels, _, _ = load_data(config)
-    m = build_model(config)
-    arrays = m.loader_arrays(images, labels)
-    rng = np.random.default_rng(0)
-
-    def batch():
-        index = rng.choice(len(arrays[0]), config["batch_size"], replace=False)
-        return tuple(a[index] for a in arrays)
-
-    for step in range(2):  # warm-up: first calls allocate and build caches
-        m.train_step(batch(), StepContext(step))
-    with profile() as prof:
-        for step in range(2, 2 + steps):
-            m.train_step(batch(), StepContext(step))
-    print(f"{model}: {steps} training steps, batch {config['batch_size']}, "
-          f"{1000 * prof.wall / steps:.1f} ms per step, "
-          f"{steps * config['batch_size'] / prof.wall:.0f} images/s")
-    print(prof.table())
-    return 0
-
-
 def build_parser():
     from .inspection import commands as inspection_commands
     from .training.recipes import loss_names
 
     p = Parser(prog="scratchgan", description=__doc__)
-    p.add_argument("--debug", action="store_true",
-                   help="show the traceback of an error (also accepted after the subcommand)")
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an error (also accepted after the subcommand)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     ls = sub.add_parser("list", help="every model name, built or not, with its default recipe")
     ls.set_defaults(func=_cmd_list)
 
-    t = sub.add_parser("train",
-                       help="train a model into a run directory (pictures, metrics, checkpoints)")
+    t = sub.add_parser(
+        "train", help="train a model into a run directory (pictures, metrics, checkpoints)"
+    )
     t.add_argument("model", help="a model name (see `scratchgan list`)")
     t.add_argument("--dataset", help="data set name (default: the model's, usually fashion-mnist)")
-    t.add_argument("--epochs", type=positive_int,
-                   help="passes over the training images (default: the model's recipe)")
-    t.add_argument("--batch-size", dest="batch_size", type=positive_int,
-                   help="images per training step (default: the model's recipe)")
+    t.add_argument(
+        "--epochs",
+        type=positive_int,
+        help="passes over the training images (default: the model's recipe)",
+    )
+    t.add_argument(
+        "--batch-size",
+        dest="batch_size",
+        type=positive_int,
+        help="images per training step (default: the model's recipe)",
+    )
     t.add_argument("--lr", type=number, help="learning rate (of every optimiser of the model)")
     t.add_argument("--loss", choices=loss_names(), help="GAN objective (GANs only)")
     t.add_argument("--device", help="cpu, cuda or cuda:N (default: $SCRATCHGAN_DEVICE, else cpu)")
-    t.add_argument("--seed", type=count,
-                   help="seed of every random draw of the run (default 0): same seed, same run")
+    t.add_argument(
+        "--seed",
+        type=count,
+        help="seed of every random draw of the run (default 0): same seed, same run",
+    )
     t.add_argument("--out", help="run directory (default runs/<model>-<time>)")
-    t.add_argument("--resume", action="store_true",
-                   help="continue the run in --out (default: the newest for MODEL)")
-    t.add_argument("--resume-from", dest="resume_from", metavar="PATH",
-                   help="continue from this checkpoint (e.g. RUN/checkpoints/previous.npz when "
-                   "last.npz is corrupt); implies --resume; nothing is overwritten")
-    t.add_argument("--valid-size", dest="valid_size", type=count,
-                   help="validation images held out of the training split (default 5000)")
-    t.add_argument("--checkpoint-every", dest="checkpoint_every", type=count,
-                   help="also checkpoint every N steps")
-    t.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override any recipe key (see `scratchgan list`), e.g. --set noise=dropout")
-    t.add_argument("--metrics-every", dest="metrics_every", type=count,
-                   help="GANs/VAEs: log FID, KID, IS and class coverage to metrics.csv every N "
-                   "epochs")
-    t.add_argument("--keep-checkpoints", action="store_true",
-                   help="keep checkpoints/epoch-XXX.npz besides last.npz")
-    t.add_argument("--max-steps", dest="max_steps", type=positive_int,
-                   help="stop after N steps in all, with a checkpoint, a picture, metrics.csv "
-                   "and loss.png")
+    t.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out (default: the newest for MODEL)",
+    )
+    t.add_argument(
+        "--resume-from",
+        dest="resume_from",
+        metavar="PATH",
+        help="continue from this checkpoint (e.g. RUN/checkpoints/previous.npz when "
+        "last.npz is corrupt); implies --resume; nothing is overwritten",
+    )
+    t.add_argument(
+        "--valid-size",
+        dest="valid_size",
+        type=count,
+        help="validation images held out of the training split (default 5000)",
+    )
+    t.add_argument(
+        "--checkpoint-every",
+        dest="checkpoint_every",
+        type=count,
+        help="also checkpoint every N steps",
+    )
+    t.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override any recipe key (see `scratchgan list`), e.g. --set noise=dropout",
+    )
+    t.add_argument(
+        "--metrics-every",
+        dest="metrics_every",
+        type=count,
+        help="GANs/VAEs: log FID, KID, IS and class coverage to metrics.csv every N epochs",
+    )
+    t.add_argument(
+        "--keep-checkpoints",
+        action="store_true",
+        help="keep checkpoints/epoch-XXX.npz besides last.npz",
+    )
+    t.add_argument(
+        "--max-steps",
+        dest="max_steps",
+        type=positive_int,
+        help="stop after N steps in all, with a checkpoint, a picture, metrics.csv and loss.png",
+    )
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.add_argument("--tensorboard", action="store_true", default=None,
-                   help="also write TensorBoard event files to RUN/tensorboard (tensorboardX)")
-    t.add_argument("--nproc", type=int, default=None,
-                   help="data-parallel ranks on this machine (through mpiexec; the batch size "
-                        "stays the global batch); inside mpiexec -n N or srun: the job's ranks")
+    t.add_argument(
+        "--tensorboard",
+        action="store_true",
+        default=None,
+        help="also write TensorBoard event files to RUN/tensorboard (tensorboardX)",
+    )
+    t.add_argument(
+        "--nproc",
+        type=int,
+        default=None,
+        help="data-parallel ranks on this machine (through mpiexec; the batch size stays the "
+        "global batch); inside mpiexec -n N or srun: the job's ranks",
+    )
     t.set_defaults(func=_cmd_train)
 
     def run_command(name, help, func):
         c = sub.add_parser(name, help=help)
         c.add_argument("run", help="a run directory (from `scratchgan train`)")
         c.add_argument("--device", help="device to run on (default: the run's)")
-        c.add_argument("--seed", type=count,
-                       help="seed of the random draws (default: a fixed one, so reruns agree)")
-        c.add_argument("--checkpoint", metavar="PATH",
-                       help="the checkpoint to load (default RUN/checkpoints/last.npz)")
+        c.add_argument(
+            "--seed",
+            type=count,
+            help="seed of the random draws (default: a fixed one, so reruns agree)",
+        )
+        c.add_argument(
+            "--checkpoint",
+            metavar="PATH",
+            help="the checkpoint to load (default RUN/checkpoints/last.npz)",
+        )
         c.set_defaults(func=func)
         return c
 
-    c = run_command("sample", "a grid of samples from a generative model (cyclegan: "
-                    "translations of validation images A->B and B->A)", _cmd_sample)
-    c.add_argument("--n", type=positive_int, default=64,
-                   help="images in the grid (default 64; cyclegan: images per domain)")
+    c = run_command(
+        "sample",
+        "a grid of samples from a generative model (cyclegan: "
+        "translations of validation images A->B and B->A)",
+        _cmd_sample,
+    )
+    c.add_argument(
+        "--n",
+        type=positive_int,
+        default=64,
+        help="images in the grid (default 64; cyclegan: images per domain)",
+    )
     c.add_argument("--out", help="PNG path (default RUN/sample-N.png)")
-    c = run_command("interpolate", "rows of images along straight lines in code space",
-                    _cmd_interpolate)
-    c.add_argument("--rows", type=positive_int, default=4,
-                   help="interpolations, one per row (default 4)")
-    c.add_argument("--steps", type=positive_int, default=9,
-                   help="images per row, both ends included (default 9)")
+    c = run_command(
+        "interpolate", "rows of images along straight lines in code space", _cmd_interpolate
+    )
+    c.add_argument(
+        "--rows", type=positive_int, default=4, help="interpolations, one per row (default 4)"
+    )
+    c.add_argument(
+        "--steps",
+        type=positive_int,
+        default=9,
+        help="images per row, both ends included (default 9)",
+    )
     c.add_argument("--out", help="PNG path (default RUN/interpolation.png)")
     c = run_command("inpaint", "fill in the bottom half of test images", _cmd_inpaint)
     c.add_argument("--n", type=positive_int, default=8, help="test images to fill in (default 8)")
     c.add_argument("--out", help="PNG path (default RUN/inpainting.png)")
     c = run_command("eval", "the model's metrics on the test (or validation) split", _cmd_eval)
-    c.add_argument("--split", choices=["test", "valid"], default="test",
-                   help="the images to score (default test)")
-    c.add_argument("--n", type=count, default=10000,
-                   help="images for the GAN metrics (0: skip them)")
+    c.add_argument(
+        "--split",
+        choices=["test", "valid"],
+        default="test",
+        help="the images to score (default test)",
+    )
+    c.add_argument(
+        "--n", type=count, default=10000, help="images for the GAN metrics (0: skip them)"
+    )
 
-    g = sub.add_parser("gradcheck", help="check every op's first and second derivatives against "
-                       "central differences")
+    g = sub.add_parser(
+        "gradcheck",
+        help="check every op's first and second derivatives against central differences",
+    )
     g.add_argument("op", nargs="?", default="all", help="an op name, or 'all' (default)")
-    g.set_defaults(func=_cmd_gradcheck)
+    g.set_defaults(func=cmd_gradcheck)
 
     b = sub.add_parser("bench", help="time ops or training steps against PyTorch in one run")
-    b.add_argument("what", choices=["ops", "mlp", "train"], nargs="?", default="ops",
-                   help="ops (default), mlp or train (whole training steps)")
-    b.add_argument("--profile", metavar="MODEL",
-                   help="instead: profile MODEL's training step per op and direction")
-    b.add_argument("--steps", type=positive_int, default=10,
-                   help="steps to profile (with --profile)")
-    b.add_argument("--batch-size", type=positive_int, default=None,
-                   help="batch size (with --profile; default: the recipe's)")
-    b.add_argument("--out", help="directory for the reports (default runs/bench; the tracked "
-                   "benchmarks/results only when named here)")
-    b.add_argument("rest", nargs=argparse.REMAINDER,
-                   help="arguments passed on to the benchmark script")
-    b.set_defaults(func=_cmd_bench)
+    b.add_argument(
+        "what",
+        choices=["ops", "mlp", "train"],
+        nargs="?",
+        default="ops",
+        help="ops (default), mlp or train (whole training steps)",
+    )
+    b.add_argument(
+        "--profile",
+        metavar="MODEL",
+        help="instead: profile MODEL's training step per op and direction",
+    )
+    b.add_argument(
+        "--steps", type=positive_int, default=10, help="steps to profile (with --profile)"
+    )
+    b.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="batch size (with --profile; default: the recipe's)",
+    )
+    b.add_argument(
+        "--out",
+        help="directory for the reports (default runs/bench; the tracked "
+        "benchmarks/results only when named here)",
+    )
+    b.add_argument(
+        "rest", nargs=argparse.REMAINDER, help="arguments passed on to the benchmark script"
+    )
+    b.set_defaults(func=cmd_bench)
     inspection_commands.add_commands(sub)  # graph MODEL, report RUN
     return p
 

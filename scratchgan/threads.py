@@ -13,8 +13,11 @@ SCRATCHGAN_POOL_THREADS fixes it; without threadpoolctl it is 1.
 import concurrent.futures
 import os
 
-_fixed = int(os.environ["SCRATCHGAN_POOL_THREADS"]) if os.environ.get("SCRATCHGAN_POOL_THREADS") \
+_fixed = (
+    int(os.environ["SCRATCHGAN_POOL_THREADS"])
+    if os.environ.get("SCRATCHGAN_POOL_THREADS")
     else None
+)
 _blas = []  # [threadpoolctl lib controller, or None], looked up once
 _pool = None
 MIN_BYTES = 1 << 20  # a phase moving less than this stays on the calling thread
@@ -50,8 +53,9 @@ def get_num_threads():
 def _executor(n):
     global _pool
     if _pool is None or _pool._max_workers < n:
-        _pool = concurrent.futures.ThreadPoolExecutor(max_workers=n,
-                                                      thread_name_prefix="scratchgan")
+        _pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=n, thread_name_prefix="scratchgan"
+        )
     return _pool
 
 

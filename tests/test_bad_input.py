@@ -51,13 +51,30 @@ def place(tmp_path_factory):
         mp.setenv("SCRATCHGAN_DATA", str(root / "data"))
         mp.chdir(root)
         common = ["--epochs", "1", "--batch-size", "8", "--valid-size", "16", "--quiet"]
-        assert main(["train", "gan", *common, "--out", "gan", "--max-steps", "3",
-                     "--checkpoint-every", "1"]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    "gan",
+                    *common,
+                    "--out",
+                    "gan",
+                    "--max-steps",
+                    "3",
+                    "--checkpoint-every",
+                    "1",
+                ]
+            )
+            == 0
+        )
         assert main(["train", "stacked-ae", *common, "--out", "ae", "--max-steps", "2"]) == 0
     last = root / "gan" / "checkpoints" / "last.npz"
     size = last.stat().st_size
-    for name, corrupt in (("truncated", lambda b: b[: size // 2]), ("empty", lambda b: b""),
-                          ("random", lambda b: rng.integers(0, 256, size, np.uint8).tobytes())):
+    for name, corrupt in (
+        ("truncated", lambda b: b[: size // 2]),
+        ("empty", lambda b: b""),
+        ("random", lambda b: rng.integers(0, 256, size, np.uint8).tobytes()),
+    ):
         shutil.copytree(root / "gan", root / name)
         (root / name / "checkpoints" / "last.npz").write_bytes(corrupt(last.read_bytes()))
     shutil.copytree(root / "gan", root / "broken-config")
@@ -118,8 +135,11 @@ CASES = [
     ("bench --profile gan --steps 0", 2, ["--steps", "0"]),
     ("train gan --out r1 --valid-size 100", 2, ["valid_size", "100", "--valid-size"]),
     ("train gan --out r2 --dataset folder:pngs", 2, ["valid_size", "5000", "--valid-size"]),
-    ("train gan --out r3 --dataset folder:pngs --valid-size 2", 2, ["batch_size", "32",
-                                                                     "--batch-size"]),
+    (
+        "train gan --out r3 --dataset folder:pngs --valid-size 2",
+        2,
+        ["batch_size", "32", "--batch-size"],
+    ),
     # missing and corrupt files
     ("sample nosuchrun", 1, ["RUN", "nosuchrun"]),
     ("eval nosuchrun", 1, ["RUN", "nosuchrun"]),
@@ -132,16 +152,22 @@ CASES = [
     ("sample random", 1, ["random/checkpoints/last.npz"]),
     ("eval truncated --n 0", 1, ["truncated/checkpoints/last.npz"]),
     ("interpolate empty", 1, ["empty/checkpoints/last.npz"]),
-    ("train gan --resume --out truncated", 1, ["truncated/checkpoints/last.npz",
-                                               "--resume-from truncated/checkpoints/previous.npz"]),
+    (
+        "train gan --resume --out truncated",
+        1,
+        ["truncated/checkpoints/last.npz", "--resume-from truncated/checkpoints/previous.npz"],
+    ),
     ("sample broken-config", 1, ["broken-config/config.json"]),
     # wrong run kinds
     ("sample ae", 2, ["ae", "stacked-ae", "cannot sample"]),
     ("train dcgan --resume --out gan", 2, ["gan", "dcgan"]),
     ("train gan --resume --out gan --lr 0.5", 2, ["--lr", "0.5"]),
     ("train gan --out gan", 2, ["gan", "already holds a run"]),
-    ("train cyclegan --out r4 --dataset folder:pngs --valid-size 2 --batch-size 4", 2,
-     ["cyclegan", "folder:pngs"]),
+    (
+        "train cyclegan --out r4 --dataset folder:pngs --valid-size 2 --batch-size 4",
+        2,
+        ["cyclegan", "folder:pngs"],
+    ),
     # devices
     ("train gan --device tpu", 2, ["--device", "tpu"]),
     ("sample gan --device tpu", 2, ["--device", "tpu"]),

@@ -21,8 +21,9 @@ def tiny_data(n=48, size=8, seed=0):
 def trainer(run, resume=False, resume_from=None, **kw):
     kw = {"epochs": 1, "batch_size": 8, "valid_size": 8, **kw}
     config = train.make_config("stacked-ae", **kw)
-    return train.Trainer(config, str(run), resume=resume, resume_from=resume_from,
-                         data=tiny_data(), progress=False)
+    return train.Trainer(
+        config, str(run), resume=resume, resume_from=resume_from, data=tiny_data(), progress=False
+    )
 
 
 def sha256(path):

@@ -1,4 +1,5 @@
-"""The command line on a tiny Fashion-MNIST look-alike written as IDX files under $SCRATCHGAN_DATA."""
+"""The command line on a tiny Fashion-MNIST look-alike written as IDX files under
+$SCRATCHGAN_DATA."""
 
 import csv
 import json
@@ -15,8 +16,11 @@ N_TRAIN, N_TEST, SIZE = 72, 24, 12
 
 
 def write_idx(path, array):
-    """IDX bytes written independently of scratchgan.data (magic 0 0 0x08 ndim, big-endian sizes)."""
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(struct.pack(">I", d) for d in array.shape)
+    """IDX bytes written independently of scratchgan.data (magic 0 0 0x08 ndim, big-endian
+    sizes)."""
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(
+        struct.pack(">I", d) for d in array.shape
+    )
     path.write_bytes(header + array.astype(np.uint8).tobytes())
 
 
@@ -34,8 +38,22 @@ def data_dir(tmp_path, monkeypatch):
 
 
 def train(run, model="stacked-ae", *extra):
-    return main(["train", model, "--epochs", "1", "--batch-size", "8", "--valid-size", "16", "--out", str(run),
-                 "--quiet", *extra])
+    return main(
+        [
+            "train",
+            model,
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--valid-size",
+            "16",
+            "--out",
+            str(run),
+            "--quiet",
+            *extra,
+        ]
+    )
 
 
 def png_size(path):
@@ -63,14 +81,33 @@ def test_train_writes_a_run_and_resumes(data_dir, capsys):
     assert "1 epochs, 7 steps" in capsys.readouterr().out  # 56 training images in batches of 8
     assert len(metric_rows(run)) == 1 and (run / "samples" / "epoch-001.png").is_file()
     assert json.loads((run / "config.json").read_text())["batch_size"] == 8
-    assert main(["train", "stacked-ae", "--out", str(run), "--resume", "--epochs", "2", "--quiet"]) == 0
+    assert (
+        main(["train", "stacked-ae", "--out", str(run), "--resume", "--epochs", "2", "--quiet"])
+        == 0
+    )
     assert [r["epoch"] for r in metric_rows(run)] == ["1", "2"]
     assert json.loads((run / "summary.json").read_text())["resumes"] == 1
 
 
 def test_train_default_run_directory_and_resume_finds_it(data_dir):
-    assert main(["train", "gan", "--epochs", "1", "--batch-size", "8", "--valid-size", "16", "--quiet",
-                 "--max-steps", "3"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "gan",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "8",
+                "--valid-size",
+                "16",
+                "--quiet",
+                "--max-steps",
+                "3",
+            ]
+        )
+        == 0
+    )
     (run,) = (data_dir / "runs").iterdir()
     assert run.name.startswith("gan-")
     assert main(["train", "gan", "--resume", "--quiet"]) == 0
@@ -86,12 +123,15 @@ def test_resume_refuses_changed_options(data_dir, capsys):
     assert "already holds a run" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message, status", [
-    (["train", "nope"], "unknown model 'nope'", 2),
-    (["train", "stacked-ae", "--loss", "wgan"], "stacked-ae takes no --loss", 2),
-    (["train", "stacked-ae", "--dataset", "no-such-set"], "unknown data set 'no-such-set'", 2),
-    (["sample", "not-a-run"], "not a run directory", 1),  # a missing file: a failure
-])
+@pytest.mark.parametrize(
+    "argv, message, status",
+    [
+        (["train", "nope"], "unknown model 'nope'", 2),
+        (["train", "stacked-ae", "--loss", "wgan"], "stacked-ae takes no --loss", 2),
+        (["train", "stacked-ae", "--dataset", "no-such-set"], "unknown data set 'no-such-set'", 2),
+        (["sample", "not-a-run"], "not a run directory", 1),  # a missing file: a failure
+    ],
+)
 def test_errors_are_one_clear_message(data_dir, capsys, argv, message, status):
     assert main(argv) == status
     err = capsys.readouterr().err
@@ -110,7 +150,10 @@ def test_gan_sample_interpolate_inpaint_eval(data_dir, capsys):
     run = data_dir / "gan"
     assert train(run, "gan", "--loss", "ls") == 0
     assert main(["sample", str(run), "--n", "10"]) == 0
-    assert png_size(run / "sample-10.png") == (2 * (3 * 14 + 2), 2 * (4 * 14 + 2))  # 10 images: 3 rows of 4
+    assert png_size(run / "sample-10.png") == (
+        2 * (3 * 14 + 2),
+        2 * (4 * 14 + 2),
+    )  # 10 images: 3 rows of 4
     assert main(["interpolate", str(run), "--rows", "2", "--steps", "5"]) == 0
     assert png_size(run / "interpolation.png") == (2 * (2 * 14 + 2), 2 * (5 * 14 + 2))
     assert main(["inpaint", str(run), "--n", "3"]) == 0
@@ -151,17 +194,29 @@ def test_set_turns_on_a_gan_trick_but_not_for_a_model_that_ignores_it(data_dir, 
     run = data_dir / "trick"
     assert train(run, "gan", "--set", "label_smoothing=0.1", "--set", "image_pool=8") == 0
     config = json.loads((run / "config.json").read_text())
-    assert config["label_smoothing"] == 0.1 and config["image_pool"] == 8 and config["label_noise"] == 0.0
-    assert main(["train", "sgan", "--out", str(data_dir / "bad-trick"), "--set", "label_smoothing=0.1"]) == 2
+    assert (
+        config["label_smoothing"] == 0.1
+        and config["image_pool"] == 8
+        and config["label_noise"] == 0.0
+    )
+    assert (
+        main(
+            ["train", "sgan", "--out", str(data_dir / "bad-trick"), "--set", "label_smoothing=0.1"]
+        )
+        == 2
+    )
     assert "no such key" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("setting, message", [
-    ("lr=abc", "--set lr=abc: lr takes a float (gan's default: 0.001)"),
-    ("n_critic=2.5", "--set n_critic=2.5: n_critic takes an int (gan's default: 1)"),
-    ("log_gradients=1", "--set log_gradients=1: log_gradients takes a bool (true or false)"),
-    ("n_critc=2", "--set n_critc: gan's recipe has no such key; nearest: n_critic"),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ("lr=abc", "--set lr=abc: lr takes a float (gan's default: 0.001)"),
+        ("n_critic=2.5", "--set n_critic=2.5: n_critic takes an int (gan's default: 1)"),
+        ("log_gradients=1", "--set log_gradients=1: log_gradients takes a bool (true or false)"),
+        ("n_critc=2", "--set n_critc: gan's recipe has no such key; nearest: n_critic"),
+    ],
+)
 def test_set_refuses_a_wrong_type_in_one_line_before_training(data_dir, capsys, setting, message):
     run = data_dir / "typed"
     assert main(["train", "gan", "--out", str(run), "--quiet", "--set", setting]) == 2
@@ -172,7 +227,10 @@ def test_set_refuses_a_wrong_type_in_one_line_before_training(data_dir, capsys, 
 
 def test_set_reads_a_bool_and_stores_typed_values(data_dir):
     run = data_dir / "typed"
-    assert train(run, "gan", "--max-steps", "1", "--set", "log_gradients=True", "--set", "lr=2e-3") == 0
+    assert (
+        train(run, "gan", "--max-steps", "1", "--set", "log_gradients=True", "--set", "lr=2e-3")
+        == 0
+    )
     config = json.loads((run / "config.json").read_text())
     assert config["log_gradients"] is True and config["lr"] == 0.002
 

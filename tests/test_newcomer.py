@@ -83,11 +83,15 @@ def test_loss_curve_is_plotted_against_logged_steps(place):
 
 
 def test_resume_message_numbers_epochs_as_the_bar_does(place, capsys):
-    assert main(["train", "stacked-ae", "--out", "run", "--epochs", "2", "--max-steps", "3",
-                 *TINY]) == 0
+    assert (
+        main(["train", "stacked-ae", "--out", "run", "--epochs", "2", "--max-steps", "3", *TINY])
+        == 0
+    )
     capsys.readouterr()
-    assert main(["train", "stacked-ae", "--out", "run", "--resume", "--max-steps", "4",
-                 "--quiet"]) == 0
+    assert (
+        main(["train", "stacked-ae", "--out", "run", "--resume", "--max-steps", "4", "--quiet"])
+        == 0
+    )
     err = capsys.readouterr().err
     assert "at its last checkpoint" not in err
     assert "step 3, epoch 1/2 at step 3/7" in err  # the bar would show "epoch 1/2 ... 3/7"
@@ -95,17 +99,41 @@ def test_resume_message_numbers_epochs_as_the_bar_does(place, capsys):
 
 def test_train_progress_in_a_log_is_plain_lines(place, capsys):
     """stderr is not a terminal here: lines, no carriage returns (tqdm only on a terminal)."""
-    assert main(["train", "stacked-ae", "--out", "run", "--epochs", "1", "--batch-size", "8",
-                 "--valid-size", "16"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "stacked-ae",
+                "--out",
+                "run",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "8",
+                "--valid-size",
+                "16",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "\r" not in err and "epoch 1/1 7/7" in err
 
 
-@pytest.mark.parametrize("command, option", [
-    ("train", "--epochs"), ("train", "--seed"), ("train", "--batch-size"), ("sample", "--n"),
-    ("sample", "--seed"), ("interpolate", "--rows"), ("interpolate", "--steps"),
-    ("inpaint", "--n"), ("eval", "--n"),
-])
+@pytest.mark.parametrize(
+    "command, option",
+    [
+        ("train", "--epochs"),
+        ("train", "--seed"),
+        ("train", "--batch-size"),
+        ("sample", "--n"),
+        ("sample", "--seed"),
+        ("interpolate", "--rows"),
+        ("interpolate", "--steps"),
+        ("inpaint", "--n"),
+        ("eval", "--n"),
+    ],
+)
 def test_every_option_has_help_text(command, option):
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command").choices[command]
@@ -145,9 +173,25 @@ def test_printed_tensors_align_their_rows():
 
 # ----- item 8: cyclegan pictures from the command line
 def test_cyclegan_short_run_writes_pictures_and_sample_translates(place, capsys):
-    argv = ["train", "cyclegan", "--dataset", "sneaker2boot:A", "--valid-size", "2",
-            "--batch-size", "2", "--max-steps", "2", "--set", "gf=4", "--set", "df=4", "--quiet",
-            "--out", "cg"]
+    argv = [
+        "train",
+        "cyclegan",
+        "--dataset",
+        "sneaker2boot:A",
+        "--valid-size",
+        "2",
+        "--batch-size",
+        "2",
+        "--max-steps",
+        "2",
+        "--set",
+        "gf=4",
+        "--set",
+        "df=4",
+        "--quiet",
+        "--out",
+        "cg",
+    ]
     assert main(argv) == 0
     assert list((place / "cg" / "samples").iterdir())
     assert main(["sample", "cg", "--n", "3"]) == 0
@@ -160,7 +204,8 @@ def test_cyclegan_short_run_writes_pictures_and_sample_translates(place, capsys)
 
 # ----- item 4: the first eval
 def test_first_eval_says_it_trains_the_classifier_with_an_estimate_and_prints_every_path(
-        place, capsys):
+    place, capsys
+):
     assert main(["train", "gan", "--out", "g", "--epochs", "1", *TINY]) == 0
     capsys.readouterr()
     assert main(["eval", "g", "--n", "16"]) == 0

@@ -21,8 +21,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = os.path.join(ROOT, "README.md")
 MAKEFILE = os.path.join(ROOT, "Makefile")
 # what makes a long command short here, by its first words
-SHORTER = {"train": ["--max-steps", "2"], "bench": ["--filter", "leaky_relu", "--repeat", "1",
-                                                    "--warmup", "0"]}
+SHORTER = {
+    "train": ["--max-steps", "2"],
+    "bench": ["--filter", "leaky_relu", "--repeat", "1", "--warmup", "0"],
+}
 
 
 def readme():
@@ -41,8 +43,11 @@ def demo_commands():
     """The scratchgan lines of the Makefile's demo recipe."""
     with open(MAKEFILE) as f:
         recipe = f.read().split("\ndemo:", 1)[1].split("\n\n", 1)[0]
-    return [line.strip().replace("$(BIN)/", "") for line in recipe.splitlines()
-            if "$(BIN)/scratchgan" in line]
+    return [
+        line.strip().replace("$(BIN)/", "")
+        for line in recipe.splitlines()
+        if "$(BIN)/scratchgan" in line
+    ]
 
 
 def python_blocks():
@@ -93,8 +98,12 @@ def test_readme_lists_its_commands():
 def test_make_demo_then_every_readme_command(at):
     for line in demo_commands():
         assert scratchgan(line) == 0, line
-    for path in ("runs/demo-gan/samples", "runs/demo-gan/loss.png",
-                 "runs/demo-stacked-ae/samples", "runs/demo-stacked-ae/loss.png"):
+    for path in (
+        "runs/demo-gan/samples",
+        "runs/demo-gan/loss.png",
+        "runs/demo-stacked-ae/samples",
+        "runs/demo-stacked-ae/loss.png",
+    ):
         assert os.path.exists(at / path), path  # the paths `make demo` prints at its end
     ran = []
     for line in command_lines():

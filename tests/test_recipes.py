@@ -10,17 +10,20 @@ from scratchgan.training import recipes
 
 
 # ----- make_config: values from Python
-@pytest.mark.parametrize("key, value, takes", [
-    ("lr", "abc", "a float"),
-    ("n_critic", 2.5, "an int"),  # a float for an int key
-    ("epochs", True, "an int"),  # a bool is not a number here
-    ("drop_last", 1, "a bool"),
-    ("dataset", 3, "a string"),
-    ("betas", 0.5, "a list of floats"),
-    ("betas", [0.5, "x"], "a list of floats"),  # the items are typed too
-    ("image_shape", [1, 2.5, 4], "a list of ints"),  # a key the trainer adds from the data
-    ("device", 0, "a string"),  # default None: typed by COMMON_TYPES
-])
+@pytest.mark.parametrize(
+    "key, value, takes",
+    [
+        ("lr", "abc", "a float"),
+        ("n_critic", 2.5, "an int"),  # a float for an int key
+        ("epochs", True, "an int"),  # a bool is not a number here
+        ("drop_last", 1, "a bool"),
+        ("dataset", 3, "a string"),
+        ("betas", 0.5, "a list of floats"),
+        ("betas", [0.5, "x"], "a list of floats"),  # the items are typed too
+        ("image_shape", [1, 2.5, 4], "a list of ints"),  # a key the trainer adds from the data
+        ("device", 0, "a string"),  # default None: typed by COMMON_TYPES
+    ],
+)
 def test_make_config_refuses_a_value_of_another_type(key, value, takes):
     with pytest.raises(recipes.RecipeError) as error:
         train.make_config("gan", **{key: value})
@@ -31,8 +34,16 @@ def test_make_config_refuses_a_value_of_another_type(key, value, takes):
 
 
 def test_make_config_keeps_values_of_the_right_type_as_given():
-    cfg = train.make_config("gan", lr=1, n_critic=3, drop_last=False, betas=(0.5, 0.9),
-                            g_lr=2e-4, d_optimizer="adam", image_shape=[1, 12, 12])
+    cfg = train.make_config(
+        "gan",
+        lr=1,
+        n_critic=3,
+        drop_last=False,
+        betas=(0.5, 0.9),
+        g_lr=2e-4,
+        d_optimizer="adam",
+        image_shape=[1, 12, 12],
+    )
     assert cfg["lr"] == 1 and type(cfg["lr"]) is int  # an int is a float too, stored as given
     assert cfg["n_critic"] == 3 and cfg["drop_last"] is False and cfg["betas"] == (0.5, 0.9)
     assert cfg["g_lr"] == 2e-4 and cfg["d_optimizer"] == "adam"
@@ -63,24 +74,40 @@ def test_recipe_errors_are_value_errors_for_old_callers():
 
 
 # ----- --set texts
-@pytest.mark.parametrize("text, value", [
-    ("drop_last=true", True), ("drop_last=False", False), ("drop_last=TRUE", True),
-    ("lr=1e-4", 1e-4), ("lr=.5", 0.5), ("lr=2", 2), ("n_critic=3", 3),
-    ("betas=[0.5, 0.9]", [0.5, 0.9]), ("d_batches=separate", "separate"),
-    ("dataset=folder:/tmp/x", "folder:/tmp/x"),
-    ("dataset=123", "123"),  # a string key keeps the text
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("drop_last=true", True),
+        ("drop_last=False", False),
+        ("drop_last=TRUE", True),
+        ("lr=1e-4", 1e-4),
+        ("lr=.5", 0.5),
+        ("lr=2", 2),
+        ("n_critic=3", 3),
+        ("betas=[0.5, 0.9]", [0.5, 0.9]),
+        ("d_batches=separate", "separate"),
+        ("dataset=folder:/tmp/x", "folder:/tmp/x"),
+        ("dataset=123", "123"),  # a string key keeps the text
+    ],
+)
 def test_set_reads_each_text_as_its_keys_type(text, value):
     key = text.partition("=")[0]
     got = train.with_settings("gan", {"lr": None}, [text])[key]
     assert got == value and type(got) is type(value)
 
 
-@pytest.mark.parametrize("text, takes", [
-    ("lr=abc", "a float"), ("n_critic=2.5", "an int"), ("n_critic=1e3", "an int"),
-    ("drop_last=1", "a bool (true or false)"), ("drop_last=yes", "a bool (true or false)"),
-    ("betas=0.5,0.9", "a list of floats"), ("image_shape=[1, 12.5]", "a list of ints"),
-])
+@pytest.mark.parametrize(
+    "text, takes",
+    [
+        ("lr=abc", "a float"),
+        ("n_critic=2.5", "an int"),
+        ("n_critic=1e3", "an int"),
+        ("drop_last=1", "a bool (true or false)"),
+        ("drop_last=yes", "a bool (true or false)"),
+        ("betas=0.5,0.9", "a list of floats"),
+        ("image_shape=[1, 12.5]", "a list of ints"),
+    ],
+)
 def test_set_refuses_text_of_another_type_naming_key_value_and_type(text, takes):
     key, _, value = text.partition("=")
     with pytest.raises(recipes.RecipeError) as error:
@@ -99,8 +126,12 @@ def test_set_merges_over_the_options_and_a_set_loss_chooses_the_preset():
 
 
 def test_loss_names_come_from_the_registry():
-    presets = [name for model in models.names() if models.is_built(model)
-               for name in models.get(model).loss_presets]
+    presets = [
+        name
+        for model in models.names()
+        if models.is_built(model)
+        for name in models.get(model).loss_presets
+    ]
     assert recipes.loss_names() == list(dict.fromkeys(presets))
     assert set(recipes.loss_names()) == {"mm", "ns", "wgan", "wgan-gp", "ls"}
 

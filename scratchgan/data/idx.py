@@ -4,7 +4,8 @@ import gzip
 
 import numpy as np
 
-# IDX type code -> big-endian numpy dtype (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
+# IDX type code -> big-endian numpy dtype
+# (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
 IDX_DTYPES = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
@@ -40,7 +41,9 @@ def read_idx(path):
     if raw[:2] == GZIP_MAGIC:
         raw = gzip.decompress(raw)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise ValueError(f"{path}: not an IDX file (the first two bytes must be zero, got {raw[:2]!r})")
+        raise ValueError(
+            f"{path}: not an IDX file (the first two bytes must be zero, got {raw[:2]!r})"
+        )
     code, ndim = raw[2], raw[3]
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X}" for c in IDX_DTYPES)

@@ -9,7 +9,8 @@ _MASK64 = (1 << 64) - 1
 
 
 def _pack_state(state):
-    """PCG64 state dict -> uint64 array [state_hi, state_lo, inc_hi, inc_lo, has_uint32, uinteger] (npz-safe)."""
+    """PCG64 state dict -> uint64 array [state_hi, state_lo, inc_hi, inc_lo, has_uint32, uinteger]
+    (npz-safe)."""
     s, inc = state["state"]["state"], state["state"]["inc"]
     words = [s >> 64, s & _MASK64, inc >> 64, inc & _MASK64, state["has_uint32"], state["uinteger"]]
     return np.array(words, dtype=np.uint64)
@@ -52,11 +53,18 @@ class DataLoader:
         self._single = not isinstance(arrays, (tuple, list))
         self.arrays = tuple(np.asarray(a) for a in ([arrays] if self._single else arrays))
         if not self.arrays or any(a.ndim == 0 for a in self.arrays):
-            raise ValueError("arrays: expected an array or a non-empty tuple of arrays with at least one dimension")
+            raise ValueError(
+                "arrays: expected an array or a non-empty tuple of arrays with at least one "
+                "dimension"
+            )
         shapes = [a.shape for a in self.arrays]
         if len({s[0] for s in shapes}) != 1:
             raise ValueError(f"arrays: first dimensions differ, shapes {shapes}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, numbers.Integral)
+            or batch_size <= 0
+        ):
             raise ValueError(f"batch_size={batch_size!r}: expected a positive int")
         self.num_samples = shapes[0][0]
         self.batch_size = int(batch_size)
@@ -64,7 +72,8 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         if len(self) == 0:
             raise ValueError(
-                f"batch_size={batch_size} with drop_last={drop_last} gives no batch from {self.num_samples} samples"
+                f"batch_size={batch_size} with drop_last={drop_last} gives no batch from "
+                f"{self.num_samples} samples"
             )
         self._rng = np.random.Generator(np.random.PCG64(seed))
         self.epoch = 0  # epoch being iterated (or just finished)
@@ -95,7 +104,8 @@ class DataLoader:
         self._order = self._rng.permutation(n) if self.shuffle else np.arange(n)
 
     def state_dict(self):
-        """Resumable state as npz-safe numpy values: epoch, position, PCG64 state words, and sizes."""
+        """Resumable state as npz-safe numpy values: epoch, position, PCG64 state words, and
+        sizes."""
         state = self._rng.bit_generator.state if self._order is None else self._epoch_start
         return {
             "epoch": np.int64(self.epoch),
@@ -109,10 +119,15 @@ class DataLoader:
         """Continue from `state` (from state_dict() of a loader over data of the same size)."""
         for key in ("num_samples", "batch_size"):
             if int(state[key]) != getattr(self, key):
-                raise ValueError(f"state {key}={int(state[key])} does not match this loader's {getattr(self, key)}")
+                raise ValueError(
+                    f"state {key}={int(state[key])} does not match this loader's "
+                    f"{getattr(self, key)}"
+                )
         self._rng.bit_generator.state = _unpack_state(state["rng_state"])
         self.epoch = int(state["epoch"])
         self._position = int(state["position"])
         self._order = None
-        if self._position > 0:  # this epoch's order was drawn from the restored state: redraw it now
+        if (
+            self._position > 0
+        ):  # this epoch's order was drawn from the restored state: redraw it now
             self._draw_order()

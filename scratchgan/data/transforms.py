@@ -15,7 +15,9 @@ def to_float(images):
     """
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim not in (3, 4):
-        raise ValueError(f"images: expected uint8 N x H x W or N x C x H x W, got {images.dtype} {images.shape}")
+        raise ValueError(
+            f"images: expected uint8 N x H x W or N x C x H x W, got {images.dtype} {images.shape}"
+        )
     if images.ndim == 3:
         images = images[:, None]
     with profiler.region("to_float", "data"):
@@ -27,8 +29,8 @@ def to_float(images):
 def to_tanh_range(images):
     """Images in [0, 1] -> [-1, 1] for tanh generators: 2 x - 1, the project's one such scaling.
 
-    uint8 images go through ``to_float`` first (float32 with a channel axis); float arrays (already in
-    [0, 1], e.g. padded to a canvas) keep their shape and dtype.
+    uint8 images go through ``to_float`` first (float32 with a channel axis); float arrays (already
+    in [0, 1], e.g. padded to a canvas) keep their shape and dtype.
 
     Example:
         >>> to_tanh_range(np.full((2, 28, 28), 255, np.uint8)).max()   # 1.0, shape (2, 1, 28, 28)

@@ -1,9 +1,10 @@
 """Every metric at once: ``compute_all`` for two image sets, ``evaluate_run`` for a training run.
 
-    evaluate_run(run_dir, n=10000) -> dict     samples n images from the run's generator (or, for a model
-                                               that cannot sample, reconstructs n test images), scores
-                                               them against the test split, writes run_dir/metrics.json
-    print_table(metrics)                       the dict as an aligned two-column table
+    evaluate_run(run_dir, n=10000) -> dict   samples n images from the run's generator (or, for a
+                                             model that cannot sample, reconstructs n test images),
+                                             scores them against the test split, writes
+                                             run_dir/metrics.json
+    print_table(metrics)                     the dict as an aligned two-column table
 
 The real set is the data set's test split (all of it: 10,000 Fashion-MNIST images, 1,000 for the
 MNIST sample). Features come from scratchgan's own classifier for the data set (see classifier.py),
@@ -33,10 +34,11 @@ SAMPLE_CHUNK = 500  # images per call to model.sample / model.reconstruct
 
 
 def compute_all(real_images, fake_images, classifier, real_embedding=None, seed=0):
-    """FID, KID, IS, SWD, precision/recall and mode coverage of ``fake_images`` against ``real_images``.
+    """FID, KID, IS, SWD, precision/recall and mode coverage of ``fake_images`` against
+    ``real_images``.
 
-    Both image sets: uint8 or [0, 1] floats. ``real_embedding``: (features, probabilities) of the real
-    set if already known (saves a pass). Returns a flat dict of plain floats, ints and lists.
+    Both image sets: uint8 or [0, 1] floats. ``real_embedding``: (features, probabilities) of the
+    real set if already known (saves a pass). Returns a flat dict of plain floats, ints and lists.
     """
     real_feats, _ = real_embedding if real_embedding is not None else classifier.embed(real_images)
     fake_feats, fake_probs = classifier.embed(fake_images)
@@ -46,21 +48,30 @@ def compute_all(real_images, fake_images, classifier, real_embedding=None, seed=
     pr = precision_recall(real_feats, fake_feats)
     cov = mode_coverage(fake_probs)
     return {
-        "n_real": len(real_feats), "n_fake": len(fake_feats),
+        "n_real": len(real_feats),
+        "n_fake": len(fake_feats),
         "fid": fid(real_feats, fake_feats),
-        "kid": k.mean, "kid_std": k.std,
-        "is": score.mean, "is_std": score.std,
-        "swd": s.mean, "swd_levels": list(s.levels), "swd_resolutions": list(s.resolutions),
-        "precision": pr.precision, "recall": pr.recall,
-        "classes_covered": cov.covered, "num_classes": cov.num_classes, "coverage_kl": cov.kl,
+        "kid": k.mean,
+        "kid_std": k.std,
+        "is": score.mean,
+        "is_std": score.std,
+        "swd": s.mean,
+        "swd_levels": list(s.levels),
+        "swd_resolutions": list(s.resolutions),
+        "precision": pr.precision,
+        "recall": pr.recall,
+        "classes_covered": cov.covered,
+        "num_classes": cov.num_classes,
+        "coverage_kl": cov.kl,
         "class_histogram": list(cov.histogram),
         "classifier_test_accuracy": classifier.test_accuracy,
     }
 
 
 def to_unit_range(images):
-    """Model outputs -> floats in [0, 1], clipped. ``Model.sample`` and ``reconstruct`` return [0, 1]
-    images; outputs with values below -0.01 are taken to be tanh's [-1, 1] and mapped by (x + 1) / 2."""
+    """Model outputs -> floats in [0, 1], clipped. ``Model.sample`` and ``reconstruct`` return [0,
+    1] images; outputs with values below -0.01 are taken to be tanh's [-1, 1] and mapped by (x + 1)
+    / 2."""
     x = np.asarray(images, dtype=np.float32)
     if x.min() < -0.01:
         x = (x + 1) / 2
@@ -71,19 +82,32 @@ def _generate(model, n, seed):
     from ..random import Generator
 
     generator = Generator(seed)
-    return np.concatenate([to_unit_range(model.sample(min(SAMPLE_CHUNK, n - i), generator))
-                           for i in range(0, n, SAMPLE_CHUNK)])
+    return np.concatenate(
+        [
+            to_unit_range(model.sample(min(SAMPLE_CHUNK, n - i), generator))
+            for i in range(0, n, SAMPLE_CHUNK)
+        ]
+    )
 
 
 def _reconstruct(model, images):
-    return np.concatenate([to_unit_range(model.reconstruct(images[i : i + SAMPLE_CHUNK]))
-                           for i in range(0, len(images), SAMPLE_CHUNK)])
+    return np.concatenate(
+        [
+            to_unit_range(model.reconstruct(images[i : i + SAMPLE_CHUNK]))
+            for i in range(0, len(images), SAMPLE_CHUNK)
+        ]
+    )
 
 
 def _run_info(run_dir, config):
     """Epochs and training wall time from summary.json (else metrics.csv)."""
-    info = {"run": os.path.basename(os.path.normpath(run_dir)), "model": config.get("model"),
-            "dataset": config.get("dataset"), "epochs": None, "wall_time_s": None}
+    info = {
+        "run": os.path.basename(os.path.normpath(run_dir)),
+        "model": config.get("model"),
+        "dataset": config.get("dataset"),
+        "epochs": None,
+        "wall_time_s": None,
+    }
     path = os.path.join(run_dir, "summary.json")
     if os.path.isfile(path):
         with open(path) as f:
@@ -101,7 +125,8 @@ def _run_info(run_dir, config):
 
 
 def _device_for(config, device):
-    """The device to load the run on: ``device`` if given, else the run's own if it is usable here, else cpu."""
+    """The device to load the run on: ``device`` if given, else the run's own if it is usable here,
+    else cpu."""
     if device is not None:
         return device
     own = config.get("device") or "cpu"
@@ -115,12 +140,12 @@ def _device_for(config, device):
 def evaluate_run(run_dir, n=10000, split="test", seed=0, device=None, write=True, progress=True):
     """Score a training run: every metric of ``compute_all``, written to ``run_dir/metrics.json``.
 
-    Generative models (GANs, VAEs): ``n`` samples from the prior (a CPU ``Generator(seed)``) against the
-    ``split`` images. Autoencoders that cannot sample: the reconstructions of the first ``n`` ``split``
-    images against the same images (``mode: reconstructions``; it measures how much of the data the
-    code keeps, not generation), plus the per-pixel reconstruction MSE. ``device``: where the run's
-    networks run (default: the run's own device, or cpu when that is a GPU this machine lacks); the
-    classifier runs on the CPU. Returns the dict.
+    Generative models (GANs, VAEs): ``n`` samples from the prior (a CPU ``Generator(seed)``) against
+    the ``split`` images. Autoencoders that cannot sample: the reconstructions of the first ``n``
+    ``split`` images against the same images (``mode: reconstructions``; it measures how much of the
+    data the code keeps, not generation), plus the per-pixel reconstruction MSE. ``device``: where
+    the run's networks run (default: the run's own device, or cpu when that is a GPU this machine
+    lacks); the classifier runs on the CPU. Returns the dict.
     """
     t0 = time.perf_counter()
     config = read_config(run_dir)
@@ -138,10 +163,19 @@ def evaluate_run(run_dir, n=10000, split="test", seed=0, device=None, write=True
         try:
             fake, mode = _reconstruct(model, real), "reconstructions"
         except Unsupported as e:
-            raise ValueError(f"evaluate_run: {config['model']} can neither sample nor reconstruct: {e}") from e
+            raise ValueError(
+                f"evaluate_run: {config['model']} can neither sample nor reconstruct: {e}"
+            ) from e
         extra["reconstruction_mse"] = float(((fake - as_images(real)) ** 2).mean())
-    metrics = {**info, "mode": mode, "split": split, "n": len(fake), "seed": seed,
-               **compute_all(real, fake, classifier, (feats, probs), seed=seed), **extra}
+    metrics = {
+        **info,
+        "mode": mode,
+        "split": split,
+        "n": len(fake),
+        "seed": seed,
+        **compute_all(real, fake, classifier, (feats, probs), seed=seed),
+        **extra,
+    }
     metrics["eval_time_s"] = round(time.perf_counter() - t0, 1)
     if write:
         with open(os.path.join(run_dir, "metrics.json"), "w") as f:
@@ -173,14 +207,27 @@ def _fmt(value):
 
 
 ROWS = [
-    ("run", "run"), ("model", "model"), ("dataset", "data set"), ("epochs", "epochs trained"), ("mode", "scored"), ("n", "images scored"),
-    ("n_real", "real images (test split)"), ("classifier_test_accuracy", "classifier test accuracy"),
-    ("fid", "FID (lower is better)"), ("kid", "KID (lower is better)"), ("kid_std", "KID std over subsets"),
-    ("is", "Inception-style score (higher, max 10)"), ("is_std", "IS std over 10 splits"),
-    ("swd", "SWD x1e3 (mean of levels)"), ("swd_levels", "SWD x1e3 per level (28, 14, 7)"),
-    ("precision", "precision (k=3)"), ("recall", "recall (k=3)"),
-    ("classes_covered", "classes covered"), ("coverage_kl", "KL(class histogram || uniform)"),
-    ("reconstruction_mse", "reconstruction MSE per pixel"), ("eval_time_s", "evaluation time (s)"),
+    ("run", "run"),
+    ("model", "model"),
+    ("dataset", "data set"),
+    ("epochs", "epochs trained"),
+    ("mode", "scored"),
+    ("n", "images scored"),
+    ("n_real", "real images (test split)"),
+    ("classifier_test_accuracy", "classifier test accuracy"),
+    ("fid", "FID (lower is better)"),
+    ("kid", "KID (lower is better)"),
+    ("kid_std", "KID std over subsets"),
+    ("is", "Inception-style score (higher, max 10)"),
+    ("is_std", "IS std over 10 splits"),
+    ("swd", "SWD x1e3 (mean of levels)"),
+    ("swd_levels", "SWD x1e3 per level (28, 14, 7)"),
+    ("precision", "precision (k=3)"),
+    ("recall", "recall (k=3)"),
+    ("classes_covered", "classes covered"),
+    ("coverage_kl", "KL(class histogram || uniform)"),
+    ("reconstruction_mse", "reconstruction MSE per pixel"),
+    ("eval_time_s", "evaluation time (s)"),
 ]
 
 
@@ -196,5 +243,8 @@ def print_table(metrics, file=None):
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         print(f"{label.ljust(width)}  {value}", file=file)
-    print("features: scratchgan's own classifier for the data set (no Inception weights offline); "
-          "not comparable with papers' numbers", file=file)
+    print(
+        "features: scratchgan's own classifier for the data set (no Inception weights offline); "
+        "not comparable with papers' numbers",
+        file=file,
+    )

@@ -126,8 +126,12 @@ class Autoencoder(Model):
     # ----- for the command line and the figures
     def encode(self, images):
         with no_grad():
-            return np.concatenate([self.encoder(self.to_input(images[i : i + EVAL_CHUNK])).numpy()
-                                   for i in range(0, len(images), EVAL_CHUNK)])
+            return np.concatenate(
+                [
+                    self.encoder(self.to_input(images[i : i + EVAL_CHUNK])).numpy()
+                    for i in range(0, len(images), EVAL_CHUNK)
+                ]
+            )
 
     def decode(self, codes):
         with no_grad():

@@ -279,8 +279,9 @@ class SparseAE(StackedAE):
         mean."""
         codes = self.encode(images)
         fig, dpi = viz._figure(size)
-        for i, (values, title) in enumerate([(codes.ravel(), "all activations"),
-                                             (codes.mean(axis=0), "mean activation per unit")]):
+        for i, (values, title) in enumerate(
+            [(codes.ravel(), "all activations"), (codes.mean(axis=0), "mean activation per unit")]
+        ):
             ax = fig.add_subplot(1, 2, i + 1)
             ax.hist(values, bins=np.linspace(0, 1, 41), color="tab:blue")
             ax.axvline(values.mean(), color="tab:red", lw=1, label=f"mean {values.mean():.3f}")

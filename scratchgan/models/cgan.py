@@ -18,15 +18,15 @@ Keras "same" padding is PyTorch padding 1 (plus output_padding 1 where a transpo
 doubles the size). Recipe: the book's: BCE (ns), Keras Adam() for both (lr 1e-3, betas (0.9, 0.999),
 eps 1e-7), batch 32, codings 100, Keras initialisation (glorot_uniform kernels, zero biases), Keras
 batch norm (momentum 0.99, eps 1e-3). One change: the label embeddings start N(0, 1) (PyTorch's
-nn.Embedding) instead of Keras's U(-0.05, 0.05) (``embedding_init: "keras"`` restores it). With Keras's,
-z * e has std ~0.03, the activations before G's first batch norm have variance ~1e-5, far below its
-eps 1e-3, so the batch norms pass almost nothing of z or y on: on Fashion-MNIST G ignored both and
-collapsed to one image within 50 steps (std of samples within a class 0.002; 0.13 with N(0, 1)
-embeddings, same seed and steps). As in the book's loop, D
-learns on real pairs (x, y) and on fakes G(z, y) made for the same labels, G on random labels. The
-book calls ``train_on_batch`` once on the real and once on the fake batch (two Adam steps); here D sees
-them in two separate passes (so batch norm never mixes them) and takes one step on the summed loss.
-The book trains 12,000 iterations on MNIST; here the data set is the project's default, Fashion-MNIST.
+nn.Embedding) instead of Keras's U(-0.05, 0.05) (``embedding_init: "keras"`` restores it). With
+Keras's, z * e has std ~0.03, the activations before G's first batch norm have variance ~1e-5, far
+below its eps 1e-3, so the batch norms pass almost nothing of z or y on: on Fashion-MNIST G ignored
+both and collapsed to one image within 50 steps (std of samples within a class 0.002; 0.13 with N(0,
+1) embeddings, same seed and steps). As in the book's loop, D learns on real pairs (x, y) and on
+fakes G(z, y) made for the same labels, G on random labels. The book calls ``train_on_batch`` once
+on the real and once on the fake batch (two Adam steps); here D sees them in two separate passes (so
+batch norm never mixes them) and takes one step on the summed loss. The book trains 12,000
+iterations on MNIST; here the data set is the project's default, Fashion-MNIST.
 
 The per-epoch picture is a 10 x 10 grid, row = requested class.
 """
@@ -94,7 +94,9 @@ class CGAN(GAN):
         if (H, W) != (28, 28):
             raise ValueError(f"cgan: the book's networks take 28 x 28 images, got {H} x {W}")
         k = self.config["num_classes"]
-        G = ConditionalGenerator(k, self.codings_size, gia_generator(self.codings_size, C, generator), generator)
+        G = ConditionalGenerator(
+            k, self.codings_size, gia_generator(self.codings_size, C, generator), generator
+        )
         body = nn.Sequential(
             nn.Conv2d(C + 1, 64, 3, stride=2, padding=1, generator=generator),
             nn.LeakyReLU(0.01),
@@ -119,7 +121,9 @@ class CGAN(GAN):
     # ----- the conditional hooks
     def loader_arrays(self, images, labels):
         if labels is None:
-            raise ValueError(f"cgan needs class labels; data set {self.config.get('dataset')!r} has none")
+            raise ValueError(
+                f"cgan needs class labels; data set {self.config.get('dataset')!r} has none"
+            )
         return images, np.asarray(labels, dtype=np.int64)
 
     def real_inputs(self, batch):
@@ -136,7 +140,11 @@ class CGAN(GAN):
         return self.D(x, labels)
 
     def random_labels(self, n, generator=None):
-        return (generator or self.generator).integers(0, self.config["num_classes"], (n,)).astype(np.int64)
+        return (
+            (generator or self.generator)
+            .integers(0, self.config["num_classes"], (n,))
+            .astype(np.int64)
+        )
 
     def picture_labels(self):
         k = self.config["num_classes"]

@@ -35,9 +35,15 @@ class ConvAE(Autoencoder):
     def build_networks(self, generator):
         g, c = generator, self.image_shape[0]
         encoder = nn.Sequential(
-            nn.Conv2d(c, 16, 3, padding=1, generator=g), nn.SELU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1, generator=g), nn.SELU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1, generator=g), nn.SELU(), nn.MaxPool2d(2),
+            nn.Conv2d(c, 16, 3, padding=1, generator=g),
+            nn.SELU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1, generator=g),
+            nn.SELU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1, generator=g),
+            nn.SELU(),
+            nn.MaxPool2d(2),
         )
         decoder = nn.Sequential(
             nn.ConvTranspose2d(64, 32, 3, stride=2, generator=g),

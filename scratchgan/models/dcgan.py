@@ -1,4 +1,5 @@
-"""Deep convolutional GANs (Radford et al. 2016): dcgan (28x28, Hands-On ML ch. 17) and dcgan64 (the paper's 64x64).
+"""Deep convolutional GANs (Radford et al. 2016): dcgan (28x28, Hands-On ML ch. 17) and dcgan64 (the
+paper's 64x64).
 
 The DCGAN rules: strided convolutions instead of pooling (transposed in G), batch norm, no hidden
 dense layers, ReLU in G with a tanh output, LeakyReLU in D; images scaled to [-1, 1].
@@ -26,7 +27,7 @@ used 128; ``width`` is a recipe key):
        ConvTranspose 4w -> 2w, k4 s2 p1    16 x 16, BatchNorm, ReLU
        ConvTranspose 2w -> w, k4 s2 p1     32 x 32, BatchNorm, ReLU
        ConvTranspose w -> C, k4 s2 p1      64 x 64, tanh
-    D  Conv C -> w, k4 s2 p1               32 x 32, LeakyReLU 0.2          (no batch norm on D's input)
+    D  Conv C -> w, k4 s2 p1               32 x 32, LeakyReLU 0.2      (no batch norm on D's input)
        Conv w -> 2w, k4 s2 p1              16 x 16, BatchNorm, LeakyReLU 0.2
        Conv 2w -> 4w, k4 s2 p1             8 x 8,   BatchNorm, LeakyReLU 0.2
        Conv 4w -> 8w, k4 s2 p1             4 x 4,   BatchNorm, LeakyReLU 0.2
@@ -37,8 +38,8 @@ used 128; ``width`` is a recipe key):
     in separate passes, so its batch norm never mixes them. Images of another size (Fashion-MNIST's
     28 x 28) are resized to ``image_size`` (64) bilinearly, batch by batch.
 
-Both take ``--loss mm|ns|wgan|wgan-gp|ls`` and the tricks of ``gan_base.GAN``. The registry's wgan, wgan-gp
-and lsgan are dcgan with that loss's preset (classes WGAN, WGANGP, LSGAN below).
+Both take ``--loss mm|ns|wgan|wgan-gp|ls`` and the tricks of ``gan_base.GAN``. The registry's wgan,
+wgan-gp and lsgan are dcgan with that loss's preset (classes WGAN, WGANGP, LSGAN below).
 """
 
 from typing import ClassVar
@@ -66,7 +67,8 @@ def dcgan_init_(module, generator):
 
 
 def resize_matrix(n_in, n_out):
-    """(n_out, n_in) bilinear interpolation weights, half-pixel centres (PIL / align_corners=False)."""
+    """(n_out, n_in) bilinear interpolation weights, half-pixel centres (PIL /
+    align_corners=False)."""
     src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
     lo = np.floor(src).astype(int)
     hi = np.minimum(lo + 1, n_in - 1)
@@ -106,16 +108,23 @@ class DCGAN(GAN):
     def build_networks(self, generator):
         C, H, W = self.image_shape
         if H % 4 or W % 4:
-            raise ValueError(f"dcgan: image height and width must be multiples of 4 (two stride-2 layers), got {H}x{W}")
+            raise ValueError(
+                "dcgan: image height and width must be multiples of 4 (two stride-2 layers), got "
+                f"{H}x{W}"
+            )
         h, w = H // 4, W // 4
         G = nn.Sequential(
             nn.Linear(self.codings_size, 128 * h * w, generator=generator),
             nn.Unflatten(1, (128, h, w)),
             keras_batch_norm(128),
-            nn.ConvTranspose2d(128, 64, 5, stride=2, padding=2, output_padding=1, generator=generator),
+            nn.ConvTranspose2d(
+                128, 64, 5, stride=2, padding=2, output_padding=1, generator=generator
+            ),
             nn.SELU(),
             keras_batch_norm(64),
-            nn.ConvTranspose2d(64, C, 5, stride=2, padding=2, output_padding=1, generator=generator),
+            nn.ConvTranspose2d(
+                64, C, 5, stride=2, padding=2, output_padding=1, generator=generator
+            ),
             nn.Tanh(),
         )
         D = nn.Sequential(
@@ -154,7 +163,9 @@ class DCGAN64(GAN):
         config = dict(config)
         size = config.get("image_size", 64)
         if size != 64:
-            raise ValueError(f"dcgan64: image_size must be 64 (four stride-2 layers from 4 x 4), got {size}")
+            raise ValueError(
+                f"dcgan64: image_size must be 64 (four stride-2 layers from 4 x 4), got {size}"
+            )
         channels, *_ = config.get("image_shape", (1, 28, 28))
         config["image_shape"] = [channels, size, size]
         super().__init__(config, generator)
@@ -163,12 +174,18 @@ class DCGAN64(GAN):
         C, w, nz = self.image_shape[0], self.config.get("width", 64), self.codings_size
 
         def up(cin, cout, stride, padding):
-            return [nn.ConvTranspose2d(cin, cout, 4, stride, padding, bias=False, generator=generator),
-                    nn.BatchNorm2d(cout), nn.ReLU()]
+            return [
+                nn.ConvTranspose2d(cin, cout, 4, stride, padding, bias=False, generator=generator),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(),
+            ]
 
         def down(cin, cout, norm=True):
-            return [nn.Conv2d(cin, cout, 4, 2, 1, bias=False, generator=generator),
-                    *([nn.BatchNorm2d(cout)] if norm else []), nn.LeakyReLU(0.2)]
+            return [
+                nn.Conv2d(cin, cout, 4, 2, 1, bias=False, generator=generator),
+                *([nn.BatchNorm2d(cout)] if norm else []),
+                nn.LeakyReLU(0.2),
+            ]
 
         G = nn.Sequential(
             nn.Unflatten(1, (nz, 1, 1)),
@@ -201,13 +218,15 @@ class DCGAN64(GAN):
 
 # ----- the registry's aliases: dcgan with a loss preset, i.e. `train dcgan --loss ...`
 class WGAN(DCGAN):
-    """wgan: dcgan with the Wasserstein critic and weight clipping (RMSprop 5e-5, clip 0.01, n_critic 5)."""
+    """wgan: dcgan with the Wasserstein critic and weight clipping (RMSprop 5e-5, clip 0.01,
+    n_critic 5)."""
 
     recipe: ClassVar[dict] = {**DCGAN.recipe, **GAN.loss_presets["wgan"]}
 
 
 class WGANGP(DCGAN):
-    """wgan-gp: dcgan with the Wasserstein critic and gradient penalty 10 (Adam 1e-4, betas (0.5, 0.9), n_critic 5)."""
+    """wgan-gp: dcgan with the Wasserstein critic and gradient penalty 10 (Adam 1e-4, betas (0.5,
+    0.9), n_critic 5)."""
 
     recipe: ClassVar[dict] = {**DCGAN.recipe, **GAN.loss_presets["wgan-gp"]}
 

@@ -1,7 +1,7 @@
 """gan: the book's MLP GAN (Hands-On ML ch. 17); the family's base, ``GAN``, is in gan_base.py.
 
-    MLPGAN   gan: G Dense 100 SELU, Dense 150 SELU, Dense 784 sigmoid, reshape (codings 30);
-                  D Flatten, Dense 150 SELU, Dense 100 SELU, Dense 1 (sigmoid applied by the losses)
+MLPGAN   gan: G Dense 100 SELU, Dense 150 SELU, Dense 784 sigmoid, reshape (codings 30);
+              D Flatten, Dense 150 SELU, Dense 100 SELU, Dense 1 (sigmoid applied by the losses)
 """
 
 import math

@@ -217,8 +217,10 @@ class GAN(Model):
         if a:
             real -= a * self.generator.uniform((n, 1), np.float64)
             fake += a * self.generator.uniform((n, 1), np.float64)
-        return (tensor(real.astype(like.dtype), device=like.device),
-                tensor(fake.astype(like.dtype), device=like.device))
+        return (
+            tensor(real.astype(like.dtype), device=like.device),
+            tensor(fake.astype(like.dtype), device=like.device),
+        )
 
     def noise_level(self, step):
         """Instance noise std before D update ``step`` (0-based): annealed linearly to 0."""
@@ -349,12 +351,28 @@ class GAN(Model):
         out = self.decode(z, labels)
         return out.reshape((rows, steps) + out.shape[1:])
 
-    def inpaint(self, images, mask, generator, iterations=300, lr=0.01, perceptual_weight=0.003,
-                blend="copy"):
+    def inpaint(
+        self,
+        images,
+        mask,
+        generator,
+        iterations=300,
+        lr=0.01,
+        perceptual_weight=0.003,
+        blend="copy",
+    ):
         """Semantic inpainting (Yeh et al. 2017), see ``inpaint.inpaint``: images in [0, 1] where
         the known pixels (``mask`` H x W, True = known) are the originals and the rest come from
         G."""
         from .inpaint import inpaint
 
-        return inpaint(self, images, mask, generator, iterations=iterations, lr=lr,
-                       perceptual_weight=perceptual_weight, blend=blend)
+        return inpaint(
+            self,
+            images,
+            mask,
+            generator,
+            iterations=iterations,
+            lr=lr,
+            perceptual_weight=perceptual_weight,
+            blend=blend,
+        )

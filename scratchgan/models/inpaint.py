@@ -3,10 +3,11 @@
 Given an image y with known pixels M (1 = known) and a trained G and D, search the code
 
     z^ = argmin_z  L_contextual(z) + lambda L_perceptual(z)
-    L_contextual(z) = | W * (G(z) - y) |_1        W = M, or Yeh's importance weights (below)
-    L_perceptual(z) = -log D(G(z))                the non-saturating form of the paper's log(1 - D(G(z)))
-                                                  (the same minimiser, useful gradients when D is sure);
-                                                  -D(G(z)) for a Wasserstein or least-squares critic
+    L_contextual(z) = | W * (G(z) - y) |_1    W = M, or Yeh's importance weights (below)
+    L_perceptual(z) = -log D(G(z))            the non-saturating form of the paper's
+                                              log(1 - D(G(z))) (the same minimiser, useful gradients
+                                              when D is sure); -D(G(z)) for a Wasserstein or
+                                              least-squares critic
 
 with Adam on z (G and D frozen, in evaluation mode), then fill the holes from G(z^). Several random
 starts per image ("restarts") are optimised together; the one with the lowest final contextual loss
@@ -58,7 +59,8 @@ def bottom_half_mask(h, w):
 
 
 def _box_mean(a, window):
-    """Mean of a (H, W) over window x window neighbourhoods, zero padding counted as 0 (loops over taps)."""
+    """Mean of a (H, W) over window x window neighbourhoods, zero padding counted as 0 (loops over
+    taps)."""
     r = window // 2
     padded = np.pad(a, r)
     h, w = a.shape
@@ -70,7 +72,8 @@ def _box_mean(a, window):
 
 
 def importance_weights(mask, window=7):
-    """Yeh et al.'s weights: for known pixels, the fraction of unknown pixels around them; 0 in the hole."""
+    """Yeh et al.'s weights: for known pixels, the fraction of unknown pixels around them; 0 in the
+    hole."""
     mask = np.asarray(mask, dtype=bool)
     return np.where(mask, _box_mean((~mask).astype(np.float64), window), 0.0)
 
@@ -98,23 +101,43 @@ def poisson_blend(known, source, mask, iterations=500):
 
 
 # ----- the GAN search
-def inpaint(model, images, mask, generator, iterations=300, lr=0.01, perceptual_weight=0.003, restarts=1,
-            average=1, weighting="uniform", window=7, blend="copy", return_codes=False):
+def inpaint(
+    model,
+    images,
+    mask,
+    generator,
+    iterations=300,
+    lr=0.01,
+    perceptual_weight=0.003,
+    restarts=1,
+    average=1,
+    weighting="uniform",
+    window=7,
+    blend="copy",
+    return_codes=False,
+):
     """Fill the unknown pixels of uint8 ``images`` (N x H x W or N x C x H x W) with a trained GAN.
 
-    mask: H x W booleans, True = known. weighting: "uniform" (W = M) or "importance" (Yeh's weights).
-    average: fill from the mean of G over the ``average`` best of the ``restarts`` codes (1: the best).
-    blend: "copy" or "poisson". Returns float32 N x C x H x W in [0, 1] whose known pixels are the
-    originals exactly (and, with ``return_codes``, the kept codes of each image, best first,
-    (N, average, codings_size))."""
+    mask: H x W booleans, True = known. weighting: "uniform" (W = M) or "importance" (Yeh's
+    weights). average: fill from the mean of G over the ``average`` best of the ``restarts`` codes
+    (1: the best). blend: "copy" or "poisson". Returns float32 N x C x H x W in [0, 1] whose known
+    pixels are the originals exactly (and, with ``return_codes``, the kept codes of each image, best
+    first, (N, average, codings_size))."""
     if weighting not in ("uniform", "importance") or blend not in ("copy", "poisson"):
-        raise ValueError(f"weighting {weighting!r} / blend {blend!r}: expected uniform|importance and copy|poisson")
+        raise ValueError(
+            f"weighting {weighting!r} / blend {blend!r}: expected uniform|importance and "
+            "copy|poisson"
+        )
     if not 1 <= average <= restarts:
         raise ValueError(f"average={average}: expected 1 <= average <= restarts ({restarts})")
     y = model.to_input(images)
     n = y.shape[0]
     mask = np.broadcast_to(np.asarray(mask, dtype=bool), y.shape[-2:])
-    weights = mask.astype(np.float32) if weighting == "uniform" else importance_weights(mask, window).astype(np.float32)
+    weights = (
+        mask.astype(np.float32)
+        if weighting == "uniform"
+        else importance_weights(mask, window).astype(np.float32)
+    )
     W = tensor(weights, device=model.device)
     target = tensor(np.repeat(y.numpy(), restarts, axis=0), device=model.device)
     z = model.noise(n * restarts, generator).detach()
@@ -126,16 +149,23 @@ def inpaint(model, images, mask, generator, iterations=300, lr=0.01, perceptual_
             search.zero_grad()
             out = model.generate(z)
             context = ((out - target).abs() * W).flatten(1).sum(axis=1)
-            realism = g_loss(perceptual, model.critic(out)) * (n * restarts)  # a sum over the images
+            realism = g_loss(perceptual, model.critic(out)) * (
+                n * restarts
+            )  # a sum over the images
             loss = context.sum() + realism * perceptual_weight
             if i == iterations:  # the last pass only scores the final codes
                 break
             loss.backward()
             search.step()
-    order = context.detach().numpy().reshape(n, restarts).argsort(1)[:, :average] + np.arange(n)[:, None] * restarts
+    order = (
+        context.detach().numpy().reshape(n, restarts).argsort(1)[:, :average]
+        + np.arange(n)[:, None] * restarts
+    )
     codes = z.detach().numpy()[order]
     with no_grad():
-        fills = model.to_unit(model.generate(tensor(z.detach().numpy()[order.ravel()], device=model.device)))
+        fills = model.to_unit(
+            model.generate(tensor(z.detach().numpy()[order.ravel()], device=model.device))
+        )
     source = fills.reshape((n, average) + fills.shape[1:]).mean(1)
     known = sgdata.to_float(images)
     if blend == "poisson":
@@ -154,13 +184,18 @@ def mean_fill(train_images, images, mask):
 
 
 def nearest_neighbour_fill(train_images, images, mask, chunk=5000):
-    """Unknown pixels <- those of the training image nearest (L2 over the known pixels) to each image."""
+    """Unknown pixels <- those of the training image nearest (L2 over the known pixels) to each
+    image."""
     known = sgdata.to_float(images)
     m = np.broadcast_to(np.asarray(mask, dtype=bool), known.shape[1:]).reshape(-1)
     q = known.reshape(len(known), -1)[:, m].astype(np.float64)
     best_d, best_i = np.full(len(q), np.inf), np.zeros(len(q), dtype=np.int64)
     for start in range(0, len(train_images), chunk):
-        t = sgdata.to_float(train_images[start : start + chunk]).reshape(-1, m.size)[:, m].astype(np.float64)
+        t = (
+            sgdata.to_float(train_images[start : start + chunk])
+            .reshape(-1, m.size)[:, m]
+            .astype(np.float64)
+        )
         d = (q**2).sum(1)[:, None] - 2 * q @ t.T + (t**2).sum(1)[None]
         i = d.argmin(1)
         better = d[np.arange(len(q)), i] < best_d
@@ -170,12 +205,19 @@ def nearest_neighbour_fill(train_images, images, mask, chunk=5000):
 
 
 def masked_error(filled, original, mask):
-    """Mean absolute and squared error per unknown pixel (images in [0, 1]; original may be uint8)."""
-    original = sgdata.to_float(original) if np.asarray(original).dtype == np.uint8 else np.asarray(original)
+    """Mean absolute and squared error per unknown pixel (images in [0, 1]; original may be
+    uint8)."""
+    original = (
+        sgdata.to_float(original)
+        if np.asarray(original).dtype == np.uint8
+        else np.asarray(original)
+    )
     filled = np.asarray(filled, dtype=np.float64)
     if filled.shape != original.shape:
-        raise ValueError(f"masked_error: filled images have shape {filled.shape}, the originals {original.shape} "
-                         "(N x C x H x W for both, or uint8 N x H x W originals)")
+        raise ValueError(
+            f"masked_error: filled images have shape {filled.shape}, the originals "
+            f"{original.shape} (N x C x H x W for both, or uint8 N x H x W originals)"
+        )
     hole = ~np.broadcast_to(np.asarray(mask, dtype=bool), original.shape[-2:])
     diff = (filled - original)[..., hole]
     return {"l1": float(np.abs(diff).mean()), "mse": float((diff**2).mean())}

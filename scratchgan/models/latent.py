@@ -1,12 +1,17 @@
-"""Walking a GAN's latent space: interpolation paths and latent arithmetic (Radford et al. 2016, sec. 6).
+"""Walking a GAN's latent space: interpolation paths and latent arithmetic (Radford et al. 2016,
+sec. 6).
 
     lerp(a, b, t)                       (1 - t) a + t b
-    slerp(a, b, t)                      the great-circle path, sin((1 - t) w) / sin w a + sin(t w) / sin w b,
+    slerp(a, b, t)                      the great-circle path,
+                                        sin((1 - t) w) / sin w a + sin(t w) / sin w b,
                                         w = angle(a, b); straight where a and b are (anti)parallel
     interpolate_codes(a, b, steps, path)  rows x steps x D codes from a (R, D) to b (R, D)
-    class_codes(model, classify, ...)   codes whose G(z) the classifier gives to each class with confidence
-    concept(codes, k, generator)        the mean of k exemplar codes of one class (the paper averages 3)
-    arithmetic(model, classify, a, b, c, ...)  G(mean z_a - mean z_b + mean z_c) and its neighbourhood
+    class_codes(model, classify, ...)   codes whose G(z) the classifier gives to each class with
+                                        confidence
+    concept(codes, k, generator)        the mean of k exemplar codes of one class (the paper
+                                        averages 3)
+    arithmetic(model, classify, a, b, c, ...)
+                                        G(mean z_a - mean z_b + mean z_c) and its neighbourhood
 
 With a Gaussian prior nearly all codes have norm about sqrt(D); a straight line between two of them
 passes closer to the origin, through codes G rarely saw, which slerp avoids (White 2016, "Sampling
@@ -32,7 +37,8 @@ def lerp(a, b, t):
 
 
 def slerp(a, b, t, eps=1e-7):
-    """Spherical interpolation between a and b (..., D) at fractions t (broadcast against a[..., :1]).
+    """Spherical interpolation between a and b (..., D) at fractions t (broadcast against a[...,
+    :1]).
 
     At t = 0 and 1 it returns a and b exactly; the norm varies smoothly between |a| and |b|."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -48,7 +54,8 @@ def slerp(a, b, t, eps=1e-7):
 
 
 def interpolate_codes(a, b, steps, path="slerp"):
-    """Codes along ``path`` from each row of a (R, D) to the same row of b: R x steps x D (float32)."""
+    """Codes along ``path`` from each row of a (R, D) to the same row of b: R x steps x D
+    (float32)."""
     if path not in PATHS:
         raise ValueError(f"path {path!r}: expected one of {', '.join(PATHS)}")
     if steps < 2:
@@ -76,15 +83,20 @@ def class_codes(model, classify, generator, n=2000, min_confidence=0.9, chunk=50
 
 
 def concept(codes, k, generator):
-    """The mean of k exemplar codes drawn (without replacement) from ``codes`` (m, D); (exemplars, mean)."""
+    """The mean of k exemplar codes drawn (without replacement) from ``codes`` (m, D); (exemplars,
+    mean)."""
     if len(codes) < k:
-        raise ValueError(f"concept: needs {k} exemplar codes, only {len(codes)} were found; sample more codes "
-                         "(n) or lower min_confidence")
+        raise ValueError(
+            f"concept: needs {k} exemplar codes, only {len(codes)} were found; sample more codes "
+            "(n) or lower min_confidence"
+        )
     pick = codes[generator.permutation(len(codes))[:k]]
     return pick, pick.mean(0)
 
 
-def arithmetic(model, classify, a, b, c, generator, k=3, n=4000, min_confidence=0.9, spread=0.25, results=8):
+def arithmetic(
+    model, classify, a, b, c, generator, k=3, n=4000, min_confidence=0.9, spread=0.25, results=8
+):
     """Latent arithmetic on classes a, b, c: z = mean z_a - mean z_b + mean z_c.
 
     Each concept is the mean of k confident exemplars (as the paper averages 3). Returns a dict of
@@ -96,8 +108,10 @@ def arithmetic(model, classify, a, b, c, generator, k=3, n=4000, min_confidence=
     out, means = {}, []
     for name, cls in (("a", a), ("b", b), ("c", c)):
         if cls not in by_class:
-            raise ValueError(f"arithmetic: no code among {n} was classified as class {cls} with confidence "
-                             f">= {min_confidence}")
+            raise ValueError(
+                f"arithmetic: no code among {n} was classified as class {cls} with confidence "
+                f">= {min_confidence}"
+            )
         exemplars, mean = concept(by_class[cls], k, generator)
         out[name] = model.decode(exemplars)
         means.append(mean)

@@ -1,7 +1,7 @@
 """linear-ae (Hands-On ML ch. 17): a linear autoencoder learns the PCA plane of a 3-D point cloud.
 
-    LinearAE      Dense 2 | Dense 3, no activation, MSE, SGD
-    principal_angles(a, b), pca_basis(points, k), save_pca_figure(...)
+LinearAE      Dense 2 | Dense 3, no activation, MSE, SGD
+principal_angles(a, b), pca_basis(points, k), save_pca_figure(...)
 """
 
 import re
@@ -57,8 +57,10 @@ class LinearAE(Autoencoder):
 
     def build_networks(self, generator):
         c = self.config
-        return (nn.Sequential(nn.Linear(c["input_size"], c["codings_size"], generator=generator)),
-                nn.Sequential(nn.Linear(c["codings_size"], c["input_size"], generator=generator)))
+        return (
+            nn.Sequential(nn.Linear(c["input_size"], c["codings_size"], generator=generator)),
+            nn.Sequential(nn.Linear(c["codings_size"], c["input_size"], generator=generator)),
+        )
 
     def to_input(self, points):
         return tensor(np.asarray(points, dtype=np.float32), device=self.device)

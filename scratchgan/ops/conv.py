@@ -107,7 +107,7 @@ class Conv2d(Function):
         gx = ConvTranspose2d(self.geom, x.shape[2:]).apply(gy, W) if need[0] else None
         gW = Conv2dGradW(self.geom, self.windows).apply(x, gy) if need[1] else None
         gb = gy.sum((0, 2, 3)) if len(need) == 3 and need[2] else None
-        return (gx, gW, gb)[:len(need)]
+        return (gx, gW, gb)[: len(need)]
 
 
 class ConvTranspose2d(Function):
@@ -145,7 +145,7 @@ class ConvTranspose2d(Function):
         windows = conv.windows if need[0] and need[1] else None
         gW = Conv2dGradW(self.geom, windows, self.rows).apply(gy, x) if need[1] else None
         gb = gy.sum((0, 2, 3)) if len(need) == 3 and need[2] else None
-        return (gx, gW, gb)[:len(need)]
+        return (gx, gW, gb)[: len(need)]
 
 
 class Conv2dGradW(Function):
@@ -188,14 +188,18 @@ def _check(fn, input, weight, bias, stride, padding, dilation, groups):
     """Validate the arguments shared by conv2d and conv_transpose2d; returns their ConvGeometry."""
     for name, t in (("input", input), ("weight", weight)):
         if t.ndim != 4:
-            raise ValueError(f"{fn}: {name} must be 4-D, got shape {t.shape} ({t.ndim}-D)"
-                             + (" (N, C, H, W)" if name == "input" else ""))
+            raise ValueError(
+                f"{fn}: {name} must be 4-D, got shape {t.shape} ({t.ndim}-D)"
+                + (" (N, C, H, W)" if name == "input" else "")
+            )
     if input.dtype.kind != "f":
         raise TypeError(f"{fn}: input must be floating point, got dtype {input.dtype}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != input.dtype:
-            raise TypeError(f"{fn}: {name} has dtype {t.dtype}, input has {input.dtype}; "
-                            "convert one with .to(dtype)")
+            raise TypeError(
+                f"{fn}: {name} has dtype {t.dtype}, input has {input.dtype}; "
+                "convert one with .to(dtype)"
+            )
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
     sy, sx = pair(stride, "stride", fn, 1)
@@ -228,28 +232,35 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     c, h, w = input.shape[1:]
     cout = weight.shape[0]
     if c % g or cout % g:
-        raise ValueError(f"conv2d: groups={g} must divide both the input channels ({c}) and the "
-                         f"output channels ({cout}, weight.shape[0])")
+        raise ValueError(
+            f"conv2d: groups={g} must divide both the input channels ({c}) and the "
+            f"output channels ({cout}, weight.shape[0])"
+        )
     if weight.shape[1] * g != c:
-        raise ValueError(f"conv2d: weight has {weight.shape[1]} input channels per group, input "
-                         f"has {c} channels (expected {c} = weight.shape[1] * groups = "
-                         f"{weight.shape[1]} * {g})")
+        raise ValueError(
+            f"conv2d: weight has {weight.shape[1]} input channels per group, input "
+            f"has {c} channels (expected {c} = weight.shape[1] * groups = "
+            f"{weight.shape[1]} * {g})"
+        )
     if bias is not None and bias.shape != (cout,):
-        raise ValueError(f"conv2d: bias must have shape ({cout},) (one per output channel), "
-                         f"got {bias.shape}")
+        raise ValueError(
+            f"conv2d: bias must have shape ({cout},) (one per output channel), got {bias.shape}"
+        )
     ho, wo = conv_output_size(h, kh, sy, ph, dy), conv_output_size(w, kw, sx, pw, dx)
     if ho < 1 or wo < 1:
         raise ValueError(
             f"conv2d: the output would be {ho} x {wo}: input size ({h}, {w}) with padding "
             f"({ph}, {pw}) is smaller than the dilated kernel ({dy * (kh - 1) + 1}, "
             f"{dx * (kw - 1) + 1}) (kernel ({kh}, {kw}), dilation ({dy}, {dx}), "
-            f"stride ({sy}, {sx}))")
+            f"stride ({sy}, {sx}))"
+        )
     args = (input, weight) if bias is None else (input, weight, bias)
     return Conv2d(geom, (ho, wo)).apply(*args)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1):
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
     """2-D transposed convolution, as torch.nn.functional.conv_transpose2d: the adjoint of conv2d.
 
     Each input pixel scatters x[n, c, i, j] * W[c, o, u, v] to output
@@ -272,25 +283,31 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     kh, kw, sy, sx, ph, pw, dy, dx, g = geom
     oph, opw = pair(output_padding, "output_padding", fn, 0)
     if not (oph < sy or oph < dy) or not (opw < sx or opw < dx):
-        raise ValueError(f"{fn}: output_padding ({oph}, {opw}) must be smaller than either stride "
-                         f"({sy}, {sx}) or dilation ({dy}, {dx}) in each dimension")
+        raise ValueError(
+            f"{fn}: output_padding ({oph}, {opw}) must be smaller than either stride "
+            f"({sy}, {sx}) or dilation ({dy}, {dx}) in each dimension"
+        )
     c, h, w = input.shape[1:]
     if c % g:
         raise ValueError(f"{fn}: groups={g} must divide the input channels ({c})")
     if weight.shape[0] != c:
-        raise ValueError(f"{fn}: weight has {weight.shape[0]} input channels (weight.shape[0]), "
-                         f"input has {c} (the weight is (Cin, Cout/groups, kh, kw))")
+        raise ValueError(
+            f"{fn}: weight has {weight.shape[0]} input channels (weight.shape[0]), "
+            f"input has {c} (the weight is (Cin, Cout/groups, kh, kw))"
+        )
     cout = weight.shape[1] * g
     if bias is not None and bias.shape != (cout,):
-        raise ValueError(f"{fn}: bias must have shape ({cout},) (one per output channel), "
-                         f"got {bias.shape}")
+        raise ValueError(
+            f"{fn}: bias must have shape ({cout},) (one per output channel), got {bias.shape}"
+        )
     ho = (h - 1) * sy - 2 * ph + dy * (kh - 1) + oph + 1
     wo = (w - 1) * sx - 2 * pw + dx * (kw - 1) + opw + 1
     if ho < 1 or wo < 1:
         raise ValueError(
             f"{fn}: the output would be {ho} x {wo}: input size ({h}, {w}), kernel ({kh}, {kw}), "
             f"stride ({sy}, {sx}), padding ({ph}, {pw}), dilation ({dy}, {dx}), output_padding "
-            f"({oph}, {opw}); reduce the padding")
+            f"({oph}, {opw}); reduce the padding"
+        )
     args = (input, weight) if bias is None else (input, weight, bias)
     return ConvTranspose2d(geom, (ho, wo)).apply(*args)
 

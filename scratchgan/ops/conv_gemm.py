@@ -35,8 +35,8 @@ def _nhwc(a):
     n, c, h, w = a.shape
     if c > 1 and a.strides[1] != a.itemsize and (h * w * a.itemsize) % 1024 == 0:
         skewed = array_module(a).empty((n, c, h * w + 16), a.dtype)
-        skewed[:, :, :h * w] = a.reshape(n, c, h * w)
-        a = skewed[:, :, :h * w].reshape(n, c, h, w)
+        skewed[:, :, : h * w] = a.reshape(n, c, h * w)
+        a = skewed[:, :, : h * w].reshape(n, c, h, w)
     return a.transpose(0, 2, 3, 1)
 
 
@@ -60,17 +60,19 @@ def _im2col(x, geom, ho, wo):
     n, c, h, w = x.shape
     if sy * (ho - 1) + dy * (kh - 1) >= h + 2 * ph or sx * (wo - 1) + dx * (kw - 1) >= w + 2 * pw:
         raise ValueError(
-            f"_im2col: {ho} x {wo} windows of geometry {geom} reach outside a {h} x {w} image")
+            f"_im2col: {ho} x {wo} windows of geometry {geom} reach outside a {h} x {w} image"
+        )
     xh = x.transpose(0, 2, 3, 1)
     if ph or pw or (c > 1 and xh.strides[3] != xh.itemsize):
         # channels-last copy (padded): the gather below then reads runs of kw*C contiguous values
         padded = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), x.dtype)
-        _copy_by_images(padded[:, ph:ph + h, pw:pw + w], _nhwc(x))
+        _copy_by_images(padded[:, ph : ph + h, pw : pw + w], _nhwc(x))
         xh = padded
     cg = c // g
     s0, s1, s2, s3 = xh.strides
-    view = _as_strided(xp, xh, (n, ho, wo, g, kh, kw, cg),
-                       (s0, sy * s1, sx * s2, cg * s3, dy * s1, dx * s2, s3))
+    view = _as_strided(
+        xp, xh, (n, ho, wo, g, kh, kw, cg), (s0, sy * s1, sx * s2, cg * s3, dy * s1, dx * s2, s3)
+    )
     col = xp.empty(view.shape, x.dtype)
     _copy_by_images(col, view)
     return col.reshape(n * ho * wo, g, kh * kw * cg).transpose(1, 0, 2)
@@ -101,7 +103,7 @@ def _add_taps(out, taps, geom):
     for i in range(kh):
         rows = slice(i * dy, i * dy + sy * (ho - 1) + 1, sy)
         for j in range(kw):
-            out[:, rows, j * dx:j * dx + sx * (wo - 1) + 1:sx] += taps[:, :, :, :, i, j]
+            out[:, rows, j * dx : j * dx + sx * (wo - 1) + 1 : sx] += taps[:, :, :, :, i, j]
 
 
 def _add_taps_by_images(out, taps, geom):
@@ -109,15 +111,14 @@ def _add_taps_by_images(out, taps, geom):
     if not isinstance(out, np.ndarray):
         _add_taps(out, taps, geom)
         return
-    threads.over_batch(lambda a, b: _add_taps(out[a:b], taps[a:b], geom), out.shape[0],
-                       taps.nbytes)
+    threads.over_batch(lambda a, b: _add_taps(out[a:b], taps[a:b], geom), out.shape[0], taps.nbytes)
 
 
 def _unpad(out, geom, h, w):
     """The NCHW view of the interior of a ``_col2im_buffer``."""
     n, _, _, g, cg = out.shape
     ph, pw = geom.ph, geom.pw
-    return out[:, ph:ph + h, pw:pw + w].reshape(n, h, w, g * cg).transpose(0, 3, 1, 2)
+    return out[:, ph : ph + h, pw : pw + w].reshape(n, h, w, g * cg).transpose(0, 3, 1, 2)
 
 
 _TAPS_CHUNK_BYTES = 2 << 20
@@ -142,13 +143,13 @@ def _matmul_col2im(rows, wm, geom, n, ho, wo, h, w):
     chunk = max(1, min(n, _TAPS_CHUNK_BYTES // per_image))
     for n0 in range(0, n, chunk):
         b = min(chunk, n - n0)
-        r = rows[:, n0 * ho * wo:(n0 + b) * ho * wo]
+        r = rows[:, n0 * ho * wo : (n0 + b) * ho * wo]
         if channels_last:
             taps = xp.matmul(r, wm).reshape(g, b, ho, wo, kh, kw, cg).transpose(1, 2, 3, 0, 4, 5, 6)
         else:
             colT = xp.matmul(wm.transpose(0, 2, 1), r.transpose(0, 2, 1))
             taps = colT.reshape(g, kh, kw, cg, b, ho, wo).transpose(4, 5, 6, 0, 1, 2, 3)
-        _add_taps_by_images(out[n0:n0 + b], taps, geom)
+        _add_taps_by_images(out[n0 : n0 + b], taps, geom)
     return _unpad(out, geom, h, w)
 
 
@@ -228,8 +229,9 @@ def _kernel_conv_transpose(x, W, b, geom, out_size):
     Wt = W.reshape(g, cs // g, -1).transpose(0, 2, 1)
     col = array_module(x).matmul(Wt, x.reshape(n, g, cs // g, ho * wo))
     big = (n, W.shape[1] * g, *out_size)
-    y = cuda.col2im(col.reshape(n, -1, ho * wo), big, kh, kw, (sy, sx), (ph, pw), (dy, dx),
-                    col_hw=(ho, wo))
+    y = cuda.col2im(
+        col.reshape(n, -1, ho * wo), big, kh, kw, (sy, sx), (ph, pw), (dy, dx), col_hw=(ho, wo)
+    )
     if b is not None:
         y += b.reshape(1, -1, 1, 1)
     return y

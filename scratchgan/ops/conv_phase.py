@@ -47,11 +47,14 @@ def conv_transpose_phase(x, W, geom, out_size):
     xh = _nhwc(x)
     if lo_y or hi_y or lo_x or hi_x or xh.strides[3] != xh.itemsize:
         padded = xp.zeros((n, ho + lo_y + hi_y, wo + lo_x + hi_x, cs), x.dtype)
-        padded[:, lo_y:lo_y + ho, lo_x:lo_x + wo] = xh
+        padded[:, lo_y : lo_y + ho, lo_x : lo_x + wo] = xh
         xh = padded
     Wt = W.transpose(2, 3, 0, 1)  # (kh, kw, Cs, Cb): tap-major rows of the GEMM's right side
-    out = xp.zeros((n, H, Wd, cb), x.dtype) if _has_empty_phase(rows, cols) else \
-        xp.empty((n, H, Wd, cb), x.dtype)
+    out = (
+        xp.zeros((n, H, Wd, cb), x.dtype)
+        if _has_empty_phase(rows, cols)
+        else xp.empty((n, H, Wd, cb), x.dtype)
+    )
     for r, utaps, T in rows:
         for q, vtaps, S in cols:
             if not utaps or not vtaps or not T or not S:
@@ -59,7 +62,7 @@ def conv_transpose_phase(x, W, geom, out_size):
             col = xp.empty((n, T, S, len(utaps), len(vtaps), cs), x.dtype)
             for i, (_, a) in enumerate(utaps):
                 for j, (_, b) in enumerate(vtaps):
-                    col[:, :, :, i, j] = xh[:, lo_y + a:lo_y + a + T, lo_x + b:lo_x + b + S]
+                    col[:, :, :, i, j] = xh[:, lo_y + a : lo_y + a + T, lo_x + b : lo_x + b + S]
             wsub = Wt[np.ix_([u for u, _ in utaps], [v for v, _ in vtaps])]
             y = xp.matmul(col.reshape(n * T * S, -1), wsub.reshape(-1, cb))
             out[:, r::sy, q::sx] = y.reshape(n, T, S, cb)

@@ -69,8 +69,14 @@ def _best_of(run, name, trials):
 def shape_key(x, W, geom, out_size):
     """What the choice depends on: shapes, geometry, dtype, and whether x is channels-last."""
     channels_last = x.ndim == 4 and x.shape[1] > 1 and x.strides[1] == x.itemsize
-    return (tuple(x.shape), tuple(W.shape), tuple(geom), tuple(out_size), str(x.dtype),
-            channels_last)
+    return (
+        tuple(x.shape),
+        tuple(W.shape),
+        tuple(geom),
+        tuple(out_size),
+        str(x.dtype),
+        channels_last,
+    )
 
 
 algorithms = ConvAlgorithms()

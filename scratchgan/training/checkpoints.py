@@ -173,9 +173,12 @@ def check_checkpoint(path):
     folder, name = os.path.split(os.path.abspath(path))
     expected = read_manifest(folder).get(name)
     if expected is not None and sha256_of(path) != expected:
-        raise CheckpointError(f"checkpoint {path} is corrupt: its sha256 differs from the one in "
-                              f"{os.path.join(os.path.dirname(path), MANIFEST)}", path,
-                              previous_good(path))
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt: its sha256 differs from the one in "
+            f"{os.path.join(os.path.dirname(path), MANIFEST)}",
+            path,
+            previous_good(path),
+        )
 
 
 def load_checkpoint(path, model, loader=None, generators=()):
@@ -187,15 +190,19 @@ def load_checkpoint(path, model, loader=None, generators=()):
     try:
         npz = np.load(path, allow_pickle=False)
     except (*unreadable, ValueError) as e:  # not an .npz at all (numpy's pickle advice is wrong)
-        raise CheckpointError(f"checkpoint {path} cannot be loaded: {UNREADABLE}", path,
-                              previous_good(path)) from e
+        raise CheckpointError(
+            f"checkpoint {path} cannot be loaded: {UNREADABLE}", path, previous_good(path)
+        ) from e
     try:
         with npz:
             return _load(npz, model, loader, generators)
     except (*unreadable, ValueError, KeyError, TypeError) as e:
         reason = UNREADABLE if isinstance(e, unreadable) else " ".join(str(e).split())
-        raise CheckpointError(f"checkpoint {path} cannot be loaded: {reason or type(e).__name__}",
-                              path, previous_good(path)) from e
+        raise CheckpointError(
+            f"checkpoint {path} cannot be loaded: {reason or type(e).__name__}",
+            path,
+            previous_good(path),
+        ) from e
 
 
 def _load(npz, model, loader, generators):

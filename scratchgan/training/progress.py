@@ -55,9 +55,15 @@ class ProgressBar:
         if self._bar is None or self._epoch != (epoch, epochs, total):
             self.close()
             self._epoch = (epoch, epochs, total)
-            self._bar = tqdm(total=total, desc=f"epoch {epoch}/{epochs}", unit="step",
-                             file=self.stream, mininterval=self.interval, leave=False,
-                             ncols=shutil.get_terminal_size().columns)
+            self._bar = tqdm(
+                total=total,
+                desc=f"epoch {epoch}/{epochs}",
+                unit="step",
+                file=self.stream,
+                mininterval=self.interval,
+                leave=False,
+                ncols=shutil.get_terminal_size().columns,
+            )
         # the terminal's width, read at each redraw: tqdm trims the line to it
         self._bar.ncols = shutil.get_terminal_size().columns
         self._bar.set_postfix_str(stats, refresh=False)

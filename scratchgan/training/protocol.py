@@ -119,8 +119,10 @@ class Model:
         viz.save_image_grid(self.sample(n, generator), path)
 
     def sample(self, n, generator):
-        raise Unsupported(f"{self.name} cannot sample: it is not a generative model (no prior over "
-                          "its codes); try a vae or a gan")
+        raise Unsupported(
+            f"{self.name} cannot sample: it is not a generative model (no prior over "
+            "its codes); try a vae or a gan"
+        )
 
     def reconstruct(self, images):
         raise Unsupported(f"{self.name} does not reconstruct images: it has no encoder")

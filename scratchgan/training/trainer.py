@@ -44,8 +44,19 @@ from .runs import build_model
 
 LOG_POINTS_PER_EPOCH = 20  # train_log.csv rows per epoch (at most)
 # what a checkpoint keeps of the trainer besides wall_time
-STATE_KEYS = ("step", "epoch", "epoch_step", "sums", "counts", "epoch_images", "epoch_time",
-              "train_time", "images_seen", "history", "resumes")
+STATE_KEYS = (
+    "step",
+    "epoch",
+    "epoch_step",
+    "sums",
+    "counts",
+    "epoch_images",
+    "epoch_time",
+    "train_time",
+    "images_seen",
+    "history",
+    "resumes",
+)
 
 
 class Trainer:
@@ -69,10 +80,17 @@ class Trainer:
         self.model = build_model(self.config, self.generator)
         arrays = self.model.loader_arrays(self.train_x, self.train_y)
         if config["drop_last"] and len(arrays[0]) < config["batch_size"]:
-            raise ValueError(f"batch_size={config['batch_size']}: larger than the {len(arrays[0])} "
-                             "training images (whole batches only); pass a smaller --batch-size")
-        self.loader = sgdata.DataLoader(arrays, config["batch_size"], shuffle=True,
-                                        drop_last=config["drop_last"], seed=seeds["loader"])
+            raise ValueError(
+                f"batch_size={config['batch_size']}: larger than the {len(arrays[0])} "
+                "training images (whole batches only); pass a smaller --batch-size"
+            )
+        self.loader = sgdata.DataLoader(
+            arrays,
+            config["batch_size"],
+            shuffle=True,
+            drop_last=config["drop_last"],
+            seed=seeds["loader"],
+        )
         self.bar = progress_display(progress)
         self.step = 0  # optimisation steps so far
         self.epoch = 0  # completed epochs
@@ -146,9 +164,13 @@ class Trainer:
                 if points:
                     curves[key.replace("_", " ", 1)] = tuple(zip(*points))
         if curves:
-            viz.save_loss_curves(curves, self.path("loss.png"), xlabel="step",
-                                 ylabel=f"train mean per {self.log_every} steps / validation",
-                                 title=f"{self.config['model']} on {self.config['dataset']}")
+            viz.save_loss_curves(
+                curves,
+                self.path("loss.png"),
+                xlabel="step",
+                ylabel=f"train mean per {self.log_every} steps / validation",
+                title=f"{self.config['model']} on {self.config['dataset']}",
+            )
 
     # ----- checkpoints
     def state(self):
@@ -160,8 +182,13 @@ class Trainer:
 
     def save(self, name=CHECKPOINT):
         self._saved_step = self.step
-        return save_checkpoint(self.path("checkpoints", name), self.model, self.state(),
-                               self.loader, [("model", self.generator)])
+        return save_checkpoint(
+            self.path("checkpoints", name),
+            self.model,
+            self.state(),
+            self.loader,
+            [("model", self.generator)],
+        )
 
     def _restore(self, path=None):
         path = path or self.path("checkpoints", CHECKPOINT)
@@ -213,8 +240,10 @@ class Trainer:
                     if self._interrupted:
                         if self._saved_step != self.step:
                             self.save()
-                        self.bar.message(f"interrupted at step {self.step}: saved "
-                                         f"{self.path('checkpoints', CHECKPOINT)}")
+                        self.bar.message(
+                            f"interrupted at step {self.step}: saved "
+                            f"{self.path('checkpoints', CHECKPOINT)}"
+                        )
                         raise KeyboardInterrupt
                     if max_steps is not None and self.step >= max_steps:
                         if not done:
@@ -251,8 +280,9 @@ class Trainer:
         left = (epochs - self.epoch) * steps_per_epoch - self.epoch_step
         eta = left * self.epoch_time / max(self.epoch_step, 1)
         means = {k: self.sums[k] / self.counts[k] for k in self.sums}
-        self.bar.update(self.epoch + 1, epochs, self.epoch_step, steps_per_epoch, means, speed, eta,
-                        done)
+        self.bar.update(
+            self.epoch + 1, epochs, self.epoch_step, steps_per_epoch, means, speed, eta, done
+        )
 
     def _evaluate_row(self, epoch, picture, metrics=False):
         """A metrics.csv row of the steps since the epoch began (validation metrics, timing), and
@@ -288,9 +318,11 @@ class Trainer:
         self.generator.set_state(rng)
         self._write_metrics(self.history + [row])
         self._plot_losses(self.history + [row])
-        self.bar.message(f"stopped at step {self.step} (--max-steps), epoch {self.epoch + 1} "
-                         f"step {self.epoch_step}/{steps_per_epoch}: wrote "
-                         f"{self.path('samples', f'step-{self.step:06d}.png')}")
+        self.bar.message(
+            f"stopped at step {self.step} (--max-steps), epoch {self.epoch + 1} "
+            f"step {self.epoch_step}/{steps_per_epoch}: wrote "
+            f"{self.path('samples', f'step-{self.step:06d}.png')}"
+        )
         return row
 
     def _end_epoch(self):
@@ -302,11 +334,14 @@ class Trainer:
         self.history.append(row)
         self._write_metrics()
         self._plot_losses()
-        text = " ".join(f"{k} {v:.4f}" for k, v in row.items()
-                        if k.startswith(("train_", "valid_")))
-        self.bar.message(f"epoch {self.epoch}/{self.config['epochs']} {text} | "
-                         f"{row['images_per_s']:.0f} img/s | "
-                         f"{self.epoch_time:.1f} s train + {time.perf_counter() - t0:.1f} s eval")
+        text = " ".join(
+            f"{k} {v:.4f}" for k, v in row.items() if k.startswith(("train_", "valid_"))
+        )
+        self.bar.message(
+            f"epoch {self.epoch}/{self.config['epochs']} {text} | "
+            f"{row['images_per_s']:.0f} img/s | "
+            f"{self.epoch_time:.1f} s train + {time.perf_counter() - t0:.1f} s eval"
+        )
         self.sums, self.counts, self.epoch_step = {}, {}, 0
         self.epoch_images, self.epoch_time = 0, 0.0
         self.save()
@@ -325,11 +360,16 @@ class Trainer:
             "train_time_s": round(self.train_time, 3),  # the optimisation steps alone
             "wall_time_s": round(self.wall_time, 3),  # with validation, pictures and checkpoints
             "images_per_s": round(self.images_seen / max(self.train_time, 1e-9), 1),
-            "parameters": {name: int(sum(p.numel() for p in m.parameters()))
-                           for name, m in modules.items()},
+            "parameters": {
+                name: int(sum(p.numel() for p in m.parameters())) for name, m in modules.items()
+            },
             # each parameter once: a tied autoencoder's decoder reuses its encoder's weights
-            "total_parameters": int(sum(p.numel() for p in {id(p): p for m in modules.values()
-                                                             for p in m.parameters()}.values())),
+            "total_parameters": int(
+                sum(
+                    p.numel()
+                    for p in {id(p): p for m in modules.values() for p in m.parameters()}.values()
+                )
+            ),
             "resumes": self.resumes,
             "final": partial or (self.history[-1] if self.history else {}),
         }

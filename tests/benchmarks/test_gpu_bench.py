@@ -28,6 +28,7 @@ def fake_clock(step=1e-3):
     def clock():
         t[0] += step / 2
         return t[0]
+
     return clock
 
 
@@ -35,17 +36,33 @@ def fake_clock(step=1e-3):
 def emulated_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("gpu")
     before = dict(cuda.launch_counts)
-    result = gpu_kernels.main(["--emulate", "--size", "small", "--blocks", "32", "64",
-                               "--repeat", "2", "--warmup", "1", "--out", str(out)],
-                              timer=gpu_kernels.WallTimer(fake_clock()), log=lambda _: None)
+    result = gpu_kernels.main(
+        [
+            "--emulate",
+            "--size",
+            "small",
+            "--blocks",
+            "32",
+            "64",
+            "--repeat",
+            "2",
+            "--warmup",
+            "1",
+            "--out",
+            str(out),
+        ],
+        timer=gpu_kernels.WallTimer(fake_clock()),
+        log=lambda _: None,
+    )
     launched = {k for k, v in cuda.launch_counts.items() if v > before.get(k, 0)}
     return out, result, launched
 
 
 def test_every_kernel_is_launched_checked_and_timed_at_each_block(emulated_run):
     out, result, launched = emulated_run
-    assert launched == set(loader.kernel_names()) - {n for n in loader.kernel_names()
-                                                     if n.endswith("_f64")}
+    assert launched == set(loader.kernel_names()) - {
+        n for n in loader.kernel_names() if n.endswith("_f64")
+    }
     kernels = {r["kernel"] for r in result["kernels"]}
     assert len(kernels) == len(gpu_kernel_cases.kernel_cases("small")) == 14
     assert {r["block"] for r in result["kernels"]} == {32, 64}
@@ -57,8 +74,10 @@ def test_every_kernel_is_launched_checked_and_timed_at_each_block(emulated_run):
 
 def test_gemm_ops_against_the_gemm_alone(emulated_run):
     _, result, _ = emulated_run
-    assert [r["op"] for r in result["gemms"]] == ["conv2d (im2col + GEMM)",
-                                                  "conv_transpose2d (GEMM + col2im)"]
+    assert [r["op"] for r in result["gemms"]] == [
+        "conv2d (im2col + GEMM)",
+        "conv_transpose2d (GEMM + col2im)",
+    ]
     for r in result["gemms"]:
         assert r["max_rel_err"] < 1e-5 and r["ratio_to_cublas"] == pytest.approx(1.0)
 
@@ -112,10 +131,16 @@ def test_gpu_all_runs_every_part_and_summarizes(tmp_path):
     stub.write_text(STUB)
     stub.chmod(0o755)
     out = tmp_path / "out"
-    env = dict(os.environ, PYTHON=str(stub), CALLS=str(tmp_path / "calls"),
-               REAL_PYTHON=sys.executable)
-    subprocess.run(["bash", os.path.join(ROOT, "benchmarks", "gpu_all.sh"), str(out)], env=env,
-                   check=True, capture_output=True, timeout=120)
+    env = dict(
+        os.environ, PYTHON=str(stub), CALLS=str(tmp_path / "calls"), REAL_PYTHON=sys.executable
+    )
+    subprocess.run(
+        ["bash", os.path.join(ROOT, "benchmarks", "gpu_all.sh"), str(out)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     calls = (tmp_path / "calls").read_text().splitlines()
     assert calls[0] == "-m pip install --no-deps -e ."
     assert calls[1].startswith("-m pytest -m gpu") and calls[-1].startswith("benchmarks/gpu_summ")
@@ -145,7 +170,14 @@ def test_train_step_runner_and_report_on_the_cpu(tmp_path):
     syncs = (lambda: None, lambda: None)
     rows = gpu_train_step.run_cases(cases, "cpu", 1, 0, syncs, log=lambda _: None)
     assert [r["case"] for r in rows] == ["gan b128"] and rows[0]["ratio"] > 0
-    env = {"device": "cpu", "cupy": None, "torch": "t", "cudnn": None, "date": "d",
-           "repeat": 1, "warmup": 0}
+    env = {
+        "device": "cpu",
+        "cupy": None,
+        "torch": "t",
+        "cudnn": None,
+        "date": "d",
+        "repeat": 1,
+        "warmup": 0,
+    }
     paths = gpu_train_step.write({"environment": env, "rows": rows}, str(tmp_path))
     assert "| gan b128 |" in open(paths[1]).read()

@@ -22,12 +22,15 @@ AMD = "model name\t: AMD EPYC 7B13\nflags\t\t: fpu sse4_2 avx avx2 fma\n"
 ARM = "processor\t: 0\nFeatures\t: fp asimd evtstrm sve\nCPU part\t: 0xd40\n"
 
 
-@pytest.mark.parametrize("text,model,isa", [
-    (INTEL, "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz", "avx512"),
-    (AMD, "AMD EPYC 7B13", "avx2"),
-    (ARM, None, "sve"),
-    ("", None, None),
-])
+@pytest.mark.parametrize(
+    "text,model,isa",
+    [
+        (INTEL, "Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz", "avx512"),
+        (AMD, "AMD EPYC 7B13", "avx2"),
+        (ARM, None, "sve"),
+        ("", None, None),
+    ],
+)
 def test_cpuinfo_names_the_widest_isa(text, model, isa):
     facts = machine.parse_cpuinfo(text)
     if model:
@@ -63,9 +66,14 @@ def _torch_flops(kind, n, cin, cout, size, k, s, p, op):
     return counter.get_total_flops()
 
 
-@pytest.mark.parametrize("layer", [("conv2d", 2, 3, 8, 12, 5, 2, 2, 0),
-                                   ("conv_transpose2d", 2, 8, 4, 6, 4, 2, 1, 0),
-                                   ("conv_transpose2d", 3, 6, 2, 7, 5, 2, 2, 1)])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        ("conv2d", 2, 3, 8, 12, 5, 2, 2, 0),
+        ("conv_transpose2d", 2, 8, 4, 6, 4, 2, 1, 0),
+        ("conv_transpose2d", 3, 6, 2, 7, 5, 2, 2, 1),
+    ],
+)
 def test_layer_flops_agree_with_torch_flop_counter(layer):
     assert roofline.layer_flops(*layer) == _torch_flops(*layer)
     assert 3 * roofline.layer_flops(*layer, direction="forward") == roofline.layer_flops(*layer)
@@ -78,18 +86,26 @@ def test_every_layer_shape_matches_the_benchmark_case():
 
 
 def _fake_run_cases(cases, repeat, warmup, log):
-    return [{"direction": d, "scratchgan_ms": 2.0, "torch_ms": 4.0}
-            for _ in cases for d in ("forward", "forward+backward")]
+    return [
+        {"direction": d, "scratchgan_ms": 2.0, "torch_ms": 4.0}
+        for _ in cases
+        for d in ("forward", "forward+backward")
+    ]
 
 
 def test_reports_from_fake_timings(tmp_path, monkeypatch):
     monkeypatch.setattr(roofline, "run_cases", _fake_run_cases)
     monkeypatch.setattr(machine, "sgemm_peak", lambda threads, sizes: (100.0, {64: 100.0}))
-    monkeypatch.setattr(machine, "cpu_facts", lambda: {"cpu_model": "Test CPU", "isa": "avx512",
-                                                       "isa_flags": ["avx512f"], "cores": 2})
+    monkeypatch.setattr(
+        machine,
+        "cpu_facts",
+        lambda: {"cpu_model": "Test CPU", "isa": "avx512", "isa_flags": ["avx512f"], "cores": 2},
+    )
     lines = []
-    written = roofline_report.main(["--threads", "1", "--only", "conv", "--filter", "64x256x8x8",
-                                    "--out", str(tmp_path)], log=lines.append)
+    written = roofline_report.main(
+        ["--threads", "1", "--only", "conv", "--filter", "64x256x8x8", "--out", str(tmp_path)],
+        log=lines.append,
+    )
     stem = tmp_path / "conv-roofline-avx512-threads1"
     assert sorted(written) == sorted(str(stem) + e for e in (".json", ".md", ".png"))
     result = json.loads((stem.with_suffix(".json")).read_text())
@@ -112,17 +128,30 @@ def test_parse_args_defaults_and_errors():
 
 
 def _report(threads, ratio, date):
-    facts = {"cpu_model": "Test CPU", "isa": "avx2", "cores": 2, "blas_label": "openblas 0.3",
-             "threads": threads, "date": date, "torch": "2.13", "load_average_1_5_15": [0.1]}
-    row = {"name": "dcgan64 b64", "direction": "train step", "ratio": ratio,
-           "scratchgan_share_of_peak": 0.5}
+    facts = {
+        "cpu_model": "Test CPU",
+        "isa": "avx2",
+        "cores": 2,
+        "blas_label": "openblas 0.3",
+        "threads": threads,
+        "date": date,
+        "torch": "2.13",
+        "load_average_1_5_15": [0.1],
+    }
+    row = {
+        "name": "dcgan64 b64",
+        "direction": "train step",
+        "ratio": ratio,
+        "scratchgan_share_of_peak": 0.5,
+    }
     return {"facts": facts, "sgemm_peak_gflops": 100.0 * threads, "rows": [row]}
 
 
 def test_readme_section_lists_machines_dated_and_replaces_its_block(tmp_path):
     for t, ratio in ((1, 0.9), (2, 1.1)):
         (tmp_path / f"conv-roofline-avx2-threads{t}.json").write_text(
-            json.dumps(_report(t, ratio, "2026-12-01T10:00:00")))
+            json.dumps(_report(t, ratio, "2026-12-01T10:00:00"))
+        )
     tuned = _report(1, 0.1, "2026-12-01T11:00:00")
     tuned["facts"]["conv_algorithm_benchmark"] = True
     (tmp_path / "conv-roofline-avx2-threads1-convbench.json").write_text(json.dumps(tuned))

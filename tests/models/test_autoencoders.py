@@ -1,5 +1,6 @@
-"""The autoencoders of Hands-On ML ch. 17 (stacked-ae has its own file): architectures, objectives against
-NumPy/PyTorch formulas, one step lowers the loss on a tiny batch, checkpoints round-trip, linear-ae = PCA."""
+"""The autoencoders of Hands-On ML ch. 17 (stacked-ae has its own file): architectures, objectives
+against NumPy/PyTorch formulas, one step lowers the loss on a tiny batch, checkpoints round-trip,
+linear-ae = PCA."""
 
 import math
 
@@ -18,15 +19,20 @@ ALL = ["linear-ae", *DENSE, "conv-ae", "recurrent-ae"]
 
 
 def blobs(n, size=12, seed=0):
-    """Light blobs on a dark background, uint8 n x size x size: easy to learn, so the loss must fall."""
+    """Light blobs on a dark background, uint8 n x size x size: easy to learn, so the loss must
+    fall."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[:size, :size]
     c = rng.uniform(size / 4, 3 * size / 4, (n, 2, 1, 1))
-    return (255 * np.exp(-((yy - c[:, 0]) ** 2 + (xx - c[:, 1]) ** 2) / (size / 2))).astype(np.uint8)
+    return (255 * np.exp(-((yy - c[:, 0]) ** 2 + (xx - c[:, 1]) ** 2) / (size / 2))).astype(
+        np.uint8
+    )
 
 
 def build(name, seed=0, shape=None, **kw):
-    if name == "recurrent-ae" and shape is None:  # small LSTMs for the generic tests (the book's sizes below)
+    if (
+        name == "recurrent-ae" and shape is None
+    ):  # small LSTMs for the generic tests (the book's sizes below)
         kw = {"hidden_size": 24, "codings_size": 8, **kw}
     config = train.make_config(name, seed=seed, **kw)
     if name != "linear-ae":
@@ -41,12 +47,18 @@ def batch_for(name, n=8, seed=0):
 
 
 def state(model):
-    return {f"{m}/{k}": v.numpy().copy() for m, mod in model.modules().items() for k, v in mod.state_dict().items()}
+    return {
+        f"{m}/{k}": v.numpy().copy()
+        for m, mod in model.modules().items()
+        for k, v in mod.state_dict().items()
+    }
 
 
 def total(logs, name):
     """The quantity a step minimises (greedy-ae's first step trains phase 1 only)."""
-    return logs["bce1"] if name == "greedy-ae" else logs.get("loss", logs.get("bce", logs.get("mse")))
+    return (
+        logs["bce1"] if name == "greedy-ae" else logs.get("loss", logs.get("bce", logs.get("mse")))
+    )
 
 
 # ----- every model: builds, one step lowers the loss on a tiny batch, checkpoints round-trip
@@ -69,9 +81,13 @@ def test_checkpoint_round_trip(name, tmp_path):
     batch = (batch_for(name),)
     for _ in range(2):
         model.train_step(batch, StepContext())
-    path = train.save_checkpoint(str(tmp_path / "c.npz"), model, {"step": 2}, generators=[("model", model.generator)])
+    path = train.save_checkpoint(
+        str(tmp_path / "c.npz"), model, {"step": 2}, generators=[("model", model.generator)]
+    )
     other = build(name, seed=7)
-    assert train.load_checkpoint(path, other, generators=[("model", other.generator)]) == {"step": 2}
+    assert train.load_checkpoint(path, other, generators=[("model", other.generator)]) == {
+        "step": 2
+    }
     a, b = state(model), state(other)
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
     x = batch_for(name, 4, seed=1)
@@ -99,8 +115,14 @@ def test_principal_angles_against_scipy():
     linalg = pytest.importorskip("scipy.linalg")
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(5, 2)), rng.normal(size=(5, 3))
-    np.testing.assert_allclose(linear_ae.principal_angles(a, b), np.sort(np.degrees(linalg.subspace_angles(a, b))), atol=1e-8)
-    assert linear_ae.principal_angles(a, a @ rng.normal(size=(2, 2))) == pytest.approx([0, 0], abs=1e-5)
+    np.testing.assert_allclose(
+        linear_ae.principal_angles(a, b),
+        np.sort(np.degrees(linalg.subspace_angles(a, b))),
+        atol=1e-8,
+    )
+    assert linear_ae.principal_angles(a, a @ rng.normal(size=(2, 2))) == pytest.approx(
+        [0, 0], abs=1e-5
+    )
 
 
 def test_linear_ae_finds_the_pca_plane():
@@ -114,7 +136,8 @@ def test_linear_ae_finds_the_pca_plane():
             model.train_step(batch, StepContext())
     angles = model.angles_to_pca(points)
     assert angles.max() < 2.0, angles
-    # the codings are the points' coordinates in that plane: reconstruction error = the third variance
+    # the codings are the points' coordinates in that plane: reconstruction error = the third
+    # variance
     residual = np.linalg.svd(points - points.mean(0), compute_uv=False)[2] ** 2 / len(points)
     assert model.evaluate(points)["mse"] == pytest.approx(residual / 3, rel=0.05)
 
@@ -154,8 +177,12 @@ def test_tied_ae_matches_pytorch():
     logs = model.train_step((images,), StepContext())
     assert logs["bce"] == pytest.approx(loss.item(), rel=1e-5)
     lr = model.config["lr"]
-    np.testing.assert_allclose(model.encoder[1].weight.numpy(), (w1 - lr * w1.grad).detach().numpy(), rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(model.decoder[2].bias.numpy(), (c1 - lr * c1.grad).detach().numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        model.encoder[1].weight.numpy(), (w1 - lr * w1.grad).detach().numpy(), rtol=1e-4, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        model.decoder[2].bias.numpy(), (c1 - lr * c1.grad).detach().numpy(), rtol=1e-4, atol=1e-6
+    )
 
 
 # ----- greedy-ae
@@ -167,11 +194,19 @@ def test_greedy_ae_trains_one_autoencoder_at_a_time():
     stage1 = {id(p) for p in parts.unique_parameters(model.enc1, model.dec1)}
     before = {id(p): p.numpy().copy() for p in model.parameters()}
     assert set(model.train_step((blobs(16),), StepContext(step=0, steps_per_epoch=1))) == {"bce1"}
-    moved = {i for i, p in ((id(p), p) for p in model.parameters()) if not np.array_equal(before[i], p.numpy())}
+    moved = {
+        i
+        for i, p in ((id(p), p) for p in model.parameters())
+        if not np.array_equal(before[i], p.numpy())
+    }
     assert moved == stage1
     before = {id(p): p.numpy().copy() for p in model.parameters()}
     assert set(model.train_step((blobs(16),), StepContext(step=1, steps_per_epoch=1))) == {"mse2"}
-    moved = {i for i, p in ((id(p), p) for p in model.parameters()) if not np.array_equal(before[i], p.numpy())}
+    moved = {
+        i
+        for i, p in ((id(p), p) for p in model.parameters())
+        if not np.array_equal(before[i], p.numpy())
+    }
     assert moved == {id(p) for p in model.parameters()} - stage1
     # the stack is stacked-ae's architecture, and validation reports the whole stack and both phases
     shapes = [tuple(p.shape) for p in model.parameters()]
@@ -187,7 +222,10 @@ def test_conv_ae_architecture_follows_the_book():
     codings = model.encoder(x)
     assert codings.shape == (2, 64, 3, 3) and model.decoder(codings).shape == (2, 1, 28, 28)
     # Keras's summary of the book's model: 160 + 4,640 + 18,496 | 18,464 + 4,624 + 145
-    assert [sum(p.numel() for p in m.parameters()) for m in (model.encoder, model.decoder)] == [23296, 23233]
+    assert [sum(p.numel() for p in m.parameters()) for m in (model.encoder, model.decoder)] == [
+        23296,
+        23233,
+    ]
 
 
 def test_recurrent_ae_reads_rows():
@@ -197,7 +235,9 @@ def test_recurrent_ae_reads_rows():
     rows = parts.Rows()(x).numpy()
     assert rows.shape == (3, 28, 28) and np.array_equal(rows, to_float(images)[:, 0])
     codings = model.encoder(x)
-    assert codings.shape == (3, 30) and (np.abs(codings.numpy()) < 1).all()  # LSTM outputs: tanh range
+    assert (
+        codings.shape == (3, 30) and (np.abs(codings.numpy()) < 1).all()
+    )  # LSTM outputs: tanh range
     assert model.decoder(codings).shape == (3, 1, 28, 28)
     lstm = model.encoder[1].lstm
     assert lstm.bias_ih_l0.numpy()[100:200].tolist() == [1.0] * 100  # Keras's unit forget bias
@@ -207,7 +247,9 @@ def test_recurrent_ae_reads_rows():
 
 def test_repeat_vector():
     z = sg.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
-    assert np.array_equal(parts.RepeatVector(4)(z).numpy(), np.repeat(z.numpy()[:, None], 4, axis=1))
+    assert np.array_equal(
+        parts.RepeatVector(4)(z).numpy(), np.repeat(z.numpy()[:, None], 4, axis=1)
+    )
 
 
 # ----- denoising-ae
@@ -265,14 +307,22 @@ def test_sparse_kl_pulls_the_mean_activation_to_the_target():
 def test_activation_histogram_and_codings_map(tmp_path):
     model = build("sparse-kl-ae")
     model.activation_histogram(blobs(20), str(tmp_path / "h.png"))
-    assert model.codings_map(blobs(30), np.arange(30) % 3, str(tmp_path / "m.png"), method="pca") == "pca"
+    assert (
+        model.codings_map(blobs(30), np.arange(30) % 3, str(tmp_path / "m.png"), method="pca")
+        == "pca"
+    )
     assert (tmp_path / "h.png").exists() and (tmp_path / "m.png").exists()
 
 
 def test_keras_init_covers_every_layer_kind():
     g = sg.Generator(0)
-    layers = nn.ModuleList([nn.Linear(30, 20, generator=g), nn.Conv2d(3, 8, 3, generator=g),
-                            nn.ConvTranspose2d(8, 4, 3, generator=g)])
+    layers = nn.ModuleList(
+        [
+            nn.Linear(30, 20, generator=g),
+            nn.Conv2d(3, 8, 3, generator=g),
+            nn.ConvTranspose2d(8, 4, 3, generator=g),
+        ]
+    )
     parts.keras_init_(layers, g)
     for layer in layers:
         w = layer.weight.numpy()
@@ -287,19 +337,31 @@ def test_pretraining_classifier_reuses_or_reinitialises_the_encoder():
     from scratchgan.models import pretraining
 
     assert len(pretraining.labelled_subset(55000, 0.01, 0)) == 550
-    assert not np.array_equal(pretraining.labelled_subset(100, 0.1, 0), pretraining.labelled_subset(100, 0.1, 1))
+    assert not np.array_equal(
+        pretraining.labelled_subset(100, 0.1, 0), pretraining.labelled_subset(100, 0.1, 1)
+    )
     stacked = build("stacked-ae", shape=SMALL)
     stacked.train_step((blobs(8),), StepContext())
     enc = stacked.encoder.state_dict()
     pre = pretraining.build_classifier(stacked.encoder, 30, 10, sg.Generator(0), pretrained=True)
-    scratch = pretraining.build_classifier(stacked.encoder, 30, 10, sg.Generator(0), pretrained=False)
+    scratch = pretraining.build_classifier(
+        stacked.encoder, 30, 10, sg.Generator(0), pretrained=False
+    )
     assert all(np.array_equal(v.numpy(), pre[0].state_dict()[k].numpy()) for k, v in enc.items())
-    assert not any(np.array_equal(v.numpy(), scratch[0].state_dict()[k].numpy()) for k, v in enc.items() if k.endswith("weight"))
-    assert pre[0].state_dict()["1.weight"] is not enc["1.weight"]  # a copy: training it leaves the autoencoder alone
+    assert not any(
+        np.array_equal(v.numpy(), scratch[0].state_dict()[k].numpy())
+        for k, v in enc.items()
+        if k.endswith("weight")
+    )
+    assert (
+        pre[0].state_dict()["1.weight"] is not enc["1.weight"]
+    )  # a copy: training it leaves the autoencoder alone
     x = to_float(blobs(16)).astype(np.float32)
     y = np.arange(16) % 10
     for q in pre[0].parameters():
         q.requires_grad_(False)
     pretraining.fit(pre, list(pre[1].parameters()), x, y, epochs=3, lr=1e-2, batch_size=8, seed=0)
-    assert all(np.array_equal(v.numpy(), pre[0].state_dict()[k].numpy()) for k, v in enc.items())  # frozen
+    assert all(
+        np.array_equal(v.numpy(), pre[0].state_dict()[k].numpy()) for k, v in enc.items()
+    )  # frozen
     assert 0 <= pretraining.accuracy(pre, x, y) <= 1

@@ -1,6 +1,6 @@
-"""cgan (GANs in Action ch. 8) and sgan (ch. 7): the architecture tables, the label paths, the two heads
-of the semi-supervised discriminator, one step with gradients reaching every parameter, losses that
-fall, the labelled subset and the supervised baseline."""
+"""cgan (GANs in Action ch. 8) and sgan (ch. 7): the architecture tables, the label paths, the two
+heads of the semi-supervised discriminator, one step with gradients reaching every parameter, losses
+that fall, the labelled subset and the supervised baseline."""
 
 import numpy as np
 import pytest
@@ -20,7 +20,8 @@ def build(model, **kw):
 
 
 def digits(n, seed=0):
-    """n 28 x 28 images of class k = a bright bar at row 2 + 2k, labels k (a task a few steps can learn)."""
+    """n 28 x 28 images of class k = a bright bar at row 2 + 2k, labels k (a task a few steps can
+    learn)."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 10, n)
     x = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
@@ -30,7 +31,11 @@ def digits(n, seed=0):
 
 
 def shapes(module):
-    return {k: tuple(v.shape) for k, v in module.state_dict().items() if not k.endswith("num_batches_tracked")}
+    return {
+        k: tuple(v.shape)
+        for k, v in module.state_dict().items()
+        if not k.endswith("num_batches_tracked")
+    }
 
 
 def check_gradients(module, zero=()):
@@ -47,17 +52,31 @@ def test_cgan_follows_the_books_table():
     g = shapes(m.G)
     assert g["label_embedding.weight"] == (10, 100)
     assert [g[k] for k in ("body.0.weight", "body.2.weight", "body.5.weight", "body.8.weight")] == [
-        (12544, 100), (256, 128, 3, 3), (128, 64, 3, 3), (64, 1, 3, 3)]
+        (12544, 100),
+        (256, 128, 3, 3),
+        (128, 64, 3, 3),
+        (64, 1, 3, 3),
+    ]
     d = shapes(m.D)
     assert d["label_embedding.weight"] == (10, 784)
     assert [d[k] for k in ("body.0.weight", "body.2.weight", "body.5.weight", "body.9.weight")] == [
-        (64, 2, 3, 3), (64, 64, 3, 3), (128, 64, 3, 3), (1, 2048)]  # 2 input channels: image + label plane
+        (64, 2, 3, 3),
+        (64, 64, 3, 3),
+        (128, 64, 3, 3),
+        (1, 2048),
+    ]  # 2 input channels: image + label plane
     assert m.D.body[1].negative_slope == 0.01
-    assert m.G.label_embedding.weight.numpy().std() == pytest.approx(1, rel=0.2)  # N(0, 1), see cgan.py
+    assert m.G.label_embedding.weight.numpy().std() == pytest.approx(
+        1, rel=0.2
+    )  # N(0, 1), see cgan.py
     keras = build("cgan", embedding_init="keras")
-    assert np.abs(keras.G.label_embedding.weight.numpy()).max() <= 0.05  # Keras's Embedding, U(-0.05, 0.05)
+    assert (
+        np.abs(keras.G.label_embedding.weight.numpy()).max() <= 0.05
+    )  # Keras's Embedding, U(-0.05, 0.05)
     x, y = digits(4)
-    assert m.generate(m.noise(4), y).shape == (4, 1, 28, 28) and m.critic(m.to_input(x), y).shape == (4, 1)
+    assert m.generate(m.noise(4), y).shape == (4, 1, 28, 28) and m.critic(
+        m.to_input(x), y
+    ).shape == (4, 1)
 
 
 def test_cgan_label_paths():
@@ -76,7 +95,9 @@ def test_cgan_label_paths():
     x, _ = digits(2)
     m.critic(m.to_input(x), np.array([3, 8]))
     np.testing.assert_array_equal(seen[0][:, 0], m.to_input(x).numpy()[:, 0])
-    np.testing.assert_array_equal(seen[0][1, 1], m.D.label_embedding.weight.numpy()[8].reshape(28, 28))
+    np.testing.assert_array_equal(
+        seen[0][1, 1], m.D.label_embedding.weight.numpy()[8].reshape(28, 28)
+    )
     with pytest.raises(ValueError, match="labels"):
         m.generate(z)
 
@@ -124,8 +145,14 @@ def test_sgan_follows_the_books_table():
     m = build("sgan")
     d = shapes(m.D)
     assert [d[k] for k in ("0.weight", "2.weight", "5.weight", "10.weight")] == [
-        (32, 1, 3, 3), (64, 32, 3, 3), (128, 64, 3, 3), (10, 2048)]
-    assert [type(x).__name__ for x in m.D][-3:] == ["Dropout", "Flatten", "Linear"] and m.D[8].p == 0.5
+        (32, 1, 3, 3),
+        (64, 32, 3, 3),
+        (128, 64, 3, 3),
+        (10, 2048),
+    ]
+    assert [type(x).__name__ for x in m.D][-3:] == ["Dropout", "Flatten", "Linear"] and m.D[
+        8
+    ].p == 0.5
     assert m.config["dataset"] == "mnist" and m.config["num_labeled"] == 100
     x, _ = digits(3)
     assert m.D(m.to_input(x)).shape == (3, 10) and m.critic(m.to_input(x)).shape == (3, 1)
@@ -138,7 +165,10 @@ def test_sgan_labelled_subset_is_fixed_by_the_seed():
         assert m.loader_arrays(x, y)[0] is x  # the loader batches every image, unlabelled
     assert len(a.labeled_x) == 100 and np.array_equal(a.labeled_index, b.labeled_index)
     assert not np.array_equal(a.labeled_index, c.labeled_index)
-    assert np.array_equal(a.labeled_y, y[a.labeled_index]) and len(set(a.labeled_index.tolist())) == 100
+    assert (
+        np.array_equal(a.labeled_y, y[a.labeled_index])
+        and len(set(a.labeled_index.tolist())) == 100
+    )
     d = build("sgan", seed=7, label_seed=2)  # label_seed, when given, chooses instead of the seed
     d.loader_arrays(x, y)
     assert np.array_equal(d.labeled_index, c.labeled_index)
@@ -160,7 +190,9 @@ def test_sgan_supervised_only_is_the_baseline():
     batch = m.loader_arrays(x, y)
     g_before = {k: v.numpy().copy() for k, v in m.G.state_dict().items()}
     losses = [m.train_step(batch, StepContext(step=i))["d_sup_loss"] for i in range(25)]
-    assert all(np.array_equal(g_before[k], v.numpy()) for k, v in m.G.state_dict().items())  # G untouched
+    assert all(
+        np.array_equal(g_before[k], v.numpy()) for k, v in m.G.state_dict().items()
+    )  # G untouched
     assert all(p.grad is None for p in m.G.parameters())
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
     test_x, test_y = digits(200, seed=5)
@@ -171,7 +203,9 @@ def test_sgan_supervised_only_is_the_baseline():
 def test_sgan_checkpoint_keeps_the_labelled_subset(tmp_path):
     config = train.make_config("sgan", num_labeled=10, batch_size=4, valid_size=20, epochs=1)
     x, y = digits(60)
-    t = train.Trainer(config, str(tmp_path / "run"), data=(x[:40], y[:40], x[40:], y[40:]), progress=False)
+    t = train.Trainer(
+        config, str(tmp_path / "run"), data=(x[:40], y[:40], x[40:], y[40:]), progress=False
+    )
     t.fit(max_steps=2)
     state = np.load(tmp_path / "run" / "checkpoints" / "last.npz")
     assert np.array_equal(state["extra/labeled_index"], t.model.labeled_index)

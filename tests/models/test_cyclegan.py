@@ -1,6 +1,6 @@
-"""cyclegan: Keras "same" convolutions and reflection padding against independent references, the book's
-U-Net and PatchGAN shapes, the ResNet option, the objective, one train step reaching every parameter,
-checkpoints with the image pools, the data plumbing and the domain classifier."""
+"""cyclegan: Keras "same" convolutions and reflection padding against independent references, the
+book's U-Net and PatchGAN shapes, the ResNet option, the objective, one train step reaching every
+parameter, checkpoints with the image pools, the data plumbing and the domain classifier."""
 
 import os
 
@@ -45,9 +45,12 @@ def test_same_conv_matches_keras_padding(stride):
     x = np.random.default_rng(1).standard_normal((2, 3, 8, 8)).astype(np.float32)
     # Keras "same": total padding max(k - s, 0) = 3 (s=1) or 2 (s=2), the odd pixel after
     pad = (1, 2, 1, 2) if stride == 1 else (1, 1, 1, 1)
-    expected = torch.nn.functional.conv2d(torch.nn.functional.pad(torch.tensor(x), pad),
-                                          torch.tensor(conv.conv.weight.numpy()), torch.tensor(conv.conv.bias.numpy()),
-                                          stride=stride)
+    expected = torch.nn.functional.conv2d(
+        torch.nn.functional.pad(torch.tensor(x), pad),
+        torch.tensor(conv.conv.weight.numpy()),
+        torch.tensor(conv.conv.bias.numpy()),
+        stride=stride,
+    )
     out = conv(sg.tensor(x)).numpy()
     assert out.shape == (2, 5, 8 // stride, 8 // stride)
     np.testing.assert_allclose(out, expected.numpy(), rtol=1e-5, atol=1e-5)
@@ -57,7 +60,9 @@ def test_reflect_pad_matches_numpy():
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 6))
     t = sg.tensor(x, requires_grad=True)
     y = i2i.reflect_pad(t, 3)
-    np.testing.assert_array_equal(y.numpy(), np.pad(x, ((0, 0), (0, 0), (3, 3), (3, 3)), mode="reflect"))
+    np.testing.assert_array_equal(
+        y.numpy(), np.pad(x, ((0, 0), (0, 0), (3, 3), (3, 3)), mode="reflect")
+    )
     sg.gradcheck(lambda a: i2i.reflect_pad(a, 2), [sg.tensor(x[:1, :1], requires_grad=True)])
     with pytest.raises(ValueError, match="padding 6"):
         i2i.reflect_pad(t, 6)
@@ -72,7 +77,12 @@ def test_unet_and_patchgan_follow_the_book():
     d2 = G.d2(d1)
     d3 = G.d3(d2)
     d4 = G.d4(d3)
-    assert [t.shape[1:] for t in (d1, d2, d3, d4)] == [(4, 16, 16), (8, 8, 8), (16, 4, 4), (32, 2, 2)]
+    assert [t.shape[1:] for t in (d1, d2, d3, d4)] == [
+        (4, 16, 16),
+        (8, 8, 8),
+        (16, 4, 4),
+        (32, 2, 2),
+    ]
     u1 = G.u1(d4, d3)
     u2 = G.u2(u1, d2)
     u3 = G.u3(u2, d1)
@@ -115,13 +125,22 @@ def test_objective_terms_and_one_step_reaching_every_parameter():
         fb, fa = G(sg.tensor(ra)).numpy(), Fn(sg.tensor(rb)).numpy()
         cycle = l1(Fn(sg.tensor(fb)).numpy(), ra) + l1(G(sg.tensor(fa)).numpy(), rb)
         identity = l1(Fn(sg.tensor(ra)).numpy(), ra) + l1(G(sg.tensor(rb)).numpy(), rb)
-        adv = ((model.d_b(sg.tensor(fb)).numpy() - 1) ** 2).mean() + ((model.d_a(sg.tensor(fa)).numpy() - 1) ** 2).mean()
-        d_a = (((model.d_a(sg.tensor(ra)).numpy() - 1) ** 2).mean() + (model.d_a(sg.tensor(fa)).numpy() ** 2).mean()) / 2
+        adv = ((model.d_b(sg.tensor(fb)).numpy() - 1) ** 2).mean() + (
+            (model.d_a(sg.tensor(fa)).numpy() - 1) ** 2
+        ).mean()
+        d_a = (
+            ((model.d_a(sg.tensor(ra)).numpy() - 1) ** 2).mean()
+            + (model.d_a(sg.tensor(fa)).numpy() ** 2).mean()
+        ) / 2
     logs = model.train_step((a,), StepContext())
-    assert logs["cycle"] == pytest.approx(cycle, rel=1e-5) and logs["identity"] == pytest.approx(identity, rel=1e-5)
+    assert logs["cycle"] == pytest.approx(cycle, rel=1e-5) and logs["identity"] == pytest.approx(
+        identity, rel=1e-5
+    )
     assert logs["g_adv"] == pytest.approx(adv, rel=1e-5)
     assert logs["g_loss"] == pytest.approx(adv + 10 * cycle + 1.0 * identity, rel=1e-5)
-    assert logs["d_a"] == pytest.approx(d_a, rel=1e-4)  # the pool is not full yet: D_A sees this step's fakes
+    assert logs["d_a"] == pytest.approx(
+        d_a, rel=1e-4
+    )  # the pool is not full yet: D_A sees this step's fakes
     for name, net in model.modules().items():
         for pname, p in net.named_parameters():
             assert p.grad is not None and np.abs(p.grad.numpy()).sum() > 0, f"{name}.{pname}"
@@ -159,5 +178,10 @@ def test_a_tiny_run_on_sneakers_and_boots(tmp_path):
 def test_the_domain_classifier_tells_sneakers_from_boots():
     test_a, test_b = real_domains()
     net = cyclegan.train_domain_classifier(test_a[:400], test_b[:400], epochs=2)
-    ua, ub = (np.pad(x[400:, None] / np.float32(255), ((0, 0), (0, 0), (2, 2), (2, 2))) for x in (test_a, test_b))
-    assert cyclegan.fraction_b(net, ub) > 0.85 and cyclegan.fraction_b(net, ua) < 0.15  # 800 images: about 92%
+    ua, ub = (
+        np.pad(x[400:, None] / np.float32(255), ((0, 0), (0, 0), (2, 2), (2, 2)))
+        for x in (test_a, test_b)
+    )
+    assert (
+        cyclegan.fraction_b(net, ub) > 0.85 and cyclegan.fraction_b(net, ua) < 0.15
+    )  # 800 images: about 92%

@@ -24,7 +24,9 @@ def images(n, size=28, channels=None, seed=0):
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[:size, :size]
     c = rng.uniform(0.3 * size, 0.7 * size, (n, 2, 1, 1))
-    blob = (255 * np.exp(-((yy - c[:, 0]) ** 2 + (xx - c[:, 1]) ** 2) / (0.02 * size**2))).astype(np.uint8)
+    blob = (255 * np.exp(-((yy - c[:, 0]) ** 2 + (xx - c[:, 1]) ** 2) / (0.02 * size**2))).astype(
+        np.uint8
+    )
     return blob if channels is None else np.repeat(blob[:, None], channels, axis=1)
 
 
@@ -35,22 +37,56 @@ def shapes(module):
 def test_dcgan_follows_the_books_table():
     m = build("dcgan")
     assert shapes(m.G) == {
-        "0.weight": (6272, 100), "0.bias": (6272,),
-        "2.weight": (128,), "2.bias": (128,), "2.running_mean": (128,), "2.running_var": (128,),
+        "0.weight": (6272, 100),
+        "0.bias": (6272,),
+        "2.weight": (128,),
+        "2.bias": (128,),
+        "2.running_mean": (128,),
+        "2.running_var": (128,),
         "2.num_batches_tracked": (),
-        "3.weight": (128, 64, 5, 5), "3.bias": (64,),
-        "5.weight": (64,), "5.bias": (64,), "5.running_mean": (64,), "5.running_var": (64,),
+        "3.weight": (128, 64, 5, 5),
+        "3.bias": (64,),
+        "5.weight": (64,),
+        "5.bias": (64,),
+        "5.running_mean": (64,),
+        "5.running_var": (64,),
         "5.num_batches_tracked": (),
-        "6.weight": (64, 1, 5, 5), "6.bias": (1,)}
-    assert shapes(m.D) == {"0.weight": (64, 1, 5, 5), "0.bias": (64,), "3.weight": (128, 64, 5, 5), "3.bias": (128,),
-                           "7.weight": (1, 6272), "7.bias": (1,)}
+        "6.weight": (64, 1, 5, 5),
+        "6.bias": (1,),
+    }
+    assert shapes(m.D) == {
+        "0.weight": (64, 1, 5, 5),
+        "0.bias": (64,),
+        "3.weight": (128, 64, 5, 5),
+        "3.bias": (128,),
+        "7.weight": (1, 6272),
+        "7.bias": (1,),
+    }
     kinds = [type(layer).__name__ for layer in m.G]
-    assert kinds == ["Linear", "Unflatten", "BatchNorm2d", "ConvTranspose2d", "SELU", "BatchNorm2d",
-                     "ConvTranspose2d", "Tanh"]
-    assert [type(layer).__name__ for layer in m.D] == ["Conv2d", "LeakyReLU", "Dropout", "Conv2d", "LeakyReLU",
-                                                       "Dropout", "Flatten", "Linear"]
+    assert kinds == [
+        "Linear",
+        "Unflatten",
+        "BatchNorm2d",
+        "ConvTranspose2d",
+        "SELU",
+        "BatchNorm2d",
+        "ConvTranspose2d",
+        "Tanh",
+    ]
+    assert [type(layer).__name__ for layer in m.D] == [
+        "Conv2d",
+        "LeakyReLU",
+        "Dropout",
+        "Conv2d",
+        "LeakyReLU",
+        "Dropout",
+        "Flatten",
+        "Linear",
+    ]
     assert m.D[1].negative_slope == 0.2 and m.D[2].p == 0.4
-    assert m.G[2].momentum == pytest.approx(0.01) and m.G[2].eps == pytest.approx(1e-3)  # Keras's batch norm
+    assert m.G[2].momentum == pytest.approx(0.01) and m.G[2].eps == pytest.approx(
+        1e-3
+    )  # Keras's batch norm
     z = m.noise(5)
     out = m.G(z).numpy()
     assert out.shape == (5, 1, 28, 28) and np.abs(out).max() <= 1
@@ -58,7 +94,9 @@ def test_dcgan_follows_the_books_table():
     x = m.to_input(np.array([[[0, 255]]], dtype=np.uint8))
     assert x.numpy().ravel().tolist() == [-1.0, 1.0]  # inputs scaled to [-1, 1]
     s = m.sample(4, sg.Generator(0))
-    assert s.shape == (4, 1, 28, 28) and s.min() >= 0 and s.max() <= 1  # samples come back in [0, 1]
+    assert (
+        s.shape == (4, 1, 28, 28) and s.min() >= 0 and s.max() <= 1
+    )  # samples come back in [0, 1]
 
 
 def test_dcgan_glorot_initialisation():
@@ -72,12 +110,37 @@ def test_dcgan_glorot_initialisation():
 def test_dcgan64_follows_the_papers_table():
     m = build("dcgan64", width=64)
     g = shapes(m.G)
-    convs = [g[k] for k in sorted(g, key=lambda k: int(k.split(".")[0])) if k.endswith("weight") and len(g[k]) == 4]
-    assert convs == [(100, 512, 4, 4), (512, 256, 4, 4), (256, 128, 4, 4), (128, 64, 4, 4), (64, 1, 4, 4)]
+    convs = [
+        g[k]
+        for k in sorted(g, key=lambda k: int(k.split(".")[0]))
+        if k.endswith("weight") and len(g[k]) == 4
+    ]
+    assert convs == [
+        (100, 512, 4, 4),
+        (512, 256, 4, 4),
+        (256, 128, 4, 4),
+        (128, 64, 4, 4),
+        (64, 1, 4, 4),
+    ]
     d = shapes(m.D)
-    convs = [d[k] for k in sorted(d, key=lambda k: int(k.split(".")[0])) if k.endswith("weight") and len(d[k]) == 4]
-    assert convs == [(64, 1, 4, 4), (128, 64, 4, 4), (256, 128, 4, 4), (512, 256, 4, 4), (1, 512, 4, 4)]
-    assert [type(x).__name__ for x in m.D][:4] == ["Conv2d", "LeakyReLU", "Conv2d", "BatchNorm2d"]  # no BN on input
+    convs = [
+        d[k]
+        for k in sorted(d, key=lambda k: int(k.split(".")[0]))
+        if k.endswith("weight") and len(d[k]) == 4
+    ]
+    assert convs == [
+        (64, 1, 4, 4),
+        (128, 64, 4, 4),
+        (256, 128, 4, 4),
+        (512, 256, 4, 4),
+        (1, 512, 4, 4),
+    ]
+    assert [type(x).__name__ for x in m.D][:4] == [
+        "Conv2d",
+        "LeakyReLU",
+        "Conv2d",
+        "BatchNorm2d",
+    ]  # no BN on input
     assert all(isinstance(x, nn.ReLU) for x in m.G if type(x).__name__.endswith("ReLU"))
     assert isinstance(m.G[-1], nn.Tanh)
     # N(0, 0.02) weights, N(1, 0.02) batch-norm scales
@@ -85,7 +148,11 @@ def test_dcgan64_follows_the_papers_table():
     assert w.mean() == pytest.approx(0, abs=1e-3) and w.std() == pytest.approx(0.02, rel=0.02)
     assert m.D[3].weight.numpy().mean() == pytest.approx(1, abs=0.01)
     assert m.D[3].weight.numpy().std() == pytest.approx(0.02, rel=0.3)
-    assert m.config["lr"] == 2e-4 and m.config["betas"] == [0.5, 0.999] and m.config["batch_size"] == 128
+    assert (
+        m.config["lr"] == 2e-4
+        and m.config["betas"] == [0.5, 0.999]
+        and m.config["batch_size"] == 128
+    )
 
 
 def test_dcgan64_output_sizes_and_resizing():
@@ -103,7 +170,9 @@ def test_bilinear_resize_matches_pytorch():
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(0).random((2, 3, 28, 20)).astype(np.float32)
     ours = dcgan.resize(x, 64)
-    theirs = torch.nn.functional.interpolate(torch.tensor(x), size=(64, 64), mode="bilinear", align_corners=False)
+    theirs = torch.nn.functional.interpolate(
+        torch.tensor(x), size=(64, 64), mode="bilinear", align_corners=False
+    )
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-5, atol=1e-6)
 
 
@@ -112,13 +181,16 @@ def test_aliases_are_dcgan_with_a_loss_preset(model):
     config = train.make_config(model)
     preset = {"wgan": "wgan", "wgan-gp": "wgan-gp", "lsgan": "ls"}[model]
     expected = train.make_config("dcgan", loss=preset)
-    assert {k: v for k, v in config.items() if k != "model"} == {k: v for k, v in expected.items() if k != "model"}
+    assert {k: v for k, v in config.items() if k != "model"} == {
+        k: v for k, v in expected.items() if k != "model"
+    }
     assert isinstance(train.build_model({**config, "image_shape": [1, 28, 28]}), dcgan.DCGAN)
 
 
 # ----- acceptance 6: one step per model and loss, finite losses, gradients reach every parameter
 def check_gradients(module, zero=()):
-    """Every parameter gets a finite gradient, nonzero except in ``zero`` (structurally zero ones)."""
+    """Every parameter gets a finite gradient, nonzero except in ``zero`` (structurally zero
+    ones)."""
     for name, p in module.named_parameters():
         assert p.grad is not None, f"{name} got no gradient"
         g = p.grad.numpy()
@@ -174,9 +246,16 @@ def test_dcgan64_trains_on_a_folder_of_images(tmp_path):
     folder.mkdir()
     for i, blob in enumerate(images(12, size=80, channels=3, seed=4)):
         Image.fromarray(blob.transpose(1, 2, 0)).save(folder / f"{i:02d}.png")
-    config = train.make_config("dcgan64", dataset=f"folder:{folder}", batch_size=4, valid_size=4, epochs=1, width=2)
+    config = train.make_config(
+        "dcgan64", dataset=f"folder:{folder}", batch_size=4, valid_size=4, epochs=1, width=2
+    )
     summary = train.Trainer(config, str(tmp_path / "run"), progress=False).fit()
     assert summary["steps"] == 2 and np.isfinite(summary["final"]["train_g_loss"])
     assert (tmp_path / "run" / "samples" / "epoch-001.png").exists()
     model, _ = train.load_run(str(tmp_path / "run"))
-    assert model.image_shape == (3, 64, 64) and model.sample(2, sg.Generator(0)).shape == (2, 3, 64, 64)
+    assert model.image_shape == (3, 64, 64) and model.sample(2, sg.Generator(0)).shape == (
+        2,
+        3,
+        64,
+        64,
+    )

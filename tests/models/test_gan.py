@@ -1,4 +1,5 @@
-"""gan: the book's networks, the two-phase step, the --loss objectives (against formulas and PyTorch), training."""
+"""gan: the book's networks, the two-phase step, the --loss objectives (against formulas and
+PyTorch), training."""
 
 import numpy as np
 import pytest
@@ -32,11 +33,21 @@ def params(module):
 def test_architecture_follows_the_book(loss):
     model = build(loss=loss)
     assert {k: v.shape for k, v in model.G.state_dict().items()} == {
-        "0.weight": (100, 30), "0.bias": (100,), "2.weight": (150, 100), "2.bias": (150,),
-        "4.weight": (144, 150), "4.bias": (144,)}
+        "0.weight": (100, 30),
+        "0.bias": (100,),
+        "2.weight": (150, 100),
+        "2.bias": (150,),
+        "4.weight": (144, 150),
+        "4.bias": (144,),
+    }
     assert {k: v.shape for k, v in model.D.state_dict().items()} == {
-        "1.weight": (150, 144), "1.bias": (150,), "3.weight": (100, 150), "3.bias": (100,),
-        "5.weight": (1, 100), "5.bias": (1,)}
+        "1.weight": (150, 144),
+        "1.bias": (150,),
+        "3.weight": (100, 150),
+        "3.bias": (100,),
+        "5.weight": (1, 100),
+        "5.bias": (1,),
+    }
     assert isinstance(model.D[-1], nn.Linear) and isinstance(model.G[-2], nn.Sigmoid)
     images = model.sample(6, sg.Generator(1))
     assert images.shape == (6, *SHAPE) and ((images > 0) & (images < 1)).all()
@@ -49,7 +60,8 @@ def test_architecture_follows_the_book(loss):
         assert np.array_equal(verdict, score)
 
 
-# ----- the objectives against their formulas, in NumPy. D's outputs: logits for mm/ns, scores otherwise.
+# ----- the objectives against their formulas, in NumPy.
+# D's outputs: logits for mm/ns, scores otherwise.
 S_REAL, S_FAKE = np.array([[2.2], [0.4], [-0.8]]), np.array([[-1.4], [0.0], [0.9]])
 P_REAL, P_FAKE = 1 / (1 + np.exp(-S_REAL)), 1 / (1 + np.exp(-S_FAKE))
 
@@ -58,30 +70,38 @@ def t(a):
     return sg.tensor(a, dtype="float64")
 
 
-@pytest.mark.parametrize("kind, expected", [
-    ("ns", -(np.log(P_REAL).sum() + np.log(1 - P_FAKE).sum()) / 6),
-    ("mm", -(np.log(P_REAL).sum() + np.log(1 - P_FAKE).sum()) / 6),
-    ("wgan", S_FAKE.mean() - S_REAL.mean()),
-    ("wgan-gp", S_FAKE.mean() - S_REAL.mean()),
-    ("ls", 0.5 * ((S_REAL - 1) ** 2).mean() + 0.5 * (S_FAKE**2).mean()),
-])
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("ns", -(np.log(P_REAL).sum() + np.log(1 - P_FAKE).sum()) / 6),
+        ("mm", -(np.log(P_REAL).sum() + np.log(1 - P_FAKE).sum()) / 6),
+        ("wgan", S_FAKE.mean() - S_REAL.mean()),
+        ("wgan-gp", S_FAKE.mean() - S_REAL.mean()),
+        ("ls", 0.5 * ((S_REAL - 1) ** 2).mean() + 0.5 * (S_FAKE**2).mean()),
+    ],
+)
 def test_d_loss(kind, expected):
     assert parts.d_loss(kind, t(S_REAL), t(S_FAKE)).item() == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize("kind, expected", [
-    ("ns", -np.log(P_FAKE).mean()),
-    ("mm", np.log(1 - P_FAKE).mean()),
-    ("wgan", -S_FAKE.mean()),
-    ("ls", 0.5 * ((S_FAKE - 1) ** 2).mean()),
-])
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("ns", -np.log(P_FAKE).mean()),
+        ("mm", np.log(1 - P_FAKE).mean()),
+        ("wgan", -S_FAKE.mean()),
+        ("ls", 0.5 * ((S_FAKE - 1) ** 2).mean()),
+    ],
+)
 def test_g_loss(kind, expected):
     assert parts.g_loss(kind, t(S_FAKE)).item() == pytest.approx(expected, rel=1e-12)
 
 
 def test_cross_entropies_stay_finite_when_d_is_sure():
     sure = t(np.array([[-60.0], [60.0]]))
-    assert np.isfinite(parts.g_loss("ns", sure).item()) and np.isfinite(parts.g_loss("mm", sure).item())
+    assert np.isfinite(parts.g_loss("ns", sure).item()) and np.isfinite(
+        parts.g_loss("mm", sure).item()
+    )
     assert parts.g_loss("ns", sure).item() == pytest.approx(30.0, rel=1e-12)  # (60 + 0) / 2
 
 
@@ -102,8 +122,13 @@ def test_gradient_penalty_matches_pytorch():
     gp.backward()
     e = sg.rand(4, 1, 1, 1, dtype="float64", generator=sg.Generator(5)).numpy()  # the same draw
     layers = [m for m in model.D if isinstance(m, nn.Linear)]
-    weights = [(torch.tensor(m.weight.numpy(), requires_grad=True), torch.tensor(m.bias.numpy(), requires_grad=True))
-               for m in layers]
+    weights = [
+        (
+            torch.tensor(m.weight.numpy(), requires_grad=True),
+            torch.tensor(m.bias.numpy(), requires_grad=True),
+        )
+        for m in layers
+    ]
     x = torch.tensor(e * real + (1 - e) * fake, requires_grad=True)
     h = x.flatten(1)
     for i, (w, b) in enumerate(weights):
@@ -145,7 +170,9 @@ def test_phase_two_leaves_the_discriminator_alone():
     model.train_step((blobs(8),), StepContext())
     d_now = params(model.D)
     assert all(np.array_equal(d_now[k], after_d_step[k]) for k in d_now)  # phase 2 did not move D
-    assert any(not np.array_equal(g_before[k], v) for k, v in params(model.G).items())  # but moved G
+    assert any(
+        not np.array_equal(g_before[k], v) for k, v in params(model.G).items()
+    )  # but moved G
     assert all(p.requires_grad for p in model.D.parameters())
 
 

@@ -44,15 +44,20 @@ def dcgan64_critic_torch(x, w):
     h = tF.leaky_relu(tF.conv2d(x, w["0.weight"], stride=2, padding=1), 0.2)
     for conv, norm in (("2", "3"), ("5", "6"), ("8", "9")):
         h = tF.conv2d(h, w[f"{conv}.weight"], stride=2, padding=1)
-        h = tF.batch_norm(h, None, None, w[f"{norm}.weight"], w[f"{norm}.bias"], training=True, eps=1e-5)
+        h = tF.batch_norm(
+            h, None, None, w[f"{norm}.weight"], w[f"{norm}.bias"], training=True, eps=1e-5
+        )
         h = tF.leaky_relu(h, 0.2)
     return tF.conv2d(h, w["11.weight"]).flatten(1)
 
 
-@pytest.mark.parametrize("model, reference, kw, size", [
-    ("dcgan", dcgan_critic_torch, {}, 28),
-    ("dcgan64", dcgan64_critic_torch, {"width": 2}, 64),
-])
+@pytest.mark.parametrize(
+    "model, reference, kw, size",
+    [
+        ("dcgan", dcgan_critic_torch, {}, 28),
+        ("dcgan64", dcgan64_critic_torch, {"width": 2}, 64),
+    ],
+)
 def test_wgan_gp_penalty_and_its_gradient_match_pytorch(model, reference, kw, size):
     m = build(model, loss="wgan-gp", **kw)
     m.D.to(sg.float64)
@@ -87,23 +92,28 @@ def test_wgan_gp_step_penalises_the_critic():
 
 
 # ----- GANs in Action fig. 5.5: what G's loss does to its gradient as D(G(z)) -> 0
-@pytest.mark.parametrize("kind, slope", [
-    ("mm", lambda s: -s),        # d/dl log(1 - sigmoid(l)) = -sigmoid(l): vanishes when D is sure
-    ("ns", lambda s: -(1 - s)),  # d/dl -log sigmoid(l) = -(1 - sigmoid(l)): about -1 there
-])
+@pytest.mark.parametrize(
+    "kind, slope",
+    [
+        ("mm", lambda s: -s),  # d/dl log(1 - sigmoid(l)) = -sigmoid(l): vanishes when D is sure
+        ("ns", lambda s: -(1 - s)),  # d/dl -log sigmoid(l) = -(1 - sigmoid(l)): about -1 there
+    ],
+)
 def test_generator_loss_gradient_against_d_of_g(kind, slope):
     logits = np.array([[-9.0], [-3.0], [0.0], [2.0]])
-    l = f64(logits)
-    l.requires_grad = True
-    parts.g_loss(kind, l).backward()
+    d_out = f64(logits)
+    d_out.requires_grad = True
+    parts.g_loss(kind, d_out).backward()
     s = 1 / (1 + np.exp(-logits))
-    np.testing.assert_allclose(l.grad.numpy(), slope(s) / len(logits), rtol=1e-10)
+    np.testing.assert_allclose(d_out.grad.numpy(), slope(s) / len(logits), rtol=1e-10)
 
 
 def test_log_gradients_reports_g_gradient_norm_and_d_of_g():
     m = build("dcgan", loss="mm", log_gradients=True, batch_size=4)
     logs = m.train_step((fashion_like(4),), StepContext())
-    norm = np.sqrt(sum(float((p.grad.numpy().astype(np.float64) ** 2).sum()) for p in m.G.parameters()))
+    norm = np.sqrt(
+        sum(float((p.grad.numpy().astype(np.float64) ** 2).sum()) for p in m.G.parameters())
+    )
     assert logs["g_grad_norm"] == pytest.approx(norm, rel=1e-6) and 0 < logs["d_gz"] < 1
     plain = build("dcgan", batch_size=4)
     assert "g_grad_norm" not in plain.train_step((fashion_like(4),), StepContext())
@@ -117,7 +127,9 @@ def test_one_sided_label_smoothing_sets_real_targets():
     got = parts.d_loss("ns", f64(real), f64(fake), real_target=f64([[0.9], [0.9]]))
     assert got.item() == pytest.approx(expected / 4, rel=1e-12)
     ls = parts.d_loss("ls", f64(real), f64(fake), f64([[0.9], [0.9]]), f64([[0.1], [0.0]]))
-    assert ls.item() == pytest.approx(0.5 * ((real - 0.9) ** 2).mean() + 0.5 * ((fake - [[0.1], [0.0]]) ** 2).mean())
+    assert ls.item() == pytest.approx(
+        0.5 * ((real - 0.9) ** 2).mean() + 0.5 * ((fake - [[0.1], [0.0]]) ** 2).mean()
+    )
 
 
 def test_label_targets_with_smoothing_and_noise():
@@ -157,12 +169,14 @@ def test_instance_noise_reaches_d_inputs():
 
 # ----- experience replay
 def test_image_pool_fills_then_swaps_half():
-    """Each image's value is its identity and its label: nothing is lost or duplicated, labels travel
-    with their images, and once the pool is full about half of the new images are swapped."""
+    """Each image's value is its identity and its label: nothing is lost or duplicated, labels
+    travel with their images, and once the pool is full about half of the new images are swapped."""
     pool, g = parts.ImagePool(6), sg.Generator(0)
 
     def query(values):
-        out, labels = pool.query(sg.tensor(np.array(values, dtype=np.float32)[:, None]), np.array(values), g)
+        out, labels = pool.query(
+            sg.tensor(np.array(values, dtype=np.float32)[:, None]), np.array(values), g
+        )
         assert np.array_equal(out.numpy()[:, 0], labels)
         return labels
 

@@ -74,7 +74,8 @@ def test_cgan_interpolates_within_one_class():
 
 # ----- arithmetic
 class BrightnessClassifier:
-    """A stand-in for the metrics classifier: class = how bright the image is, in 3 bins, sure of itself."""
+    """A stand-in for the metrics classifier: class = how bright the image is, in 3 bins, sure of
+    itself."""
 
     def __call__(self, images):
         m = np.asarray(images).reshape(len(images), -1).mean(1)
@@ -97,7 +98,9 @@ def test_class_codes_and_concepts():
 
 def test_arithmetic_decodes_a_minus_b_plus_c():
     m = build()
-    out = latent.arithmetic(m, BrightnessClassifier(), 2, 0, 1, sg.Generator(2), k=3, n=60, results=4)
+    out = latent.arithmetic(
+        m, BrightnessClassifier(), 2, 0, 1, sg.Generator(2), k=3, n=60, results=4
+    )
     assert out["a"].shape == out["b"].shape == out["c"].shape == (3, 1, 28, 28)
     assert out["means"].shape == (3, 1, 28, 28) and out["result"].shape == (4, 1, 28, 28)
     assert out["result_probs"].shape == (4, 3)
@@ -106,15 +109,19 @@ def test_arithmetic_decodes_a_minus_b_plus_c():
 
 
 def test_arithmetic_result_is_g_of_the_combined_means():
-    """With no jitter the first result is G(mean_a - mean_b + mean_c) for the exemplars it reports."""
+    """With no jitter the first result is G(mean_a - mean_b + mean_c) for the exemplars it
+    reports."""
     m = build()
     g = sg.Generator(5)
     out = latent.arithmetic(m, BrightnessClassifier(), 2, 0, 1, g, k=2, n=60, results=1, spread=0.0)
     g = sg.Generator(5)
     codes, _ = latent.class_codes(m, BrightnessClassifier(), g, n=60)
     means = [latent.concept(codes[k], 2, g)[1] for k in (2, 0, 1)]
-    np.testing.assert_allclose(out["result"][0], m.decode((means[0] - means[1] + means[2])[None].astype(np.float32))[0],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        out["result"][0],
+        m.decode((means[0] - means[1] + means[2])[None].astype(np.float32))[0],
+        atol=1e-6,
+    )
 
 
 # ----- inpainting pieces
@@ -133,7 +140,9 @@ def test_importance_weights_against_a_loop():
         for j in range(9):
             if mask[i, j]:
                 window = [(y, x) for y in range(i - 1, i + 2) for x in range(j - 1, j + 2)]
-                expected[i, j] = sum(1 for y, x in window if 0 <= y < 9 and 0 <= x < 9 and not mask[y, x]) / 9
+                expected[i, j] = (
+                    sum(1 for y, x in window if 0 <= y < 9 and 0 <= x < 9 and not mask[y, x]) / 9
+                )
     np.testing.assert_allclose(w, expected)
     assert w[0, 0] == 0 and w[2, 2] == pytest.approx(1 / 9) and w[4, 4] == 0
 
@@ -143,8 +152,12 @@ def test_poisson_blend():
     mask = inpaint.center_mask(12, 12, 6)
     known = rng.random((2, 1, 12, 12))
     out = inpaint.poisson_blend(known, known, mask, iterations=50)
-    np.testing.assert_allclose(out, known, atol=1e-12)  # the source agrees with the known pixels: nothing to change
-    shifted = known + 0.3  # the same texture, brighter: the blend keeps the texture and matches the border
+    np.testing.assert_allclose(
+        out, known, atol=1e-12
+    )  # the source agrees with the known pixels: nothing to change
+    shifted = (
+        known + 0.3
+    )  # the same texture, brighter: the blend keeps the texture and matches the border
     out = inpaint.poisson_blend(known, shifted, mask, iterations=2000)
     np.testing.assert_array_equal(out[..., mask], known[..., mask])
     np.testing.assert_allclose(out, known, atol=1e-4)
@@ -159,7 +172,9 @@ def test_baselines_against_loops():
     mask = inpaint.bottom_half_mask(8, 8)
     mean = inpaint.mean_fill(train_images, test, mask)
     assert mean.shape == (4, 1, 8, 8)
-    np.testing.assert_allclose(mean[:, 0, 4:], np.broadcast_to(train_images[:, 4:].mean(0) / 255, (4, 4, 8)), rtol=1e-5)
+    np.testing.assert_allclose(
+        mean[:, 0, 4:], np.broadcast_to(train_images[:, 4:].mean(0) / 255, (4, 4, 8)), rtol=1e-5
+    )
     np.testing.assert_allclose(mean[:, 0, :4], test[:, :4] / 255, rtol=1e-6)
     nn_fill = inpaint.nearest_neighbour_fill(train_images, test, mask, chunk=7)
     for i in range(4):
@@ -180,32 +195,42 @@ def test_inpaint_keeps_known_pixels_and_fits_them():
     m = build()
     x = blobs(3)
     mask = inpaint.center_mask(28, 28, 12)
-    filled, codes = inpaint.inpaint(m, x, mask, sg.Generator(0), iterations=15, lr=0.05, restarts=2,
-                                    return_codes=True)
+    filled, codes = inpaint.inpaint(
+        m, x, mask, sg.Generator(0), iterations=15, lr=0.05, restarts=2, return_codes=True
+    )
     known = sg.data.to_float(x)
     assert filled.shape == (3, 1, 28, 28) and codes.shape == (3, 1, 100)
     codes = codes[:, 0]
     np.testing.assert_array_equal(filled[..., mask], known[..., mask])
     np.testing.assert_allclose(filled[..., ~mask], m.decode(codes)[..., ~mask], atol=1e-6)
-    start = inpaint.inpaint(m, x, mask, sg.Generator(0), iterations=0, restarts=1, return_codes=True)[1][:, 0]
+    start = inpaint.inpaint(
+        m, x, mask, sg.Generator(0), iterations=0, restarts=1, return_codes=True
+    )[1][:, 0]
 
     def context(z):
         return (np.abs(m.decode(z) - known) * mask).sum()
 
     assert context(codes) < context(start)  # the search fits the known pixels better than its start
-    blended = inpaint.inpaint(m, x, mask, sg.Generator(0), iterations=2, blend="poisson", weighting="importance")
+    blended = inpaint.inpaint(
+        m, x, mask, sg.Generator(0), iterations=2, blend="poisson", weighting="importance"
+    )
     np.testing.assert_array_equal(blended[..., mask], known[..., mask])
     with pytest.raises(ValueError, match="blend"):
         inpaint.inpaint(m, x, mask, sg.Generator(0), blend="median")
 
 
 def test_restarts_keep_the_best_start():
-    """With no search steps, the code kept for each image is the best of its restarts on the known pixels."""
+    """With no search steps, the code kept for each image is the best of its restarts on the known
+    pixels."""
     m = build()
     x = blobs(2)
     mask = inpaint.bottom_half_mask(28, 28)
-    _, best = inpaint.inpaint(m, x, mask, sg.Generator(4), iterations=0, restarts=4, return_codes=True)
-    starts = m.noise(8, sg.Generator(4)).numpy().reshape(2, 4, -1)  # the same draws: image i gets rows 4i..4i+3
+    _, best = inpaint.inpaint(
+        m, x, mask, sg.Generator(4), iterations=0, restarts=4, return_codes=True
+    )
+    starts = (
+        m.noise(8, sg.Generator(4)).numpy().reshape(2, 4, -1)
+    )  # the same draws: image i gets rows 4i..4i+3
     known = sg.data.to_float(x)
     for i in range(2):
         errors = [(np.abs(m.decode(z[None]) - known[i]) * mask).sum() for z in starts[i]]
@@ -222,7 +247,9 @@ def test_average_fills_from_the_mean_of_the_best_restarts():
     for i in range(2):
         errors = [(np.abs(m.decode(z[None]) - known[i]) * mask).sum() for z in starts[i]]
         two_best = starts[i][np.argsort(errors)[:2]]
-        np.testing.assert_allclose(filled[i][..., ~mask], m.decode(two_best).mean(0)[..., ~mask], atol=1e-6)
+        np.testing.assert_allclose(
+            filled[i][..., ~mask], m.decode(two_best).mean(0)[..., ~mask], atol=1e-6
+        )
     with pytest.raises(ValueError, match="average=4"):
         inpaint.inpaint(m, x, mask, sg.Generator(6), restarts=3, average=4)
 

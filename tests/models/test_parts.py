@@ -14,8 +14,11 @@ from scratchgan.models import parts
 
 
 def small_net():
-    return nn.Sequential(nn.Linear(3, 4, generator=sg.Generator(0)), nn.Dropout(0.5),
-                         nn.Linear(4, 2, generator=sg.Generator(1)))
+    return nn.Sequential(
+        nn.Linear(3, 4, generator=sg.Generator(0)),
+        nn.Dropout(0.5),
+        nn.Linear(4, 2, generator=sg.Generator(1)),
+    )
 
 
 def test_frozen_turns_grad_off_and_restores_each_flag():
@@ -73,23 +76,30 @@ def test_fit_classifier_matches_a_pytorch_loop():
             idx = order[epoch][i : i + 8]
             yield sg.tensor(x[idx]), y[idx].astype(np.int64)
 
-    parts.fit_classifier(net, optim.SGD(list(net.parameters()), lr=0.5), batches, epochs=2,
-                         on_step=lambda step, logits, yb, loss: steps.append((step, loss.item())))
+    parts.fit_classifier(
+        net,
+        optim.SGD(list(net.parameters()), lr=0.5),
+        batches,
+        epochs=2,
+        on_step=lambda step, logits, yb, loss: steps.append((step, loss.item())),
+    )
     opt = torch.optim.SGD(ref.parameters(), lr=0.5)
     ref_losses = []
     for epoch in range(2):
         for i in range(0, 24, 8):
             idx = order[epoch][i : i + 8]
             opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(ref(torch.from_numpy(x[idx])),
-                                                     torch.from_numpy(y[idx]))
+            loss = torch.nn.functional.cross_entropy(
+                ref(torch.from_numpy(x[idx])), torch.from_numpy(y[idx])
+            )
             loss.backward()
             opt.step()
             ref_losses.append(loss.item())
     assert [s for s, _ in steps] == [1, 2, 3, 1, 2, 3]
     np.testing.assert_allclose([v for _, v in steps], ref_losses, rtol=1e-5)
-    np.testing.assert_allclose(net.weight.numpy(), ref.weight.detach().numpy(), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        net.weight.numpy(), ref.weight.detach().numpy(), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_one_tanh_scaling_for_uint8_and_float_images():

@@ -1,6 +1,6 @@
-"""progan: shapes through every growth stage, the exact fade-in blend in G, D and the real images, the
-schedule, equalized layers, gradients reaching exactly the active parameters, checkpoints, and a tiny
-run through the whole schedule with the trainer."""
+"""progan: shapes through every growth stage, the exact fade-in blend in G, D and the real images,
+the schedule, equalized layers, gradients reaching exactly the active parameters, checkpoints, and a
+tiny run through the whole schedule with the trainer."""
 
 import os
 
@@ -38,7 +38,11 @@ def box_down(a):
 def test_registered_with_the_papers_recipe():
     config = train.make_config("progan")
     assert config["loss"] == "wgan-gp" and config["gp_weight"] == 10 and config["drift"] == 0.001
-    assert config["optimizer"] == "adam" and config["lr"] == 1e-3 and list(config["betas"]) == [0.0, 0.99]
+    assert (
+        config["optimizer"] == "adam"
+        and config["lr"] == 1e-3
+        and list(config["betas"]) == [0.0, 0.99]
+    )
     assert len(config["channels"]) == 4 and config["resolution"] == 32
     with pytest.raises(train.Unsupported, match="no --loss"):
         train.make_config("progan", loss="ns")
@@ -58,10 +62,11 @@ def test_shapes_through_every_stage(alpha):
 
 
 def test_generator_fade_in_is_exactly_the_blend_of_old_and_new():
-    """During fade-in G(z) = (1 - alpha) * upsample(old toRGB) + alpha * new toRGB, to float64 rounding.
+    """During fade-in G(z) = (1 - alpha) * upsample(old toRGB) + alpha * new toRGB, to float64
+    rounding.
 
-    The old path alone is G at stage - 1 with alpha 1 (the blocks below are shared), the new one G at
-    stage with alpha 1; the upsampling is NumPy's repeat."""
+    The old path alone is G at stage - 1 with alpha 1 (the blocks below are shared), the new one G
+    at stage with alpha 1; the upsampling is NumPy's repeat."""
     model = build()
     model.G.to(sg.float64)
     z = sg.tensor(np.random.default_rng(2).standard_normal((4, 8)))
@@ -71,16 +76,21 @@ def test_generator_fade_in_is_exactly_the_blend_of_old_and_new():
         assert not np.allclose(nearest_up(old), new)  # the two paths differ, so the test can fail
         for alpha in (0.0, 0.25, 0.7):
             blended = model.G(z, stage, alpha).numpy()
-            np.testing.assert_allclose(blended, (1 - alpha) * nearest_up(old) + alpha * new, rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(
+                blended, (1 - alpha) * nearest_up(old) + alpha * new, rtol=1e-12, atol=1e-14
+            )
 
 
 def test_discriminator_fade_in_ends():
-    """alpha = 0: D sees only the average-pooled image through the old fromRGB; alpha = 1: the old fromRGB is unused."""
+    """alpha = 0: D sees only the average-pooled image through the old fromRGB; alpha = 1: the old
+    fromRGB is unused."""
     model = build()
     model.D.to(sg.float64)
     x = sg.tensor(np.random.default_rng(3).standard_normal((4, 1, 16, 16)))
     pooled = sg.tensor(box_down(x.numpy()))
-    np.testing.assert_allclose(model.D(x, 2, 0.0).numpy(), model.D(pooled, 1, 1.0).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        model.D(x, 2, 0.0).numpy(), model.D(pooled, 1, 1.0).numpy(), rtol=1e-12
+    )
     before = model.D(x, 2, 1.0).numpy()
     model.D.from_rgb[1].conv.conv.weight.data = model.D.from_rgb[1].conv.conv.weight.data * 3
     np.testing.assert_array_equal(model.D(x, 2, 1.0).numpy(), before)
@@ -94,7 +104,9 @@ def test_real_images_are_pooled_and_faded_like_the_generator():
     at16 = box_down(canvas)
     at8 = box_down(at16)
     model.stage, model.alpha = 2, 0.4
-    np.testing.assert_allclose(model.to_input(raw).numpy(), 0.6 * nearest_up(at8) + 0.4 * at16, atol=2e-6)
+    np.testing.assert_allclose(
+        model.to_input(raw).numpy(), 0.6 * nearest_up(at8) + 0.4 * at16, atol=2e-6
+    )
     model.stage, model.alpha = 3, 1.0
     np.testing.assert_allclose(model.to_input(raw).numpy(), canvas, atol=1e-6)
 
@@ -150,9 +162,14 @@ def test_one_train_step_reaches_exactly_the_active_parameters(stage, alpha):
                 assert p.grad is not None and np.abs(p.grad.numpy()).sum() > 0, name
             else:
                 assert p.grad is None, name
-    changed = {k for k, v in model.G.state_dict().items() if not np.array_equal(v.numpy(), before[k])}
-    assert changed and all(k.split(".")[0] in active(model, stage, alpha)[0] or
-                           ".".join(k.split(".")[:2]) in active(model, stage, alpha)[0] for k in changed)
+    changed = {
+        k for k, v in model.G.state_dict().items() if not np.array_equal(v.numpy(), before[k])
+    }
+    assert changed and all(
+        k.split(".")[0] in active(model, stage, alpha)[0]
+        or ".".join(k.split(".")[:2]) in active(model, stage, alpha)[0]
+        for k in changed
+    )
 
 
 def test_growth_snapshots_resets_and_checkpoints(tmp_path):
@@ -167,15 +184,31 @@ def test_growth_snapshots_resets_and_checkpoints(tmp_path):
     train.save_checkpoint(path, model, {})
     again = build(batch_size=4, stable_images=8, fade_images=8)
     train.load_checkpoint(path, again)
-    assert (again.stage, again.alpha, again.images_seen, again.history) == (1, 0.5, 16, model.history)
+    assert (again.stage, again.alpha, again.images_seen, again.history) == (
+        1,
+        0.5,
+        16,
+        model.history,
+    )
     np.testing.assert_array_equal(again.snapshots[4], model.snapshots[4])
-    np.testing.assert_array_equal(again.sample(4, sg.Generator(3)), model.sample(4, sg.Generator(3)))
+    np.testing.assert_array_equal(
+        again.sample(4, sg.Generator(3)), model.sample(4, sg.Generator(3))
+    )
     assert model.sample(4, sg.Generator(3)).shape == (4, 1, 28, 28)  # the data's shape
 
 
 def test_a_tiny_run_grows_to_32_and_draws_its_figures(tmp_path):
-    config = train.make_config("progan", channels=WIDTHS, codings_size=8, batch_size=4, stable_images=8,
-                               fade_images=8, train_images=0, epochs=1, valid_size=0)
+    config = train.make_config(
+        "progan",
+        channels=WIDTHS,
+        codings_size=8,
+        batch_size=4,
+        stable_images=8,
+        fade_images=8,
+        train_images=0,
+        epochs=1,
+        valid_size=0,
+    )
     data = (images(56), None, images(8, 1), None)  # schedule: 8 + 3 * 16 = 56 images
     summary = train.Trainer(config, str(tmp_path), data=data, progress=False).fit()
     assert summary["steps"] == 14
@@ -188,9 +221,23 @@ def test_a_tiny_run_grows_to_32_and_draws_its_figures(tmp_path):
 
 
 def test_resume_mid_growth_continues_bit_for_bit(tmp_path):
-    config = train.make_config("progan", channels=WIDTHS, codings_size=8, batch_size=4, stable_images=8,
-                               fade_images=8, train_images=0, epochs=1, valid_size=0)
-    data = (images(32), None, images(8, 1), None)  # 8 steps: 4x4, the 8x8 fade and stable, into the 16x16 fade
+    config = train.make_config(
+        "progan",
+        channels=WIDTHS,
+        codings_size=8,
+        batch_size=4,
+        stable_images=8,
+        fade_images=8,
+        train_images=0,
+        epochs=1,
+        valid_size=0,
+    )
+    data = (
+        images(32),
+        None,
+        images(8, 1),
+        None,
+    )  # 8 steps: 4x4, the 8x8 fade and stable, into the 16x16 fade
     whole = train.Trainer(config, str(tmp_path / "whole"), data=data, progress=False)
     whole.fit()
     part = train.Trainer(config, str(tmp_path / "part"), data=data, progress=False)

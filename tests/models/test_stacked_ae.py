@@ -1,4 +1,5 @@
-"""stacked-ae: the book's architecture and initialisation, one step against PyTorch, training, checkpoints."""
+"""stacked-ae: the book's architecture and initialisation, one step against PyTorch, training,
+checkpoints."""
 
 import numpy as np
 import pytest
@@ -30,7 +31,12 @@ def test_architecture_follows_the_book():
     enc = {k: v.shape for k, v in model.encoder.state_dict().items()}
     dec = {k: v.shape for k, v in model.decoder.state_dict().items()}
     assert enc == {"1.weight": (100, 144), "1.bias": (100,), "3.weight": (30, 100), "3.bias": (30,)}
-    assert dec == {"0.weight": (100, 30), "0.bias": (100,), "2.weight": (144, 100), "2.bias": (144,)}
+    assert dec == {
+        "0.weight": (100, 30),
+        "0.bias": (100,),
+        "2.weight": (144, 100),
+        "2.bias": (144,),
+    }
     x = model.to_input(blobs(5))
     codes = model.encoder(x)
     out = model.decoder(codes)
@@ -47,16 +53,26 @@ def test_keras_initialisation():
             assert (a == 0).all(), name
         else:
             bound = np.sqrt(6.0 / sum(a.shape))
-            assert np.abs(a).max() <= bound and a.std() == pytest.approx(bound / np.sqrt(3), rel=0.05), name
+            assert np.abs(a).max() <= bound and a.std() == pytest.approx(
+                bound / np.sqrt(3), rel=0.05
+            ), name
 
 
 def test_one_step_matches_pytorch():
     torch = pytest.importorskip("torch")
     model = build()
     images = blobs(8)
-    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(144, 100), torch.nn.SELU(), torch.nn.Linear(100, 30),
-                              torch.nn.SELU(), torch.nn.Linear(30, 100), torch.nn.SELU(), torch.nn.Linear(100, 144),
-                              torch.nn.Sigmoid())
+    net = torch.nn.Sequential(
+        torch.nn.Flatten(),
+        torch.nn.Linear(144, 100),
+        torch.nn.SELU(),
+        torch.nn.Linear(100, 30),
+        torch.nn.SELU(),
+        torch.nn.Linear(30, 100),
+        torch.nn.SELU(),
+        torch.nn.Linear(100, 144),
+        torch.nn.Sigmoid(),
+    )
     ours = [model.encoder[1], model.encoder[3], model.decoder[0], model.decoder[2]]
     theirs = [m for m in net if isinstance(m, torch.nn.Linear)]
     with torch.no_grad():
@@ -72,7 +88,9 @@ def test_one_step_matches_pytorch():
     logs = model.train_step((images,), StepContext())
     assert logs["bce"] == pytest.approx(loss.item(), rel=1e-6)
     for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a.weight.numpy(), b.weight.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            a.weight.numpy(), b.weight.detach().numpy(), rtol=1e-5, atol=1e-6
+        )
         np.testing.assert_allclose(a.bias.numpy(), b.bias.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 

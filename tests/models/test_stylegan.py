@@ -1,5 +1,5 @@
-"""stylegan: the paper's generator layer by layer, truncation (psi = 0 gives the mean image), style mixing,
-noise inputs, R1, one train step reaching every parameter, checkpoints and the figures."""
+"""stylegan: the paper's generator layer by layer, truncation (psi = 0 gives the mean image), style
+mixing, noise inputs, R1, one train step reaching every parameter, checkpoints and the figures."""
 
 import os
 
@@ -27,7 +27,10 @@ def images(n, seed=0):
 
 def fixed_noise(model, n, seed=7):
     g = np.random.default_rng(seed)
-    return [sg.tensor(g.standard_normal(s).astype(np.float32)) for s in model.G.synthesis.noise_shapes(n)]
+    return [
+        sg.tensor(g.standard_normal(s).astype(np.float32))
+        for s in model.G.synthesis.noise_shapes(n)
+    ]
 
 
 def z(n, seed):
@@ -36,8 +39,16 @@ def z(n, seed):
 
 def test_registered_with_the_papers_recipe():
     config = train.make_config("stylegan")
-    assert config["mapping_depth"] == 8 and config["mapping_lr_mul"] == 0.01 and config["r1_gamma"] == 10
-    assert config["mixing_prob"] == 0.9 and config["w_avg_beta"] == 0.995 and list(config["betas"]) == [0.0, 0.99]
+    assert (
+        config["mapping_depth"] == 8
+        and config["mapping_lr_mul"] == 0.01
+        and config["r1_gamma"] == 10
+    )
+    assert (
+        config["mixing_prob"] == 0.9
+        and config["w_avg_beta"] == 0.995
+        and list(config["betas"]) == [0.0, 0.99]
+    )
     with pytest.raises(train.Unsupported, match="no --loss"):
         train.make_config("stylegan", loss="wgan")
 
@@ -51,7 +62,16 @@ def test_generator_follows_the_papers_table():
     layers = list(G.synthesis.layers)
     assert len(layers) == 8 == G.num_layers
     assert layers[0].conv is None and all(layer.conv is not None for layer in layers[1:])
-    assert [layer.upsample for layer in layers] == [False, False, True, False, True, False, True, False]
+    assert [layer.upsample for layer in layers] == [
+        False,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
     assert G.synthesis.const.shape == (1, 8, 4, 4) and np.all(G.synthesis.const.numpy() == 1)
     for layer in layers:
         assert isinstance(layer.noise, nn.NoiseInjection) and not layer.noise.weight.numpy().any()
@@ -67,9 +87,13 @@ def test_generator_follows_the_papers_table():
 def test_truncation_psi_zero_gives_the_mean_image():
     model = build()
     G = model.G
-    G.w_avg.data = np.random.default_rng(3).standard_normal(8).astype(np.float32)  # any mean will do
+    G.w_avg.data = (
+        np.random.default_rng(3).standard_normal(8).astype(np.float32)
+    )  # any mean will do
     noise = fixed_noise(model, 4)
-    for layer in G.synthesis.layers:  # make the noise matter, so only w_avg can explain equal images
+    for (
+        layer
+    ) in G.synthesis.layers:  # make the noise matter, so only w_avg can explain equal images
         layer.noise.weight.data = np.full(layer.noise.weight.shape, 0.3, np.float32)
     a = G(z(4, 1), psi=0.0, noise=noise).numpy()
     b = G(z(4, 2), psi=0.0, noise=noise).numpy()
@@ -100,7 +124,9 @@ def test_style_mixing_takes_layers_from_the_crossover_on_from_the_second_latent(
         mixed = G(z(2, 1), z_mix=z(2, 2), crossover=k, noise=noise).numpy()
         expected = G.synthesis([w1] * k + [w2] * (G.num_layers - k), noise).numpy()
         np.testing.assert_allclose(mixed, expected, rtol=1e-6)
-    assert np.array_equal(G(z(2, 1), z_mix=z(2, 2), crossover=8, noise=noise).numpy(), G(z(2, 1), noise=noise).numpy())
+    assert np.array_equal(
+        G(z(2, 1), z_mix=z(2, 2), crossover=8, noise=noise).numpy(), G(z(2, 1), noise=noise).numpy()
+    )
 
 
 def test_noise_inputs_change_only_what_their_weights_allow():
@@ -146,16 +172,22 @@ def test_checkpoint_round_trip_keeps_w_avg(tmp_path):
     again = build(batch_size=4)
     train.load_checkpoint(path, again)
     np.testing.assert_array_equal(again.G.w_avg.numpy(), model.G.w_avg.numpy())
-    np.testing.assert_array_equal(again.sample(2, sg.Generator(5), psi=0.5), model.sample(2, sg.Generator(5), psi=0.5))
+    np.testing.assert_array_equal(
+        again.sample(2, sg.Generator(5), psi=0.5), model.sample(2, sg.Generator(5), psi=0.5)
+    )
 
 
 def test_figures(tmp_path):
     model = build()
-    grid = model.style_mixing(2, 3, 0, sg.Generator(0))  # crossover 0: every layer from A (the top row)
+    grid = model.style_mixing(
+        2, 3, 0, sg.Generator(0)
+    )  # crossover 0: every layer from A (the top row)
     assert grid.shape == (3, 4, 1, 32, 32)
     np.testing.assert_allclose(grid[1, 1:], grid[0, 1:], atol=1e-5)
     np.testing.assert_allclose(grid[2, 1:], grid[0, 1:], atol=1e-5)
-    grid = model.style_mixing(2, 3, 8, sg.Generator(0))  # crossover 8: every layer from B (the left column)
+    grid = model.style_mixing(
+        2, 3, 8, sg.Generator(0)
+    )  # crossover 8: every layer from B (the left column)
     np.testing.assert_allclose(grid[1, 1:], np.repeat(grid[1:2, 0], 3, axis=0), atol=1e-5)
     assert not np.allclose(grid[1, 1:], grid[0, 1:], atol=1e-3)
     paths = stylegan.save_figures(model, str(tmp_path))

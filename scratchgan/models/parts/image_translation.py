@@ -1,11 +1,11 @@
 """Image-to-image networks (CycleGAN, Zhu et al. 2017; GANs in Action ch. 9; pix2pix's U-Net).
 
-    SameConv             Keras's Conv2D(k=4, padding="same") at stride 1 or 2
-    Down, Up             U-Net steps: Conv 4x4 s2 + LReLU + IN; Upsample + Conv 4x4 + ReLU + IN,
-                         then the skip connection
-    UNetGenerator        the book's U-Net: 4 down, 3 up with skips, upsample + tanh conv
-    reflect_pad, ReflectConv, ResidualBlock, ResNetGenerator   the paper's ResNet generator
-    PatchDiscriminator   the book's PatchGAN: one score per overlapping patch
+SameConv             Keras's Conv2D(k=4, padding="same") at stride 1 or 2
+Down, Up             U-Net steps: Conv 4x4 s2 + LReLU + IN; Upsample + Conv 4x4 + ReLU + IN,
+                     then the skip connection
+UNetGenerator        the book's U-Net: 4 down, 3 up with skips, upsample + tanh conv
+reflect_pad, ReflectConv, ResidualBlock, ResNetGenerator   the paper's ResNet generator
+PatchDiscriminator   the book's PatchGAN: one score per overlapping patch
 """
 
 import numpy as np
@@ -176,8 +176,12 @@ class PatchDiscriminator(nn.Module):
     def __init__(self, channels=1, df=64, layers=3, generator=None):
         super().__init__()
         widths = [channels] + [df * 2**i for i in range(layers)]
-        self.body = nn.Sequential(*[Down(widths[i], widths[i + 1], norm=i > 0, generator=generator)
-                                    for i in range(layers)])
+        self.body = nn.Sequential(
+            *[
+                Down(widths[i], widths[i + 1], norm=i > 0, generator=generator)
+                for i in range(layers)
+            ]
+        )
         self.score = SameConv(widths[-1], 1, 1, generator)
 
     def forward(self, x):

@@ -1,10 +1,10 @@
 """Generic layers and canvas helpers the model families share.
 
-    pad_to(images, size) / crop_to(images, h, w)   zero-pad to a square canvas and back
-    Rows, Transpose12          images <-> sequences of rows (N x C x H x W <-> N x H x C*W)
-    RecurrentLayer             Keras's LSTM layer (all outputs, or the last one)
-    RepeatVector               N x D -> N x n x D
-    GaussianNoise              x + N(0, std^2) in training, the identity in evaluation
+pad_to(images, size) / crop_to(images, h, w)   zero-pad to a square canvas and back
+Rows, Transpose12          images <-> sequences of rows (N x C x H x W <-> N x H x C*W)
+RecurrentLayer             Keras's LSTM layer (all outputs, or the last one)
+RepeatVector               N x D -> N x n x D
+GaussianNoise              x + N(0, std^2) in training, the identity in evaluation
 """
 
 import numpy as np

@@ -69,8 +69,9 @@ class ImagePool:
             self.labels = None if labels is None else np.zeros(self.size, dtype=np.int64)
         n = x.shape[0]
         if n > self.size:
-            raise ValueError(f"image_pool: the pool ({self.size} images) must hold at least one "
-                             f"batch ({n})")
+            raise ValueError(
+                f"image_pool: the pool ({self.size} images) must hold at least one batch ({n})"
+            )
         fresh = min(self.size - self.count, n)
         self.images[self.count : self.count + fresh] = x[:fresh]
         if labels is not None:
