@@ -165,6 +165,12 @@ def array_module(x):
 def device_context(device):
     """The context ops on ``device`` (a Device, a string, or an array's) must run in: CuPy's
     ``cuda.Device(index)`` for CUDA (kernels run on the current GPU), nothing for the CPU."""
+    if (
+        isinstance(device, (np.ndarray, np.generic))
+        or device is CPU
+        or (isinstance(device, str) and device == "cpu")
+    ):
+        return contextlib.nullcontext()  # the common case, answered without parsing
     if not isinstance(device, (str, Device)):
         device = device_of(device)
     device = parse_device(device, check=False)

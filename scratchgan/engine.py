@@ -7,6 +7,7 @@ start reducing it), and with ``create_graph=True`` records all of that as a new 
 """
 
 from . import node_tags, profiler, versions
+from .backend import device_context
 from .function import Function
 from .grad_hooks import _final_callbacks, _post_accumulate_hooks
 from .grad_mode import set_grad_enabled
@@ -233,6 +234,11 @@ def _zeros_like(x):
 
 
 def _node_backward(fn, gy, needs_input_grad, create_graph):
+    with device_context(gy._data):  # a backward runs on its arrays' GPU, as the forward did
+        return _node_backward_here(fn, gy, needs_input_grad, create_graph)
+
+
+def _node_backward_here(fn, gy, needs_input_grad, create_graph):
     """fn's input gradients as Tensors: its closed-form array backward (the kernel one if its
     forward ran kernels) when no graph is recorded and it has one, else its differentiable one."""
     from .tensor import Tensor

@@ -3,6 +3,7 @@
 import weakref
 
 from . import cuda, grad_mode, node_tags, profiler, versions
+from .backend import device_context
 
 
 class Function:
@@ -72,7 +73,8 @@ class Function:
         self.xp = xs[0].xp
         self.on_kernels = on_kernels
         launches = cuda.launch_counts.copy() if on_kernels else None  # the viewer names kernels
-        y = self.forward_kernel(*arrays) if on_kernels else self.forward(*arrays)
+        with device_context(arrays[0]):  # ops and kernels run on their arrays' GPU
+            y = self.forward_kernel(*arrays) if on_kernels else self.forward(*arrays)
         out = Tensor._make(y, requires_grad=record)
         if out._data is arrays[0] or getattr(out._data, "base", None) is not None:
             versions.share_with_base(xs, arrays, out, record)
@@ -85,12 +87,14 @@ class Function:
 
     def _record(self, xs, out):
         keep = self.saves_inputs
-        self.inputs = xs if keep is True else tuple(x if i in keep else None
-                                                    for i, x in enumerate(xs))
+        self.inputs = (
+            xs if keep is True else tuple(x if i in keep else None for i, x in enumerate(xs))
+        )
         self.input_shapes = tuple(x.shape for x in xs)
         # where each input's gradient goes: the node that made it, the leaf itself, or nowhere
         self._edges = tuple(
-            x.grad_fn if x.grad_fn is not None else (x if x.requires_grad else None) for x in xs)
+            x.grad_fn if x.grad_fn is not None else (x if x.requires_grad else None) for x in xs
+        )
         self._output_ref = weakref.ref(out)
         # the version of every saved tensor now; backward checks that none changed in place
         saved = [(i, x._counter()) for i, x in enumerate(self.inputs) if x is not None]
@@ -115,7 +119,8 @@ class Function:
         if out is None:
             if not self.saves_output:
                 raise RuntimeError(
-                    f"{self!r}: its backward reads the output, so its class must set saves_output")
+                    f"{self!r}: its backward reads the output, so its class must set saves_output"
+                )
             from .tensor import Tensor
 
             # Its consumers kept only what their backward needs, so the Tensor was dropped; this

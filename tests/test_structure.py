@@ -32,6 +32,7 @@ INHERENT_CYCLE = frozenset(
         "scratchgan.function",  # autograd's node (autograd.py re-exports it)
         "scratchgan.engine",  # autograd's backward loop
         "scratchgan.tensor",
+        "scratchgan.factories",  # Tensor's constructors (tensor.py re-exports them)
         "scratchgan.ops",
         "scratchgan.ops.activation",
         "scratchgan.ops.arithmetic",

@@ -7,6 +7,7 @@ import os
 import time
 
 from .. import models
+from ..backend import parse_device
 from ..random import Generator
 from .checkpoints import CHECKPOINT, load_checkpoint
 from .recipes import derive_seeds
@@ -84,6 +85,8 @@ def resume_config(run_dir, model, overrides):
     if config["model"] != model:
         raise RunError(f"--resume: {run_dir} is a {config['model']} run, not {model}")
     for key, value in overrides.items():
+        if key == "device" and value is not None:  # 'cuda' and 'cuda:0' name one device
+            value = str(parse_device(value))
         if value is not None and key != "epochs" and value != config.get(key):
             option = "--" + key.replace("_", "-")
             raise RunError(

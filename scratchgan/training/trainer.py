@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import data as sgdata
 from .. import viz
+from ..backend import device_context
 from ..inspection.report import finish_run
 from ..inspection.telemetry import Telemetry
 from ..metrics.evaluate import interval_metrics
@@ -211,6 +212,10 @@ class Trainer:
         A stop by ``max_steps`` mid-epoch also writes a picture (samples/step-NNNNNN.png), and
         metrics.csv, loss.png and summary.json end with a partial-epoch row.
         """
+        with device_context(self.config["device"]):  # a cuda:N run allocates and runs on N
+            return self._fit(max_steps)
+
+    def _fit(self, max_steps):
         if max_steps is not None and max_steps < 1:
             raise ValueError(f"max_steps={max_steps}: expected at least 1")
         epochs, steps_per_epoch = self.config["epochs"], len(self.loader)

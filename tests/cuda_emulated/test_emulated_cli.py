@@ -11,15 +11,6 @@ from scratchgan import cli
 
 pytestmark = [
     pytest.mark.cuda_emulated,
-    pytest.mark.xfail(
-        strict=True,
-        raises=(TypeError, AssertionError),
-        reason=(
-            "tensor.py:49: the Tensor.data setter refuses CuPy arrays, so Module.to('cuda') fails; "
-            "cli.py:89: --resume --device cuda is refused against the run's 'cuda:0' (compare "
-            "parse_device(value) with the run's device, not the strings)"
-        ),
-    ),
 ]
 
 

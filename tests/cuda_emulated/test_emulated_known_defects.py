@@ -17,7 +17,6 @@ DATA_SETTER = (
 )
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=DATA_SETTER)
 def test_tensor_data_setter_takes_a_cupy_array(_emulated_cuda_device):
     cp = _emulated_cuda_device
     t = sg.zeros(3, device="cuda")
@@ -25,7 +24,6 @@ def test_tensor_data_setter_takes_a_cupy_array(_emulated_cuda_device):
     np.testing.assert_array_equal(t.numpy(), np.ones(3, np.float32))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=DATA_SETTER + " (nn/module.py:351)")
 def test_module_to_cuda():
     layer = nn.Linear(3, 2)
     weight = layer.weight.numpy().copy()
@@ -34,12 +32,6 @@ def test_module_to_cuda():
     np.testing.assert_array_equal(layer.weight.numpy(), weight)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason=DATA_SETTER + " (BatchNorm's "
-    "num_batches_tracked.data += 1, nn/normalization.py:72, calls the setter)",
-)
 def test_batch_norm_counts_batches_on_cuda():
     x = np.random.default_rng(0).standard_normal((4, 3, 2, 2)).astype(np.float32)
     norm = nn.BatchNorm2d(3).to("cuda")
@@ -58,27 +50,11 @@ def test_cross_entropy_on_cuda():
     assert float(loss.numpy()) == pytest.approx(-log_p[np.arange(4), target].mean(), rel=1e-5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "tensor.py:361-371: zeros/ones/full allocate on the current GPU, not on device's; wrap the "
-        "allocation in backend.device_context(device)"
-    ),
-)
 @pytest.mark.parametrize("make", [sg.zeros, sg.ones])
 def test_creation_on_cuda_1_lands_on_cuda_1(make):
     assert make(2, 3, device="cuda:1").device == "cuda:1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "tensor.py:335-336: sg.tensor(array) copies a CuPy array (onto the current GPU, as CuPy's "
-        "copy does) before asking its device; ask device_of(data) first"
-    ),
-)
 def test_tensor_of_a_cuda_1_array_stays_on_cuda_1(_emulated_cuda_device):
     cp = _emulated_cuda_device
     with cp.cuda.Device(1):
@@ -88,15 +64,6 @@ def test_tensor_of_a_cuda_1_array_stays_on_cuda_1(_emulated_cuda_device):
     np.testing.assert_array_equal(t.numpy(), [0, 1, 2])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(RuntimeError, ValueError),
-    reason=(
-        "tensor.py:416: as_tensor makes Python numbers with like.xp.asarray on the current GPU; "
-        "autograd.py:83: Function._apply runs forward (and backward) on the current GPU; run both "
-        "in backend.device_context(the inputs' device)"
-    ),
-)
 def test_ops_on_cuda_1_run_on_cuda_1():
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     t = sg.tensor(x, device="cuda:1", requires_grad=True)
@@ -116,15 +83,6 @@ def test_an_op_mixing_devices_raises_naming_both():
         F.maximum(a, sg.tensor(np.ones(2, np.float32)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(TypeError, RuntimeError, ValueError),
-    reason=(
-        DATA_SETTER + "; and for cuda:1, besides the op fixes above: Trainer.fit (train.py:464) "
-        "must run in backend.device_context(config['device']), since models, losses and "
-        "optimisers also call xp directly (BatchNorm's counter, optimiser state)"
-    ),
-)
 def test_a_model_trains_on_cuda_1_as_on_cuda_0(tmp_path):
     from scratchgan import train
 

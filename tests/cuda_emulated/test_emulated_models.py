@@ -18,14 +18,6 @@ from scratchgan.random import Generator
 
 pytestmark = [
     pytest.mark.cuda_emulated,
-    pytest.mark.xfail(
-        strict=True,
-        raises=TypeError,
-        reason=(
-            "tensor.py:49: the Tensor.data setter refuses CuPy arrays (no __array_namespace__); "
-            "ops/loss.py:178: cupy.indices has no sparse= (use per-axis arange().reshape)"
-        ),
-    ),
 ]
 
 # small sizes, so each model takes seconds under emulation
