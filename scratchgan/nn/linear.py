@@ -21,7 +21,9 @@ class Linear(Module):
     and b ~ U(-1/sqrt(in), 1/sqrt(in)), drawn from ``generator``.
     """
 
-    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None, generator=None):
+    def __init__(
+        self, in_features, out_features, bias=True, device=None, dtype=None, generator=None
+    ):
         super().__init__()
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(n, int) or n < 0:
@@ -53,7 +55,15 @@ class Embedding(Module):
     ``padding_idx``, as in PyTorch, starts as a zero row and receives no gradient.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None, generator=None):
+    def __init__(
+        self,
+        num_embeddings,
+        embedding_dim,
+        padding_idx=None,
+        device=None,
+        dtype=None,
+        generator=None,
+    ):
         super().__init__()
         for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(n, int) or n < 0:
@@ -64,7 +74,11 @@ class Embedding(Module):
                     f"Embedding: padding_idx must be within [-{num_embeddings}, {num_embeddings}), got {padding_idx}"
                 )
             padding_idx %= num_embeddings
-        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.num_embeddings, self.embedding_dim, self.padding_idx = (
+            num_embeddings,
+            embedding_dim,
+            padding_idx,
+        )
         self.weight = empty_parameter((num_embeddings, embedding_dim), device, dtype)
         self.reset_parameters(generator)
 
@@ -99,7 +113,9 @@ class DenseTranspose(Module):
     def __init__(self, linear, bias=True, device=None, dtype=None, generator=None):
         super().__init__()
         if not isinstance(linear, Linear):
-            raise TypeError(f"DenseTranspose: linear must be an nn.Linear, got {type(linear).__name__}")
+            raise TypeError(
+                f"DenseTranspose: linear must be an nn.Linear, got {type(linear).__name__}"
+            )
         self.linear = linear
         if bias:
             w = linear.weight
@@ -115,5 +131,7 @@ class DenseTranspose(Module):
         return F.linear(input, self.linear.weight.transpose(), self.bias)
 
     def extra_repr(self):
-        return (f"in_features={self.linear.out_features}, out_features={self.linear.in_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.linear.out_features}, out_features={self.linear.in_features}, "
+            f"bias={self.bias is not None}"
+        )

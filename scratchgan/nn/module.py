@@ -33,7 +33,9 @@ class Parameter(Tensor):
         else:
             array = tensor(data).array
         if requires_grad and array.dtype.kind != "f":
-            raise TypeError(f"Parameter: only floating-point data can require grad, got dtype {array.dtype}")
+            raise TypeError(
+                f"Parameter: only floating-point data can require grad, got dtype {array.dtype}"
+            )
         return cls._make(array, requires_grad=requires_grad)
 
     def __init__(self, data=None, requires_grad=True):
@@ -57,7 +59,9 @@ def _as_array(value, key):
         return value
     if isinstance(value, (int, float, np.number)):
         return np.asarray(value)
-    raise TypeError(f"load_state_dict: {key!r} should be a Tensor or an array, got {type(value).__name__}")
+    raise TypeError(
+        f"load_state_dict: {key!r} should be a Tensor or an array, got {type(value).__name__}"
+    )
 
 
 class Module:
@@ -112,7 +116,9 @@ class Module:
             if isinstance(tensor, np.ndarray) or hasattr(tensor, "__cuda_array_interface__"):
                 tensor = Tensor._make(tensor)
             else:
-                raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
+                raise TypeError(
+                    f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
+                )
         self._check_name(name, "_buffers")
         self._buffers[name] = tensor
         if persistent:
@@ -123,7 +129,9 @@ class Module:
     def add_module(self, name, module):
         self._check_ready("sub-modules")
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: {name!r} is a {type(module).__name__}, expected a Module or None")
+            raise TypeError(
+                f"add_module: {name!r} is a {type(module).__name__}, expected a Module or None"
+            )
         self._check_name(name, "_modules")
         self._modules[name] = module
 
@@ -161,11 +169,15 @@ class Module:
             self.add_module(name, value)
         elif modules is not None and name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
+                )
             modules[name] = None
         elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)"
+                )
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -204,7 +216,9 @@ class Module:
         for name, module in self._modules.items():
             if module is None:
                 continue
-            yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+            yield from module.named_modules(
+                memo, f"{prefix}.{name}" if prefix else name, remove_duplicate
+            )
 
     def modules(self):
         for _, module in self.named_modules():
@@ -223,7 +237,11 @@ class Module:
 
     def _named_members(self, kind, prefix, recurse, remove_duplicate):
         seen = set()
-        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for module_prefix, module in modules:
             for name, value in getattr(module, kind).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -250,7 +268,9 @@ class Module:
         module = self
         for part in target.split(".") if target else ():
             if part not in module._modules or module._modules[part] is None:
-                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking up {target!r})")
+                raise AttributeError(
+                    f"{type(module).__name__} has no submodule {part!r} (looking up {target!r})"
+                )
             module = module._modules[part]
         return module
 
@@ -301,12 +321,20 @@ class Module:
             arrays[key] = array
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+                errors.insert(
+                    0,
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
+                    + ".",
+                )
             if missing:
-                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+                errors.insert(
+                    0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + "."
+                )
         if errors:
             raise LoadStateDictError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
             )
         for key, array in arrays.items():
             target = targets[key]
@@ -333,7 +361,9 @@ class Module:
         before the move still hold them. Casting applies to floating-point tensors only.
         """
         for arg in args:
-            if isinstance(arg, Device) or (isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda")):
+            if isinstance(arg, Device) or (
+                isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda")
+            ):
                 device = arg
             else:
                 dtype = arg

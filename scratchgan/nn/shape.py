@@ -16,9 +16,13 @@ class Flatten(Module):
         n = input.ndim
         for name, d in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
             if not -max(n, 1) <= d < max(n, 1):
-                raise ValueError(f"Flatten: {name}={d} is out of range for an input with {n} dimensions {input.shape}")
+                raise ValueError(
+                    f"Flatten: {name}={d} is out of range for an input with {n} dimensions {input.shape}"
+                )
         if n and self.start_dim % n > self.end_dim % n:
-            raise ValueError(f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} for shape {input.shape}")
+            raise ValueError(
+                f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} for shape {input.shape}"
+            )
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
@@ -31,7 +35,11 @@ class Unflatten(Module):
     def __init__(self, dim, unflattened_size):
         super().__init__()
         sizes = tuple(unflattened_size)
-        if not sizes or any(not isinstance(s, int) or (s < 0 and s != -1) for s in sizes) or sizes.count(-1) > 1:
+        if (
+            not sizes
+            or any(not isinstance(s, int) or (s < 0 and s != -1) for s in sizes)
+            or sizes.count(-1) > 1
+        ):
             raise ValueError(
                 f"Unflatten: unflattened_size must be a non-empty sequence of non-negative ints with at most one -1, "
                 f"got {unflattened_size!r}"
@@ -41,7 +49,9 @@ class Unflatten(Module):
     def forward(self, input):
         n = input.ndim
         if not -n <= self.dim < n:
-            raise ValueError(f"Unflatten: dim={self.dim} is out of range for an input with {n} dimensions {input.shape}")
+            raise ValueError(
+                f"Unflatten: dim={self.dim} is out of range for an input with {n} dimensions {input.shape}"
+            )
         d = self.dim % n
         sizes, size = self.unflattened_size, input.shape[d]
         known = math.prod(s for s in sizes if s != -1)
@@ -50,7 +60,7 @@ class Unflatten(Module):
                 f"Unflatten: unflattened_size {sizes} does not multiply to the size {size} of dim {self.dim} "
                 f"of the input {input.shape}"
             )
-        return input.reshape(input.shape[:d] + sizes + input.shape[d + 1:])
+        return input.reshape(input.shape[:d] + sizes + input.shape[d + 1 :])
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

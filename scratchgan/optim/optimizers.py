@@ -42,7 +42,9 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
-            raise TypeError("params: expected an iterable of Parameters or of dicts, got a single Tensor; wrap it in a list")
+            raise TypeError(
+                "params: expected an iterable of Parameters or of dicts, got a single Tensor; wrap it in a list"
+            )
         self.defaults = dict(defaults)
         self.state = {}
         self.param_groups = []
@@ -63,18 +65,24 @@ class Optimizer:
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"params[{i}]: the optimizer can only optimize Tensors, got {type(p).__name__}")
+                raise TypeError(
+                    f"params[{i}]: the optimizer can only optimize Tensors, got {type(p).__name__}"
+                )
             if not p.is_leaf:
                 raise ValueError(f"params[{i}] (shape {p.shape}): can't optimize a non-leaf Tensor")
             if id(p) in seen:
-                raise ValueError(f"params[{i}] (shape {p.shape}) appears in more than one parameter group, or twice")
+                raise ValueError(
+                    f"params[{i}] (shape {p.shape}) appears in more than one parameter group, or twice"
+                )
             seen.add(id(p))
         group["params"] = params
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
         if unknown:
-            raise TypeError(f"{type(self).__name__}: unknown option(s) {sorted(unknown)}; expected {sorted(self.defaults)}")
+            raise TypeError(
+                f"{type(self).__name__}: unknown option(s) {sorted(unknown)}; expected {sorted(self.defaults)}"
+            )
         self._check_options(group)
         self.param_groups.append(group)
 
@@ -104,7 +112,9 @@ class Optimizer:
                     continue
                 g = p.grad.array
                 if g.shape != p.shape:
-                    raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} has a grad of shape {g.shape}")
+                    raise ValueError(
+                        f"{type(self).__name__}: a parameter of shape {p.shape} has a grad of shape {g.shape}"
+                    )
                 if profiler._active is None:
                     self._update(p, g, self.state.setdefault(p, {}), group)
                 else:
@@ -140,7 +150,9 @@ class Optimizer:
                 if name in self._scalar_state:
                     out[f"state.{i}.{name}"] = value
                 else:
-                    out[f"state.{i}.{name}"] = np.array(value.get() if hasattr(value, "get") else value, copy=True)
+                    out[f"state.{i}.{name}"] = np.array(
+                        value.get() if hasattr(value, "get") else value, copy=True
+                    )
         return out
 
     def load_state_dict(self, state_dict):
@@ -152,9 +164,13 @@ class Optimizer:
         name = type(self).__name__
         state_dict = {k: state_dict[k] for k in state_dict}  # an NpzFile loads each array once
         params = self._indexed_params()
-        n_groups = sum(1 for k in state_dict if k.startswith("param_groups.") and k.endswith(".params"))
+        n_groups = sum(
+            1 for k in state_dict if k.startswith("param_groups.") and k.endswith(".params")
+        )
         if n_groups != len(self.param_groups):
-            raise ValueError(f"{name}.load_state_dict: the state dict has {n_groups} param groups, this optimizer has {len(self.param_groups)}")
+            raise ValueError(
+                f"{name}.load_state_dict: the state dict has {n_groups} param groups, this optimizer has {len(self.param_groups)}"
+            )
         new_groups, start = [], 0
         for gi, group in enumerate(self.param_groups):
             indices = np.asarray(state_dict[f"param_groups.{gi}.params"]).reshape(-1)
@@ -166,8 +182,12 @@ class Optimizer:
                 )
             start += len(group["params"])
             new = dict(group)
-            saved_initial_lr = f"param_groups.{gi}.initial_lr" in state_dict  # set by an lr scheduler
-            for key in list(group) + (["initial_lr"] if saved_initial_lr and "initial_lr" not in group else []):
+            saved_initial_lr = (
+                f"param_groups.{gi}.initial_lr" in state_dict
+            )  # set by an lr scheduler
+            for key in list(group) + (
+                ["initial_lr"] if saved_initial_lr and "initial_lr" not in group else []
+            ):
                 full = f"param_groups.{gi}.{key}"
                 if key != "params" and full in state_dict:
                     value = np.asarray(state_dict[full])
@@ -177,12 +197,25 @@ class Optimizer:
         for key, value in state_dict.items():
             parts = key.split(".")
             if parts[0] == "param_groups":
-                if len(parts) != 3 or not parts[1].isdigit() or int(parts[1]) >= len(self.param_groups) or (
-                        parts[2] not in ("params", "initial_lr") and parts[2] not in self.defaults):
-                    raise ValueError(f"{name}.load_state_dict: unexpected key {key!r} (options are {sorted(self.defaults)})")
+                if (
+                    len(parts) != 3
+                    or not parts[1].isdigit()
+                    or int(parts[1]) >= len(self.param_groups)
+                    or (parts[2] not in ("params", "initial_lr") and parts[2] not in self.defaults)
+                ):
+                    raise ValueError(
+                        f"{name}.load_state_dict: unexpected key {key!r} (options are {sorted(self.defaults)})"
+                    )
                 continue
-            if parts[0] != "state" or len(parts) != 3 or not parts[1].isdigit() or int(parts[1]) >= len(params):
-                raise ValueError(f"{name}.load_state_dict: unexpected key {key!r} (this optimizer has {len(params)} parameters)")
+            if (
+                parts[0] != "state"
+                or len(parts) != 3
+                or not parts[1].isdigit()
+                or int(parts[1]) >= len(params)
+            ):
+                raise ValueError(
+                    f"{name}.load_state_dict: unexpected key {key!r} (this optimizer has {len(params)} parameters)"
+                )
             p = params[int(parts[1])]
             entry = new_state.setdefault(p, {})
             if parts[2] in self._scalar_state:
@@ -208,17 +241,37 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay.
 
-        g <- g + weight_decay * w
-        b <- g at the first step, else momentum * b + (1 - dampening) * g
-        g <- g + momentum * b (nesterov) or b
-        w <- w - lr * g
+    g <- g + weight_decay * w
+    b <- g at the first step, else momentum * b + (1 - dampening) * g
+    g <- g + momentum * b (nesterov) or b
+    w <- w - lr * g
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        maximize=False,
+    ):
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"SGD: nesterov momentum requires momentum > 0 and dampening = 0, got momentum={momentum}, dampening={dampening}")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+            raise ValueError(
+                f"SGD: nesterov momentum requires momentum > 0 and dampening = 0, got momentum={momentum}, dampening={dampening}"
+            )
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                dampening=dampening,
+                weight_decay=weight_decay,
+                nesterov=nesterov,
+                maximize=maximize,
+            ),
+        )
 
     def _update(self, p, g, state, group):
         w = p.array
@@ -241,15 +294,34 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop (Hinton's lecture 6e), optionally centered and with momentum.
 
-        v <- alpha v + (1 - alpha) g^2;  centered: m <- alpha m + (1 - alpha) g, v~ = v - m^2
-        d = sqrt(v~) + eps
-        momentum: b <- momentum b + g / d, w <- w - lr b;  else w <- w - lr g / d
+    v <- alpha v + (1 - alpha) g^2;  centered: m <- alpha m + (1 - alpha) g, v~ = v - m^2
+    d = sqrt(v~) + eps
+    momentum: b <- momentum b + g / d, w <- w - lr b;  else w <- w - lr g / d
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 maximize=False):
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize))
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0,
+        momentum=0,
+        centered=False,
+        maximize=False,
+    ):
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                alpha=alpha,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum=momentum,
+                centered=centered,
+                maximize=maximize,
+            ),
+        )
 
     def _update(self, p, g, state, group):
         w, xp = p.array, p.xp
@@ -288,16 +360,34 @@ class RMSprop(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015) with bias correction as PyTorch computes it.
 
-        g <- g + weight_decay * w
-        m <- beta1 m + (1 - beta1) g;   v <- beta2 v + (1 - beta2) g^2   (amsgrad: v^ = max(v^, v))
-        w <- w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    g <- g + weight_decay * w
+    m <- beta1 m + (1 - beta1) g;   v <- beta2 v + (1 - beta2) g^2   (amsgrad: v^ = max(v^, v))
+    w <- w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        maximize=False,
+    ):
         if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
             raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=tuple(betas),
+                eps=eps,
+                weight_decay=weight_decay,
+                amsgrad=amsgrad,
+                maximize=maximize,
+            ),
+        )
 
     def _update(self, p, g, state, group):
         w, xp = p.array, p.xp
@@ -316,7 +406,9 @@ class Adam(Optimizer):
             g = g + group["weight_decay"] * w
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         if cuda.uses_kernels(w) and not group["amsgrad"] and w.flags.c_contiguous:
-            cuda.adam_update(w, g, exp_avg, exp_avg_sq, group["lr"], beta1, beta2, group["eps"], step)
+            cuda.adam_update(
+                w, g, exp_avg, exp_avg_sq, group["lr"], beta1, beta2, group["eps"], step
+            )
             return
         _lerp_(exp_avg, g, 1 - beta1)
         exp_avg_sq *= beta2
@@ -341,13 +433,19 @@ class AdamW(Adam):
     The decay does not pass through the moments (unlike Adam's ``weight_decay``).
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-                 maximize=False):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        maximize=False,
+    ):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
 
     def _update(self, p, g, state, group):
         if group["weight_decay"] != 0:
             p.array[...] *= 1 - group["lr"] * group["weight_decay"]
         super()._update(p, g, state, {**group, "weight_decay": 0})
-
-

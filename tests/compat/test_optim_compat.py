@@ -5,10 +5,10 @@ import io
 import numpy as np
 import pytest
 from compat_helpers import torch
-from scratchgan.optim.lr_scheduler import StepLR
 
 import scratchgan as sg
 from scratchgan import nn, optim
+from scratchgan.optim.lr_scheduler import StepLR
 
 
 def _params(rng):
