@@ -1,4 +1,4 @@
-"""Convolution, pooling and upsampling layers: Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, Upsample.
+"""Convolution, pooling, upsampling: Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, Upsample.
 
 Constructor signatures, attribute names, parameter shapes and initialisation follow PyTorch:
 W ~ kaiming_uniform_(a=sqrt(5)), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and b ~ U(-1/sqrt(fan_in),
@@ -43,13 +43,13 @@ class _ConvNd(Module):
         ):
             if not isinstance(n, int) or isinstance(n, bool) or n < (1 if arg == "groups" else 0):
                 raise ValueError(
-                    f"{name}: {arg} must be a {'positive' if arg == 'groups' else 'non-negative'} int, "
-                    f"got {n!r}"
+                    f"{name}: {arg} must be a {'positive' if arg == 'groups' else 'non-negative'} "
+                    f"int, got {n!r}"
                 )
         if in_channels % groups or out_channels % groups:
             raise ValueError(
-                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
-                f"divisible by groups ({groups})"
+                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
+                f"be divisible by groups ({groups})"
             )
         if padding_mode != "zeros":
             raise ValueError(
@@ -77,7 +77,10 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
         if self.dilation != (1, 1):
@@ -133,7 +136,8 @@ class Conv2d(_ConvNd):
 
 
 class ConvTranspose2d(_ConvNd):
-    """2-D transposed convolution: weight (in_channels, out_channels/groups, kh, kw), bias (out_channels,).
+    """2-D transposed convolution: weight (in_channels, out_channels/groups, kh, kw), bias
+    (out_channels,).
 
     ``forward(input, output_size=None)``: as in PyTorch, ``output_size`` (the last two entries are
     used) picks the output_padding that gives that size.
@@ -179,7 +183,8 @@ class ConvTranspose2d(_ConvNd):
         size = tuple(output_size)[-2:]
         if len(size) != 2 or input.ndim != 4:
             raise ValueError(
-                f"ConvTranspose2d: output_size must end with (H, W) for a 4-D input, got {output_size!r}"
+                "ConvTranspose2d: output_size must end with (H, W) for a 4-D input, got "
+                f"{output_size!r}"
             )
         pads = []
         for d, want in enumerate(size):
@@ -192,8 +197,9 @@ class ConvTranspose2d(_ConvNd):
             largest = smallest + max(self.stride[d], self.dilation[d]) - 1
             if not smallest <= want <= largest:
                 raise ValueError(
-                    f"ConvTranspose2d: requested output size {tuple(size)}, but dimension {d} can only "
-                    f"be between {smallest} and {largest} for an input of size {tuple(input.shape[2:])}"
+                    f"ConvTranspose2d: requested output size {tuple(size)}, but dimension {d} can "
+                    f"only be between {smallest} and {largest} for an input of size "
+                    f"{tuple(input.shape[2:])}"
                 )
             pads.append(want - smallest)
         return tuple(pads)
@@ -212,7 +218,7 @@ class ConvTranspose2d(_ConvNd):
 
 
 class MaxPool2d(Module):
-    """Max over kh x kw windows (see functional.max_pool2d); ceil_mode and return_indices: only False."""
+    """Max over kh x kw windows (functional.max_pool2d); no ceil_mode, no return_indices."""
 
     def __init__(
         self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
@@ -234,7 +240,10 @@ class MaxPool2d(Module):
         )
 
     def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}"
+        )
 
 
 class AvgPool2d(Module):

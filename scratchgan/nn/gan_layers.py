@@ -1,4 +1,5 @@
-"""GAN layers: PixelNorm, MinibatchStdDev, EqualizedLinear, EqualizedConv2d (ProGAN), AdaIN, NoiseInjection (StyleGAN).
+"""GAN layers: PixelNorm, MinibatchStdDev, EqualizedLinear, EqualizedConv2d (ProGAN), AdaIN,
+NoiseInjection (StyleGAN).
 
 Equalized learning rate (Karras et al., 2018): weights are stored as N(0, 1) draws and
 multiplied at run time by the He constant c = gain / sqrt(fan_in), so every weight gets
@@ -32,7 +33,7 @@ class PixelNorm(Module):
 
 
 class MinibatchStdDev(Module):
-    """Appends one channel: the average std over groups of ``group_size`` samples (ProGAN's critic)."""
+    """Appends one channel: the mean std over groups of ``group_size`` samples (ProGAN's critic)."""
 
     def __init__(self, group_size=4, eps=1e-8):
         super().__init__()
@@ -102,13 +103,15 @@ class EqualizedLinear(Module):
 
     def extra_repr(self):
         return (
-            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}, "
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}, "
             f"gain={self.gain:.4g}"
         )
 
 
 class EqualizedConv2d(Module):
-    """conv2d with weight c W, W ~ N(0, 1) of shape (out, in/groups, kh, kw), c = gain / sqrt(fan_in).
+    """conv2d with weight c W, W ~ N(0, 1) of shape (out, in/groups, kh, kw),
+    c = gain / sqrt(fan_in).
 
     fan_in = in_channels / groups * kh * kw; the bias starts at zero.
     """
@@ -168,7 +171,8 @@ class EqualizedConv2d(Module):
 
     def extra_repr(self):
         return (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, "
             f"padding={self.padding}, gain={self.gain:.4g}"
         )
 

@@ -51,7 +51,8 @@ class _NormBase(Module):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         if input.ndim not in ndims:
             raise ValueError(
-                f"{name}: expected {layout} input, got a {input.ndim}-D input of shape {input.shape}"
+                f"{name}: expected {layout} input, got a {input.ndim}-D input of shape "
+                f"{input.shape}"
             )
 
     def extra_repr(self):
@@ -78,8 +79,8 @@ class _BatchNorm(_NormBase):
         self._check_input(input, *self._layout)
         if input.shape[1] != self.num_features:
             raise ValueError(
-                f"{type(self).__name__}: input has {input.shape[1]} channels (shape {input.shape}), "
-                f"expected num_features={self.num_features}"
+                f"{type(self).__name__}: input has {input.shape[1]} channels (shape "
+                f"{input.shape}), expected num_features={self.num_features}"
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -117,7 +118,7 @@ class BatchNorm2d(_BatchNorm):
 
 
 class InstanceNorm2d(_NormBase):
-    """Instance normalisation of (N, C, H, W) (or unbatched (C, H, W)) inputs, per sample and channel.
+    """Instance normalisation of (N, C, H, W) (or unbatched (C, H, W)) inputs, per sample, channel.
 
     PyTorch's defaults: ``affine=False``, ``track_running_stats=False``. With tracking, the
     running statistics are updated in training and used in eval mode.
@@ -161,7 +162,7 @@ class InstanceNorm2d(_NormBase):
 
 
 class LayerNorm(Module):
-    """Layer normalisation over the trailing ``normalized_shape`` axes, with an elementwise affine map."""
+    """Layer normalisation over the trailing ``normalized_shape`` axes, elementwise affine map."""
 
     def __init__(
         self,

@@ -90,7 +90,8 @@ class LSTM(Module):
             )
         if input.shape[-1] != self.input_size:
             raise ValueError(
-                f"LSTM: input has {input.shape[-1]} features (shape {input.shape}), expected input_size={self.input_size}"
+                f"LSTM: input has {input.shape[-1]} features (shape {input.shape}), expected "
+                f"input_size={self.input_size}"
             )
         if input.dtype != self.weight_ih_l0.dtype:
             raise TypeError(
@@ -109,7 +110,8 @@ class LSTM(Module):
         for name, t in zip(("h0", "c0"), hx):
             if tuple(t.shape) != expected:
                 raise ValueError(
-                    f"LSTM: {name} has shape {t.shape}, expected {expected} (num_layers, batch, hidden_size)"
+                    f"LSTM: {name} has shape {t.shape}, expected {expected} (num_layers, batch, "
+                    "hidden_size)"
                 )
 
     def forward(self, input, hx=None):
