@@ -11,7 +11,7 @@ Construct the scheduler after the optimizer; it sets ``group["initial_lr"]`` onc
 import math
 from collections import Counter
 
-from .optimizers import Optimizer
+from .optimizer import Optimizer
 
 
 class LRScheduler:
