@@ -1,4 +1,4 @@
-"""Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, Upsample: PyTorch's parameters, init and outputs."""
+"""Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, Upsample: PyTorch's parameters, init, outputs."""
 
 import math
 

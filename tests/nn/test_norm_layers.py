@@ -28,7 +28,7 @@ def assert_buffers_equal(module, tmodule):
 
 
 def train_steps(module, tmodule, shapes, seed=0):
-    """A few training steps with random affine parameters: forward, backward, same updates in both."""
+    """A few training steps with random affine parameters: forward, backward, same updates."""
     rng = np.random.default_rng(seed)
     for step, shape in enumerate(shapes):
         x = rng.standard_normal(shape) * (1 + step) + step

@@ -65,7 +65,8 @@ def test_embedding_of_no_indices():
 
 
 def expected_dropout(x, p, seed):
-    """An independent reference from the documented recipe: u ~ U[0, 1) from the same generator, keep u >= p."""
+    """An independent reference from the documented recipe: u ~ U[0, 1) from the same generator,
+    keep u >= p."""
     u = np.random.Generator(np.random.PCG64(seed)).random(x.shape, dtype=x.dtype)
     return np.where(u >= p, x / (1 - p), 0).astype(x.dtype)
 

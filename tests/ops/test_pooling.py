@@ -12,7 +12,10 @@ torch = pytest.importorskip("torch")
 tF = torch.nn.functional
 
 SETTINGS = settings(max_examples=25, deadline=None)
-pairs = lambda lo, hi: st.tuples(st.integers(lo, hi), st.integers(lo, hi))
+
+
+def pairs(lo, hi):
+    return st.tuples(st.integers(lo, hi), st.integers(lo, hi))
 
 
 @st.composite

@@ -1,4 +1,4 @@
-"""interpolate(mode="nearest") against PyTorch over drawn integer scales; errors for what it does not do."""
+"""interpolate(mode="nearest") against PyTorch over drawn integer scales; errors for the rest."""
 
 import numpy as np
 import pytest
