@@ -1,14 +1,10 @@
 """scratchgan.nn: Module, Parameter and the layers, with PyTorch's names and signatures."""
 
-from . import (  # noqa: F401,E402
-    functional,
-    init,  # noqa: F401
-    utils,
-)
-from .activation import ELU, SELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh  # noqa: F401
-from .container import ModuleList, Sequential  # noqa: F401
-from .conv import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, Upsample  # noqa: F401
-from .dropout import Dropout, Dropout2d  # noqa: F401
+from . import functional, init, utils
+from .activation import ELU, SELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .container import ModuleList, Sequential
+from .conv import AvgPool2d, Conv2d, ConvTranspose2d, MaxPool2d, Upsample
+from .dropout import Dropout, Dropout2d
 from .gan_layers import (
     AdaIN,
     EqualizedConv2d,
@@ -16,9 +12,9 @@ from .gan_layers import (
     MinibatchStdDev,
     NoiseInjection,
     PixelNorm,
-)  # noqa: F401
-from .linear import DenseTranspose, Embedding, Linear  # noqa: F401
-from .loss import (  # noqa: F401
+)
+from .linear import DenseTranspose, Embedding, Linear
+from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -29,10 +25,10 @@ from .loss import (  # noqa: F401
     NLLLoss,
     SmoothL1Loss,
 )
-from .module import LoadStateDictError, Module, Parameter  # noqa: F401
-from .normalization import BatchNorm1d, BatchNorm2d, InstanceNorm2d, LayerNorm  # noqa: F401
-from .rnn import LSTM  # noqa: F401
-from .shape import Flatten, Unflatten  # noqa: F401
+from .module import LoadStateDictError, Module, Parameter
+from .normalization import BatchNorm1d, BatchNorm2d, InstanceNorm2d, LayerNorm
+from .rnn import LSTM
+from .shape import Flatten, Unflatten
 
 
 def __getattr__(name):
