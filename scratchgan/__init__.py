@@ -54,7 +54,8 @@ def device(spec):
 
 
 def __getattr__(name):
-    # sg.metrics, sg.models, sg.train, sg.viz load on first use (they pull in matplotlib and the models)
+    # sg.metrics, sg.models, sg.train, sg.viz load on first use (they pull in matplotlib and the
+    # models)
     if name in ("metrics", "models", "train", "viz", "nn", "optim", "functional", "backends"):
         import importlib
 

@@ -76,6 +76,8 @@ def _leaves_done(fn, uses, state, create_graph):
             uses[key] -= 1
             if uses[key] == 0:
                 state.finish_leaf(key, create_graph)
+
+
 # ----- end of post-accumulate-grad hooks -----
 
 
@@ -96,6 +98,7 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
     # An edge is the node that made an input (one output per node, so the node names the
     # tensor), the leaf tensor itself, or None for an input that needs no gradient.
     if inputs is None:
+
         def wanted(edge):  # a leaf may have stopped requiring grad since the forward
             return isinstance(edge, Function) or (edge is not None and edge.requires_grad)
     else:
@@ -122,8 +125,7 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
             state.leaves[id(y)] = y
 
     if inputs is not None:
-        _backward_loop(order, state, inputs, target_nodes, wanted, None, create_graph,
-                       retain_graph)
+        _backward_loop(order, state, inputs, target_nodes, wanted, None, create_graph, retain_graph)
         for key in state.zero_reached.difference(state.leaf_grads):
             if not isinstance(key, Function):
                 state.leaf_grads[key] = _zeros_like(state.leaves[key])
@@ -133,8 +135,10 @@ def _run_backward(outputs, grad_outputs, inputs, create_graph, retain_graph):
         for x in inputs:
             if x.grad_fn in state.zero_reached and x.grad_fn not in state.target_grads:
                 state.target_grads[x.grad_fn] = _zeros_like(x)
-        return tuple(state.leaf_grads.get(id(x)) if x.grad_fn is None
-                     else state.target_grads.get(x.grad_fn) for x in inputs)
+        return tuple(
+            state.leaf_grads.get(id(x)) if x.grad_fn is None else state.target_grads.get(x.grad_fn)
+            for x in inputs
+        )
     # each leaf's .grad is written (and its post-accumulate hooks run) once its last node is done
     uses = _leaf_uses(order, wanted)
     try:
@@ -205,8 +209,9 @@ def _backward_loop(order, state, inputs, target_nodes, wanted, uses, create_grap
                     with profiler._active.region(type(fn).__name__, "backward"):
                         gxs = _node_backward(fn, gy, needed, create_graph)
                 if len(gxs) != len(fn._edges):
-                    raise RuntimeError(f"{fn!r}.backward returned {len(gxs)} gradients for "
-                                       f"{len(fn._edges)} inputs")
+                    raise RuntimeError(
+                        f"{fn!r}.backward returned {len(gxs)} gradients for {len(fn._edges)} inputs"
+                    )
                 for edge, shape, gx, need in zip(fn._edges, fn.input_shapes, gxs, needed):
                     if not need:
                         continue
@@ -214,8 +219,10 @@ def _backward_loop(order, state, inputs, target_nodes, wanted, uses, create_grap
                         state.reach_with_zero(edge)
                         continue
                     if gx.shape != shape:
-                        raise RuntimeError(f"{fn!r}.backward gave a gradient of shape {gx.shape} "
-                                           f"for an input of shape {shape}")
+                        raise RuntimeError(
+                            f"{fn!r}.backward gave a gradient of shape {gx.shape} "
+                            f"for an input of shape {shape}"
+                        )
                     if isinstance(edge, Function):
                         _accumulate(state.node_grads, edge, gx)
                     else:
@@ -252,8 +259,15 @@ def _node_backward_here(fn, gy, needs_input_grad, create_graph):
     return fn.backward(gy, needs_input_grad)
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
-         allow_unused=False, only_inputs=True):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    create_graph=False,
+    retain_graph=None,
+    allow_unused=False,
+    only_inputs=True,
+):
     """Gradients of ``outputs`` with respect to ``inputs``, like ``torch.autograd.grad``.
 
     Returns a tuple with one Tensor per input. With ``create_graph=True`` the returned
@@ -270,8 +284,10 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad_outputs: expected {len(outputs)} tensors (one per output), "
-                         f"got {len(grad_outputs)}")
+        raise ValueError(
+            f"grad_outputs: expected {len(outputs)} tensors (one per output), "
+            f"got {len(grad_outputs)}"
+        )
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"grad: inputs[{i}] (shape {x.shape}) does not require grad")
@@ -279,12 +295,14 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     for i, (y, gy) in enumerate(zip(outputs, grad_outputs)):
         if not y.requires_grad:
             raise RuntimeError(
-                f"grad: outputs[{i}] (shape {y.shape}) does not require grad and has no graph")
+                f"grad: outputs[{i}] (shape {y.shape}) does not require grad and has no graph"
+            )
         gys.append(_check_grad_output(y, gy, f"grad_outputs[{i}]"))
     if retain_graph is None:
         retain_graph = create_graph
-    grads = run_backward(outputs, gys, inputs=inputs, create_graph=create_graph,
-                         retain_graph=retain_graph)
+    grads = run_backward(
+        outputs, gys, inputs=inputs, create_graph=create_graph, retain_graph=retain_graph
+    )
     result = []
     for i, (x, g) in enumerate(zip(inputs, grads)):
         if g is None and not allow_unused:

@@ -82,8 +82,9 @@ def _vector_jacobian_products(outputs, wrt, grad_outputs):
     pairs = [(y, v) for y, v in zip(outputs, grad_outputs) if y.requires_grad]
     if not pairs:
         return [np.zeros(x.numel()) for x in wrt]
-    grads = autograd.grad([y for y, _ in pairs], wrt, [v for _, v in pairs],
-                          retain_graph=True, allow_unused=True)
+    grads = autograd.grad(
+        [y for y, _ in pairs], wrt, [v for _, v in pairs], retain_graph=True, allow_unused=True
+    )
     return [np.zeros(x.numel()) if g is None else _flat_float64(g) for g, x in zip(grads, wrt)]
 
 
@@ -141,8 +142,9 @@ def _jacobian_pairs(fn, inputs, outputs, positions, eps, mode, seed):
             for b, columns in _central_differences(fn, inputs, position, eps):
                 for k, column in enumerate(columns):
                     numeric[k][:, b] = column
-            pairs += [JacobianPair(k, position, analytic[k][j], numeric[k])
-                      for k in range(len(outputs))]
+            pairs += [
+                JacobianPair(k, position, analytic[k][j], numeric[k]) for k in range(len(outputs))
+            ]
         return pairs
     vs = _random_grad_outputs(outputs, seed)
     analytic = _vector_jacobian_products(outputs, wrt, vs)
@@ -155,8 +157,9 @@ def _jacobian_pairs(fn, inputs, outputs, positions, eps, mode, seed):
     return pairs
 
 
-def analytic_and_numeric_jacobians(fn, inputs, eps=1e-6, mode="auto",
-                                   full_jacobian_limit=FULL_JACOBIAN_LIMIT, seed=0):
+def analytic_and_numeric_jacobians(
+    fn, inputs, eps=1e-6, mode="auto", full_jacobian_limit=FULL_JACOBIAN_LIMIT, seed=0
+):
     """The derivatives of ``fn`` at ``inputs`` both ways, as a list of ``JacobianPair``.
 
     One pair per (output, input that requires grad) in full mode, one per input in projected
@@ -232,8 +235,7 @@ def _default_labels():
     return (lambda k: f"output {k}", lambda j: f"input {j}")
 
 
-def _verify(name, fn, inputs, eps, atol, rtol, nondet_tol, mode, full_jacobian_limit, seed,
-            labels):
+def _verify(name, fn, inputs, eps, atol, rtol, nondet_tol, mode, full_jacobian_limit, seed, labels):
     _check_inputs(inputs, name)
     positions = _differentiable_positions(inputs)
     wrt = [inputs[i] for i in positions]
@@ -247,8 +249,18 @@ def _verify(name, fn, inputs, eps, atol, rtol, nondet_tol, mode, full_jacobian_l
     return True
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, nondet_tol=0.0, mode="auto",
-              full_jacobian_limit=FULL_JACOBIAN_LIMIT, seed=0):
+def gradcheck(
+    fn,
+    inputs,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    *,
+    nondet_tol=0.0,
+    mode="auto",
+    full_jacobian_limit=FULL_JACOBIAN_LIMIT,
+    seed=0,
+):
     """Check the first derivatives of ``fn`` at ``inputs`` (float64 Tensors).
 
     An entry passes when |analytic - numeric| <= atol + rtol |numeric|. ``mode`` is "auto"
@@ -258,8 +270,19 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, nondet_tol=0.0, mod
     analytic and numeric values and errors ("Jacobian mismatch for output 0 with respect to
     input 1: ..."), or a backward that is nonzero for a zero grad-output or not reentrant.
     """
-    return _verify("gradcheck", fn, _as_tuple(inputs), eps, atol, rtol, nondet_tol, mode,
-                   full_jacobian_limit, seed, _default_labels())
+    return _verify(
+        "gradcheck",
+        fn,
+        _as_tuple(inputs),
+        eps,
+        atol,
+        rtol,
+        nondet_tol,
+        mode,
+        full_jacobian_limit,
+        seed,
+        _default_labels(),
+    )
 
 
 def gradient_function(fn, n_inputs, wrt_positions):
@@ -270,16 +293,30 @@ def gradient_function(fn, n_inputs, wrt_positions):
         outputs = _as_tuple(fn(*inputs))
         pairs = [(y, v) for y, v in zip(outputs, vs) if y.requires_grad]
         wrt = [inputs[i] for i in wrt_positions]
-        gs = autograd.grad([y for y, _ in pairs], wrt, [v for _, v in pairs], create_graph=True,
-                           allow_unused=True)
-        return tuple(g if g is not None else Tensor._make(x.xp.zeros(x.shape, x.dtype))
-                     for g, x in zip(gs, wrt))
+        gs = autograd.grad(
+            [y for y, _ in pairs], wrt, [v for _, v in pairs], create_graph=True, allow_unused=True
+        )
+        return tuple(
+            g if g is not None else Tensor._make(x.xp.zeros(x.shape, x.dtype))
+            for g, x in zip(gs, wrt)
+        )
 
     return grads
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, *,
-                  nondet_tol=0.0, mode="auto", full_jacobian_limit=FULL_JACOBIAN_LIMIT, seed=0):
+def gradgradcheck(
+    fn,
+    inputs,
+    grad_outputs=None,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    *,
+    nondet_tol=0.0,
+    mode="auto",
+    full_jacobian_limit=FULL_JACOBIAN_LIMIT,
+    seed=0,
+):
     """Check the second derivatives of ``fn``: gradcheck of its gradient function.
 
     The function checked is (inputs, grad_outputs) -> gradients of the inputs that require
@@ -301,5 +338,16 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         lambda k: f"output {k} (the gradient of input {positions[k]})",
         lambda j: f"input {j}" if j < n else f"input {j} (grad_output {j - n})",
     )
-    return _verify("gradgradcheck", gradient_function(fn, n, positions), inputs + grad_outputs,
-                   eps, atol, rtol, nondet_tol, mode, full_jacobian_limit, seed + 2, labels)
+    return _verify(
+        "gradgradcheck",
+        gradient_function(fn, n, positions),
+        inputs + grad_outputs,
+        eps,
+        atol,
+        rtol,
+        nondet_tol,
+        mode,
+        full_jacobian_limit,
+        seed + 2,
+        labels,
+    )

@@ -54,15 +54,17 @@ def _cases():
         "mul": (lambda a, b: a * b, lambda r: (_randn(r, 3, 4), _randn(r, 3, 1))),
         "div": (lambda a, b: a / b, lambda r: (_randn(r, 3, 4), _randn(r, 4, positive=True))),
         "neg": (lambda a: -a, lambda r: (_randn(r, 3, 4),)),
-        "pow": (lambda a, b: a ** b, lambda r: (_randn(r, 3, 4, positive=True), _randn(r, 4))),
-        "pow_const": (lambda a: a ** 3, lambda r: (_randn(r, 3, 4),)),
+        "pow": (lambda a, b: a**b, lambda r: (_randn(r, 3, 4, positive=True), _randn(r, 4))),
+        "pow_const": (lambda a: a**3, lambda r: (_randn(r, 3, 4),)),
         "exp": (lambda a: a.exp(), lambda r: (_randn(r, 3, 4),)),
         "log": (lambda a: a.log(), lambda r: (_randn(r, 3, 4, positive=True),)),
         "sqrt": (lambda a: a.sqrt(), lambda r: (_randn(r, 3, 4, positive=True),)),
         "abs": (lambda a: a.abs(), lambda r: (away_from_zero(r, 3, 4),)),
         "clip": (lambda a: a.clip(-0.5, 0.5), lambda r: (_randn(r, 3, 4),)),
-        "where": (lambda a, b: F.where(a.array > 0, a, b),
-                  lambda r: (away_from_zero(r, 3, 4), _randn(r, 3, 4))),
+        "where": (
+            lambda a, b: F.where(a.array > 0, a, b),
+            lambda r: (away_from_zero(r, 3, 4), _randn(r, 3, 4)),
+        ),
         "sum": (lambda a: a.sum(axis=1), lambda r: (_randn(r, 3, 4),)),
         "mean": (lambda a: a.mean(axis=(0, 2), keepdims=True), lambda r: (_randn(r, 2, 3, 4),)),
         "var": (lambda a: a.var(axis=0), lambda r: (_randn(r, 5, 3),)),
@@ -86,44 +88,87 @@ def _cases():
         "log_softmax": (lambda a: F.log_softmax(a, 1), lambda r: (_randn(r, 3, 4),)),
     }
     extra = [  # (name, fn, inputs) rows for the ops of the other families
-        ("binary_cross_entropy", lambda p, t: F.binary_cross_entropy(p, t),
-         lambda r: (_probabilities(r, 3, 4), _probabilities(r, 3, 4))),
-        ("binary_cross_entropy_with_logits", lambda x, t: F.binary_cross_entropy_with_logits(x, t),
-         lambda r: (_randn(r, 3, 4), _probabilities(r, 3, 4))),
-        ("mse_loss", lambda a, b: F.mse_loss(a, b),
-         lambda r: (_randn(r, 3, 4), _randn(r, 3, 4))),
-        ("l1_loss", lambda a, b: F.l1_loss(a, b),
-         lambda r: (away_from_zero(r, 3, 4), _constant(r, 3, 4))),
+        (
+            "binary_cross_entropy",
+            lambda p, t: F.binary_cross_entropy(p, t),
+            lambda r: (_probabilities(r, 3, 4), _probabilities(r, 3, 4)),
+        ),
+        (
+            "binary_cross_entropy_with_logits",
+            lambda x, t: F.binary_cross_entropy_with_logits(x, t),
+            lambda r: (_randn(r, 3, 4), _probabilities(r, 3, 4)),
+        ),
+        ("mse_loss", lambda a, b: F.mse_loss(a, b), lambda r: (_randn(r, 3, 4), _randn(r, 3, 4))),
+        (
+            "l1_loss",
+            lambda a, b: F.l1_loss(a, b),
+            lambda r: (away_from_zero(r, 3, 4), _constant(r, 3, 4)),
+        ),
         ("cross_entropy", lambda a: F.cross_entropy(a, labels), lambda r: (_randn(r, 3, 4),)),
-        ("nll_loss", lambda a: F.nll_loss(F.log_softmax(a, 1), labels),
-         lambda r: (_randn(r, 3, 4),)),
-        ("gaussian_kl", lambda m, lv: F.gaussian_kl(m, lv),
-         lambda r: (_randn(r, 3, 4), _randn(r, 3, 4))),
+        (
+            "nll_loss",
+            lambda a: F.nll_loss(F.log_softmax(a, 1), labels),
+            lambda r: (_randn(r, 3, 4),),
+        ),
+        (
+            "gaussian_kl",
+            lambda m, lv: F.gaussian_kl(m, lv),
+            lambda r: (_randn(r, 3, 4), _randn(r, 3, 4)),
+        ),
         ("embedding", lambda w: F.embedding(idx, w), lambda r: (_randn(r, 3, 4),)),
-        ("dropout", lambda a: F.dropout(a, 0.5, generator=_fixed_generator()),
-         lambda r: (_randn(r, 3, 4),)),
-        ("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
-         lambda r: (_randn(r, 2, 2, 5, 5), _randn(r, 3, 2, 3, 3), _randn(r, 3))),
-        ("conv2d_groups_dilation", lambda x, w: F.conv2d(x, w, groups=2, dilation=2, padding=1),
-         lambda r: (_randn(r, 1, 4, 5, 5), _randn(r, 2, 2, 2, 2))),
-        ("conv_transpose2d",
-         lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
-         lambda r: (_randn(r, 2, 3, 3, 3), _randn(r, 3, 2, 3, 3), _randn(r, 2))),
+        (
+            "dropout",
+            lambda a: F.dropout(a, 0.5, generator=_fixed_generator()),
+            lambda r: (_randn(r, 3, 4),),
+        ),
+        (
+            "conv2d",
+            lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
+            lambda r: (_randn(r, 2, 2, 5, 5), _randn(r, 3, 2, 3, 3), _randn(r, 3)),
+        ),
+        (
+            "conv2d_groups_dilation",
+            lambda x, w: F.conv2d(x, w, groups=2, dilation=2, padding=1),
+            lambda r: (_randn(r, 1, 4, 5, 5), _randn(r, 2, 2, 2, 2)),
+        ),
+        (
+            "conv_transpose2d",
+            lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+            lambda r: (_randn(r, 2, 3, 3, 3), _randn(r, 3, 2, 3, 3), _randn(r, 2)),
+        ),
         ("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda r: (_randn(r, 1, 2, 4, 4),)),
         ("avg_pool2d", lambda x: F.avg_pool2d(x, 2, padding=1), lambda r: (_randn(r, 1, 2, 4, 4),)),
-        ("interpolate", lambda x: F.interpolate(x, scale_factor=2),
-         lambda r: (_randn(r, 1, 2, 2, 3),)),
-        ("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-         lambda r: (_randn(r, 4, 3, 2, 2), _randn(r, 3), _randn(r, 3))),
-        ("instance_norm", lambda x, w, b: F.instance_norm(x, w, b),
-         lambda r: (_randn(r, 2, 3, 3, 3), _randn(r, 3), _randn(r, 3))),
-        ("layer_norm", lambda x, w, b: F.layer_norm(x, (3, 4), w, b),
-         lambda r: (_randn(r, 2, 3, 4), _randn(r, 3, 4), _randn(r, 3, 4))),
+        (
+            "interpolate",
+            lambda x: F.interpolate(x, scale_factor=2),
+            lambda r: (_randn(r, 1, 2, 2, 3),),
+        ),
+        (
+            "batch_norm",
+            lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+            lambda r: (_randn(r, 4, 3, 2, 2), _randn(r, 3), _randn(r, 3)),
+        ),
+        (
+            "instance_norm",
+            lambda x, w, b: F.instance_norm(x, w, b),
+            lambda r: (_randn(r, 2, 3, 3, 3), _randn(r, 3), _randn(r, 3)),
+        ),
+        (
+            "layer_norm",
+            lambda x, w, b: F.layer_norm(x, (3, 4), w, b),
+            lambda r: (_randn(r, 2, 3, 4), _randn(r, 3, 4), _randn(r, 3, 4)),
+        ),
         ("pixel_norm", lambda x: F.pixel_norm(x), lambda r: (_randn(r, 2, 3, 2, 2),)),
-        ("minibatch_stddev", lambda x: F.minibatch_stddev(x, group_size=2),
-         lambda r: (_randn(r, 4, 2, 2, 2),)),
-        ("adain", lambda x, s, b: F.adain(x, s, b),
-         lambda r: (_randn(r, 2, 3, 3, 3), _randn(r, 2, 3), _randn(r, 2, 3))),
+        (
+            "minibatch_stddev",
+            lambda x: F.minibatch_stddev(x, group_size=2),
+            lambda r: (_randn(r, 4, 2, 2, 2),),
+        ),
+        (
+            "adain",
+            lambda x, s, b: F.adain(x, s, b),
+            lambda r: (_randn(r, 2, 3, 3, 3), _randn(r, 2, 3), _randn(r, 2, 3)),
+        ),
     ]
     c.update({name: (fn, make) for name, fn, make in extra})
     return c
@@ -147,17 +192,23 @@ def check(name, atol=1e-5, rtol=1e-3, seed=0):
     # second order: the Jacobian of the gradient function (inputs, v) -> J^T v
     with no_grad():
         outputs = fn(*inputs)
-    v = Tensor._make(np.random.default_rng(seed + 1).standard_normal(outputs.shape),
-                     requires_grad=True)
+    v = Tensor._make(
+        np.random.default_rng(seed + 1).standard_normal(outputs.shape), requires_grad=True
+    )
     gfn = gradient_function(fn, len(inputs), [i for i, x in enumerate(inputs) if x.requires_grad])
     second = analytic_and_numeric_jacobians(gfn, list(inputs) + [v], seed=seed + 2)
 
     def ok(pairs):
-        return all(np.all(np.abs(p.analytic - p.numeric) <= atol + rtol * np.abs(p.numeric))
-                   for p in pairs)
+        return all(
+            np.all(np.abs(p.analytic - p.numeric) <= atol + rtol * np.abs(p.numeric)) for p in pairs
+        )
 
-    return {"op": name, "first": _max_errors(first), "second": _max_errors(second),
-            "passed": ok(first) and ok(second)}
+    return {
+        "op": name,
+        "first": _max_errors(first),
+        "second": _max_errors(second),
+        "passed": ok(first) and ok(second),
+    }
 
 
 def names():
@@ -170,8 +221,9 @@ def run_table(which="all", out=print):
     unknown = [n for n in selected if n not in _cases()]
     if unknown:
         raise ValueError(f"gradcheck: unknown op {unknown[0]!r}; known ops: {', '.join(names())}")
-    columns = " ".join(f"{c:>12s}" for c in ("1st abs err", "1st rel err", "2nd abs err",
-                                              "2nd rel err"))
+    columns = " ".join(
+        f"{c:>12s}" for c in ("1st abs err", "1st rel err", "2nd abs err", "2nd rel err")
+    )
     out(f"{'op':34s} {columns}  result")
     all_ok, start = True, time.perf_counter()
     for name in selected:

@@ -78,8 +78,7 @@ def write_constant(target, values, name):
         from .tensor import Tensor
 
         constant = Tensor._make(target.xp.asarray(values, dtype=target.dtype))
-        return apply_inplace(
-            target, lambda x: _ops().inplace.set_item(x, Ellipsis, constant), name)
+        return apply_inplace(target, lambda x: _ops().inplace.set_item(x, Ellipsis, constant), name)
     check_inplace(target, name)
     _write(target, values)
     return target
@@ -113,8 +112,10 @@ def _setitem(target, index, value):
 
     if isinstance(value, Tensor):
         if value.device != target.device:
-            raise RuntimeError(f"setitem: value is on {value.device}, the tensor on "
-                               f"{target.device}; move it with .to(device) first")
+            raise RuntimeError(
+                f"setitem: value is on {value.device}, the tensor on "
+                f"{target.device}; move it with .to(device) first"
+            )
         if value.dtype != target.dtype:
             value = value.to(target.dtype)
     else:  # a number, a list or an array: cast to target's dtype, as torch does

@@ -250,8 +250,11 @@ def Variable(data, requires_grad=False, volatile=False):
     return Tensor._make(data.array, requires_grad=requires_grad)
 
 
-__all__ = MIRRORED + (
-    "FloatTensor DoubleTensor LongTensor ByteTensor Variable cat concat concatenate stack "
-    "is_tensor inference_mode accelerator arange linspace eye empty empty_like full_like "
-    "zeros_like ones_like randn_like rand_like from_numpy as_tensor"
-).split()
+__all__ = (
+    MIRRORED
+    + (
+        "FloatTensor DoubleTensor LongTensor ByteTensor Variable cat concat concatenate stack "
+        "is_tensor inference_mode accelerator arange linspace eye empty empty_like full_like "
+        "zeros_like ones_like randn_like rand_like from_numpy as_tensor"
+    ).split()
+)

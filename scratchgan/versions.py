@@ -39,8 +39,12 @@ def check_not_stale(xs):
     """Refuse an input changed in place through another view since its graph was made."""
     for x in xs:
         counter = x._version_counter
-        if (counter is not None and counter.view_in_graph and x.grad_fn is not None
-                and counter.value != getattr(x.grad_fn, "_made_at_version", counter.value)):
+        if (
+            counter is not None
+            and counter.view_in_graph
+            and x.grad_fn is not None
+            and counter.value != getattr(x.grad_fn, "_made_at_version", counter.value)
+        ):
             raise RuntimeError(
                 f"a tensor of shape {x.shape} made by {x.grad_fn!r} was changed in place through "
                 "a view that shares its array; PyTorch rebases its graph, scratchgan does not: "
@@ -70,6 +74,7 @@ def run_leaf_hooks(x, g):
             if getattr(result, "shape", None) != g.shape:
                 raise RuntimeError(
                     f"register_hook: a hook returned {type(result).__name__}; expected None or "
-                    f"a Tensor of shape {g.shape}")
+                    f"a Tensor of shape {g.shape}"
+                )
             g = result
     return g

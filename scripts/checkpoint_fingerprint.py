@@ -1,12 +1,12 @@
-"""Fingerprint the checkpoints of short, seeded training runs, to prove a refactor changed no number.
+"""Fingerprint the checkpoints of short seeded training runs: proof a refactor changed no number.
 
 Trains dcgan, wgan-gp, progan, stylegan, cyclegan, vae, sgan and greedy-ae for a few steps each on
 generated images (fixed seeds, no data files needed) through the public trainer, then hashes every
-array in each run's checkpoints/last.npz (models, optimisers, loader, RNG state, extra state, and the
-trainer's counters without its clock readings). Run it before and after a change:
+array in each run's checkpoints/last.npz (models, optimisers, loader, RNG state, extra state, and
+the trainer's counters without its clock readings). Run it before and after a change:
 
     python scripts/checkpoint_fingerprint.py --write before.json
-    python scripts/checkpoint_fingerprint.py --compare before.json   # exit 1 naming any array that moved
+    python scripts/checkpoint_fingerprint.py --compare before.json  # exit 1 naming moved arrays
 """
 
 import argparse
@@ -113,7 +113,8 @@ def main(argv=None):
         with open(args.write, "w") as f:
             json.dump(result, f, indent=1, sort_keys=True)
         print(
-            f"{sum(map(len, result.values()))} arrays of {len(result)} runs fingerprinted into {args.write}"
+            f"{sum(map(len, result.values()))} arrays of {len(result)} runs fingerprinted into "
+            f"{args.write}"
         )
         return 0
     with open(args.compare) as f:

@@ -48,8 +48,13 @@ def execute(path, timeout=CELL_TIMEOUT_S, package_root=REPO):
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
     client.execute(env=kernel_env(package_root))
     return nb
 
@@ -59,8 +64,12 @@ def main(argv=None):
     parser.add_argument("prefixes", nargs="*", help="run only notebooks whose name starts so")
     parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT_S, help="seconds per cell")
     parser.add_argument("--check", action="store_true", help="execute without saving")
-    parser.add_argument("--package-root", default=REPO, type=Path,
-                        help="checkout whose scratchgan the notebooks import (default: this one)")
+    parser.add_argument(
+        "--package-root",
+        default=REPO,
+        type=Path,
+        help="checkout whose scratchgan the notebooks import (default: this one)",
+    )
     args = parser.parse_args(argv)
 
     import nbformat

@@ -13,12 +13,16 @@ torch = pytest.importorskip("torch")
 def pair(array, requires_grad=True):
     """The same float64 values as a scratchgan tensor and a torch tensor."""
     array = np.asarray(array, dtype=np.float64)
-    return sg.tensor(array, requires_grad=requires_grad), torch.tensor(array, requires_grad=requires_grad)
+    return sg.tensor(array, requires_grad=requires_grad), torch.tensor(
+        array, requires_grad=requires_grad
+    )
 
 
 def close(a, b, rtol=1e-10):
     b = b.detach().numpy() if isinstance(b, torch.Tensor) else b
-    np.testing.assert_allclose(a.numpy() if isinstance(a, sg.Tensor) else a, b, rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(
+        a.numpy() if isinstance(a, sg.Tensor) else a, b, rtol=rtol, atol=1e-12
+    )
 
 
 X = np.random.default_rng(0).standard_normal((3, 4))
@@ -254,7 +258,9 @@ def test_grad_output_shape_mismatch_is_reported():
     y = x * 2
     with pytest.raises(RuntimeError, match=r"expected a gradient of shape \(3, 4\), got \(4, 3\)"):
         y.backward(sg.tensor(np.ones((4, 3))))
-    with pytest.raises(RuntimeError, match=r"grad_outputs\[0\]: expected a gradient of shape \(3, 4\), got \(3,\)"):
+    with pytest.raises(
+        RuntimeError, match=r"grad_outputs\[0\]: expected a gradient of shape \(3, 4\), got \(3,\)"
+    ):
         sg.grad(y, [x], sg.tensor(np.ones(3)))
 
 

@@ -1,10 +1,10 @@
 """A float32 model stays float32: no float64 array is made anywhere in a training step.
 
-Every parameter, buffer and input batch is viewed as ``Watched``, an ndarray subclass. NumPy hands the
-subclass on to every array derived from one (ufunc results, reductions, views, ``astype``, ``matmul``,
-``where``...) and calls ``__array_finalize__`` on each new array, so any float64 temporary that a step
-computes from the model's data, even one an op makes and drops inside its forward, is recorded with
-where it was made.
+Every parameter, buffer and input batch is viewed as ``Watched``, an ndarray subclass. NumPy hands
+the subclass on to every array derived from one (ufunc results, reductions, views, ``astype``,
+``matmul``, ``where``...) and calls ``__array_finalize__`` on each new array, so any float64
+temporary that a step computes from the model's data, even one an op makes and drops inside its
+forward, is recorded with where it was made.
 """
 
 import traceback
@@ -29,7 +29,7 @@ def watch(model):
     for module in model.modules().values():
         for p in module.parameters():
             p.data = p.array.view(Watched)
-        for name, b in module.named_buffers():
+        for _name, b in module.named_buffers():
             if b is not None and b.array.dtype.kind == "f":
                 b.data = b.array.view(Watched)
 
@@ -86,7 +86,8 @@ def test_a_float32_training_step_makes_no_float64_array(model_name, overrides):
 
 
 def test_the_watch_sees_a_float64_temporary():
-    """The check above can fail: a float64 scalar in float32 arithmetic makes a float64 array under NumPy 2."""
+    """The check above can fail: a float64 scalar in float32 arithmetic makes a float64 array
+    under NumPy 2."""
     x = np.ones(3, np.float32).view(Watched)
     Watched.made_float64.clear()
     y = (x * np.float64(2.0)).astype(np.float32)

@@ -19,8 +19,15 @@ run_notebooks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run_notebooks)
 
 NOTEBOOKS = run_notebooks.notebook_paths()
-EXPECTED = ["01-autograd", "02-convolution", "03-custom-op", "04-batch-norm", "05-dcgan",
-            "06-wgan-gp", "07-profiling"]
+EXPECTED = [
+    "01-autograd",
+    "02-convolution",
+    "03-custom-op",
+    "04-batch-norm",
+    "05-dcgan",
+    "06-wgan-gp",
+    "07-profiling",
+]
 
 
 def test_the_seven_notebooks_are_there():
@@ -37,18 +44,23 @@ def test_stored_outputs(path):
     nbformat.validate(nb)
     counts = [c.execution_count for c in _code_cells(nb)]
     assert None not in counts, (
-        f"{path.name}: code cells never executed: run scripts/run_notebooks.py")
+        f"{path.name}: code cells never executed: run scripts/run_notebooks.py"
+    )
     assert counts == list(range(1, len(counts) + 1)), (
-        f"{path.name}: execution counts {counts} are not 1..n in order: re-run it top to bottom")
+        f"{path.name}: execution counts {counts} are not 1..n in order: re-run it top to bottom"
+    )
     for i, cell in enumerate(_code_cells(nb), 1):
         for out in cell.outputs:
             assert out.output_type != "error", (
-                f"{path.name}: cell [{i}] stored an error: {out.ename}")
+                f"{path.name}: cell [{i}] stored an error: {out.ename}"
+            )
             assert out.get("name") != "stderr" or "Traceback" not in out.text, (
-                f"{path.name}: cell [{i}] printed a traceback")
+                f"{path.name}: cell [{i}] printed a traceback"
+            )
     last = nb.cells[-1]
     assert last.cell_type == "markdown" and "try next" in last.source.lower(), (
-        f"{path.name}: should end with a 'What to try next' cell")
+        f"{path.name}: should end with a 'What to try next' cell"
+    )
 
 
 @pytest.mark.notebook

@@ -40,8 +40,11 @@ def make_data(seed=0):
 
 
 def sg_model():
-    return nn.Sequential(nn.Linear(5, 7, dtype="float64", generator=sg.Generator(1)), nn.Tanh(),
-                         nn.Linear(7, 3, dtype="float64", generator=sg.Generator(2)))
+    return nn.Sequential(
+        nn.Linear(5, 7, dtype="float64", generator=sg.Generator(1)),
+        nn.Tanh(),
+        nn.Linear(7, 3, dtype="float64", generator=sg.Generator(2)),
+    )
 
 
 def torch_copy(model):
@@ -80,10 +83,18 @@ def test_twenty_steps_match_torch(name, options):
     model = sg_model()
     tmodel = torch_copy(model)
     sg_steps(model, getattr(optim, name)(model.parameters(), **options), x, y, STEPS)
-    torch_steps(tmodel, getattr(torch.optim, name)(tmodel.parameters(), foreach=False, **options), x, y, STEPS)
+    torch_steps(
+        tmodel,
+        getattr(torch.optim, name)(tmodel.parameters(), foreach=False, **options),
+        x,
+        y,
+        STEPS,
+    )
     assert_same_params(model, tmodel)
     # the run really moved the weights (a no-op optimizer would not pass a start-vs-end check)
-    assert not np.allclose(model[0].weight.numpy(), torch_copy(sg_model())[0].weight.detach().numpy())
+    assert not np.allclose(
+        model[0].weight.numpy(), torch_copy(sg_model())[0].weight.detach().numpy()
+    )
 
 
 @pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
@@ -94,14 +105,25 @@ def test_param_groups_match_torch(name):
     extra = dict(momentum=0.9) if name != "Adam" else dict(betas=(0.8, 0.99))
 
     def groups(m):
-        return [{"params": m[0].parameters(), "lr": 0.03}, {"params": m[2].parameters(), "weight_decay": 0.1}]
+        return [
+            {"params": m[0].parameters(), "lr": 0.03},
+            {"params": m[2].parameters(), "weight_decay": 0.1},
+        ]
 
     sg_steps(model, getattr(optim, name)(groups(model), lr=0.01, **extra), x, y, STEPS)
-    torch_steps(tmodel, getattr(torch.optim, name)(groups(tmodel), lr=0.01, foreach=False, **extra), x, y, STEPS)
+    torch_steps(
+        tmodel,
+        getattr(torch.optim, name)(groups(tmodel), lr=0.01, foreach=False, **extra),
+        x,
+        y,
+        STEPS,
+    )
     assert_same_params(model, tmodel)
 
 
-@pytest.mark.parametrize("name,options", [c for c in CONFIGS if c[1].get("momentum") or c[0] == "Adam"][:6])
+@pytest.mark.parametrize(
+    "name,options", [c for c in CONFIGS if c[1].get("momentum") or c[0] == "Adam"][:6]
+)
 def test_state_dict_round_trip_through_npz_continues_identically(tmp_path, name, options):
     x, y = make_data(2)
     a = sg_model()
@@ -160,7 +182,11 @@ def test_zero_grad_sets_none():
 
 def test_float32_parameters_stay_float32():
     w = nn.Parameter(np.ones(3, dtype=np.float32))
-    for opt in (optim.SGD([w], lr=0.1, momentum=0.9), optim.RMSprop([w], centered=True), optim.Adam([w])):
+    for opt in (
+        optim.SGD([w], lr=0.1, momentum=0.9),
+        optim.RMSprop([w], centered=True),
+        optim.Adam([w]),
+    ):
         (w * w).sum().backward()
         opt.step()
         opt.zero_grad()
@@ -192,7 +218,9 @@ def test_bad_arguments():
         optim.Adam([w], lr=-1)
     with pytest.raises(ValueError, match="nesterov momentum requires momentum > 0"):
         optim.SGD([w], lr=0.1, nesterov=True)
-    with pytest.raises(ValueError, match=r"betas must be two numbers in \[0, 1\), got \(0.9, 1.0\)"):
+    with pytest.raises(
+        ValueError, match=r"betas must be two numbers in \[0, 1\), got \(0.9, 1.0\)"
+    ):
         optim.Adam([w], betas=(0.9, 1.0))
     with pytest.raises(ValueError, match="non-leaf"):
         optim.SGD([w * 2], lr=0.1)
@@ -208,9 +236,13 @@ def test_load_state_dict_errors():
     (a.sum() + b.sum()).backward()
     opt.step()
     sd = opt.state_dict()
-    with pytest.raises(ValueError, match="param group 0 holds 2 parameters in the state dict, 1 here"):
+    with pytest.raises(
+        ValueError, match="param group 0 holds 2 parameters in the state dict, 1 here"
+    ):
         optim.Adam([a]).load_state_dict(sd)
-    with pytest.raises(ValueError, match=r"'state.1.exp_avg' has shape \(3,\), its parameter has shape \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"'state.1.exp_avg' has shape \(3,\), its parameter has shape \(4,\)"
+    ):
         optim.Adam([a, nn.Parameter(np.ones(4))]).load_state_dict(sd)
     with pytest.raises(ValueError, match="unexpected key 'param_groups.0.betas'"):
         optim.SGD([a, b], lr=0.1).load_state_dict(sd)
@@ -219,7 +251,7 @@ def test_load_state_dict_errors():
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("name,options", CONFIGS[:: 3], ids=[f"{n}-{o}" for n, o in CONFIGS[:: 3]])
+@pytest.mark.parametrize("name,options", CONFIGS[::3], ids=[f"{n}-{o}" for n, o in CONFIGS[::3]])
 def test_cuda_steps_match_cpu(name, options):
     x, y = make_data()
     cpu, gpu = sg_model(), sg_model().to("cuda")
@@ -228,10 +260,14 @@ def test_cuda_steps_match_cpu(name, options):
     def steps(model, opt):
         for _ in range(5):
             opt.zero_grad()
-            ((model(sg.tensor(x, device="cuda")) - sg.tensor(y, device="cuda")) ** 2).mean().backward()
+            (
+                (model(sg.tensor(x, device="cuda")) - sg.tensor(y, device="cuda")) ** 2
+            ).mean().backward()
             opt.step()
 
     opt = getattr(optim, name)(gpu.parameters(), **options)
     steps(gpu, opt)
     assert_same_params(cpu, gpu.to("cpu"), atol=1e-12)
-    assert all(isinstance(v, (np.ndarray, int, float, bool, tuple)) for v in opt.state_dict().values())
+    assert all(
+        isinstance(v, (np.ndarray, int, float, bool, tuple)) for v in opt.state_dict().values()
+    )

@@ -68,7 +68,9 @@ def test_train_with_telemetry_then_report(data_dir):
 
 
 def test_report_of_no_run_is_one_clear_message(data_dir, capsys):
-    assert main(["report", str(data_dir)]) == 1  # a missing run is a failure (1), as sample and eval
+    assert (
+        main(["report", str(data_dir)]) == 1
+    )  # a missing run is a failure (1), as sample and eval
     assert "no config.json" in capsys.readouterr().err
 
 

@@ -38,7 +38,9 @@ def test_tensor_from_python_and_numpy():
 
 
 def test_only_float_tensors_can_require_grad():
-    with pytest.raises(TypeError, match="only floating-point tensors can require grad, got dtype int"):
+    with pytest.raises(
+        TypeError, match="only floating-point tensors can require grad, got dtype int"
+    ):
         sg.tensor([1, 2], requires_grad=True)
 
 
@@ -151,12 +153,24 @@ def test_data_assignment_rejects_non_arrays():
 
 
 def test_matmul_shape_mismatch_message():
-    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) do not fit: a has 3 columns, b has 4 rows"):
+    with pytest.raises(
+        ValueError,
+        match=r"matmul: shapes \(2, 3\) and \(4, 5\) do not fit: a has 3 columns, b has 4 rows",
+    ):
         sg.ones(2, 3) @ sg.ones(4, 5)
 
 
-@pytest.mark.parametrize("op", [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - b, lambda a, b: a / b,
-                                lambda a, b: a @ b, lambda a, b: b + a])
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a, b: a + b,
+        lambda a, b: a * b,
+        lambda a, b: a - b,
+        lambda a, b: a / b,
+        lambda a, b: a @ b,
+        lambda a, b: b + a,
+    ],
+)
 def test_float32_and_float64_do_not_mix(op):
     a, b = sg.ones(2, 2, dtype="float32"), sg.ones(2, 2, dtype="float64")
     with pytest.raises(TypeError, match=r"float32 and float64|float64 and float32"):
@@ -170,7 +184,9 @@ def test_float32_tensor_and_float64_array_do_not_mix():
 
 @pytest.mark.parametrize("spec", ["tpu", "opencl", "cuda:x", "cpu:0", ""])
 def test_unknown_device_names_it(spec):
-    with pytest.raises(ValueError, match=rf"device: expected 'cpu', 'cuda' or 'cuda:N', got '{spec}'"):
+    with pytest.raises(
+        ValueError, match=rf"device: expected 'cpu', 'cuda' or 'cuda:N', got '{spec}'"
+    ):
         sg.zeros(2, device=spec)
     with pytest.raises(ValueError, match=rf"got '{spec}'"):
         sg.device(spec)
@@ -191,7 +207,11 @@ def test_cuda_without_cupy_says_cupy_is_missing():
         pass
     else:
         pytest.skip("CuPy is installed: this checks the message given without it")
-    for make in (lambda: sg.zeros(2, device="cuda"), lambda: sg.ones(2).to("cuda:0"), lambda: sg.device("cuda")):
+    for make in (
+        lambda: sg.zeros(2, device="cuda"),
+        lambda: sg.ones(2).to("cuda:0"),
+        lambda: sg.device("cuda"),
+    ):
         with pytest.raises(RuntimeError, match="CuPy is not installed"):
             make()
 

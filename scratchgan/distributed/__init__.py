@@ -10,18 +10,30 @@ communicator interface, MPI and one-process), ``nccl`` (NCCL over CuPy), ``ddp``
 from .comm import Communicator, MPICommunicator, SingleProcessCommunicator
 from .ddp import DistributedDataParallel
 from .env import (
-                  get_comm,
-                  get_rank,
-                  get_world_size,
-                  in_launched_world,
-                  init,
-                  is_initialized,
-                  is_main_process,
+    get_comm,
+    get_rank,
+    get_world_size,
+    in_launched_world,
+    init,
+    is_initialized,
+    is_main_process,
 )
 from .sync_batchnorm import SyncBatchNorm, all_reduce
 from .watchdog import CollectiveTimeout
 
-__all__ = ["Communicator", "MPICommunicator", "SingleProcessCommunicator",
-           "DistributedDataParallel", "SyncBatchNorm", "all_reduce", "CollectiveTimeout",
-           "init", "is_initialized", "get_comm", "get_rank", "get_world_size",
-           "in_launched_world", "is_main_process"]
+__all__ = [
+    "Communicator",
+    "MPICommunicator",
+    "SingleProcessCommunicator",
+    "DistributedDataParallel",
+    "SyncBatchNorm",
+    "all_reduce",
+    "CollectiveTimeout",
+    "init",
+    "is_initialized",
+    "get_comm",
+    "get_rank",
+    "get_world_size",
+    "in_launched_world",
+    "is_main_process",
+]

@@ -134,8 +134,7 @@ class MPICommunicator(Communicator):
 
     def _start_allreduce_sum(self, array, name):
         _check_contiguous(array, name)
-        return self._work(self.mpi_comm.Iallreduce(self.MPI.IN_PLACE, array, op=self.MPI.SUM),
-                          name)
+        return self._work(self.mpi_comm.Iallreduce(self.MPI.IN_PLACE, array, op=self.MPI.SUM), name)
 
     def _start_broadcast(self, array, root, name):
         _check_contiguous(array, name)
@@ -164,9 +163,15 @@ class MPICommunicator(Communicator):
 
 def _check_contiguous(array, name):
     if not array.flags.c_contiguous:
-        raise ValueError(f"{name}: collectives work on C-contiguous arrays (got strides "
-                         f"{array.strides})")
+        raise ValueError(
+            f"{name}: collectives work on C-contiguous arrays (got strides {array.strides})"
+        )
 
 
-__all__ = ["Communicator", "SingleProcessCommunicator", "MPICommunicator", "CollectiveTimeout",
-           "default_timeout"]
+__all__ = [
+    "Communicator",
+    "SingleProcessCommunicator",
+    "MPICommunicator",
+    "CollectiveTimeout",
+    "default_timeout",
+]

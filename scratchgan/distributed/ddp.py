@@ -47,7 +47,7 @@ class _Bucket:
         if not self.marked[i]:
             self.remaining -= 1
             self.marked[i] = True
-        self.flat[self.offsets[i]:self.offsets[i + 1]] = grad_array.reshape(-1)
+        self.flat[self.offsets[i] : self.offsets[i + 1]] = grad_array.reshape(-1)
         self.flat[self.flags_at + i] = 1
         return self.remaining == 0
 
@@ -56,7 +56,7 @@ class _Bucket:
         it stands (an earlier backward's average, equal on every rank) or zeros."""
         for i, (p, marked) in enumerate(zip(self.params, self.marked)):
             if not marked:
-                piece = self.flat[self.offsets[i]:self.offsets[i + 1]]
+                piece = self.flat[self.offsets[i] : self.offsets[i + 1]]
                 piece[...] = 0 if p.grad is None else p.grad._data.reshape(-1)
                 self.flat[self.flags_at + i] = 0
 
@@ -80,17 +80,31 @@ class DistributedDataParallel(Module):
         self._comm = comm.dup()
         self._name = name or type(module).__name__
         self._broadcast_state()
-        self._buckets = self._make_buckets(bucket_cap_mb * 2 ** 20)
+        self._buckets = self._make_buckets(bucket_cap_mb * 2**20)
         self._where = {}
         for bucket in self._buckets:
             for i, p in enumerate(bucket.params):
                 self._where[id(p)] = (bucket, i)
-        self._handles = [p.register_post_accumulate_grad_hook(self._grad_ready)
-                         for b in self._buckets for p in b.params]
+        self._handles = [
+            p.register_post_accumulate_grad_hook(self._grad_ready)
+            for b in self._buckets
+            for p in b.params
+        ]
         self._in_backward, self._next, self._sync = False, 0, True
-        self.stats = {"backwards": 0, "comm_s": 0.0, "overlap_s": 0.0,
-                      "buckets": [{"params": len(b.params), "elements": b.offsets[-1],
-                                   "comm_s": 0.0, "overlap_s": 0.0} for b in self._buckets]}
+        self.stats = {
+            "backwards": 0,
+            "comm_s": 0.0,
+            "overlap_s": 0.0,
+            "buckets": [
+                {
+                    "params": len(b.params),
+                    "elements": b.offsets[-1],
+                    "comm_s": 0.0,
+                    "overlap_s": 0.0,
+                }
+                for b in self._buckets
+            ],
+        }
 
     def forward(self, *args, **kwargs):
         return self.module(*args, **kwargs)
@@ -158,12 +172,13 @@ class DistributedDataParallel(Module):
         bucket, i = self._where[id(p)]
         if bucket.mark(i, p.grad._data):
             self._start_ready_buckets()
-        for b in self._buckets[:self._next]:  # let MPI progress the started ones
+        for b in self._buckets[: self._next]:  # let MPI progress the started ones
             b.work.test()
 
     def _start(self, bucket):
         bucket.work = self._comm.iallreduce(
-            bucket.flat, "sum", name=f"bucket {bucket.index} of {self._name}")
+            bucket.flat, "sum", name=f"bucket {bucket.index} of {self._name}"
+        )
 
     def _start_ready_buckets(self):
         """Start buckets strictly in index order, so every rank issues the same sequence."""
@@ -174,7 +189,7 @@ class DistributedDataParallel(Module):
     def _end_backward(self):
         backward_end = time.perf_counter()
         self._in_backward = False
-        for bucket in self._buckets[self._next:]:
+        for bucket in self._buckets[self._next :]:
             bucket.fill_missing()
             self._start(bucket)
         self._next = len(self._buckets)
@@ -187,11 +202,11 @@ class DistributedDataParallel(Module):
         self.stats["backwards"] += 1
 
     def _unpack(self, bucket, size):
-        flags = bucket.flat[bucket.flags_at:]
+        flags = bucket.flat[bucket.flags_at :]
         for i, p in enumerate(bucket.params):
             if not float(flags[i]):
                 continue  # no rank got a gradient for p in this backward: .grad stays
-            piece = bucket.flat[bucket.offsets[i]:bucket.offsets[i + 1]].reshape(p.shape)
+            piece = bucket.flat[bucket.offsets[i] : bucket.offsets[i + 1]].reshape(p.shape)
             p.grad = Tensor._make(piece / size if size > 1 else piece.copy())
 
     def _account(self, bucket, backward_end):

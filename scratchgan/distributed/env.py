@@ -13,8 +13,13 @@ import os
 from .comm import MPICommunicator, SingleProcessCommunicator
 
 MARKER = "SCRATCHGAN_DISTRIBUTED"  # set by --nproc's relaunch: "this process is a rank"
-_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS",
-                   "SLURM_NTASKS")
+_SIZE_VARIABLES = (
+    "PMI_SIZE",
+    "OMPI_COMM_WORLD_SIZE",
+    "PMIX_SIZE",
+    "MPI_LOCALNRANKS",
+    "SLURM_NTASKS",
+)
 
 _comm = None
 
@@ -29,8 +34,12 @@ def launched_world_size(environ=None):
     return int(environ.get(MARKER, "0") or 0) or 1
 
 
-_LOCAL_RANK_VARIABLES = ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "PMIX_LOCAL_RANK",
-                         "SLURM_LOCALID")
+_LOCAL_RANK_VARIABLES = (
+    "MPI_LOCALRANKID",
+    "OMPI_COMM_WORLD_LOCAL_RANK",
+    "PMIX_LOCAL_RANK",
+    "SLURM_LOCALID",
+)
 
 
 def local_rank(environ=None):
@@ -64,8 +73,9 @@ def init(backend="mpi", timeout=None):
     try:
         import mpi4py  # noqa: F401
     except ImportError as e:
-        raise RuntimeError("distributed training needs mpi4py and an MPI runtime: "
-                           "pip install -e '.[mpi]'") from e
+        raise RuntimeError(
+            "distributed training needs mpi4py and an MPI runtime: pip install -e '.[mpi]'"
+        ) from e
     mpi = MPICommunicator(timeout=timeout)
     if backend == "nccl":
         import cupy

@@ -58,8 +58,13 @@ def mpiexec():
 
 def relaunch(nproc, argv):
     """Run ``scratchgan argv`` on ``nproc`` ranks of this machine; returns its exit status."""
-    env = {**os.environ, MARKER: str(nproc), "OMP_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        MARKER: str(nproc),
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     command = [mpiexec(), "-n", str(nproc), sys.executable, "-m", "scratchgan.cli", *argv]
     return subprocess.call(command, env=env)
 
@@ -96,7 +101,7 @@ class GlobalBatchDraws:
 
     def _rows(self):
         sizes = [len(part) for part in np.array_split(np.arange(self.batch_size), self.size)]
-        start = sum(sizes[:self.rank])
+        start = sum(sizes[: self.rank])
         return start, start + sizes[self.rank]
 
     def _wrap(self, draw, method):
@@ -114,7 +119,7 @@ class GlobalBatchDraws:
             whole = draw(*args, **kwargs)
             if blocks == 1:
                 return whole[start:stop]
-            return _concat_rows([whole[j * B + start:j * B + stop] for j in range(blocks)])
+            return _concat_rows([whole[j * B + start : j * B + stop] for j in range(blocks)])
 
         return per_sample
 
@@ -127,14 +132,17 @@ def shard(batch, rank, size):
 class DistributedTrainer(Trainer):
     """The Trainer on one rank of a data-parallel job (see this module's docstring)."""
 
-    def __init__(self, config, run_dir, resume=False, data=None, progress=True, comm=None,
-                 **options):
+    def __init__(
+        self, config, run_dir, resume=False, data=None, progress=True, comm=None, **options
+    ):
         self.comm = init() if comm is None else comm
         self.rank, self.world_size = self.comm.rank, self.comm.size
         if str(config.get("device", "cpu")).startswith("cuda") and self.comm.backend == "mpi":
-            raise RuntimeError("--nproc with --device cuda: the trainer's collectives are MPI's "
-                               "on host arrays; GPU ranks need the NCCL backend (see "
-                               "docs/DISTRIBUTED.md), which the trainer does not select yet")
+            raise RuntimeError(
+                "--nproc with --device cuda: the trainer's collectives are MPI's "
+                "on host arrays; GPU ranks need the NCCL backend (see "
+                "docs/DISTRIBUTED.md), which the trainer does not select yet"
+            )
         self.main = self.rank == 0
         if not self.main:  # one voice: rank 0's (failures still reach the real stderr)
             sys.stdout = sys.stderr = open(os.devnull, "w")
@@ -142,16 +150,20 @@ class DistributedTrainer(Trainer):
 
         where = self.comm.allgather_object(f"{os.getpid()}@{socket.gethostname()}")
         if self.main:  # MPI reports a dead rank by its pid: this line maps pids to ranks
-            print("ranks: " + ", ".join(f"{r} = pid {w}" for r, w in enumerate(where)),
-                  file=sys.stderr, flush=True)
+            print(
+                "ranks: " + ", ".join(f"{r} = pid {w}" for r, w in enumerate(where)),
+                file=sys.stderr,
+                flush=True,
+            )
         if not self.main:
             run_dir = self._scratch_run_dir(run_dir, resume)
         super().__init__(config, run_dir, resume, data, progress and self.main, **options)
         self.draws = GlobalBatchDraws(self.generator, self.rank, self.world_size)
         for module in self.model.modules().values():
             SyncBatchNorm.convert_sync_batchnorm(module, self.comm)
-        self.ddp = attach(self.model.modules(), self.comm,
-                          float(self.config.get("bucket_cap_mb", 25.0)))
+        self.ddp = attach(
+            self.model.modules(), self.comm, float(self.config.get("bucket_cap_mb", 25.0))
+        )
         self._wrap_model()
 
     def _wrap_model(self):
@@ -159,8 +171,9 @@ class DistributedTrainer(Trainer):
 
         def train_step(batch, *rest):
             if rest and dataclasses.is_dataclass(rest[0]) and hasattr(rest[0], "world_size"):
-                rest = (dataclasses.replace(rest[0], rank=self.rank,
-                                            world_size=self.world_size),) + rest[1:]
+                rest = (
+                    dataclasses.replace(rest[0], rank=self.rank, world_size=self.world_size),
+                ) + rest[1:]
             self.draws.batch_size = len(batch[0])
             try:
                 logs = inner_step(shard(batch, self.rank, self.world_size), *rest)
@@ -189,8 +202,10 @@ class DistributedTrainer(Trainer):
         atexit.register(shutil.rmtree, scratch, True)
         if resume:
             os.makedirs(os.path.join(scratch, "checkpoints"))
-            shutil.copy(os.path.join(run_dir, "checkpoints", CHECKPOINT),
-                        os.path.join(scratch, "checkpoints", CHECKPOINT))
+            shutil.copy(
+                os.path.join(run_dir, "checkpoints", CHECKPOINT),
+                os.path.join(scratch, "checkpoints", CHECKPOINT),
+            )
         return scratch
 
     def save(self, name=None):
@@ -200,15 +215,20 @@ class DistributedTrainer(Trainer):
         if not self.main:
             return None
         streams = [("model", self.generator)] + [
-            (f"model-rank{r}", _FixedState(s)) for r, s in enumerate(states) if r]
-        return save_checkpoint(self.path("checkpoints", name or CHECKPOINT), self.model,
-                               self.state(), self.loader, streams)
+            (f"model-rank{r}", _FixedState(s)) for r, s in enumerate(states) if r
+        ]
+        return save_checkpoint(
+            self.path("checkpoints", name or CHECKPOINT),
+            self.model,
+            self.state(),
+            self.loader,
+            streams,
+        )
 
     def _restore(self, *args, **kwargs):
         super()._restore(*args, **kwargs)
         if self.rank:
-            path = (args[0] if args else kwargs.get("path")) or self.path("checkpoints",
-                                                                          CHECKPOINT)
+            path = (args[0] if args else kwargs.get("path")) or self.path("checkpoints", CHECKPOINT)
             load_checkpoint(path, self.model, None, [(f"model-rank{self.rank}", self.generator)])
 
     def _summary(self, *args, **kwargs):
@@ -216,11 +236,13 @@ class DistributedTrainer(Trainer):
         comm_s = sum(d.stats["comm_s"] for d in self.ddp.values())
         overlap_s = sum(d.stats["overlap_s"] for d in self.ddp.values())
         summary["distributed"] = {
-            "world_size": self.world_size, "backend": self.comm.backend,
-            "gradient_allreduce_s": round(comm_s, 3), "overlapped_with_backward_s":
-                round(overlap_s, 3),
+            "world_size": self.world_size,
+            "backend": self.comm.backend,
+            "gradient_allreduce_s": round(comm_s, 3),
+            "overlapped_with_backward_s": round(overlap_s, 3),
             "communication_share": round(comm_s / max(self.train_time, 1e-9), 4),
-            "buckets": {name: d.stats["buckets"] for name, d in self.ddp.items()}}
+            "buckets": {name: d.stats["buckets"] for name, d in self.ddp.items()},
+        }
         self._write_json("summary.json", summary)
         return summary
 
@@ -230,8 +252,11 @@ class DistributedTrainer(Trainer):
         except KeyboardInterrupt:
             raise
         except Exception:  # a rank that stops must take the others with it
-            print(f"rank {self.rank} of {self.world_size} failed:\n{traceback.format_exc()}",
-                  file=sys.__stderr__, flush=True)
+            print(
+                f"rank {self.rank} of {self.world_size} failed:\n{traceback.format_exc()}",
+                file=sys.__stderr__,
+                flush=True,
+            )
             self.comm.abort(1)
 
 

@@ -15,8 +15,14 @@ import numpy as np
 from .comm import Communicator
 from .watchdog import Work
 
-_DTYPES = {"float32": "NCCL_FLOAT32", "float64": "NCCL_FLOAT64", "float16": "NCCL_FLOAT16",
-           "int32": "NCCL_INT32", "int64": "NCCL_INT64", "uint8": "NCCL_UINT8"}
+_DTYPES = {
+    "float32": "NCCL_FLOAT32",
+    "float64": "NCCL_FLOAT64",
+    "float16": "NCCL_FLOAT16",
+    "int32": "NCCL_INT32",
+    "int64": "NCCL_INT64",
+    "uint8": "NCCL_UINT8",
+}
 
 
 class NCCLCommunicator(Communicator):
@@ -57,8 +63,9 @@ class NCCLCommunicator(Communicator):
 
     def _start_allreduce_sum(self, array, name):
         ptr, count, dtype = _pointer(array), array.size, self._datatype(array)
-        return self._launch(name, lambda s: self.nccl_comm.allReduce(
-            ptr, ptr, count, dtype, self.nccl.NCCL_SUM, s))
+        return self._launch(
+            name, lambda s: self.nccl_comm.allReduce(ptr, ptr, count, dtype, self.nccl.NCCL_SUM, s)
+        )
 
     def _start_broadcast(self, array, root, name):
         ptr, count, dtype = _pointer(array), array.size, self._datatype(array)
@@ -69,8 +76,9 @@ class NCCLCommunicator(Communicator):
         out = xp.empty((self.size,) + array.shape, dtype=array.dtype)
         send, recv, count = _pointer(array), _pointer(out), array.size
         dtype = self._datatype(array)
-        return self._launch(name, lambda s: self.nccl_comm.allGather(send, recv, count, dtype, s),
-                            result=out)
+        return self._launch(
+            name, lambda s: self.nccl_comm.allGather(send, recv, count, dtype, s), result=out
+        )
 
     def _start_barrier(self, name):
         if not hasattr(self, "_one"):  # a one-element allreduce is NCCL's barrier

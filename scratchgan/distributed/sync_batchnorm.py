@@ -52,8 +52,17 @@ class SyncBatchNorm(_BatchNorm):
 
     _layout = ((2, 3, 4, 5), "(N, C) or (N, C, *spatial)")
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None, comm=None):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        device=None,
+        dtype=None,
+        comm=None,
+    ):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
         self.comm = comm
 
@@ -65,14 +74,15 @@ class SyncBatchNorm(_BatchNorm):
         N, C = input.shape[:2]
         x = input.reshape(N, C, -1)
         count = np.array([x.shape[0] * x.shape[2]], dtype=input.dtype)
-        local = concat([x.sum(axis=(0, 2)), (x * x).sum(axis=(0, 2)),
-                        Tensor._make(input.xp.asarray(count))])
+        local = concat(
+            [x.sum(axis=(0, 2)), (x * x).sum(axis=(0, 2)), Tensor._make(input.xp.asarray(count))]
+        )
         total = all_reduce(local, comm, f"SyncBatchNorm({C}) statistics")
         n = float(total.array[2 * C])
         if n <= 1:
             raise ValueError(f"SyncBatchNorm: expected more than 1 value per channel, got {n:g}")
         mean = total[:C] / n
-        var = total[C:2 * C] / n - mean * mean
+        var = total[C : 2 * C] / n - mean * mean
         self._update_running_stats(mean, var, n)
         y = (x - mean.reshape(1, C, 1)) * (var + self.eps).rsqrt().reshape(1, C, 1)
         if self.weight is not None:
@@ -95,8 +105,14 @@ class SyncBatchNorm(_BatchNorm):
         """``module`` with every BatchNorm1d/2d replaced by a SyncBatchNorm holding the same
         parameters and buffers (the module itself if it is one)."""
         if isinstance(module, (BatchNorm1d, BatchNorm2d)) and not isinstance(module, cls):
-            sync = cls(module.num_features, module.eps, module.momentum, module.affine,
-                       module.track_running_stats, comm=comm)
+            sync = cls(
+                module.num_features,
+                module.eps,
+                module.momentum,
+                module.affine,
+                module.track_running_stats,
+                comm=comm,
+            )
             for name in ("weight", "bias"):
                 if getattr(module, name) is not None:
                     setattr(sync, name, getattr(module, name))

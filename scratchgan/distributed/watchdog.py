@@ -58,7 +58,8 @@ def wait_all(works, timeout):
             raise CollectiveTimeout(
                 f"rank {w.rank}: collective '{w.name}' did not complete within {timeout:g} s; "
                 "another rank skipped it, is stuck, or died (set $SCRATCHGAN_COLLECTIVE_TIMEOUT "
-                "to wait longer)")
+                "to wait longer)"
+            )
         polls += 1
         if polls > 200:
             pause = min(1e-3, pause * 2 or 1e-5)

@@ -50,7 +50,11 @@ class Sequential(Module):
 
     def __delitem__(self, index):
         keys = list(self._modules)
-        for key in (keys[index] if isinstance(index, slice) else [keys[_index(index, len(self), "Sequential")]]):
+        for key in (
+            keys[index]
+            if isinstance(index, slice)
+            else [keys[_index(index, len(self), "Sequential")]]
+        ):
             del self._modules[key]
         # renumber so that names stay "0".."n-1", as torch does
         if all(k.isdigit() for k in keys):

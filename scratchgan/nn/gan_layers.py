@@ -1,4 +1,5 @@
-"""GAN layers: PixelNorm, MinibatchStdDev, EqualizedLinear, EqualizedConv2d (ProGAN), AdaIN, NoiseInjection (StyleGAN).
+"""GAN layers: PixelNorm, MinibatchStdDev, EqualizedLinear, EqualizedConv2d (ProGAN), AdaIN,
+NoiseInjection (StyleGAN).
 
 Equalized learning rate (Karras et al., 2018): weights are stored as N(0, 1) draws and
 multiplied at run time by the He constant c = gain / sqrt(fan_in), so every weight gets
@@ -32,12 +33,14 @@ class PixelNorm(Module):
 
 
 class MinibatchStdDev(Module):
-    """Appends one channel: the average std over groups of ``group_size`` samples (ProGAN's critic)."""
+    """Appends one channel: the mean std over groups of ``group_size`` samples (ProGAN's critic)."""
 
     def __init__(self, group_size=4, eps=1e-8):
         super().__init__()
         if not isinstance(group_size, int) or group_size < 1:
-            raise ValueError(f"MinibatchStdDev: group_size must be a positive int, got {group_size!r}")
+            raise ValueError(
+                f"MinibatchStdDev: group_size must be a positive int, got {group_size!r}"
+            )
         self.group_size, self.eps = group_size, eps
 
     def forward(self, input):
@@ -59,14 +62,31 @@ class EqualizedLinear(Module):
     multiplies c by it, so the effective initial weight is unchanged but learns lr_mul times slower.
     """
 
-    def __init__(self, in_features, out_features, bias=True, gain=SQRT2, lr_mul=1.0, bias_init=0.0,
-                 device=None, dtype=None, generator=None):
+    def __init__(
+        self,
+        in_features,
+        out_features,
+        bias=True,
+        gain=SQRT2,
+        lr_mul=1.0,
+        bias_init=0.0,
+        device=None,
+        dtype=None,
+        generator=None,
+    ):
         super().__init__()
         _positive("in_features", in_features, "EqualizedLinear")
         _positive("out_features", out_features, "EqualizedLinear")
-        self.in_features, self.out_features, self.gain, self.lr_mul = in_features, out_features, gain, lr_mul
+        self.in_features, self.out_features, self.gain, self.lr_mul = (
+            in_features,
+            out_features,
+            gain,
+            lr_mul,
+        )
         self.scale = gain / math.sqrt(in_features) * lr_mul
-        self.weight = Parameter(randn(out_features, in_features, dtype=dtype, device=device, generator=generator))
+        self.weight = Parameter(
+            randn(out_features, in_features, dtype=dtype, device=device, generator=generator)
+        )
         if lr_mul != 1.0:
             self.weight.data = self.weight.array / self.weight.dtype.type(lr_mul)
         if bias:
@@ -76,22 +96,41 @@ class EqualizedLinear(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
-        bias = self.bias * self.lr_mul if self.bias is not None and self.lr_mul != 1.0 else self.bias
+        bias = (
+            self.bias * self.lr_mul if self.bias is not None and self.lr_mul != 1.0 else self.bias
+        )
         return linear(input, self.weight * self.scale, bias)
 
     def extra_repr(self):
-        return (f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}, "
-                f"gain={self.gain:.4g}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}, "
+            f"gain={self.gain:.4g}"
+        )
 
 
 class EqualizedConv2d(Module):
-    """conv2d with weight c W, W ~ N(0, 1) of shape (out, in/groups, kh, kw), c = gain / sqrt(fan_in).
+    """conv2d with weight c W, W ~ N(0, 1) of shape (out, in/groups, kh, kw),
+    c = gain / sqrt(fan_in).
 
     fan_in = in_channels / groups * kh * kw; the bias starts at zero.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, gain=SQRT2, device=None, dtype=None, generator=None):
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        gain=SQRT2,
+        device=None,
+        dtype=None,
+        generator=None,
+    ):
         super().__init__()
         _positive("in_channels", in_channels, "EqualizedConv2d")
         _positive("out_channels", out_channels, "EqualizedConv2d")
@@ -99,10 +138,18 @@ class EqualizedConv2d(Module):
         _positive("kernel_size", kh, "EqualizedConv2d")
         _positive("kernel_size", kw, "EqualizedConv2d")
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"EqualizedConv2d: groups={groups} must divide in_channels ({in_channels}) "
-                             f"and out_channels ({out_channels})")
+            raise ValueError(
+                f"EqualizedConv2d: groups={groups} must divide in_channels ({in_channels}) "
+                f"and out_channels ({out_channels})"
+            )
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, (kh, kw)
-        self.stride, self.padding, self.dilation, self.groups, self.gain = stride, padding, dilation, groups, gain
+        self.stride, self.padding, self.dilation, self.groups, self.gain = (
+            stride,
+            padding,
+            dilation,
+            groups,
+            gain,
+        )
         self.scale = gain / math.sqrt(in_channels // groups * kh * kw)
         shape = (out_channels, in_channels // groups, kh, kw)
         self.weight = Parameter(randn(*shape, dtype=dtype, device=device, generator=generator))
@@ -112,11 +159,22 @@ class EqualizedConv2d(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
-        return conv2d(input, self.weight * self.scale, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return conv2d(
+            input,
+            self.weight * self.scale,
+            self.bias,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.groups,
+        )
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, gain={self.gain:.4g}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, "
+            f"padding={self.padding}, gain={self.gain:.4g}"
+        )
 
 
 class AdaIN(Module):
@@ -132,8 +190,9 @@ class AdaIN(Module):
         _positive("num_features", num_features, "AdaIN")
         _positive("style_dim", style_dim, "AdaIN")
         self.num_features, self.style_dim, self.eps = num_features, style_dim, eps
-        self.style = EqualizedLinear(style_dim, 2 * num_features, gain=1.0, device=device, dtype=dtype,
-                                     generator=generator)
+        self.style = EqualizedLinear(
+            style_dim, 2 * num_features, gain=1.0, device=device, dtype=dtype, generator=generator
+        )
         self.style.bias.data[:num_features] = 1
 
     def forward(self, input, w):
@@ -164,16 +223,35 @@ class NoiseInjection(Module):
     def forward(self, input, noise=None, generator=None):
         if not isinstance(input, Tensor) or input.ndim != 4 or input.shape[1] != self.num_channels:
             shape = input.shape if isinstance(input, Tensor) else type(input).__name__
-            raise ValueError(f"NoiseInjection: input must be (N, {self.num_channels}, H, W), got {shape}")
+            raise ValueError(
+                f"NoiseInjection: input must be (N, {self.num_channels}, H, W), got {shape}"
+            )
         N, _, H, W = input.shape
         if noise is None:
-            noise = randn(N, 1, H, W, dtype=input.dtype, device=input.device, generator=generator or self.generator)
+            noise = randn(
+                N,
+                1,
+                H,
+                W,
+                dtype=input.dtype,
+                device=input.device,
+                generator=generator or self.generator,
+            )
         elif noise.shape != (N, 1, H, W):
-            raise ValueError(f"NoiseInjection: noise must have shape {(N, 1, H, W)}, got {noise.shape}")
+            raise ValueError(
+                f"NoiseInjection: noise must have shape {(N, 1, H, W)}, got {noise.shape}"
+            )
         return input + self.weight.reshape(1, -1, 1, 1) * noise
 
     def extra_repr(self):
         return f"{self.num_channels}"
 
 
-__all__ = ["AdaIN", "EqualizedConv2d", "EqualizedLinear", "MinibatchStdDev", "NoiseInjection", "PixelNorm"]
+__all__ = [
+    "AdaIN",
+    "EqualizedConv2d",
+    "EqualizedLinear",
+    "MinibatchStdDev",
+    "NoiseInjection",
+    "PixelNorm",
+]

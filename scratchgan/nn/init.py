@@ -1,7 +1,8 @@
 """Weight initialisers with PyTorch's formulas (torch.nn.init).
 
 Each writes into ``tensor.data`` in place (a version change, as in torch), draws from
-``generator`` (default: the device's default generator) and returns the tensor. Fans follow PyTorch: for a weight of shape
+``generator`` (default: the device's default generator) and returns the tensor. Fans follow
+PyTorch: for a weight of shape
 (out, in, *kernel), fan_in = in * prod(kernel) and fan_out = out * prod(kernel).
 """
 
@@ -9,8 +10,16 @@ import math
 
 from ..random import resolve
 
-_LINEAR_GAINS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                 "conv_transpose3d", "sigmoid")
+_LINEAR_GAINS = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+)
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -41,7 +50,8 @@ def calculate_gain(nonlinearity, param=None):
 def _calculate_fan_in_and_fan_out(tensor):
     if tensor.ndim < 2:
         raise ValueError(
-            f"fan in and fan out can not be computed for a tensor with fewer than 2 dimensions, got shape {tensor.shape}"
+            "fan in and fan out can not be computed for a tensor with fewer than 2 dimensions, "
+            f"got shape {tensor.shape}"
         )
     receptive_field = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
@@ -104,7 +114,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al., 2015); ``a`` is the leaky_relu slope."""
+    """U(-b, b), b = gain * sqrt(3 / fan) (He et al., 2015); ``a`` is the leaky_relu slope."""
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
     bound = math.sqrt(3.0) * std
@@ -118,5 +128,15 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     return normal_(tensor, 0.0, std, generator)
 
 
-__all__ = ["calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_", "uniform_",
-           "xavier_normal_", "xavier_uniform_", "zeros_"]
+__all__ = [
+    "calculate_gain",
+    "constant_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
+]

@@ -10,7 +10,7 @@ from .module import Module, Parameter
 
 
 def empty_parameter(shape, device=None, dtype=None):
-    """A zero Parameter of ``shape`` (float32 on the default device unless told), to be initialised."""
+    """A zero Parameter of ``shape`` (float32, default device unless told), to be initialised."""
     return Parameter(zeros(*shape, dtype=dtype, device=device))
 
 
@@ -21,7 +21,9 @@ class Linear(Module):
     and b ~ U(-1/sqrt(in), 1/sqrt(in)), drawn from ``generator``.
     """
 
-    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None, generator=None):
+    def __init__(
+        self, in_features, out_features, bias=True, device=None, dtype=None, generator=None
+    ):
         super().__init__()
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(n, int) or n < 0:
@@ -44,16 +46,28 @@ class Linear(Module):
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class Embedding(Module):
-    """A lookup table: row ``indices[...]`` of ``weight`` (num_embeddings, embedding_dim), weight ~ N(0, 1).
+    """A lookup table: row ``indices[...]`` of ``weight`` (num_embeddings, embedding_dim),
+    weight ~ N(0, 1).
 
     ``padding_idx``, as in PyTorch, starts as a zero row and receives no gradient.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None, generator=None):
+    def __init__(
+        self,
+        num_embeddings,
+        embedding_dim,
+        padding_idx=None,
+        device=None,
+        dtype=None,
+        generator=None,
+    ):
         super().__init__()
         for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(n, int) or n < 0:
@@ -61,10 +75,15 @@ class Embedding(Module):
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(
-                    f"Embedding: padding_idx must be within [-{num_embeddings}, {num_embeddings}), got {padding_idx}"
+                    f"Embedding: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
+                    f"got {padding_idx}"
                 )
             padding_idx %= num_embeddings
-        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.num_embeddings, self.embedding_dim, self.padding_idx = (
+            num_embeddings,
+            embedding_dim,
+            padding_idx,
+        )
         self.weight = empty_parameter((num_embeddings, embedding_dim), device, dtype)
         self.reset_parameters(generator)
 
@@ -88,7 +107,7 @@ class Embedding(Module):
 
 
 class DenseTranspose(Module):
-    """A decoder layer tied to an encoder ``linear``: y = x W + b (Hands-On ML ch. 17, tied weights).
+    """A decoder tied to an encoder ``linear``: y = x W + b (Hands-On ML ch. 17, tied weights).
 
     W is ``linear.weight`` (out, in) itself, so both layers train the same matrix and the
     decoder maps out_features back to in_features. Its own bias (in_features,) starts at zero.
@@ -99,7 +118,9 @@ class DenseTranspose(Module):
     def __init__(self, linear, bias=True, device=None, dtype=None, generator=None):
         super().__init__()
         if not isinstance(linear, Linear):
-            raise TypeError(f"DenseTranspose: linear must be an nn.Linear, got {type(linear).__name__}")
+            raise TypeError(
+                f"DenseTranspose: linear must be an nn.Linear, got {type(linear).__name__}"
+            )
         self.linear = linear
         if bias:
             w = linear.weight
@@ -115,5 +136,7 @@ class DenseTranspose(Module):
         return F.linear(input, self.linear.weight.transpose(), self.bias)
 
     def extra_repr(self):
-        return (f"in_features={self.linear.out_features}, out_features={self.linear.in_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.linear.out_features}, out_features={self.linear.in_features}, "
+            f"bias={self.bias is not None}"
+        )

@@ -1,4 +1,4 @@
-"""Module and Parameter: the containers that models are built from, with torch.nn semantics.
+"""Module: the container models are built from, with torch.nn semantics (Parameter: parameter.py).
 
 Assigning a Parameter, a Module or (via ``register_buffer``) a Tensor to an attribute
 registers it under that name, in construction order; nested names are dotted
@@ -11,40 +11,12 @@ import numpy as np
 
 from .. import node_tags, profiler
 from ..backend import Device, parse_device, parse_dtype, to_device
-from ..tensor import Tensor, tensor
-
-
-class Parameter(Tensor):
-    """A leaf Tensor that a Module registers as trainable (``requires_grad=True`` by default).
-
-    ``Parameter(data)`` shares ``data``'s array when it is a Tensor or an ndarray (as torch
-    shares storage); other data (lists, numbers) is converted like ``sg.tensor``.
-    """
-
-    __slots__ = ()
-
-    def __new__(cls, data=None, requires_grad=True):
-        if data is None:
-            array = np.zeros((0,), dtype=np.float32)
-        elif isinstance(data, Tensor):
-            array = data.array
-        elif isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
-            array = data
-        else:
-            array = tensor(data).array
-        if requires_grad and array.dtype.kind != "f":
-            raise TypeError(f"Parameter: only floating-point data can require grad, got dtype {array.dtype}")
-        return cls._make(array, requires_grad=requires_grad)
-
-    def __init__(self, data=None, requires_grad=True):
-        pass
-
-    def __repr__(self):
-        return "Parameter containing:\n" + super().__repr__()
+from ..tensor import Tensor
+from .parameter import Parameter
 
 
 class LoadStateDictError(RuntimeError, ValueError):
-    """``load_state_dict`` got missing, unexpected or ill-shaped entries (a RuntimeError, as in torch)."""
+    """``load_state_dict`` got missing, unexpected or ill-shaped entries (a RuntimeError)."""
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -57,7 +29,9 @@ def _as_array(value, key):
         return value
     if isinstance(value, (int, float, np.number)):
         return np.asarray(value)
-    raise TypeError(f"load_state_dict: {key!r} should be a Tensor or an array, got {type(value).__name__}")
+    raise TypeError(
+        f"load_state_dict: {key!r} should be a Tensor or an array, got {type(value).__name__}"
+    )
 
 
 class Module:
@@ -100,19 +74,23 @@ class Module:
         self._check_ready("parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{type(param).__name__}' object to parameter '{name}' (nn.Parameter or None required)"
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(nn.Parameter or None required)"
             )
         self._check_name(name, "_parameters")
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
-        """A non-trainable tensor saved in ``state_dict`` (unless ``persistent=False``) and moved by ``to``."""
+        """A non-trainable tensor in ``state_dict`` (unless persistent=False), moved by ``to``."""
         self._check_ready("buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             if isinstance(tensor, np.ndarray) or hasattr(tensor, "__cuda_array_interface__"):
                 tensor = Tensor._make(tensor)
             else:
-                raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
+                raise TypeError(
+                    f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or "
+                    "None required)"
+                )
         self._check_name(name, "_buffers")
         self._buffers[name] = tensor
         if persistent:
@@ -123,7 +101,9 @@ class Module:
     def add_module(self, name, module):
         self._check_ready("sub-modules")
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: {name!r} is a {type(module).__name__}, expected a Module or None")
+            raise TypeError(
+                f"add_module: {name!r} is a {type(module).__name__}, expected a Module or None"
+            )
         self._check_name(name, "_modules")
         self._modules[name] = module
 
@@ -152,7 +132,8 @@ class Module:
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as parameter '{name}' (nn.Parameter or None expected)"
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' (nn.Parameter "
+                    "or None expected)"
                 )
             params[name] = None
         elif isinstance(value, Module):
@@ -161,11 +142,17 @@ class Module:
             self.add_module(name, value)
         elif modules is not None and name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or "
+                    "None expected)"
+                )
             modules[name] = None
         elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None "
+                    "expected)"
+                )
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -204,7 +191,9 @@ class Module:
         for name, module in self._modules.items():
             if module is None:
                 continue
-            yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+            yield from module.named_modules(
+                memo, f"{prefix}.{name}" if prefix else name, remove_duplicate
+            )
 
     def modules(self):
         for _, module in self.named_modules():
@@ -223,7 +212,11 @@ class Module:
 
     def _named_members(self, kind, prefix, recurse, remove_duplicate):
         seen = set()
-        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for module_prefix, module in modules:
             for name, value in getattr(module, kind).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -250,13 +243,15 @@ class Module:
         module = self
         for part in target.split(".") if target else ():
             if part not in module._modules or module._modules[part] is None:
-                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking up {target!r})")
+                raise AttributeError(
+                    f"{type(module).__name__} has no submodule {part!r} (looking up {target!r})"
+                )
             module = module._modules[part]
         return module
 
     # ----- state
     def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """Ordered dict of dotted name -> Tensor: parameters and persistent buffers, module by module.
+        """Ordered dict of dotted name -> Tensor: parameters and persistent buffers, by module.
 
         As in torch, the tensors are detached but share their arrays with the module (an
         optimizer step changes them); copy them (e.g. ``.numpy().copy()``) for a snapshot.
@@ -275,11 +270,11 @@ class Module:
         return destination
 
     def _state_targets(self):
-        """Dotted name -> the Tensor that ``load_state_dict`` writes into (same keys as state_dict)."""
+        """Dotted name -> the Tensor ``load_state_dict`` writes into (same keys as state_dict)."""
         return self.state_dict(keep_vars=True)
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy values (Tensors or NumPy/CuPy arrays) into this module's parameters and buffers in place.
+        """Copy values (Tensors or NumPy/CuPy arrays) into this module's parameters and buffers.
 
         Values are cast to each target's dtype and device. Shape mismatches always raise; with
         ``strict`` missing and unexpected keys raise too. Returns (missing_keys, unexpected_keys).
@@ -295,18 +290,26 @@ class Module:
             array = _as_array(state_dict[key], key)
             if tuple(array.shape) != tuple(target.shape):
                 errors.append(
-                    f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from checkpoint, "
-                    f"the shape in current model is {tuple(target.shape)}."
+                    f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} "
+                    f"from checkpoint, the shape in current model is {tuple(target.shape)}."
                 )
             arrays[key] = array
         if strict:
             if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+                errors.insert(
+                    0,
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
+                    + ".",
+                )
             if missing:
-                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+                errors.insert(
+                    0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + "."
+                )
         if errors:
             raise LoadStateDictError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
             )
         for key, array in arrays.items():
             target = targets[key]
@@ -333,7 +336,9 @@ class Module:
         before the move still hold them. Casting applies to floating-point tensors only.
         """
         for arg in args:
-            if isinstance(arg, Device) or (isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda")):
+            if isinstance(arg, Device) or (
+                isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda")
+            ):
                 device = arg
             else:
                 dtype = arg

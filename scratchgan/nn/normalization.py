@@ -19,7 +19,9 @@ class _NormBase(Module):
     def __init__(self, num_features, eps, momentum, affine, track_running_stats, device, dtype):
         super().__init__()
         if not isinstance(num_features, int) or num_features <= 0:
-            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
+            raise ValueError(
+                f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}"
+            )
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -48,24 +50,37 @@ class _NormBase(Module):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         if input.ndim not in ndims:
-            raise ValueError(f"{name}: expected {layout} input, got a {input.ndim}-D input of shape {input.shape}")
+            raise ValueError(
+                f"{name}: expected {layout} input, got a {input.ndim}-D input of shape "
+                f"{input.shape}"
+            )
 
     def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class _BatchNorm(_NormBase):
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
         self._check_input(input, *self._layout)
         if input.shape[1] != self.num_features:
             raise ValueError(
-                f"{type(self).__name__}: input has {input.shape[1]} channels (shape {input.shape}), "
-                f"expected num_features={self.num_features}"
+                f"{type(self).__name__}: input has {input.shape[1]} channels (shape "
+                f"{input.shape}), expected num_features={self.num_features}"
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -74,8 +89,16 @@ class _BatchNorm(_NormBase):
                 factor = 1.0 / int(self.num_batches_tracked.item())
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
-                          self.weight, self.bias, use_batch_stats, factor, self.eps)
+        return batch_norm(
+            input,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            factor,
+            self.eps,
+        )
 
 
 class BatchNorm1d(_BatchNorm):
@@ -95,14 +118,22 @@ class BatchNorm2d(_BatchNorm):
 
 
 class InstanceNorm2d(_NormBase):
-    """Instance normalisation of (N, C, H, W) (or unbatched (C, H, W)) inputs, per sample and channel.
+    """Instance normalisation of (N, C, H, W) (or unbatched (C, H, W)) inputs, per sample, channel.
 
     PyTorch's defaults: ``affine=False``, ``track_running_stats=False``. With tracking, the
     running statistics are updated in training and used in eval mode.
     """
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=False,
+        track_running_stats=False,
+        device=None,
+        dtype=None,
+    ):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
@@ -110,26 +141,46 @@ class InstanceNorm2d(_NormBase):
         unbatched = input.ndim == 3
         x = input.unsqueeze(0) if unbatched else input
         if x.shape[1] != self.num_features:
-            message = (f"InstanceNorm2d: input has {x.shape[1]} channels (shape {input.shape}), "
-                       f"expected num_features={self.num_features}")
+            message = (
+                f"InstanceNorm2d: input has {x.shape[1]} channels (shape {input.shape}), "
+                f"expected num_features={self.num_features}"
+            )
             if self.affine or self.track_running_stats:
                 raise ValueError(message)
             warnings.warn(message + "; normalising anyway since affine=False", stacklevel=2)
-        y = instance_norm(x, self.weight, self.bias, self.eps, running_mean=self.running_mean,
-                          running_var=self.running_var,
-                          use_input_stats=self.training or not self.track_running_stats,
-                          momentum=0.0 if self.momentum is None else self.momentum)
+        y = instance_norm(
+            x,
+            self.weight,
+            self.bias,
+            self.eps,
+            running_mean=self.running_mean,
+            running_var=self.running_var,
+            use_input_stats=self.training or not self.track_running_stats,
+            momentum=0.0 if self.momentum is None else self.momentum,
+        )
         return y.squeeze(0) if unbatched else y
 
 
 class LayerNorm(Module):
-    """Layer normalisation over the trailing ``normalized_shape`` axes, with an elementwise affine map."""
+    """Layer normalisation over the trailing ``normalized_shape`` axes, elementwise affine map."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+    def __init__(
+        self,
+        normalized_shape,
+        eps=1e-5,
+        elementwise_affine=True,
+        bias=True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        shape = (
+            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        )
         if not shape or any(not isinstance(n, int) or n <= 0 for n in shape):
-            raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
+            raise ValueError(
+                f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}"
+            )
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(ones(shape, dtype=dtype, device=device))
@@ -145,7 +196,9 @@ class LayerNorm(Module):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
 
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm2d", "LayerNorm"]

@@ -34,10 +34,24 @@ class LSTM(Module):
     Note the default ``batch_first=True`` (scratchgan's models are batch-major); PyTorch's is False.
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=True, dropout=0.0,
-                 device=None, dtype=None, generator=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=True,
+        dropout=0.0,
+        device=None,
+        dtype=None,
+        generator=None,
+    ):
         super().__init__()
-        for name, n in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+        for name, n in (
+            ("input_size", input_size),
+            ("hidden_size", hidden_size),
+            ("num_layers", num_layers),
+        ):
             if not isinstance(n, int) or n < 1:
                 raise ValueError(f"LSTM: {name} must be a positive int, got {n!r}")
         if not 0 <= dropout <= 1:
@@ -61,26 +75,44 @@ class LSTM(Module):
             init.uniform_(p, -bound, bound, generator=generator)
 
     def _layer_parameters(self, k):
-        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if self.bias else ("weight_ih", "weight_hh")
+        names = (
+            ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            if self.bias
+            else ("weight_ih", "weight_hh")
+        )
         params = [getattr(self, f"{name}_l{k}") for name in names]
         return params if self.bias else params + [None, None]
 
     def _check(self, input, hx):
         if input.ndim not in (2, 3):
-            raise ValueError(f"LSTM: input must be 3-D (batched) or 2-D (unbatched), got shape {input.shape}")
+            raise ValueError(
+                f"LSTM: input must be 3-D (batched) or 2-D (unbatched), got shape {input.shape}"
+            )
         if input.shape[-1] != self.input_size:
-            raise ValueError(f"LSTM: input has {input.shape[-1]} features (shape {input.shape}), expected input_size={self.input_size}")
+            raise ValueError(
+                f"LSTM: input has {input.shape[-1]} features (shape {input.shape}), expected "
+                f"input_size={self.input_size}"
+            )
         if input.dtype != self.weight_ih_l0.dtype:
-            raise TypeError(f"LSTM: input has dtype {input.dtype}, the weights have {self.weight_ih_l0.dtype}")
+            raise TypeError(
+                f"LSTM: input has dtype {input.dtype}, the weights have {self.weight_ih_l0.dtype}"
+            )
         if hx is None:
             return
         if not isinstance(hx, (tuple, list)) or len(hx) != 2:
             raise TypeError("LSTM: hx must be a tuple (h0, c0)")
         batch = input.shape[0 if self.batch_first else 1] if input.ndim == 3 else None
-        expected = (self.num_layers, self.hidden_size) if batch is None else (self.num_layers, batch, self.hidden_size)
+        expected = (
+            (self.num_layers, self.hidden_size)
+            if batch is None
+            else (self.num_layers, batch, self.hidden_size)
+        )
         for name, t in zip(("h0", "c0"), hx):
             if tuple(t.shape) != expected:
-                raise ValueError(f"LSTM: {name} has shape {t.shape}, expected {expected} (num_layers, batch, hidden_size)")
+                raise ValueError(
+                    f"LSTM: {name} has shape {t.shape}, expected {expected} (num_layers, batch, "
+                    "hidden_size)"
+                )
 
     def forward(self, input, hx=None):
         self._check(input, hx)
@@ -115,8 +147,8 @@ class LSTM(Module):
         for x_t in steps:
             gates = F.linear(x_t, w_ih, b_ih) + F.linear(h, w_hh, b_hh)
             s = F.sigmoid(gates)  # i, f, o come from it; the g quarter is unused
-            i, f, o = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]
-            g = F.tanh(gates[:, 2 * H:3 * H])
+            i, f, o = s[:, :H], s[:, H : 2 * H], s[:, 3 * H :]
+            g = F.tanh(gates[:, 2 * H : 3 * H])
             c = f * c + i * g
             h = o * F.tanh(c)
             outputs.append(h)
@@ -132,4 +164,3 @@ class LSTM(Module):
         if self.dropout:
             text += f", dropout={self.dropout}"
         return text
-

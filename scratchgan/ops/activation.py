@@ -317,6 +317,14 @@ def softmax(input, dim):
     return log_softmax(input, dim).exp()
 
 
-__all__ = ["relu", "leaky_relu", "elu", "selu", "sigmoid", "tanh", "softplus", "softmax",
-           "log_softmax"]
-
+__all__ = [
+    "relu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "softmax",
+    "log_softmax",
+]

@@ -43,7 +43,8 @@ class SumTo(Function):
     def forward(self, x):
         lead = x.ndim - len(self.shape)
         axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(self.shape) if n == 1 and x.shape[lead + i] != 1)
+            lead + i for i, n in enumerate(self.shape) if n == 1 and x.shape[lead + i] != 1
+        )
         y = x.sum(axis=axes, keepdims=True) if axes else x
         return y.reshape(self.shape)
 
@@ -153,7 +154,7 @@ class Pow(Function):
     saves_output = True
 
     def forward(self, a, b):
-        return a ** b
+        return a**b
 
     def backward(self, gy, needs_input_grad):
         a, b = self.inputs

@@ -32,6 +32,8 @@ def embedding(indices, weight):
     n = weight.shape[0]
     if index.size and (bool((index < 0).any()) or bool((index >= n).any())):
         bad = index[(index < 0) | (index >= n)].reshape(-1)[0]
-        raise IndexError(f"embedding: index {int(bad)} is out of range for a weight with {n} rows "
-                         f"(expected 0 <= index < {n})")
+        raise IndexError(
+            f"embedding: index {int(bad)} is out of range for a weight with {n} rows "
+            f"(expected 0 <= index < {n})"
+        )
     return getitem(weight, index)

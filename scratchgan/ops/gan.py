@@ -71,7 +71,8 @@ def pixel_norm(input, eps=1e-8):
         raise TypeError(f"pixel_norm: input must be a Tensor, got {type(input).__name__}")
     if input.ndim < 2:
         raise ValueError(
-            f"pixel_norm: input must be (N, C) or (N, C, *spatial), got shape {input.shape}")
+            f"pixel_norm: input must be (N, C) or (N, C, *spatial), got shape {input.shape}"
+        )
     return PixelNorm(eps).apply(input)
 
 
@@ -138,7 +139,8 @@ def minibatch_stddev(input, group_size=4, eps=1e-8):
         raise TypeError(f"minibatch_stddev: input must be a Tensor, got {type(input).__name__}")
     if input.ndim != 4:
         raise ValueError(
-            f"minibatch_stddev: input must be 4-D (N, C, H, W), got shape {input.shape}")
+            f"minibatch_stddev: input must be 4-D (N, C, H, W), got shape {input.shape}"
+        )
     if not isinstance(group_size, int) or group_size < 1:
         raise ValueError(f"minibatch_stddev: group_size must be a positive int, got {group_size!r}")
     N, C, H, W = input.shape
@@ -173,11 +175,15 @@ def adain(input, style_scale, style_bias, eps=1e-5):
     N, C = input.shape[:2]
     for name, t in (("style_scale", style_scale), ("style_bias", style_bias)):
         if t.shape != (N, C):
-            raise ValueError(f"adain: {name} has shape {t.shape}, expected (N, C) = {(N, C)} "
-                             f"for an input of shape {input.shape}")
+            raise ValueError(
+                f"adain: {name} has shape {t.shape}, expected (N, C) = {(N, C)} "
+                f"for an input of shape {input.shape}"
+            )
         if t.dtype != input.dtype:
-            raise TypeError(f"adain: {name} has dtype {t.dtype}, input has {input.dtype}; "
-                            "convert one with .to(dtype)")
+            raise TypeError(
+                f"adain: {name} has dtype {t.dtype}, input has {input.dtype}; "
+                "convert one with .to(dtype)"
+            )
     x3 = input.reshape(N, C, -1)
     y = Norm(False, eps).apply(x3, style_scale.reshape(N, C, 1), style_bias.reshape(N, C, 1))
     return y.reshape(input.shape)

@@ -81,8 +81,9 @@ def _check_pair(name, input, target, input_name="input", target_name="target"):
         raise TypeError(f"{name}: {input_name} must be floating point, got dtype {input.dtype}")
     if not isinstance(target, Tensor):
         if not hasattr(target, "dtype") or not hasattr(target, "shape"):
-            raise TypeError(f"{name}: {target_name} must be a Tensor or an array, "
-                            f"got {type(target).__name__}")
+            raise TypeError(
+                f"{name}: {target_name} must be a Tensor or an array, got {type(target).__name__}"
+            )
         target = Tensor._make(input.xp.asarray(target))
     if target.shape != input.shape:
         raise ValueError(
@@ -212,15 +213,18 @@ def nll_loss(input, target, reduction="mean", ignore_index=-100):
     """
     _check_reduction("nll_loss", reduction)
     if not isinstance(input, Tensor) or input.ndim == 0:
-        raise ValueError("nll_loss: input must be a Tensor (N, C, ...) or (C,), "
-                         f"got {getattr(input, 'shape', input)}")
+        raise ValueError(
+            "nll_loss: input must be a Tensor (N, C, ...) or (C,), "
+            f"got {getattr(input, 'shape', input)}"
+        )
     t = _class_indices("nll_loss", input, target)
     xp, C = input.xp, input.shape[1 if input.ndim >= 2 else 0]
     keep = t != ignore_index
     bad = keep & ((t < 0) | (t >= C))
     if bool(bad.any()):
-        raise IndexError(f"nll_loss: target holds {int(t[bad].reshape(-1)[0])}, outside the {C} "
-                         f"classes [0, {C})")
+        raise IndexError(
+            f"nll_loss: target holds {int(t[bad].reshape(-1)[0])}, outside the {C} classes [0, {C})"
+        )
     t = xp.where(keep, t, 0)
     # an open grid over t's axes (what np.indices(sparse=True) gives; CuPy's indices has no sparse=)
     grid = [xp.arange(n).reshape((n,) + (1,) * (t.ndim - 1 - i)) for i, n in enumerate(t.shape)]
@@ -249,8 +253,10 @@ def cross_entropy(input, target, reduction="mean", ignore_index=-100):
     """
     _check_reduction("cross_entropy", reduction)
     if not isinstance(input, Tensor) or input.ndim == 0:
-        raise ValueError("cross_entropy: input must be a Tensor (N, C, ...) or (C,), "
-                         f"got {getattr(input, 'shape', input)}")
+        raise ValueError(
+            "cross_entropy: input must be a Tensor (N, C, ...) or (C,), "
+            f"got {getattr(input, 'shape', input)}"
+        )
     _class_indices("cross_entropy", input, target)
     log_p = log_softmax(input, 1 if input.ndim >= 2 else 0)
     return nll_loss(log_p, target, reduction, ignore_index)
@@ -275,6 +281,7 @@ def gaussian_kl(mu, logvar, reduction="mean"):
     logvar = _check_pair("gaussian_kl", mu, logvar, "mu", "logvar")
     if mu.ndim == 0:
         raise ValueError(
-            "gaussian_kl: mu must have at least one axis (the latent axis), got shape ()")
+            "gaussian_kl: mu must have at least one axis (the latent axis), got shape ()"
+        )
     kl = (1 + logvar - mu * mu - logvar.exp()).sum(axis=-1) * -0.5
     return _reduce(kl, reduction)

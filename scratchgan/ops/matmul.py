@@ -56,8 +56,9 @@ def matmul(a, b):
 
     a, b = (a, as_tensor(b, a)) if isinstance(a, Tensor) else (as_tensor(a, b), b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError("matmul: both operands need at least one dimension, "
-                         f"got shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}"
+        )
     rows = b.shape[-2] if b.ndim >= 2 else b.shape[0]
     if a.shape[-1] != rows:
         raise ValueError(
@@ -86,7 +87,8 @@ def linear(input, weight, bias=None):
     """
     if weight.ndim != 2:
         raise ValueError(
-            f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+            f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}"
+        )
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear: input has shape {input.shape}, expected last dimension {weight.shape[1]} "
@@ -96,7 +98,9 @@ def linear(input, weight, bias=None):
         raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != input.dtype:
-            raise TypeError(f"linear: {name} has dtype {t.dtype}, input has {input.dtype}; "
-                            "convert one with .to(dtype)")
+            raise TypeError(
+                f"linear: {name} has dtype {t.dtype}, input has {input.dtype}; "
+                "convert one with .to(dtype)"
+            )
     args = (input, weight) if bias is None else (input, weight, bias)
     return Linear().apply(*args)

@@ -31,8 +31,17 @@ from ..autograd import Function
 from ..tensor import Tensor
 from .arithmetic import sum_to
 from .norm_stats import (
-    _axes, _column_dot, _column_sum, _constant_in_groups, _KernelStats, _like, _normalize_grad,
-    _reduce_to, _stat_dot, _stat_sum, _Stats,
+    _axes,
+    _column_dot,
+    _column_sum,
+    _constant_in_groups,
+    _KernelStats,
+    _like,
+    _normalize_grad,
+    _reduce_to,
+    _stat_dot,
+    _stat_sum,
+    _Stats,
 )
 
 
@@ -120,8 +129,11 @@ class ChannelNorm(Norm):
         if w is None:
             return (gx,)
         need = needs_input_grad
-        return (gx if need[0] else None, gw.reshape(w.shape) if need[1] else None,
-                gb.reshape(w.shape) if need[2] else None)
+        return (
+            gx if need[0] else None,
+            gw.reshape(w.shape) if need[1] else None,
+            gb.reshape(w.shape) if need[2] else None,
+        )
 
 
 class Normalize(Function):
@@ -184,8 +196,9 @@ class NormalizeGrad(Function):
         if needs_input_grad[0]:
             axes, inv_m = _axes(s.batch), 1.0 / s.m
             xhat, r, gx = Normalize(s.batch, s.eps, s).apply(x), RStd(s).apply(x), self.output
-            ggx = ((h * gx).sum(axes, keepdims=True) * xhat
-                   + (h * xhat).sum(axes, keepdims=True) * gx) * (r * -inv_m)
+            ggx = (
+                (h * gx).sum(axes, keepdims=True) * xhat + (h * xhat).sum(axes, keepdims=True) * gx
+            ) * (r * -inv_m)
             ggx = ggx - jh * (r * (g * xhat).sum(axes, keepdims=True) * inv_m)
         return ggx, (jh if needs_input_grad[1] else None)
 
@@ -199,22 +212,31 @@ def _check_param(name, t, shape, input, fn):
     if not isinstance(t, Tensor):
         raise TypeError(f"{fn}: {name} must be a Tensor or None, got {type(t).__name__}")
     if tuple(t.shape) != tuple(shape):
-        raise ValueError(f"{fn}: {name} has shape {tuple(t.shape)}, expected {tuple(shape)} "
-                         f"for an input of shape {input.shape}")
+        raise ValueError(
+            f"{fn}: {name} has shape {tuple(t.shape)}, expected {tuple(shape)} "
+            f"for an input of shape {input.shape}"
+        )
     if t.dtype != input.dtype:
-        raise TypeError(f"{fn}: {name} has dtype {t.dtype}, input has {input.dtype}; "
-                        "convert one with .to(dtype)")
+        raise TypeError(
+            f"{fn}: {name} has dtype {t.dtype}, input has {input.dtype}; "
+            "convert one with .to(dtype)"
+        )
 
 
 def _check_channel_params(fn, input, running_mean, running_var, weight, bias):
     C = input.shape[1]
-    named = (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-             ("bias", bias))
+    named = (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    )
     for name, t in named:
         _check_param(name, t, (C,), input, fn)
     if (running_mean is None) != (running_var is None):
         raise ValueError(
-            f"{fn}: running_mean and running_var must be given together (or both None)")
+            f"{fn}: running_mean and running_var must be given together (or both None)"
+        )
 
 
 def _affine_params(weight, bias, shape):
@@ -257,15 +279,21 @@ class ChannelAffine(Function):
     def backward(self, gy, needs_input_grad):
         x, alpha, beta = self.inputs
         need = needs_input_grad
-        return (gy * alpha if need[0] else None, sum_to(gy * x, alpha.shape) if need[1] else None,
-                sum_to(gy, beta.shape) if need[2] else None)
+        return (
+            gy * alpha if need[0] else None,
+            sum_to(gy * x, alpha.shape) if need[1] else None,
+            sum_to(gy, beta.shape) if need[2] else None,
+        )
 
     def backward_fused(self, gy, needs_input_grad):
         x, alpha = self.inputs[0].array, self.inputs[1].array
         need = needs_input_grad
         g = _like(gy, x)
-        return (g * alpha if need[0] else None, _stat_dot(g, x, True) if need[1] else None,
-                _stat_sum(g, True) if need[2] else None)
+        return (
+            g * alpha if need[0] else None,
+            _stat_dot(g, x, True) if need[1] else None,
+            _stat_sum(g, True) if need[2] else None,
+        )
 
 
 def _per_channel_affine(input, mean, var, weight, bias, eps):
@@ -292,8 +320,9 @@ def _check_input(input, fn, min_ndim, layout):
         raise TypeError(f"{fn}: input must be floating point, got dtype {input.dtype}")
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+def batch_norm(
+    input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5
+):
     """Batch normalisation over every axis but the channel axis 1.
 
     y = weight * (x - mean) / sqrt(var + eps) + bias, per channel c. In training (or with no
@@ -319,8 +348,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     x3 = input.reshape(N, C, -1)
     M = N * x3.shape[2]
     if M <= 1:
-        raise ValueError("batch_norm: expected more than 1 value per channel when training, "
-                         f"got input of shape {input.shape}")
+        raise ValueError(
+            "batch_norm: expected more than 1 value per channel when training, "
+            f"got input of shape {input.shape}"
+        )
     params = _affine_params(weight, bias, (1, C, 1))
     y, node = _apply_norm(ChannelNorm(True, eps), x3, params, input.shape)
     if running_mean is not None:
@@ -329,8 +360,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return y
 
 
-def instance_norm(input, weight=None, bias=None, eps=1e-5, *, running_mean=None, running_var=None,
-                  use_input_stats=True, momentum=0.1):
+def instance_norm(
+    input,
+    weight=None,
+    bias=None,
+    eps=1e-5,
+    *,
+    running_mean=None,
+    running_var=None,
+    use_input_stats=True,
+    momentum=0.1,
+):
     """Instance normalisation: each (sample, channel) plane standardised over its spatial positions.
 
     y[n, c] = weight[c] * (x[n, c] - mean[n, c]) / sqrt(var[n, c] + eps) + bias[c]  (biased var).
@@ -354,13 +394,16 @@ def instance_norm(input, weight=None, bias=None, eps=1e-5, *, running_mean=None,
     if not use_input_stats:
         if running_mean is None:
             raise ValueError(
-                "instance_norm: use_input_stats=False needs running_mean and running_var")
+                "instance_norm: use_input_stats=False needs running_mean and running_var"
+            )
         return _per_channel_affine(input, running_mean, running_var, weight, bias, eps)
     x3 = input.reshape(N, C, -1)
     L = x3.shape[2]
     if L <= 1:
-        raise ValueError("instance_norm: expected more than 1 spatial element per channel, "
-                         f"got input of shape {input.shape}")
+        raise ValueError(
+            "instance_norm: expected more than 1 spatial element per channel, "
+            f"got input of shape {input.shape}"
+        )
     params = _affine_params(weight, bias, (1, C, 1))
     y, node = _apply_norm(ChannelNorm(False, eps), x3, params, input.shape)
     if running_mean is not None:
@@ -386,7 +429,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     _check_input(input, "layer_norm", 1, "at least 1-D")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
-    if k == 0 or k > input.ndim or tuple(input.shape[input.ndim - k:]) != shape:
+    if k == 0 or k > input.ndim or tuple(input.shape[input.ndim - k :]) != shape:
         raise ValueError(
             f"layer_norm: normalized_shape {shape} must match the trailing dimensions of the "
             f"input, got input of shape {input.shape}"

@@ -19,8 +19,12 @@ from .conv import ConvGeometry
 def _tap(i, j, geom, ho, wo):
     """The (rows, cols) slices of the padded image read by tap (i, j) for all ho x wo outputs."""
     sy, sx, dy, dx = geom.sy, geom.sx, geom.dy, geom.dx
-    return (slice(None), slice(None), slice(i * dy, i * dy + sy * (ho - 1) + 1, sy),
-            slice(j * dx, j * dx + sx * (wo - 1) + 1, sx))
+    return (
+        slice(None),
+        slice(None),
+        slice(i * dy, i * dy + sy * (ho - 1) + 1, sy),
+        slice(j * dx, j * dx + sx * (wo - 1) + 1, sx),
+    )
 
 
 def _pad(xp, x, geom, value):
@@ -29,13 +33,13 @@ def _pad(xp, x, geom, value):
         return x
     n, c, h, w = x.shape
     out = xp.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
-    out[:, :, ph:ph + h, pw:pw + w] = x
+    out[:, :, ph : ph + h, pw : pw + w] = x
     return out
 
 
 def _crop(xpad, geom, h, w):
     ph, pw = geom.ph, geom.pw
-    return xpad[:, :, ph:ph + h, pw:pw + w]
+    return xpad[:, :, ph : ph + h, pw : pw + w]
 
 
 def _taps(geom):
@@ -189,28 +193,34 @@ class AvgPool2dGrad(Function):
 
 
 def _out_size(h, w, geom):
-    return (conv_output_size(h, geom.kh, geom.sy, geom.ph, geom.dy),
-            conv_output_size(w, geom.kw, geom.sx, geom.pw, geom.dx))
+    return (
+        conv_output_size(h, geom.kh, geom.sy, geom.ph, geom.dy),
+        conv_output_size(w, geom.kw, geom.sx, geom.pw, geom.dx),
+    )
 
 
 def _geometry(fn, input, kernel_size, stride, padding, dilation=1):
     if input.ndim != 4:
         raise ValueError(
-            f"{fn}: input must be 4-D (N, C, H, W), got shape {input.shape} ({input.ndim}-D)")
+            f"{fn}: input must be 4-D (N, C, H, W), got shape {input.shape} ({input.ndim}-D)"
+        )
     kh, kw = pair(kernel_size, "kernel_size", fn, 1)
     sy, sx = pair(kernel_size if stride is None else stride, "stride", fn, 1)
     ph, pw = pair(padding, "padding", fn, 0)
     dy, dx = pair(dilation, "dilation", fn, 1)
     if 2 * ph > kh or 2 * pw > kw:
         raise ValueError(
-            f"{fn}: padding ({ph}, {pw}) must be at most half the kernel size ({kh}, {kw})")
+            f"{fn}: padding ({ph}, {pw}) must be at most half the kernel size ({kh}, {kw})"
+        )
     geom = ConvGeometry(kh, kw, sy, sx, ph, pw, dy, dx, groups=1)
     h, w = input.shape[2:]
     ho, wo = _out_size(h, w, geom)
     if ho < 1 or wo < 1:
-        raise ValueError(f"{fn}: the output would be {ho} x {wo}: input size ({h}, {w}) with "
-                         f"padding ({ph}, {pw}) is "
-                         f"smaller than the kernel ({dy * (kh - 1) + 1}, {dx * (kw - 1) + 1})")
+        raise ValueError(
+            f"{fn}: the output would be {ho} x {wo}: input size ({h}, {w}) with "
+            f"padding ({ph}, {pw}) is "
+            f"smaller than the kernel ({dy * (kh - 1) + 1}, {dx * (kw - 1) + 1})"
+        )
     return geom
 
 

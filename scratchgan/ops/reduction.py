@@ -16,7 +16,8 @@ def normalize_axis(axis, ndim, name="axis"):
     for a in axes:
         if not -ndim <= a < builtins.max(ndim, 1):
             raise ValueError(
-                f"{name}: axis {a} is out of range for a tensor with {ndim} dimensions")
+                f"{name}: axis {a} is out of range for a tensor with {ndim} dimensions"
+            )
         out.append(a % builtins.max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{name}: repeated axis in {axis}")
@@ -86,7 +87,8 @@ def var(x, axis=None, keepdims=False, correction=1):
     n = _count(x, axes)
     if n - correction <= 0:
         raise ValueError(
-            f"var: {n} elements along axis {axis} are too few for correction={correction}")
+            f"var: {n} elements along axis {axis} are too few for correction={correction}"
+        )
     centered = x - mean(x, axes, keepdims=True)
     return sum(centered * centered, axes, keepdims) * (1.0 / (n - correction))
 

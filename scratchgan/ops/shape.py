@@ -157,7 +157,8 @@ def permute(x, axes):
     axes = tuple(a % x.ndim for a in axes) if x.ndim else ()
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(
-            f"permute: axes {axes} are not a permutation of the {x.ndim} dimensions of {x.shape}")
+            f"permute: axes {axes} are not a permutation of the {x.ndim} dimensions of {x.shape}"
+        )
     if axes == tuple(range(x.ndim)):
         return x
     return Permute(axes).apply(x)
@@ -167,7 +168,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     if x.ndim == 0:
         return reshape(x, (1,))
     start, end = start_dim % x.ndim, end_dim % x.ndim
-    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
+    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1 :])
 
 
 def squeeze(x, axis=None):
@@ -180,7 +181,8 @@ def squeeze(x, axis=None):
 def unsqueeze(x, axis):
     if not -x.ndim - 1 <= axis <= x.ndim:
         raise ValueError(
-            f"unsqueeze: axis {axis} is out of range for a tensor with {x.ndim} dimensions")
+            f"unsqueeze: axis {axis} is out of range for a tensor with {x.ndim} dimensions"
+        )
     axis = axis % (x.ndim + 1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
@@ -213,15 +215,18 @@ def concat(tensors, axis=0):
     axis = normalize_axis(axis, first.ndim, "concat")[0]
 
     def others(shape):  # the shape without the joined axis
-        return shape[:axis] + shape[axis + 1:]
+        return shape[:axis] + shape[axis + 1 :]
 
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or others(t.shape) != others(first.shape):
-            raise ValueError(f"concat: tensors[{i}] has shape {t.shape}, which does not match "
-                             f"{first.shape} except along axis {axis}")
+            raise ValueError(
+                f"concat: tensors[{i}] has shape {t.shape}, which does not match "
+                f"{first.shape} except along axis {axis}"
+            )
         if t.dtype != first.dtype:
             raise TypeError(
-                f"concat: tensors[{i}] has dtype {t.dtype}, tensors[0] has {first.dtype}")
+                f"concat: tensors[{i}] has dtype {t.dtype}, tensors[0] has {first.dtype}"
+            )
     return Concat(axis).apply(*tensors)
 
 
@@ -244,7 +249,8 @@ def stack(tensors, axis=0):
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise ValueError(
-                f"stack: tensors[{i}] has shape {t.shape}, tensors[0] has {tensors[0].shape}")
+                f"stack: tensors[{i}] has shape {t.shape}, tensors[0] has {tensors[0].shape}"
+            )
     return concat([unsqueeze(t, axis) for t in tensors], axis)
 
 

@@ -16,12 +16,14 @@ def _scale(scale_factor):
     factors = scale_factor if pair else (scale_factor, scale_factor)
     ok = len(factors) == 2 and all(
         isinstance(f, numbers.Real) and not isinstance(f, bool) and f >= 1 and float(f).is_integer()
-        for f in factors)
+        for f in factors
+    )
     if not ok:
         raise ValueError(
             "interpolate: scale_factor must be a positive integer or a pair of them "
             "(mode='nearest' supports "
-            f"integer scaling only), got {scale_factor!r}")
+            f"integer scaling only), got {scale_factor!r}"
+        )
     return int(factors[0]), int(factors[1])
 
 
@@ -40,10 +42,12 @@ def interpolate(input, scale_factor, mode="nearest"):
     """
     if mode != "nearest":
         raise ValueError(
-            f"interpolate: mode {mode!r} is not supported; only mode='nearest' is implemented")
+            f"interpolate: mode {mode!r} is not supported; only mode='nearest' is implemented"
+        )
     if input.ndim != 4:
-        raise ValueError("interpolate: input must be 4-D (N, C, H, W), "
-                         f"got shape {input.shape} ({input.ndim}-D)")
+        raise ValueError(
+            f"interpolate: input must be 4-D (N, C, H, W), got shape {input.shape} ({input.ndim}-D)"
+        )
     sy, sx = _scale(scale_factor)
     n, c, h, w = input.shape
     if sy == sx == 1:

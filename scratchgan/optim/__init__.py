@@ -1,4 +1,4 @@
-"""Optimisers (``optimizers``) and learning-rate schedulers (``lr_scheduler``), as ``torch.optim``."""
+"""Optimisers (``optimizers``) and learning-rate schedulers (``lr_scheduler``): ``torch.optim``."""
 
 from . import lr_scheduler
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop

@@ -11,7 +11,7 @@ Construct the scheduler after the optimizer; it sets ``group["initial_lr"]`` onc
 import math
 from collections import Counter
 
-from .optimizers import Optimizer
+from .optimizer import Optimizer
 
 
 class LRScheduler:
@@ -126,11 +126,11 @@ class ExponentialLR(LRScheduler):
 class CosineAnnealingLR(LRScheduler):
     """Cosine annealing from base_lr to eta_min over T = T_max epochs (SGDR without restarts):
 
-        closed form   lr_t = eta_min + (base_lr - eta_min) (1 + cos(pi t / T)) / 2
-        as computed   lr_t = eta_min + (lr_{t-1} - eta_min) r_t,
-                      r_t = (1 + cos(pi t / T)) / (1 + cos(pi (t - 1) / T)),
-        except where (t - 1 - T) is a multiple of 2 T (there r_t would be 0 / 0):
-                      lr_t = lr_{t-1} + (base_lr - eta_min) (1 - cos(pi / T)) / 2
+    closed form   lr_t = eta_min + (base_lr - eta_min) (1 + cos(pi t / T)) / 2
+    as computed   lr_t = eta_min + (lr_{t-1} - eta_min) r_t,
+                  r_t = (1 + cos(pi t / T)) / (1 + cos(pi (t - 1) / T)),
+    except where (t - 1 - T) is a multiple of 2 T (there r_t would be 0 / 0):
+                  lr_t = lr_{t-1} + (base_lr - eta_min) (1 - cos(pi / T)) / 2
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):

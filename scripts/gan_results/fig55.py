@@ -1,12 +1,14 @@
-"""Acceptance 1 (figure): GANs in Action fig. 5.5 from real training: G's gradient norm against D(G(z))
-early in training, mm vs ns.
+"""Acceptance 1 (figure): GANs in Action fig. 5.5 from real training: G's gradient norm against
+D(G(z)) early in training, mm vs ns.
 
-Trains dcgan (the book's recipe, same seed, same batches) with --loss mm and --loss ns for STEPS steps
-each, logging at every G step the L2 norm of G's parameter gradient and the mean D(G(z)); plots them
-beside the two generator losses as functions of D(G(z)) (the book's sketch).
+Trains dcgan (the book's recipe, same seed, same batches) with --loss mm and --loss ns for STEPS
+steps each, logging at every G step the L2 norm of G's parameter gradient and the mean D(G(z));
+plots them beside the two generator losses as functions of D(G(z)) (the book's sketch).
 
-    python scripts/gan_results/fig55.py --steps 400 --out docs/img/gan-fig55.png --json runs/i8/fig55.json
-    python scripts/gan_results/fig55.py --plot-only --out docs/img/gan-fig55.png --json runs/i8/fig55.json
+    python scripts/gan_results/fig55.py --steps 400 --out docs/img/gan-fig55.png \
+        --json runs/i8/fig55.json
+    python scripts/gan_results/fig55.py --plot-only --out docs/img/gan-fig55.png \
+        --json runs/i8/fig55.json
 """
 
 import argparse

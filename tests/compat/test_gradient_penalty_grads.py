@@ -6,9 +6,9 @@ values of every gradient must agree, zeros included.
 """
 
 import numpy as np
-import scratchgan as sg
-
 from compat_helpers import torch
+
+import scratchgan as sg
 
 
 def _critic(lib):

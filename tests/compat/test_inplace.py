@@ -26,11 +26,15 @@ OPS = {
     "sigmoid_": (lambda y, o: y.sigmoid_(), lambda y, o: y.sigmoid_()),
     "relu_": (lambda y, o: y.relu_(), lambda y, o: y.relu_()),
     "copy_": (lambda y, o: y.copy_(o), lambda y, o: y.copy_(o)),
-    "setitem": (lambda y, o: y.__setitem__((slice(0, 2), 1), o[0, :2] * 2),
-                lambda y, o: y.__setitem__((slice(0, 2), 1), o[0, :2] * 2)),
+    "setitem": (
+        lambda y, o: y.__setitem__((slice(0, 2), 1), o[0, :2] * 2),
+        lambda y, o: y.__setitem__((slice(0, 2), 1), o[0, :2] * 2),
+    ),
     "setitem_scalar": (lambda y, o: y.__setitem__(0, 5.0), lambda y, o: y.__setitem__(0, 5.0)),
-    "leaky_relu": (lambda y, o: sg.nn.functional.leaky_relu(y, 0.2, inplace=True),
-                   lambda y, o: torch.nn.functional.leaky_relu(y, 0.2, inplace=True)),
+    "leaky_relu": (
+        lambda y, o: sg.nn.functional.leaky_relu(y, 0.2, inplace=True),
+        lambda y, o: torch.nn.functional.leaky_relu(y, 0.2, inplace=True),
+    ),
     "relu_module": (lambda y, o: sg.nn.ReLU(True)(y), lambda y, o: torch.nn.ReLU(True)(y)),
 }
 
@@ -57,9 +61,15 @@ def test_values_and_gradients_through_an_inplace_op_match_torch(rng, name):
             close(ours.grad, theirs.grad, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("make", [
-    lambda x: x.exp(), lambda x: x.sigmoid(), lambda x: x.tanh(), lambda x: x.sqrt(),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda x: x.exp(),
+        lambda x: x.sigmoid(),
+        lambda x: x.tanh(),
+        lambda x: x.sqrt(),
+    ],
+)
 def test_changing_a_saved_output_raises_torchs_error_at_backward(make):
     x, tx = pair(np.array([0.5, 1.0, 2.0]))
     y, ty = make(x), make(tx)
@@ -67,8 +77,9 @@ def test_changing_a_saved_output_raises_torchs_error_at_backward(make):
     ty.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation") as theirs:
         ty.sum().backward()
-    with pytest.raises(RuntimeError, match="modified by an inplace operation.*is at version 1; "
-                       "expected version 0") as ours:
+    with pytest.raises(
+        RuntimeError, match="modified by an inplace operation.*is at version 1; expected version 0"
+    ) as ours:
         y.sum().backward()
     assert "is at version 1; expected version 0" in str(theirs.value)
     assert "is at version 1; expected version 0" in str(ours.value)

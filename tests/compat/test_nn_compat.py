@@ -105,9 +105,9 @@ def test_identity_softmax_modules(rng):
 
 def test_unsupported_nn_names_point_to_equivalents():
     with pytest.raises(AttributeError, match=r"torch\.nn\.GRU \(PyTorch\) is not supported.*LSTM"):
-        nn.GRU
+        _ = nn.GRU
     with pytest.raises(AttributeError, match="no attribute 'Frobnicator'"):
-        nn.Frobnicator
+        _ = nn.Frobnicator
 
 
 def _params_with_grads(rng):

@@ -5,10 +5,10 @@ import io
 import numpy as np
 import pytest
 from compat_helpers import torch
-from scratchgan.optim.lr_scheduler import StepLR
 
 import scratchgan as sg
 from scratchgan import nn, optim
+from scratchgan.optim.lr_scheduler import StepLR
 
 
 def _params(rng):
@@ -21,7 +21,7 @@ def _params(rng):
 def _run(rng, make_ours, make_theirs, steps=50):
     ours, theirs = _params(rng)
     opt, topt = make_ours(ours), make_theirs(theirs)
-    for step in range(steps):
+    for _step in range(steps):
         grads = [rng.standard_normal(p.shape) for p in ours]
         for p, tp, g in zip(ours, theirs, grads):
             p.grad, tp.grad = sg.tensor(g, dtype="float64"), torch.tensor(g)

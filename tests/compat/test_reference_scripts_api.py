@@ -56,19 +56,29 @@ def test_module_apply_with_class_names_like_weights_init():
     seen = {lib.__name__: [] for lib in (sg, torch)}
     for lib in (sg, torch):
         nn = lib.nn
-        model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.LeakyReLU(0.2, True),
-                              nn.ConvTranspose2d(2, 1, 3), nn.Dropout2d(0.25), nn.Upsample(
-                                  scale_factor=2), nn.Embedding(3, 3), nn.BatchNorm1d(3, 0.8))
+        model = nn.Sequential(
+            nn.Conv2d(1, 2, 3),
+            nn.BatchNorm2d(2),
+            nn.LeakyReLU(0.2, True),
+            nn.ConvTranspose2d(2, 1, 3),
+            nn.Dropout2d(0.25),
+            nn.Upsample(scale_factor=2),
+            nn.Embedding(3, 3),
+            nn.BatchNorm1d(3, 0.8),
+        )
         model.apply(lambda m, found=seen[lib.__name__]: found.append(m.__class__.__name__))
         assert "Sequential(" in repr(model) and "LeakyReLU(negative_slope=0.2, inplace=True)" in (
-            repr(model))
+            repr(model)
+        )
     assert seen["scratchgan"] == seen["torch"]
 
 
 def test_dropout2d_like_torch_in_what_does_not_depend_on_the_draws():
     x, tx = pair(np.random.default_rng(0).standard_normal((8, 16, 3, 3)))
-    for layer, tlayer in ((sg.nn.Dropout2d(0.25), torch.nn.Dropout2d(0.25)),
-                          (sg.nn.Dropout2d(0.0), torch.nn.Dropout2d(0.0))):
+    for layer, tlayer in (
+        (sg.nn.Dropout2d(0.25), torch.nn.Dropout2d(0.25)),
+        (sg.nn.Dropout2d(0.0), torch.nn.Dropout2d(0.0)),
+    ):
         layer.eval(), tlayer.eval()
         close(layer(x), tlayer(tx))
         layer.train(), tlayer.train()
@@ -87,8 +97,10 @@ def test_view_squeeze_and_size_chain_of_the_dcgan_discriminator():
     a, b = out.view(-1, 1).squeeze(1), tout.view(-1, 1).squeeze(1)
     close(a, b)
     assert out.size(0) == tout.size(0) == 4
-    close(sg.nn.BCELoss()(a, sg.full((4,), 1, dtype=a.dtype)),
-          torch.nn.BCELoss()(b, torch.full((4,), 1, dtype=b.dtype)))
+    close(
+        sg.nn.BCELoss()(a, sg.full((4,), 1, dtype=a.dtype)),
+        torch.nn.BCELoss()(b, torch.full((4,), 1, dtype=b.dtype)),
+    )
 
 
 def test_wgan_gp_penalty_with_legacy_types_and_only_inputs(rng):
@@ -102,8 +114,14 @@ def test_wgan_gp_penalty_with_legacy_types_and_only_inputs(rng):
         interpolates = (a * r.data + ((1 - a) * f.data)).requires_grad_(True)
         out = lib.nn.functional.leaky_relu(interpolates.view(3, -1) @ weight, 0.2)
         ones = lib.autograd.Variable(lib.DoubleTensor(3, 1).fill_(1.0), requires_grad=False)
-        (g,) = lib.autograd.grad(outputs=out, inputs=interpolates, grad_outputs=ones,
-                                 create_graph=True, retain_graph=True, only_inputs=True)
+        (g,) = lib.autograd.grad(
+            outputs=out,
+            inputs=interpolates,
+            grad_outputs=ones,
+            create_graph=True,
+            retain_graph=True,
+            only_inputs=True,
+        )
         penalty = ((g.view(g.size(0), -1).norm(2, dim=1) - 1) ** 2).mean()
         loss = -lib.mean(out) + 10 * penalty
         loss.backward()

@@ -249,5 +249,5 @@ def test_unsupported_methods_name_torch_and_the_equivalent(name):
 
 def test_unknown_attribute_is_still_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'frobnicate'"):
-        sg.zeros(2).frobnicate
+        _ = sg.zeros(2).frobnicate
     assert not hasattr(sg.zeros(2), "__cuda_array_interface__")

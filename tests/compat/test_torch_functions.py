@@ -164,7 +164,7 @@ def test_unsupported_functions_name_torch_and_the_equivalent(name):
 
 def test_unknown_names_are_attribute_errors():
     with pytest.raises(AttributeError, match="no attribute 'frobnicate'"):
-        sg.frobnicate
+        _ = sg.frobnicate
 
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -9,8 +9,14 @@ import numpy as np
 
 NCCL_INT32, NCCL_INT64, NCCL_UINT8, NCCL_FLOAT16, NCCL_FLOAT32, NCCL_FLOAT64 = range(6)
 NCCL_SUM = 0
-_DTYPES = {NCCL_INT32: np.int32, NCCL_INT64: np.int64, NCCL_UINT8: np.uint8,
-           NCCL_FLOAT16: np.float16, NCCL_FLOAT32: np.float32, NCCL_FLOAT64: np.float64}
+_DTYPES = {
+    NCCL_INT32: np.int32,
+    NCCL_INT64: np.int64,
+    NCCL_UINT8: np.uint8,
+    NCCL_FLOAT16: np.float16,
+    NCCL_FLOAT32: np.float32,
+    NCCL_FLOAT64: np.float64,
+}
 calls = []  # (name, count, dtype) of every collective, for the tests
 
 

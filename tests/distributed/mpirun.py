@@ -32,12 +32,25 @@ def run_ranks(n, program, out, *args, timeout=240):
     """Run ``programs.py program out args`` on n ranks; returns (returncode, output, results),
     results[r] = rank r's saved arrays (or its error message)."""
     skip_without_mpi()
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     for name in ("SCRATCHGAN_DISTRIBUTED", "PMI_SIZE", "PMI_RANK"):
         env.pop(name, None)
-    command = [mpiexec(), "-n", str(n), sys.executable, str(HERE / "programs.py"), program,
-               str(out), *map(str, args)]
+    command = [
+        mpiexec(),
+        "-n",
+        str(n),
+        sys.executable,
+        str(HERE / "programs.py"),
+        program,
+        str(out),
+        *map(str, args),
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
     results = []
     for r in range(n):

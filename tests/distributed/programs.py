@@ -18,18 +18,28 @@ GLOBAL_BATCH = 8
 def shard(array, comm):
     """Rank r's rows of a global batch (equal shards: the batch divides by the world size)."""
     n = len(array) // comm.size
-    return array[comm.rank * n:(comm.rank + 1) * n]
+    return array[comm.rank * n : (comm.rank + 1) * n]
 
 
 def make_gan(dtype):
     """A small G and D with (sync) batch norm; no bias before a norm: its true gradient is 0, so
     Adam would turn round-off into steps and no two summation orders could agree."""
     sg.manual_seed(0)
-    G = nn.Sequential(nn.Linear(6, 32, bias=False), nn.BatchNorm1d(32), nn.ReLU(),
-                      nn.Linear(32, 64), nn.Tanh(), nn.Unflatten(1, (1, 8, 8)))
-    D = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1, bias=False),
-                      nn.BatchNorm2d(4),
-                      nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(64, 1))
+    G = nn.Sequential(
+        nn.Linear(6, 32, bias=False),
+        nn.BatchNorm1d(32),
+        nn.ReLU(),
+        nn.Linear(32, 64),
+        nn.Tanh(),
+        nn.Unflatten(1, (1, 8, 8)),
+    )
+    D = nn.Sequential(
+        nn.Conv2d(1, 4, 3, stride=2, padding=1, bias=False),
+        nn.BatchNorm2d(4),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(64, 1),
+    )
     for m in (G, D):
         m.to(dtype)
         SyncBatchNorm.convert_sync_batchnorm(m)
@@ -53,8 +63,9 @@ def train_gan(comm, kind="ns", steps=4, dtype="float64", bucket_cap_mb=0.0002):
         fake = G(z).detach()
         real_out, fake_out = D(real), D(fake)
         if kind == "ns":
-            loss_d = (F.binary_cross_entropy_with_logits(real_out, sg.ones_like(real_out))
-                      + F.binary_cross_entropy_with_logits(fake_out, sg.zeros_like(fake_out)))
+            loss_d = F.binary_cross_entropy_with_logits(
+                real_out, sg.ones_like(real_out)
+            ) + F.binary_cross_entropy_with_logits(fake_out, sg.zeros_like(fake_out))
         else:
             x = (e * real + (1 - e) * fake).detach()
             x.requires_grad = True
@@ -65,8 +76,11 @@ def train_gan(comm, kind="ns", steps=4, dtype="float64", bucket_cap_mb=0.0002):
         opt_d.step()
         opt_g.zero_grad()
         out = D(G(z))
-        loss_g = (F.binary_cross_entropy_with_logits(out, sg.ones_like(out)) if kind == "ns"
-                  else -out.mean())
+        loss_g = (
+            F.binary_cross_entropy_with_logits(out, sg.ones_like(out))
+            if kind == "ns"
+            else -out.mean()
+        )
         loss_g.backward()
         opt_g.step()
     params = {f"G.{k}": v.array for k, v in G.state_dict().items()}
@@ -95,8 +109,11 @@ def unused_on_one_rank(comm):
     y = net.body(sg.ones(4, 3, dtype="float64") * (comm.rank + 1))
     loss = net.extra(y).sum() if comm.rank == 0 else y.sum()
     loss.backward()
-    return {"extra": net.extra.weight.grad.array, "body": net.body.weight.grad.array,
-            "never_is_none": np.array(net.never.weight.grad is None)}
+    return {
+        "extra": net.extra.weight.grad.array,
+        "body": net.body.weight.grad.array,
+        "never_is_none": np.array(net.never.weight.grad is None),
+    }
 
 
 def three_layers():
@@ -132,8 +149,12 @@ def train_model(comm, model="dcgan", loss="ns", steps=1, run_dir=None):
     from scratchgan.training.trainer import Trainer
 
     rng = np.random.default_rng(2)
-    data = (rng.integers(0, 256, (64, 28, 28)).astype(np.uint8), rng.integers(0, 10, 64),
-            None, None)
+    data = (
+        rng.integers(0, 256, (64, 28, 28)).astype(np.uint8),
+        rng.integers(0, 10, 64),
+        None,
+        None,
+    )
     config = recipes.make_config(model, batch_size=8, epochs=5, loss=loss, valid_size=0)
     run_dir = run_dir or tempfile.mkdtemp()
     if comm.size > 1:
@@ -141,8 +162,11 @@ def train_model(comm, model="dcgan", loss="ns", steps=1, run_dir=None):
     else:
         trainer = Trainer(config, run_dir, data=data, progress=False)
     trainer.fit(max_steps=steps)
-    result = {f"{name}.{k}": v.array for name, m in trainer.model.modules().items()
-              for k, v in m.state_dict().items()}
+    result = {
+        f"{name}.{k}": v.array
+        for name, m in trainer.model.modules().items()
+        for k, v in m.state_dict().items()
+    }
     result.update({f"loss.{k}": np.array(v) for k, v in trainer.sums.items()})
     return result
 
@@ -161,10 +185,15 @@ def sync_batchnorm_global(comm):
     loss = (y * sg.tensor(shard(w_all, comm))).sum()
     (gx,) = sg.grad(loss, x, create_graph=True)
     ((gx * gx).sum() + loss).backward()
-    result = {"y": y.array, "gx": gx.array, "x_grad": x.grad.array,
-              "weight_grad": comm.allreduce(bn.weight.grad.array.copy()),
-              "bias_grad": comm.allreduce(bn.bias.grad.array.copy()),
-              "running_mean": bn.running_mean.array, "running_var": bn.running_var.array}
+    result = {
+        "y": y.array,
+        "gx": gx.array,
+        "x_grad": x.grad.array,
+        "weight_grad": comm.allreduce(bn.weight.grad.array.copy()),
+        "bias_grad": comm.allreduce(bn.bias.grad.array.copy()),
+        "running_mean": bn.running_mean.array,
+        "running_var": bn.running_var.array,
+    }
     return result
 
 
@@ -184,15 +213,18 @@ if __name__ == "__main__":
     name, out = sys.argv[1], sys.argv[2]
     comm = init(timeout=float(sys.argv[3]) if len(sys.argv) > 3 else None)
     try:
-        result = {"train_gan": train_gan, "train_wgan_gp": lambda c: train_gan(c, "wgan-gp"),
-                  "train_gan_float32": lambda c: train_gan(c, dtype="float32"),
-                  "skip_a_collective": skip_a_collective,
-                  "sync_batchnorm_global": sync_batchnorm_global,
-                  "kill_a_rank": kill_a_rank,
-                  "unused_on_one_rank": unused_on_one_rank,
-                  "train_dcgan": lambda c: train_model(c, "dcgan", "ns", steps=1),
-                  "train_dcgan_wgan_gp": lambda c: train_model(c, "dcgan", "wgan-gp", steps=1),
-                  "train_gan_nccl": train_gan_nccl}[name](comm)
+        result = {
+            "train_gan": train_gan,
+            "train_wgan_gp": lambda c: train_gan(c, "wgan-gp"),
+            "train_gan_float32": lambda c: train_gan(c, dtype="float32"),
+            "skip_a_collective": skip_a_collective,
+            "sync_batchnorm_global": sync_batchnorm_global,
+            "kill_a_rank": kill_a_rank,
+            "unused_on_one_rank": unused_on_one_rank,
+            "train_dcgan": lambda c: train_model(c, "dcgan", "ns", steps=1),
+            "train_dcgan_wgan_gp": lambda c: train_model(c, "dcgan", "wgan-gp", steps=1),
+            "train_gan_nccl": train_gan_nccl,
+        }[name](comm)
     except Exception as e:  # noqa: BLE001 -- the test reads the message
         with open(f"{out}.rank{comm.rank}.error", "w") as f:
             f.write(f"{type(e).__name__}: {e}")

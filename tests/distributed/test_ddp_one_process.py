@@ -88,8 +88,11 @@ class _Stalled(Communicator):
 def test_watchdog_turns_a_stalled_bucket_into_an_error_naming_rank_and_bucket():
     layer = nn.Linear(3, 2)
     ddp = DistributedDataParallel(layer, _Stalled(), name="D")
-    with pytest.raises(CollectiveTimeout, match=r"rank 1: collective 'bucket 0 of D' did not "
-                                                r"complete within 0.2 s"):
+    with pytest.raises(
+        CollectiveTimeout,
+        match=r"rank 1: collective 'bucket 0 of D' did not "
+        r"complete within 0.2 s",
+    ):
         ddp(sg.ones(2, 3)).sum().backward()
 
 
@@ -152,14 +155,17 @@ def test_profiler_rows_per_bucket_with_the_overlapped_part():
     assert ("wait for the buckets of net", "communication") in prof.stats
 
 
-@pytest.mark.parametrize("environ, size, launched, local", [
-    ({}, 1, False, 0),
-    ({"PMI_SIZE": "4", "MPI_LOCALRANKID": "2"}, 4, True, 2),  # MPICH's mpiexec
-    ({"OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_LOCAL_RANK": "1"}, 2, True, 1),  # Open MPI
-    ({"SLURM_NTASKS": "8", "SLURM_LOCALID": "3"}, 8, True, 3),  # srun
-    ({"PMI_SIZE": "1"}, 1, False, 0),  # mpiexec -n 1: one process
-    ({"SCRATCHGAN_DISTRIBUTED": "2"}, 2, True, 0),  # --nproc's relaunch
-])
+@pytest.mark.parametrize(
+    "environ, size, launched, local",
+    [
+        ({}, 1, False, 0),
+        ({"PMI_SIZE": "4", "MPI_LOCALRANKID": "2"}, 4, True, 2),  # MPICH's mpiexec
+        ({"OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_LOCAL_RANK": "1"}, 2, True, 1),  # Open MPI
+        ({"SLURM_NTASKS": "8", "SLURM_LOCALID": "3"}, 8, True, 3),  # srun
+        ({"PMI_SIZE": "1"}, 1, False, 0),  # mpiexec -n 1: one process
+        ({"SCRATCHGAN_DISTRIBUTED": "2"}, 2, True, 0),  # --nproc's relaunch
+    ],
+)
 def test_the_launcher_is_read_from_the_environment(environ, size, launched, local):
     assert launched_world_size(environ) == size
     assert in_launched_world(environ) is launched

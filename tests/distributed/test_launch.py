@@ -15,7 +15,8 @@ pytestmark = pytest.mark.mpi
 
 def _write_idx(path, array):
     header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(
-        struct.pack(">I", d) for d in array.shape)
+        struct.pack(">I", d) for d in array.shape
+    )
     path.write_bytes(header + array.astype(np.uint8).tobytes())
 
 
@@ -28,8 +29,11 @@ def env(tmp_path):
     for prefix, n in (("train", 80), ("t10k", 24)):
         _write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
         _write_idx(folder / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
-    environ = {**os.environ, "SCRATCHGAN_DATA": str(tmp_path / "data"),
-               "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    environ = {
+        **os.environ,
+        "SCRATCHGAN_DATA": str(tmp_path / "data"),
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+    }
     environ.pop("SCRATCHGAN_DISTRIBUTED", None)
     return environ
 
@@ -42,8 +46,23 @@ def _cli(env, cwd, *args, launcher=()):
 
 
 def _train(env, cwd, out, *extra, launcher=()):
-    return _cli(env, cwd, "train", "dcgan", "--epochs", "2", "--batch-size", "8",
-                "--valid-size", "16", "--out", out, "--quiet", *extra, launcher=launcher)
+    return _cli(
+        env,
+        cwd,
+        "train",
+        "dcgan",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "8",
+        "--valid-size",
+        "16",
+        "--out",
+        out,
+        "--quiet",
+        *extra,
+        launcher=launcher,
+    )
 
 
 def _arrays(path):

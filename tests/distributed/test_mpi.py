@@ -25,14 +25,18 @@ def _ranks_ok(code, output, results):
         assert isinstance(result, dict), f"rank {r}: {result}\n{output[-3000:]}"
 
 
-@pytest.mark.parametrize("program, kind, dtype, tolerance", [
-    ("train_gan", "ns", "float64", 1e-10),
-    ("train_wgan_gp", "wgan-gp", "float64", 1e-10),
-    ("train_gan_float32", "ns", "float32", 1e-4),
-    ("train_gan_nccl", "ns", "float64", 1e-10),
-])
-def test_two_ranks_train_like_one_process_on_the_global_batch(tmp_path, program, kind, dtype,
-                                                                tolerance):
+@pytest.mark.parametrize(
+    "program, kind, dtype, tolerance",
+    [
+        ("train_gan", "ns", "float64", 1e-10),
+        ("train_wgan_gp", "wgan-gp", "float64", 1e-10),
+        ("train_gan_float32", "ns", "float32", 1e-4),
+        ("train_gan_nccl", "ns", "float64", 1e-10),
+    ],
+)
+def test_two_ranks_train_like_one_process_on_the_global_batch(
+    tmp_path, program, kind, dtype, tolerance
+):
     code, output, results = run_ranks(2, program, tmp_path / "out")
     _ranks_ok(code, output, results)
     one = programs.train_gan(SingleProcessCommunicator(), kind, dtype=dtype)
@@ -45,8 +49,9 @@ def test_two_ranks_train_like_one_process_on_the_global_batch(tmp_path, program,
         assert int(results[0]["nccl_allreduces"]) > 0
 
 
-@pytest.mark.parametrize("program, loss", [("train_dcgan", "ns"),
-                                           ("train_dcgan_wgan_gp", "wgan-gp")])
+@pytest.mark.parametrize(
+    "program, loss", [("train_dcgan", "ns"), ("train_dcgan_wgan_gp", "wgan-gp")]
+)
 def test_the_trainer_on_two_ranks_takes_the_one_process_step(tmp_path, program, loss):
     """dcgan (float32) through DistributedTrainer: the same batch rows, noise rows, dropout
     masks and batch statistics as one process, so the first step's losses agree to float32
@@ -79,14 +84,22 @@ def test_sync_batchnorm_matches_batchnorm_on_the_global_batch(tmp_path):
     whole = {"y": y, "gx": gx, "x_grad": x.grad}
     for key, value in whole.items():
         got = np.concatenate([results[0][key], results[1][key]])
-        np.testing.assert_allclose(got, value.detach().numpy(), rtol=1e-10, atol=1e-12,
-                                   err_msg=key)
-    expected = {"weight_grad": bn.weight.grad, "bias_grad": bn.bias.grad,
-                "running_mean": bn.running_mean, "running_var": bn.running_var}
+        np.testing.assert_allclose(got, value.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=key)
+    expected = {
+        "weight_grad": bn.weight.grad,
+        "bias_grad": bn.bias.grad,
+        "running_mean": bn.running_mean,
+        "running_var": bn.running_var,
+    }
     for key, value in expected.items():
         for r in (0, 1):
-            np.testing.assert_allclose(results[r][key], value.detach().numpy(), rtol=1e-10,
-                                       atol=1e-12, err_msg=f"rank {r} {key}")
+            np.testing.assert_allclose(
+                results[r][key],
+                value.detach().numpy(),
+                rtol=1e-10,
+                atol=1e-12,
+                err_msg=f"rank {r} {key}",
+            )
 
 
 def test_watchdog_names_the_rank_and_bucket_when_a_rank_skips_a_collective(tmp_path):

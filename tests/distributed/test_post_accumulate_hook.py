@@ -9,9 +9,11 @@ from scratchgan import autograd
 
 def _two_layer(lib, w1, w2, x):
     """D(real) and D(fake) with shared weights, one loss: each weight gets two contributions."""
+
     def d(inp):
         h = (inp @ w1).tanh()
         return (h @ w2).sum()
+
     return d(x) + d(x * 2)
 
 
@@ -19,8 +21,10 @@ def _record(lib, tensors, names):
     seen = []
     for name, t in zip(names, tensors):
         t.register_post_accumulate_grad_hook(
-            lambda p, name=name: seen.append((name, np.array(p.grad.detach().numpy()
-                                                             if lib is torch else p.grad.array))))
+            lambda p, name=name: seen.append(
+                (name, np.array(p.grad.detach().numpy() if lib is torch else p.grad.array))
+            )
+        )
     return seen
 
 
@@ -29,8 +33,10 @@ def test_hook_fires_once_per_backward_with_the_complete_gradient_like_torch():
     w1, w2 = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
     x = rng.standard_normal((5, 3))
     runs = {}
-    for lib, make in ((torch, lambda a: torch.tensor(a, requires_grad=True)),
-                      (sg, lambda a: sg.tensor(a, requires_grad=True))):
+    for lib, make in (
+        (torch, lambda a: torch.tensor(a, requires_grad=True)),
+        (sg, lambda a: sg.tensor(a, requires_grad=True)),
+    ):
         p1, p2 = make(w1), make(w2)
         seen = _record(lib, (p1, p2), ("w1", "w2"))
         for _ in range(2):  # the second backward accumulates: the hook sees the sum

@@ -1,4 +1,4 @@
-"""Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, Upsample: PyTorch's parameters, init and outputs."""
+"""Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, Upsample: PyTorch's parameters, init, outputs."""
 
 import math
 
@@ -12,8 +12,23 @@ torch = pytest.importorskip("torch")
 
 CONFIGS = [
     {"in_channels": 3, "out_channels": 8, "kernel_size": 3},
-    {"in_channels": 4, "out_channels": 6, "kernel_size": (3, 2), "stride": 2, "padding": (1, 0), "groups": 2},
-    {"in_channels": 2, "out_channels": 4, "kernel_size": 4, "stride": 2, "padding": 1, "dilation": 2, "bias": False},
+    {
+        "in_channels": 4,
+        "out_channels": 6,
+        "kernel_size": (3, 2),
+        "stride": 2,
+        "padding": (1, 0),
+        "groups": 2,
+    },
+    {
+        "in_channels": 2,
+        "out_channels": 4,
+        "kernel_size": 4,
+        "stride": 2,
+        "padding": 1,
+        "dilation": 2,
+        "bias": False,
+    },
 ]
 
 
@@ -32,7 +47,9 @@ def _compare(ours, theirs, x, **kw):
     yt.backward(torch.tensor(gy))
     np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-5)
     for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-4, err_msg=name)
+        np.testing.assert_allclose(
+            p.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-4, err_msg=name
+        )
 
 
 @pytest.mark.parametrize("transposed", [False, True])
@@ -40,12 +57,26 @@ def _compare(ours, theirs, x, **kw):
 def test_parameters_and_outputs_match_torch(config, transposed):
     ours = (nn.ConvTranspose2d if transposed else nn.Conv2d)(**config)
     theirs = (torch.nn.ConvTranspose2d if transposed else torch.nn.Conv2d)(**config)
-    assert [(n, p.shape) for n, p in ours.named_parameters()] == [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+    assert [(n, p.shape) for n, p in ours.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in theirs.named_parameters()
+    ]
     assert all(p.dtype == np.float32 and p.requires_grad for p in ours.parameters())
-    for attr in ("kernel_size", "stride", "padding", "dilation", "groups", "in_channels", "out_channels"):
+    for attr in (
+        "kernel_size",
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "in_channels",
+        "out_channels",
+    ):
         assert getattr(ours, attr) == getattr(theirs, attr), attr
     _copy_from_torch(ours, theirs)
-    x = np.random.default_rng(0).standard_normal((2, config["in_channels"], 9, 8)).astype(np.float32)
+    x = (
+        np.random.default_rng(0)
+        .standard_normal((2, config["in_channels"], 9, 8))
+        .astype(np.float32)
+    )
     _compare(ours, theirs, x)
 
 
@@ -64,7 +95,10 @@ def test_init_is_uniform_with_pytorch_bounds(transposed):
 
 
 def test_conv_transpose2d_output_size_picks_output_padding():
-    ours, theirs = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1), torch.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1)
+    ours, theirs = (
+        nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1),
+        torch.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1),
+    )
     _copy_from_torch(ours, theirs)
     x = np.random.default_rng(2).standard_normal((1, 4, 5, 6)).astype(np.float32)
     for size in ((9, 11), (10, 12), (1, 4, 10, 11)):
@@ -73,27 +107,45 @@ def test_conv_transpose2d_output_size_picks_output_padding():
         ours(sg.tensor(x), output_size=(12, 12))
 
 
-@pytest.mark.parametrize("ours,theirs", [
-    (nn.MaxPool2d(2), torch.nn.MaxPool2d(2)),
-    (nn.MaxPool2d(3, stride=2, padding=1), torch.nn.MaxPool2d(3, stride=2, padding=1)),
-    (nn.AvgPool2d(2), torch.nn.AvgPool2d(2)),
-    (nn.AvgPool2d(3, 2, 1, count_include_pad=False), torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False)),
-    (nn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
-    (nn.Upsample((1, 3)), torch.nn.Upsample(scale_factor=(1, 3))),
-], ids=["max2", "max3s2p1", "avg2", "avg3s2p1-nopad", "up2", "up1x3"])
+@pytest.mark.parametrize(
+    "ours,theirs",
+    [
+        (nn.MaxPool2d(2), torch.nn.MaxPool2d(2)),
+        (nn.MaxPool2d(3, stride=2, padding=1), torch.nn.MaxPool2d(3, stride=2, padding=1)),
+        (nn.AvgPool2d(2), torch.nn.AvgPool2d(2)),
+        (
+            nn.AvgPool2d(3, 2, 1, count_include_pad=False),
+            torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False),
+        ),
+        (nn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
+        (nn.Upsample((1, 3)), torch.nn.Upsample(scale_factor=(1, 3))),
+    ],
+    ids=["max2", "max3s2p1", "avg2", "avg3s2p1-nopad", "up2", "up1x3"],
+)
 def test_pooling_and_upsampling_layers_match_torch(ours, theirs):
     assert list(ours.parameters()) == []
-    _compare(ours, theirs, np.random.default_rng(3).standard_normal((2, 3, 8, 7)).astype(np.float32))
+    _compare(
+        ours, theirs, np.random.default_rng(3).standard_normal((2, 3, 8, 7)).astype(np.float32)
+    )
 
 
-@pytest.mark.parametrize("make,match", [
-    (lambda: nn.Conv2d(3, 4, 3, groups=2), r"in_channels \(3\) and out_channels \(4\) must both be divisible by groups \(2\)"),
-    (lambda: nn.ConvTranspose2d(4, 3, 3, groups=2), r"divisible by groups"),
-    (lambda: nn.Conv2d(3, 4, 3, padding_mode="reflect"), r"padding_mode 'reflect' is not supported"),
-    (lambda: nn.Conv2d(3, 4, 0), r"kernel_size must be at least 1"),
-    (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), r"mode 'bilinear' is not supported"),
-    (lambda: nn.Upsample(scale_factor=1.5), r"scale_factor must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "make,match",
+    [
+        (
+            lambda: nn.Conv2d(3, 4, 3, groups=2),
+            r"in_channels \(3\) and out_channels \(4\) must both be divisible by groups \(2\)",
+        ),
+        (lambda: nn.ConvTranspose2d(4, 3, 3, groups=2), r"divisible by groups"),
+        (
+            lambda: nn.Conv2d(3, 4, 3, padding_mode="reflect"),
+            r"padding_mode 'reflect' is not supported",
+        ),
+        (lambda: nn.Conv2d(3, 4, 0), r"kernel_size must be at least 1"),
+        (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), r"mode 'bilinear' is not supported"),
+        (lambda: nn.Upsample(scale_factor=1.5), r"scale_factor must be a positive integer"),
+    ],
+)
 def test_bad_constructor_arguments_raise(make, match):
     with pytest.raises(ValueError, match=match):
         make()

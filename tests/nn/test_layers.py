@@ -47,8 +47,13 @@ def compare_module(module, tmodule, x, tol=F64):
 
 
 @SETTINGS
-@given(n_in=st.integers(1, 6), n_out=st.integers(1, 6), lead=st.lists(st.integers(1, 3), max_size=2),
-       bias=st.booleans(), seed=seeds)
+@given(
+    n_in=st.integers(1, 6),
+    n_out=st.integers(1, 6),
+    lead=st.lists(st.integers(1, 3), max_size=2),
+    bias=st.booleans(),
+    seed=seeds,
+)
 def test_linear_matches_torch(n_in, n_out, lead, bias, seed):
     tm = torch.nn.Linear(n_in, n_out, bias=bias).double()
     m = nn.Linear(n_in, n_out, bias=bias, dtype="float64")
@@ -62,14 +67,21 @@ def test_linear_float32_and_gradcheck():
     m = nn.Linear(4, 3)
     load_torch_weights(m, tm)
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
-    np.testing.assert_allclose(m(sg.tensor(x)).numpy(), tm(torch.from_numpy(x)).detach().numpy(), **F32)
+    np.testing.assert_allclose(
+        m(sg.tensor(x)).numpy(), tm(torch.from_numpy(x)).detach().numpy(), **F32
+    )
     m.double()
     assert sg.gradcheck(lambda x, w, b: F.linear(x, w, b), [s64(x), m.weight, m.bias])
 
 
 @SETTINGS
-@given(num=st.integers(1, 6), dim=st.integers(1, 4), shape=st.lists(st.integers(1, 3), max_size=2), seed=seeds,
-       pad=st.booleans())
+@given(
+    num=st.integers(1, 6),
+    dim=st.integers(1, 4),
+    shape=st.lists(st.integers(1, 3), max_size=2),
+    seed=seeds,
+    pad=st.booleans(),
+)
 def test_embedding_matches_torch(num, dim, shape, seed, pad):
     rng = np.random.default_rng(seed)
     padding_idx = int(rng.integers(num)) if pad else None
@@ -91,9 +103,16 @@ def test_embedding_matches_torch(num, dim, shape, seed, pad):
 
 
 ACTIVATIONS = [
-    ("ReLU", (), ()), ("LeakyReLU", (0.2,), (0.2,)), ("ELU", (0.7,), (0.7,)), ("SELU", (), ()),
-    ("Sigmoid", (), ()), ("Tanh", (), ()), ("Softplus", (), ()), ("Softplus", (2.0, 1.0), (2.0, 1.0)),
-    ("Softmax", (1,), (1,)), ("LogSoftmax", (-1,), (-1,)),
+    ("ReLU", (), ()),
+    ("LeakyReLU", (0.2,), (0.2,)),
+    ("ELU", (0.7,), (0.7,)),
+    ("SELU", (), ()),
+    ("Sigmoid", (), ()),
+    ("Tanh", (), ()),
+    ("Softplus", (), ()),
+    ("Softplus", (2.0, 1.0), (2.0, 1.0)),
+    ("Softmax", (1,), (1,)),
+    ("LogSoftmax", (-1,), (-1,)),
 ]
 
 
@@ -108,7 +127,9 @@ def test_activation_modules_match_torch(name, args, targs, shape, seed):
 
 def test_softplus_threshold_region_matches_torch():
     x = np.array([[-30.0, -1.0, 0.5, 9.9, 10.1, 25.0]])
-    compare_module(nn.Softplus(beta=2.0, threshold=20.0), torch.nn.Softplus(beta=2.0, threshold=20.0), x)
+    compare_module(
+        nn.Softplus(beta=2.0, threshold=20.0), torch.nn.Softplus(beta=2.0, threshold=20.0), x
+    )
 
 
 @SETTINGS
@@ -121,18 +142,24 @@ def test_flatten_matches_torch(shape, data):
     compare_module(nn.Flatten(start, end), torch.nn.Flatten(start, end), x)
 
 
-@pytest.mark.parametrize("dim,sizes,shape", [(1, (2, 3), (4, 6)), (-1, (2, -1), (2, 3, 4)), (0, (1, 2, 2), (4, 3))])
+@pytest.mark.parametrize(
+    "dim,sizes,shape", [(1, (2, 3), (4, 6)), (-1, (2, -1), (2, 3, 4)), (0, (1, 2, 2), (4, 3))]
+)
 def test_unflatten_matches_torch(dim, sizes, shape):
     x = np.random.default_rng(0).standard_normal(shape)
     compare_module(nn.Unflatten(dim, sizes), torch.nn.Unflatten(dim, sizes), x)
 
 
 def test_shape_layer_errors():
-    with pytest.raises(ValueError, match=r"does not multiply to the size 6 of dim 1 of the input \(4, 6\)"):
+    with pytest.raises(
+        ValueError, match=r"does not multiply to the size 6 of dim 1 of the input \(4, 6\)"
+    ):
         nn.Unflatten(1, (4, 2))(sg.zeros(4, 6))
     with pytest.raises(ValueError, match="at most one -1"):
         nn.Unflatten(1, (-1, -1))
-    with pytest.raises(ValueError, match="start_dim=3 is out of range for an input with 2 dimensions"):
+    with pytest.raises(
+        ValueError, match="start_dim=3 is out of range for an input with 2 dimensions"
+    ):
         nn.Flatten(3)(sg.zeros(2, 2))
 
 
@@ -164,7 +191,9 @@ def test_dense_transpose_shares_the_weight_with_torch_reference():
 
     W, b, c = (t64(a) for a in (enc.weight.numpy(), enc.bias.numpy(), dec.bias.numpy()))
     x = rng.standard_normal((4, 5))
-    ty = torch.nn.functional.linear(torch.nn.functional.selu(torch.nn.functional.linear(t64(x, False), W, b)), W.t(), c)
+    ty = torch.nn.functional.linear(
+        torch.nn.functional.selu(torch.nn.functional.linear(t64(x, False), W, b)), W.t(), c
+    )
     y = model(s64(x, False))
     np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), **F64)
     gy = rng.standard_normal((4, 5))
@@ -193,7 +222,9 @@ def test_linear_default_init_bounds_and_generator():
     assert abs(m.weight.numpy().std() - bound / math.sqrt(3)) < 0.05 * bound
     again = nn.Linear(50, 40, generator=sg.Generator(3))
     np.testing.assert_array_equal(m.weight.numpy(), again.weight.numpy())
-    assert not np.array_equal(m.weight.numpy(), nn.Linear(50, 40, generator=sg.Generator(4)).weight.numpy())
+    assert not np.array_equal(
+        m.weight.numpy(), nn.Linear(50, 40, generator=sg.Generator(4)).weight.numpy()
+    )
 
 
 def test_embedding_default_init_is_standard_normal():
@@ -203,24 +234,42 @@ def test_embedding_default_init_is_standard_normal():
 
 @pytest.mark.parametrize("shape", [(3, 4), (5, 2, 3, 3), (6, 1, 1)])
 def test_fans_and_gains_match_torch(shape):
-    assert nn.init._calculate_fan_in_and_fan_out(sg.zeros(*shape)) == torch.nn.init._calculate_fan_in_and_fan_out(
-        torch.zeros(shape))
-    for name, param in [("linear", None), ("conv2d", None), ("sigmoid", None), ("tanh", None), ("relu", None),
-                        ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", math.sqrt(5)), ("selu", None)]:
-        assert nn.init.calculate_gain(name, param) == pytest.approx(torch.nn.init.calculate_gain(name, param), rel=1e-15)
+    assert nn.init._calculate_fan_in_and_fan_out(
+        sg.zeros(*shape)
+    ) == torch.nn.init._calculate_fan_in_and_fan_out(torch.zeros(shape))
+    for name, param in [
+        ("linear", None),
+        ("conv2d", None),
+        ("sigmoid", None),
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", None),
+        ("leaky_relu", 0.2),
+        ("leaky_relu", math.sqrt(5)),
+        ("selu", None),
+    ]:
+        assert nn.init.calculate_gain(name, param) == pytest.approx(
+            torch.nn.init.calculate_gain(name, param), rel=1e-15
+        )
     with pytest.raises(ValueError, match="unsupported nonlinearity 'swish'"):
         nn.init.calculate_gain("swish")
     with pytest.raises(ValueError, match="fewer than 2 dimensions, got shape \\(3,\\)"):
         nn.init.xavier_uniform_(sg.zeros(3))
 
 
-@pytest.mark.parametrize("fn,kwargs,bound", [
-    (nn.init.uniform_, dict(a=-0.3, b=0.7), None),
-    (nn.init.kaiming_uniform_, dict(), math.sqrt(2) * math.sqrt(3 / 120)),
-    (nn.init.kaiming_uniform_, dict(a=0.2, mode="fan_out", nonlinearity="leaky_relu"),
-     math.sqrt(2 / 1.04) * math.sqrt(3 / 240)),
-    (nn.init.xavier_uniform_, dict(gain=2.0), 2.0 * math.sqrt(6 / (120 + 240))),
-])
+@pytest.mark.parametrize(
+    "fn,kwargs,bound",
+    [
+        (nn.init.uniform_, dict(a=-0.3, b=0.7), None),
+        (nn.init.kaiming_uniform_, dict(), math.sqrt(2) * math.sqrt(3 / 120)),
+        (
+            nn.init.kaiming_uniform_,
+            dict(a=0.2, mode="fan_out", nonlinearity="leaky_relu"),
+            math.sqrt(2 / 1.04) * math.sqrt(3 / 240),
+        ),
+        (nn.init.xavier_uniform_, dict(gain=2.0), 2.0 * math.sqrt(6 / (120 + 240))),
+    ],
+)
 def test_uniform_initialisers_respect_their_bounds(fn, kwargs, bound):
     t = sg.zeros(80, 40, 3, dtype="float64")  # fan_in 120, fan_out 240
     assert fn(t, generator=sg.Generator(0), **kwargs) is t
@@ -231,11 +280,14 @@ def test_uniform_initialisers_respect_their_bounds(fn, kwargs, bound):
     assert abs(a.std() - (hi - lo) / math.sqrt(12)) < 0.02 * (hi - lo)
 
 
-@pytest.mark.parametrize("fn,kwargs,std", [
-    (nn.init.normal_, dict(mean=0.5, std=0.02), 0.02),
-    (nn.init.kaiming_normal_, dict(nonlinearity="relu"), math.sqrt(2 / 120)),
-    (nn.init.xavier_normal_, dict(), math.sqrt(2 / 360)),
-])
+@pytest.mark.parametrize(
+    "fn,kwargs,std",
+    [
+        (nn.init.normal_, dict(mean=0.5, std=0.02), 0.02),
+        (nn.init.kaiming_normal_, dict(nonlinearity="relu"), math.sqrt(2 / 120)),
+        (nn.init.xavier_normal_, dict(), math.sqrt(2 / 360)),
+    ],
+)
 def test_normal_initialisers_statistics(fn, kwargs, std):
     t = sg.zeros(80, 40, 3, dtype="float64")
     fn(t, generator=sg.Generator(1), **kwargs)

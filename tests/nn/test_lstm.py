@@ -17,8 +17,15 @@ F32 = dict(rtol=2e-5, atol=2e-5)
 
 
 def pair(input_size, hidden, layers, batch_first=True, bias=True, dtype="float64"):
-    m = nn.LSTM(input_size, hidden, num_layers=layers, bias=bias, batch_first=batch_first, dtype=dtype,
-                generator=sg.Generator(0))
+    m = nn.LSTM(
+        input_size,
+        hidden,
+        num_layers=layers,
+        bias=bias,
+        batch_first=batch_first,
+        dtype=dtype,
+        generator=sg.Generator(0),
+    )
     tm = torch.nn.LSTM(input_size, hidden, num_layers=layers, bias=bias, batch_first=batch_first)
     tm = tm.double() if dtype == "float64" else tm
     assert [n for n, _ in m.named_parameters()] == [n for n, _ in tm.named_parameters()]
@@ -49,16 +56,28 @@ def run_both(m, tm, x, state, rng, tol=F64):
     np.testing.assert_allclose(xs.grad.numpy(), tx.grad.numpy(), err_msg="input grad", **tol)
     if state is not None:
         for a, b, name in zip(hs, ts, ("h0", "c0")):
-            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), err_msg=f"{name} grad", **tol)
+            np.testing.assert_allclose(
+                a.grad.numpy(), b.grad.numpy(), err_msg=f"{name} grad", **tol
+            )
     for (name, p), (_, tp) in zip(m.named_parameters(), tm.named_parameters()):
         np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), err_msg=f"{name} grad", **tol)
 
 
 @settings(max_examples=12, deadline=None)
-@given(layers=st.integers(1, 2), batch_first=st.booleans(), bias=st.booleans(), with_state=st.booleans(),
-       n=st.integers(1, 3), length=st.integers(1, 4), input_size=st.integers(1, 3), hidden=st.integers(1, 4),
-       seed=st.integers(0, 2**32 - 1))
-def test_matches_torch_float64(layers, batch_first, bias, with_state, n, length, input_size, hidden, seed):
+@given(
+    layers=st.integers(1, 2),
+    batch_first=st.booleans(),
+    bias=st.booleans(),
+    with_state=st.booleans(),
+    n=st.integers(1, 3),
+    length=st.integers(1, 4),
+    input_size=st.integers(1, 3),
+    hidden=st.integers(1, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_matches_torch_float64(
+    layers, batch_first, bias, with_state, n, length, input_size, hidden, seed
+):
     rng = np.random.default_rng(seed)
     m, tm = pair(input_size, hidden, layers, batch_first, bias)
     x = rng.standard_normal((n, length, input_size) if batch_first else (length, n, input_size))
@@ -78,7 +97,9 @@ def test_matches_torch_with_h0_c0(layers):
 def test_unbatched_input_matches_torch():
     rng = np.random.default_rng(0)
     m, tm = pair(2, 3, 2)
-    run_both(m, tm, rng.standard_normal((4, 2)), [rng.standard_normal((2, 3)) for _ in range(2)], rng)
+    run_both(
+        m, tm, rng.standard_normal((4, 2)), [rng.standard_normal((2, 3)) for _ in range(2)], rng
+    )
 
 
 def test_float32_matches_torch():
@@ -102,7 +123,9 @@ def test_gradcheck_small_lstm():
 
     assert sg.gradcheck(fn, [x, h0, c0] + params)
     one = nn.LSTM(1, 2, dtype="float64", generator=sg.Generator(2))
-    assert sg.gradgradcheck(lambda x: one(x)[0], [sg.tensor(rng.standard_normal((1, 2, 1)), requires_grad=True)])
+    assert sg.gradgradcheck(
+        lambda x: one(x)[0], [sg.tensor(rng.standard_normal((1, 2, 1)), requires_grad=True)]
+    )
 
 
 def test_init_is_uniform_within_one_over_sqrt_hidden():
@@ -126,7 +149,9 @@ def test_dropout_between_layers_only_in_training():
 
 def test_bad_input():
     m = nn.LSTM(3, 4)
-    with pytest.raises(ValueError, match=r"input has 2 features \(shape \(1, 5, 2\)\), expected input_size=3"):
+    with pytest.raises(
+        ValueError, match=r"input has 2 features \(shape \(1, 5, 2\)\), expected input_size=3"
+    ):
         m(sg.zeros(1, 5, 2))
     with pytest.raises(ValueError, match=r"h0 has shape \(1, 2, 4\), expected \(1, 1, 4\)"):
         m(sg.zeros(1, 5, 3), (sg.zeros(1, 2, 4), sg.zeros(1, 1, 4)))

@@ -21,13 +21,25 @@ def build(lib, dtype=None):
     class Net(lib.Module):
         def __init__(self):
             super().__init__()
-            self.encoder = lib.Sequential(lib.Linear(4, 3, **kw), lib.ReLU(), lib.Linear(3, 2, **kw))
-            self.scale = lib.Parameter(torch.ones(2) if lib is torch.nn else np.ones(2, dtype=dtype or np.float32))
-            self.register_buffer("count", torch.zeros(1) if lib is torch.nn else sg.zeros(1, dtype=dtype))
-            self.register_buffer("scratch", torch.zeros(1) if lib is torch.nn else sg.zeros(1), persistent=False)
-            self.blocks = lib.ModuleList([lib.Linear(2, 2, **kw), lib.LSTM(2, 3, num_layers=2, batch_first=True, **kw)])
+            self.encoder = lib.Sequential(
+                lib.Linear(4, 3, **kw), lib.ReLU(), lib.Linear(3, 2, **kw)
+            )
+            self.scale = lib.Parameter(
+                torch.ones(2) if lib is torch.nn else np.ones(2, dtype=dtype or np.float32)
+            )
+            self.register_buffer(
+                "count", torch.zeros(1) if lib is torch.nn else sg.zeros(1, dtype=dtype)
+            )
+            self.register_buffer(
+                "scratch", torch.zeros(1) if lib is torch.nn else sg.zeros(1), persistent=False
+            )
+            self.blocks = lib.ModuleList(
+                [lib.Linear(2, 2, **kw), lib.LSTM(2, 3, num_layers=2, batch_first=True, **kw)]
+            )
             self.emb = lib.Embedding(5, 2, **kw)
-            self.head = lib.Sequential(OrderedDict(out=lib.Linear(3, 1, bias=False, **kw), act=lib.Tanh()))
+            self.head = lib.Sequential(
+                OrderedDict(out=lib.Linear(3, 1, bias=False, **kw), act=lib.Tanh())
+            )
 
         def forward(self, x, ids):
             z = self.encoder(x) * self.scale + self.emb(ids)
@@ -96,8 +108,11 @@ def test_load_state_dict_errors():
     with pytest.raises(RuntimeError, match=r'Unexpected key\(s\) in state_dict: "2.weight"'):
         m.load_state_dict({**good, "2.weight": np.ones(1)})
     bad = {**good, "0.weight": np.ones((3, 3))}
-    with pytest.raises(RuntimeError, match=r"size mismatch for 0.weight: copying a param with shape \(3, 3\) "
-                                           r"from checkpoint, the shape in current model is \(2, 3\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"size mismatch for 0.weight: copying a param with shape \(3, 3\) "
+        r"from checkpoint, the shape in current model is \(2, 3\)",
+    ):
         m.load_state_dict(bad, strict=False)
     with pytest.raises(TypeError, match="'0.bias' should be a Tensor or an array, got str"):
         m.load_state_dict({**good, "0.bias": "x"})
@@ -150,10 +165,19 @@ def test_apply_visits_children_first_like_torch():
 def test_repr_matches_torch():
     def model(lib):
         return lib.Sequential(
-            lib.Linear(4, 3), lib.LeakyReLU(0.2), lib.Dropout(0.3), lib.ReLU(inplace=True),
-            lib.Sequential(lib.ELU(), lib.SELU(), lib.Sigmoid(), lib.Softplus(), lib.Softmax(dim=1)),
-            lib.Unflatten(1, (1, 3)), lib.Flatten(), lib.Embedding(5, 2), lib.LogSoftmax(dim=-1),
-            lib.LSTM(2, 3, num_layers=2, batch_first=True), lib.ModuleList([lib.Tanh(), lib.Linear(1, 2, bias=False)]),
+            lib.Linear(4, 3),
+            lib.LeakyReLU(0.2),
+            lib.Dropout(0.3),
+            lib.ReLU(inplace=True),
+            lib.Sequential(
+                lib.ELU(), lib.SELU(), lib.Sigmoid(), lib.Softplus(), lib.Softmax(dim=1)
+            ),
+            lib.Unflatten(1, (1, 3)),
+            lib.Flatten(),
+            lib.Embedding(5, 2),
+            lib.LogSoftmax(dim=-1),
+            lib.LSTM(2, 3, num_layers=2, batch_first=True),
+            lib.ModuleList([lib.Tanh(), lib.Linear(1, 2, bias=False)]),
         )
 
     assert repr(model(nn)) == repr(model(torch.nn))
@@ -166,7 +190,11 @@ def test_shared_modules_are_listed_once_but_saved_under_each_name():
         return lib.Sequential(enc, lib.Sequential(enc))
 
     m, t = tied(nn), tied(torch.nn)
-    assert [n for n, _ in m.named_parameters()] == [n for n, _ in t.named_parameters()] == ["0.weight", "0.bias"]
+    assert (
+        [n for n, _ in m.named_parameters()]
+        == [n for n, _ in t.named_parameters()]
+        == ["0.weight", "0.bias"]
+    )
     assert list(m.state_dict()) == list(t.state_dict())
     assert len(list(m.modules())) == len(list(t.modules()))
 
@@ -215,7 +243,9 @@ def test_parameter_wraps_without_copy():
     a[0] = 5
     assert p.array[0] == 5
     assert not nn.Parameter(sg.zeros(2), requires_grad=False).requires_grad
-    with pytest.raises(TypeError, match="only floating-point data can require grad, got dtype int64"):
+    with pytest.raises(
+        TypeError, match="only floating-point data can require grad, got dtype int64"
+    ):
         nn.Parameter(np.arange(3))
 
 

@@ -39,20 +39,37 @@ def _zeros_if_none(g, shape):
 
 
 class OpCheck:
-    def __call__(self, fn, torch_fn, arrays, wrt=None, double=True, gradcheck=True, float32=True,
-                 f64=None, f32=None, seed=0):
+    def __call__(
+        self,
+        fn,
+        torch_fn,
+        arrays,
+        wrt=None,
+        double=True,
+        gradcheck=True,
+        float32=True,
+        f64=None,
+        f32=None,
+        seed=0,
+    ):
         """Run every check. ``wrt``: which of ``arrays`` are differentiated (default all)."""
         arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
         wrt = list(range(len(arrays))) if wrt is None else list(wrt)
-        self.torch_compare(fn, torch_fn, arrays, wrt, np.float64, double=double, tol=f64 or F64, seed=seed)
+        self.torch_compare(
+            fn, torch_fn, arrays, wrt, np.float64, double=double, tol=f64 or F64, seed=seed
+        )
         if gradcheck and wrt:
             self.gradchecks(fn, arrays, wrt)
         if float32:
-            self.torch_compare(fn, torch_fn, arrays, wrt, np.float32, double=False, tol=f32 or F32, seed=seed)
+            self.torch_compare(
+                fn, torch_fn, arrays, wrt, np.float32, double=False, tol=f32 or F32, seed=seed
+            )
 
     def gradchecks(self, fn, arrays, wrt, **kw):
-        inputs = [sg.Tensor._make(noncontiguous(np.asarray(a, np.float64)), requires_grad=i in wrt)
-                  for i, a in enumerate(arrays)]
+        inputs = [
+            sg.Tensor._make(noncontiguous(np.asarray(a, np.float64)), requires_grad=i in wrt)
+            for i, a in enumerate(arrays)
+        ]
         assert sg.gradcheck(fn, inputs, **kw)
         assert sg.gradgradcheck(fn, inputs, **kw)
 
@@ -60,7 +77,9 @@ class OpCheck:
         torch = pytest.importorskip("torch")
         rng = np.random.default_rng(seed)
         arrays = [np.asarray(a, dtype=dtype) for a in arrays]
-        xs = [sg.Tensor._make(noncontiguous(a), requires_grad=i in wrt) for i, a in enumerate(arrays)]
+        xs = [
+            sg.Tensor._make(noncontiguous(a), requires_grad=i in wrt) for i, a in enumerate(arrays)
+        ]
         ts = [torch.tensor(a, requires_grad=i in wrt) for i, a in enumerate(arrays)]
         y = fn(*xs)
         ty = torch_fn(*ts)
@@ -80,8 +99,12 @@ class OpCheck:
         tgs = torch.autograd.grad(ty, tinputs, tgy, create_graph=double, allow_unused=True)
         for i, g, tg in zip(wrt, gs, tgs):
             assert g is None or g.shape == arrays[i].shape
-            np.testing.assert_allclose(_zeros_if_none(_sg_np(g), arrays[i].shape), _zeros_if_none(_np(tg), arrays[i].shape),
-                                       **tol, err_msg=f"gradient of input {i} differs from torch")
+            np.testing.assert_allclose(
+                _zeros_if_none(_sg_np(g), arrays[i].shape),
+                _zeros_if_none(_np(tg), arrays[i].shape),
+                **tol,
+                err_msg=f"gradient of input {i} differs from torch",
+            )
         if not double:
             return
         # second order: d<g, v>/d(inputs, gy), compared with torch's
@@ -100,8 +123,12 @@ class OpCheck:
             tggs = [None] * len(ggs)
         for k, (g, tg) in enumerate(zip(ggs, tggs)):
             shape = (inputs + [gy])[k].shape
-            np.testing.assert_allclose(_zeros_if_none(_sg_np(g), shape), _zeros_if_none(_np(tg), shape), **tol,
-                                       err_msg=f"second-order gradient {k} differs from torch")
+            np.testing.assert_allclose(
+                _zeros_if_none(_sg_np(g), shape),
+                _zeros_if_none(_np(tg), shape),
+                **tol,
+                err_msg=f"second-order gradient {k} differs from torch",
+            )
 
 
 @pytest.fixture(scope="session")

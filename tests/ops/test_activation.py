@@ -64,7 +64,13 @@ def test_gradient_at_zero_follows_torch(opcheck, name):
     # first derivatives only: second derivatives at a kink are a convention
     x = np.array([-1.0, 0.0, 1.0])
     opcheck(fn, tfn, [x], gradcheck=False, double=False)
-    opcheck(lambda x: F.leaky_relu(x, 0.2), lambda x: TF.leaky_relu(x, 0.2), [x], gradcheck=False, double=False)
+    opcheck(
+        lambda x: F.leaky_relu(x, 0.2),
+        lambda x: TF.leaky_relu(x, 0.2),
+        [x],
+        gradcheck=False,
+        double=False,
+    )
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "softplus", "elu", "selu"])
@@ -88,9 +94,13 @@ def shape_and_dim(draw):
 def test_softmax(opcheck, name, arg, seed, shift):
     shape, dim = arg
     fn, tfn = getattr(F, name), getattr(TF, name)
-    x = np.random.default_rng(seed).standard_normal(shape) * 2 + shift  # a large shift must not overflow
+    x = (
+        np.random.default_rng(seed).standard_normal(shape) * 2 + shift
+    )  # a large shift must not overflow
     opcheck(lambda x: fn(x, dim), lambda x: tfn(x, dim), [x], gradcheck=shift == 0)
-    opcheck(lambda x: fn(x, dim=dim), lambda x: tfn(x, dim=dim), [x], gradcheck=False, float32=False)
+    opcheck(
+        lambda x: fn(x, dim=dim), lambda x: tfn(x, dim=dim), [x], gradcheck=False, float32=False
+    )
 
 
 def test_softmax_rows_sum_to_one():

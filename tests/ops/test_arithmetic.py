@@ -54,8 +54,11 @@ def test_pow_tensor_tensor(opcheck, shapes, seed):
 
 
 @SETTINGS
-@given(shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=4), seed=seeds,
-       c=st.sampled_from([0, 1, 2, 3, -1, -2, 0.5, 1.5, -0.5, 2.5]))
+@given(
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=4),
+    seed=seeds,
+    c=st.sampled_from([0, 1, 2, 3, -1, -2, 0.5, 1.5, -0.5, 2.5]),
+)
 def test_pow_constant(opcheck, shape, seed, c):
     rng = np.random.default_rng(seed)
     base = positive(rng, shape) if c != int(c) or c < 0 else normal(rng, shape)
@@ -70,9 +73,30 @@ def test_neg(opcheck, shape, seed):
 
 @pytest.mark.parametrize(
     "op",
-    [lambda a: 2.5 + a, lambda a: a + 2, lambda a: 1.5 - a, lambda a: a - 3, lambda a: 0.5 * a, lambda a: a * 4,
-     lambda a: 2.0 / a, lambda a: a / 3.0, lambda a: 2.0**a, lambda a: a**2.0],
-    ids=["radd", "add_int", "rsub", "sub_int", "rmul", "mul_int", "rdiv", "div", "rpow", "pow_float"],
+    [
+        lambda a: 2.5 + a,
+        lambda a: a + 2,
+        lambda a: 1.5 - a,
+        lambda a: a - 3,
+        lambda a: 0.5 * a,
+        lambda a: a * 4,
+        lambda a: 2.0 / a,
+        lambda a: a / 3.0,
+        lambda a: 2.0**a,
+        lambda a: a**2.0,
+    ],
+    ids=[
+        "radd",
+        "add_int",
+        "rsub",
+        "sub_int",
+        "rmul",
+        "mul_int",
+        "rdiv",
+        "div",
+        "rpow",
+        "pow_float",
+    ],
 )
 def test_python_scalars_keep_the_dtype(opcheck, op):
     a = away_from_zero(np.random.default_rng(0), (3, 4))

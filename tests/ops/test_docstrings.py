@@ -6,8 +6,11 @@ import pytest
 
 import scratchgan.functional as F
 
-PUBLIC = sorted(name for name, obj in vars(F).items()
-                if inspect.isfunction(obj) and obj.__module__.startswith("scratchgan.ops."))
+PUBLIC = sorted(
+    name
+    for name, obj in vars(F).items()
+    if inspect.isfunction(obj) and obj.__module__.startswith("scratchgan.ops.")
+)
 
 
 def test_functional_reexports_the_ops():

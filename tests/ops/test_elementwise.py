@@ -51,13 +51,23 @@ def test_abs_gradient_at_zero_is_zero_like_torch(opcheck):
 
 
 @SETTINGS
-@given(shape=shapes, seed=seeds, bounds=st.sampled_from([(-0.5, 0.5), (None, 0.3), (-0.2, None), (0.1, 0.1)]))
+@given(
+    shape=shapes,
+    seed=seeds,
+    bounds=st.sampled_from([(-0.5, 0.5), (None, 0.3), (-0.2, None), (0.1, 0.1)]),
+)
 def test_clip(opcheck, shape, seed, bounds):
     lo, hi = bounds
     points = [b for b in bounds if b is not None]
     x = away_from(np.random.default_rng(seed), shape, points)
     opcheck(lambda x: x.clip(lo, hi), lambda x: x.clamp(lo, hi), [x])
-    opcheck(lambda x: F.clip(x, min=lo, max=hi), lambda x: torch.clamp(x, lo, hi), [x], gradcheck=False, float32=False)
+    opcheck(
+        lambda x: F.clip(x, min=lo, max=hi),
+        lambda x: torch.clamp(x, lo, hi),
+        [x],
+        gradcheck=False,
+        float32=False,
+    )
 
 
 def test_clip_gradient_at_the_bounds_passes_like_torch(opcheck):
@@ -77,14 +87,27 @@ def test_where_broadcasts_all_three(opcheck, shapes, seed):
     c_shape, a_shape, b_shape = shapes.input_shapes
     cond = rng.random(c_shape) < 0.5
     a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
-    opcheck(lambda a, b: sg.where(cond, a, b), lambda a, b: torch.where(torch.tensor(cond), a, b), [a, b])
-    opcheck(lambda a, b: F.where(sg.tensor(cond), a, b), lambda a, b: torch.where(torch.tensor(cond), a, b), [a, b],
-            gradcheck=False, float32=False)
+    opcheck(
+        lambda a, b: sg.where(cond, a, b),
+        lambda a, b: torch.where(torch.tensor(cond), a, b),
+        [a, b],
+    )
+    opcheck(
+        lambda a, b: F.where(sg.tensor(cond), a, b),
+        lambda a, b: torch.where(torch.tensor(cond), a, b),
+        [a, b],
+        gradcheck=False,
+        float32=False,
+    )
 
 
 def test_where_with_a_python_number(opcheck):
     cond = np.array([True, False, True])
-    opcheck(lambda a: sg.where(cond, a, 0.0), lambda a: torch.where(torch.tensor(cond), a, 0.0), [np.array([1.0, 2.0, 3.0])])
+    opcheck(
+        lambda a: sg.where(cond, a, 0.0),
+        lambda a: torch.where(torch.tensor(cond), a, 0.0),
+        [np.array([1.0, 2.0, 3.0])],
+    )
 
 
 def test_where_needs_a_bool_condition():
@@ -100,7 +123,10 @@ def test_maximum_minimum_without_ties(opcheck, shapes, seed):
     # distinct values spaced by 0.1 (no ties, nothing within the differencing step)
     n = int(np.prod(a_shape)) + int(np.prod(b_shape))
     values = rng.permutation(n) * 0.1 - n * 0.05
-    a, b = values[: int(np.prod(a_shape))].reshape(a_shape), values[int(np.prod(a_shape)):].reshape(b_shape)
+    a, b = (
+        values[: int(np.prod(a_shape))].reshape(a_shape),
+        values[int(np.prod(a_shape)) :].reshape(b_shape),
+    )
     opcheck(sg.maximum, torch.maximum, [a, b])
     opcheck(sg.minimum, torch.minimum, [a, b])
 

@@ -20,8 +20,13 @@ seeds = st.integers(0, 2**32 - 1)
 
 
 @SETTINGS
-@given(idx_shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=4), rows=st.integers(1, 5), dim=st.integers(1, 3),
-       seed=seeds, kind=st.sampled_from(["array", "tensor", "list"]))
+@given(
+    idx_shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=4),
+    rows=st.integers(1, 5),
+    dim=st.integers(1, 3),
+    seed=seeds,
+    kind=st.sampled_from(["array", "tensor", "list"]),
+)
 def test_embedding(opcheck, idx_shape, rows, dim, seed, kind):
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, rows, idx_shape)  # few rows: repeats are likely
@@ -34,7 +39,9 @@ def test_embedding_repeated_rows_add_up():
     w = sg.tensor(np.zeros((4, 2)), requires_grad=True)
     idx = np.array([[3, 1, 3], [3, 0, 0]])
     F.embedding(idx, w).sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [[2, 2], [1, 1], [0, 0], [3, 3]])  # counts by hand
+    np.testing.assert_array_equal(
+        w.grad.numpy(), [[2, 2], [1, 1], [0, 0], [3, 3]]
+    )  # counts by hand
 
 
 def test_embedding_errors():
@@ -58,20 +65,29 @@ def test_embedding_of_no_indices():
 
 
 def expected_dropout(x, p, seed):
-    """An independent reference from the documented recipe: u ~ U[0, 1) from the same generator, keep u >= p."""
+    """An independent reference from the documented recipe: u ~ U[0, 1) from the same generator,
+    keep u >= p."""
     u = np.random.Generator(np.random.PCG64(seed)).random(x.shape, dtype=x.dtype)
     return np.where(u >= p, x / (1 - p), 0).astype(x.dtype)
 
 
 @SETTINGS
-@given(shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=4), p=st.sampled_from([0.1, 0.5, 0.8]), seed=seeds,
-       dtype=st.sampled_from([np.float32, np.float64]))
+@given(
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=4),
+    p=st.sampled_from([0.1, 0.5, 0.8]),
+    seed=seeds,
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
 def test_dropout_forward_and_backward_use_one_mask(shape, p, seed, dtype):
-    x_np = np.random.default_rng(seed).uniform(0.5, 2.0, shape).astype(dtype)  # nonzero: y == 0 only where dropped
+    x_np = (
+        np.random.default_rng(seed).uniform(0.5, 2.0, shape).astype(dtype)
+    )  # nonzero: y == 0 only where dropped
     x = sg.tensor(x_np, requires_grad=True)
     y = F.dropout(x, p, generator=sg.Generator(seed))
     assert y.dtype == dtype and y.shape == x.shape
-    np.testing.assert_allclose(y.numpy(), expected_dropout(x_np, p, seed), rtol=1e-6 if dtype == np.float32 else 1e-15)
+    np.testing.assert_allclose(
+        y.numpy(), expected_dropout(x_np, p, seed), rtol=1e-6 if dtype == np.float32 else 1e-15
+    )
     gy = np.random.default_rng(seed + 1).standard_normal(shape).astype(dtype)
     (gx,) = sg.grad(y, [x], sg.tensor(gy))
     kept = y.numpy() != 0
@@ -79,7 +95,11 @@ def test_dropout_forward_and_backward_use_one_mask(shape, p, seed, dtype):
 
 
 @SETTINGS
-@given(shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=4), p=st.sampled_from([0.2, 0.5]), seed=seeds)
+@given(
+    shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=4),
+    p=st.sampled_from([0.2, 0.5]),
+    seed=seeds,
+)
 def test_dropout_gradchecks_with_a_fixed_mask(opcheck, shape, p, seed):
     x = np.random.default_rng(seed).standard_normal(shape)
     # a fresh generator with the same seed at each call: the same mask every evaluation
@@ -120,7 +140,9 @@ def test_dropout_default_generator_follows_manual_seed():
 
 def test_dropout_masks_differ_between_calls_on_one_generator():
     g = sg.Generator(0)
-    assert not np.array_equal(F.dropout(sg.ones(100), generator=g).numpy(), F.dropout(sg.ones(100), generator=g).numpy())
+    assert not np.array_equal(
+        F.dropout(sg.ones(100), generator=g).numpy(), F.dropout(sg.ones(100), generator=g).numpy()
+    )
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5, "0.5", None, True])

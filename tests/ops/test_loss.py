@@ -31,8 +31,11 @@ def test_binary_cross_entropy(opcheck, shape, seed, reduction, hard):
     rng = rng_of(seed)
     p = rng.uniform(0.05, 0.95, shape)
     t = rng.integers(0, 2, shape).astype(np.float64) if hard else rng.uniform(0, 1, shape)
-    opcheck(lambda p, t: F.binary_cross_entropy(p, t, reduction=reduction),
-            lambda p, t: TF.binary_cross_entropy(p, t, reduction=reduction), [p, t])
+    opcheck(
+        lambda p, t: F.binary_cross_entropy(p, t, reduction=reduction),
+        lambda p, t: TF.binary_cross_entropy(p, t, reduction=reduction),
+        [p, t],
+    )
 
 
 def test_binary_cross_entropy_clamps_the_log_at_minus_100_like_torch(opcheck):
@@ -41,9 +44,15 @@ def test_binary_cross_entropy_clamps_the_log_at_minus_100_like_torch(opcheck):
     # the input gradient uses PyTorch's clamp of x(1 - x) at 1e-12; targets are held fixed
     # (at x = 0 or 1 PyTorch's target gradient is infinite, ours is that of the clamped loss)
     for reduction in ("none", "sum"):
-        opcheck(lambda p, t, r=reduction: F.binary_cross_entropy(p, t, reduction=r),
-                lambda p, t, r=reduction: TF.binary_cross_entropy(p, t, reduction=r), [p, t], wrt=[0], gradcheck=False,
-                double=False, float32=False)
+        opcheck(
+            lambda p, t, r=reduction: F.binary_cross_entropy(p, t, reduction=r),
+            lambda p, t, r=reduction: TF.binary_cross_entropy(p, t, reduction=r),
+            [p, t],
+            wrt=[0],
+            gradcheck=False,
+            double=False,
+            float32=False,
+        )
     y = F.binary_cross_entropy(sg.tensor(p), sg.tensor(t), reduction="none")
     assert np.all(np.isfinite(y.numpy())) and y.numpy().max() == 100.0
 
@@ -58,22 +67,31 @@ def test_binary_cross_entropy_rejects_values_outside_0_1():
 def test_binary_cross_entropy_with_logits(opcheck, shape, seed, reduction):
     rng = rng_of(seed)
     x, t = rng.standard_normal(shape) * 3, rng.uniform(0, 1, shape)
-    opcheck(lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction=reduction),
-            lambda x, t: TF.binary_cross_entropy_with_logits(x, t, reduction=reduction), [x, t])
+    opcheck(
+        lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+        lambda x, t: TF.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+        [x, t],
+    )
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean"])
 def test_binary_cross_entropy_with_logits_is_exact_at_large_logits(opcheck, reduction):
     x = np.array([-1000.0, -100.0, -100.0, -40.0, 40.0, 100.0, 100.0, 1000.0])
     t = np.array([1.0, 1.0, 0.0, 0.3, 1.0, 0.0, 1.0, 0.0])
-    opcheck(lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction=reduction),
-            lambda x, t: TF.binary_cross_entropy_with_logits(x, t, reduction=reduction), [x, t], gradcheck=False)
+    opcheck(
+        lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+        lambda x, t: TF.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+        [x, t],
+        gradcheck=False,
+    )
     for dtype in (np.float32, np.float64):
         xt = sg.tensor(x.astype(dtype), requires_grad=True)
         y = F.binary_cross_entropy_with_logits(xt, sg.tensor(t.astype(dtype)), reduction="none")
         (g,) = sg.grad(y.sum(), [xt])
         assert np.all(np.isfinite(y.numpy())) and np.all(np.isfinite(g.numpy()))
-        assert y.numpy()[1] == pytest.approx(100.0) and y.numpy()[2] == pytest.approx(0.0, abs=1e-30)
+        assert y.numpy()[1] == pytest.approx(100.0) and y.numpy()[2] == pytest.approx(
+            0.0, abs=1e-30
+        )
 
 
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
@@ -82,9 +100,15 @@ def test_binary_cross_entropy_with_logits_is_exact_at_large_logits(opcheck, redu
 def test_regression_losses(opcheck, name, shape, seed, reduction):
     rng = rng_of(seed)
     x = rng.standard_normal(shape)
-    t = x + rng.choice([-1.0, 1.0], shape) * rng.uniform(0.05, 1.0, shape)  # |x - t| >= 0.05: l1 is smooth
+    t = x + rng.choice([-1.0, 1.0], shape) * rng.uniform(
+        0.05, 1.0, shape
+    )  # |x - t| >= 0.05: l1 is smooth
     fn, tfn = getattr(F, name), getattr(TF, name)
-    opcheck(lambda x, t: fn(x, t, reduction=reduction), lambda x, t: tfn(x, t, reduction=reduction), [x, t])
+    opcheck(
+        lambda x, t: fn(x, t, reduction=reduction),
+        lambda x, t: tfn(x, t, reduction=reduction),
+        [x, t],
+    )
     opcheck(lambda x, t: fn(x, t), lambda x, t: tfn(x, t), [x, t], gradcheck=False, float32=False)
 
 
@@ -95,7 +119,12 @@ def test_l1_loss_gradient_where_equal_is_zero_like_torch(opcheck):
 
 def test_target_as_array(opcheck):
     t = np.array([[0.5, -1.0]])
-    opcheck(lambda x: F.mse_loss(x, t), lambda x: TF.mse_loss(x, torch.tensor(t)), [np.array([[1.0, 2.0]])], float32=False)
+    opcheck(
+        lambda x: F.mse_loss(x, t),
+        lambda x: TF.mse_loss(x, torch.tensor(t)),
+        [np.array([[1.0, 2.0]])],
+        float32=False,
+    )
 
 
 # ----- class-index losses
@@ -130,8 +159,18 @@ def test_class_index_losses(opcheck, name, arg, seed, reduction, ignore):
     t = class_targets(rng, in_shape, t_shape, ignore)
     fn, tfn = getattr(F, name), getattr(TF, name)
     x = rng.standard_normal(in_shape) * 2
-    opcheck(lambda x: fn(x, t, reduction=reduction), lambda x: tfn(x, torch.tensor(t), reduction=reduction), [x])
-    opcheck(lambda x: fn(x, sg.tensor(t)), lambda x: tfn(x, torch.tensor(t)), [x], gradcheck=False, float32=False)
+    opcheck(
+        lambda x: fn(x, t, reduction=reduction),
+        lambda x: tfn(x, torch.tensor(t), reduction=reduction),
+        [x],
+    )
+    opcheck(
+        lambda x: fn(x, sg.tensor(t)),
+        lambda x: tfn(x, torch.tensor(t)),
+        [x],
+        gradcheck=False,
+        float32=False,
+    )
 
 
 def test_nll_of_log_softmax_is_cross_entropy():
@@ -139,14 +178,20 @@ def test_nll_of_log_softmax_is_cross_entropy():
     t = np.array([0, 2, 1, 1, 0])
     a = F.nll_loss(F.log_softmax(x, 1), t).item()
     b = F.cross_entropy(x, t).item()
-    ref = -np.mean(np.log(np.exp(x.numpy()) / np.exp(x.numpy()).sum(1, keepdims=True))[np.arange(5), t])
+    ref = -np.mean(
+        np.log(np.exp(x.numpy()) / np.exp(x.numpy()).sum(1, keepdims=True))[np.arange(5), t]
+    )
     assert a == pytest.approx(ref, rel=1e-12) and b == pytest.approx(ref, rel=1e-12)
 
 
 def test_cross_entropy_is_stable_at_huge_logits(opcheck):
     x = np.array([[1000.0, -1000.0, 0.0], [-800.0, 800.0, 799.0]])
-    opcheck(lambda x: F.cross_entropy(x, np.array([1, 2])), lambda x: TF.cross_entropy(x, torch.tensor([1, 2])), [x],
-            gradcheck=False)
+    opcheck(
+        lambda x: F.cross_entropy(x, np.array([1, 2])),
+        lambda x: TF.cross_entropy(x, torch.tensor([1, 2])),
+        [x],
+        gradcheck=False,
+    )
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
@@ -180,8 +225,12 @@ def test_gaussian_kl(opcheck, shape, seed, reduction):
         kl = torch.distributions.kl_divergence(q, p).sum(-1)
         return {"mean": kl.mean(), "sum": kl.sum(), "none": kl}[reduction]
 
-    opcheck(lambda mu, logvar: F.gaussian_kl(mu, logvar, reduction=reduction), reference, [mu, logvar],
-            f64={"rtol": 1e-7, "atol": 1e-10})
+    opcheck(
+        lambda mu, logvar: F.gaussian_kl(mu, logvar, reduction=reduction),
+        reference,
+        [mu, logvar],
+        f64={"rtol": 1e-7, "atol": 1e-10},
+    )
 
 
 def test_gaussian_kl_default_is_mean_over_the_batch_of_per_sample_sums():
@@ -189,12 +238,20 @@ def test_gaussian_kl_default_is_mean_over_the_batch_of_per_sample_sums():
     logvar = np.array([[0.0, 0.0], [0.0, np.log(2.0)]])
     # by hand: 0.5 * sum(mu^2 + var - 1 - logvar) per row: 0.5, 2 + 0.5 (1 - log 2)
     expected = (0.5 + 2.0 + 0.5 * (1 - np.log(2.0))) / 2
-    assert F.gaussian_kl(sg.tensor(mu), sg.tensor(logvar)).item() == pytest.approx(expected, rel=1e-12)
+    assert F.gaussian_kl(sg.tensor(mu), sg.tensor(logvar)).item() == pytest.approx(
+        expected, rel=1e-12
+    )
 
 
 # ----- argument checks shared by the elementwise losses
 
-ELEMENTWISE = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss", "gaussian_kl"]
+ELEMENTWISE = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "mse_loss",
+    "l1_loss",
+    "gaussian_kl",
+]
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
@@ -213,7 +270,9 @@ def test_target_dtype_must_match(name):
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_reduction_must_be_known(name):
-    with pytest.raises(ValueError, match=r"reduction must be one of \('mean', 'sum', 'none'\), got 'avg'"):
+    with pytest.raises(
+        ValueError, match=r"reduction must be one of \('mean', 'sum', 'none'\), got 'avg'"
+    ):
         getattr(F, name)(sg.full((2,), 0.5), sg.full((2,), 0.5), reduction="avg")
 
 

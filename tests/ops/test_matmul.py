@@ -24,7 +24,9 @@ def normal(seed, shape):
 def matmul_shapes(draw):
     """Two operand shapes that fit: 1-D or 2-D or batched with broadcastable batch axes."""
     n, k, m = draw(sides), draw(sides), draw(sides)
-    batch = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3))
+    batch = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3)
+    )
     a_batch, b_batch = batch.input_shapes
     a = draw(st.sampled_from([(k,), a_batch + (n, k)]))
     b = draw(st.sampled_from([(k,), b_batch + (k, m)]))
@@ -47,9 +49,13 @@ def test_matmul_with_an_array_on_either_side(opcheck):
     opcheck(lambda b: w.T @ b, lambda b: torch.tensor(w.T) @ b, [normal(2, (3, 5))], float32=False)
 
 
-@pytest.mark.parametrize("a, b", [((2, 3), (4, 5)), ((3,), (4,)), ((2, 2, 3), (2, 4, 1)), ((5,), (3, 5))])
+@pytest.mark.parametrize(
+    "a, b", [((2, 3), (4, 5)), ((3,), (4,)), ((2, 2, 3), (2, 4, 1)), ((5,), (3, 5))]
+)
 def test_matmul_shape_mismatch_names_both_shapes(a, b):
-    with pytest.raises(ValueError, match=rf"matmul: shapes {a!s}.*{b!s}".replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        ValueError, match=rf"matmul: shapes {a!s}.*{b!s}".replace("(", r"\(").replace(")", r"\)")
+    ):
         sg.ones(*a) @ sg.ones(*b)
 
 
@@ -59,9 +65,17 @@ def test_matmul_rejects_0d():
 
 
 @SETTINGS
-@given(lead=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3), n_in=sides, n_out=sides, bias=st.booleans(), seed=seeds)
+@given(
+    lead=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
+    n_in=sides,
+    n_out=sides,
+    bias=st.booleans(),
+    seed=seeds,
+)
 def test_linear(opcheck, lead, n_in, n_out, bias, seed):
-    arrays = [normal(seed, lead + (n_in,)), normal(seed + 1, (n_out, n_in))] + ([normal(seed + 2, (n_out,))] if bias else [])
+    arrays = [normal(seed, lead + (n_in,)), normal(seed + 1, (n_out, n_in))] + (
+        [normal(seed + 2, (n_out,))] if bias else []
+    )
     opcheck(F.linear, torch.nn.functional.linear, arrays)
 
 

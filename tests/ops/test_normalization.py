@@ -29,14 +29,19 @@ def nc_shapes(draw, min_spatial=0, max_spatial=2):
 
 def affine_arrays(rng, kind, shape):
     """Arrays and a picker: pick(ts) -> (weight, bias) or None in their place, for ``kind``."""
-    arrays = [rng.standard_normal(shape) for _ in range({"none": 0, "weight": 1, "bias": 1, "both": 2}[kind])]
+    arrays = [
+        rng.standard_normal(shape)
+        for _ in range({"none": 0, "weight": 1, "bias": 1, "both": 2}[kind])
+    ]
 
     def pick(ts, torch_dtype=None):
         ts = list(ts)
         w = ts.pop(0) if kind in ("weight", "both") else None
         b = ts.pop(0) if kind in ("bias", "both") else None
         if torch_dtype is not None and w is None and b is not None:
-            w = torch.ones(shape, dtype=torch_dtype)  # torch's double backward fails for a bias without a weight
+            w = torch.ones(
+                shape, dtype=torch_dtype
+            )  # torch's double backward fails for a bias without a weight
         return w, b
 
     return arrays, pick
@@ -52,13 +57,18 @@ def fast_path_matches_torch(fn, torch_fn, arrays):
     ty.backward(torch.tensor(gy))
     np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), **F64)
     for i, (x, t) in enumerate(zip(xs, ts)):
-        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), **F64, err_msg=f"gradient of input {i}")
+        np.testing.assert_allclose(
+            x.grad.numpy(), t.grad.numpy(), **F64, err_msg=f"gradient of input {i}"
+        )
 
 
 # ----- batch_norm
 
+
 @SETTINGS
-@given(shape=nc_shapes(), affine=st.sampled_from(AFFINE), eps=st.sampled_from([1e-5, 1e-3]), seed=seeds)
+@given(
+    shape=nc_shapes(), affine=st.sampled_from(AFFINE), eps=st.sampled_from([1e-5, 1e-3]), seed=seeds
+)
 def test_batch_norm_training_matches_torch(opcheck, shape, affine, eps, seed):
     if shape[0] * int(np.prod(shape[2:])) < 2:
         shape = (2,) + shape[1:]
@@ -85,11 +95,18 @@ def test_batch_norm_eval_uses_running_stats(opcheck, shape, affine, seed):
     params, pick = affine_arrays(rng, affine, C)
 
     def fn(x, *p):
-        return F.batch_norm(x, sg.tensor(rm, dtype=x.dtype), sg.tensor(rv, dtype=x.dtype), *pick(p), training=False)
+        return F.batch_norm(
+            x, sg.tensor(rm, dtype=x.dtype), sg.tensor(rv, dtype=x.dtype), *pick(p), training=False
+        )
 
     def tfn(x, *p):
-        return tF.batch_norm(x, torch.tensor(rm, dtype=x.dtype), torch.tensor(rv, dtype=x.dtype), *pick(p, x.dtype),
-                             training=False)
+        return tF.batch_norm(
+            x,
+            torch.tensor(rm, dtype=x.dtype),
+            torch.tensor(rv, dtype=x.dtype),
+            *pick(p, x.dtype),
+            training=False,
+        )
 
     arrays = [rng.standard_normal(shape)] + params
     opcheck(fn, tfn, arrays)
@@ -112,8 +129,11 @@ def test_batch_norm_running_stats_follow_torch_over_several_steps(shape, momentu
         np.testing.assert_allclose(rv.numpy(), trv.numpy(), **F64)
     assert rm.array is rm_array, "the running mean must be updated in place"
     x = rng.standard_normal(shape)
-    np.testing.assert_allclose(F.batch_norm(sg.tensor(x), rm, rv).numpy(),
-                               tF.batch_norm(torch.tensor(x), trm, trv).numpy(), **F64)
+    np.testing.assert_allclose(
+        F.batch_norm(sg.tensor(x), rm, rv).numpy(),
+        tF.batch_norm(torch.tensor(x), trm, trv).numpy(),
+        **F64,
+    )
 
 
 def test_batch_norm_float32_running_stats_stay_float32():
@@ -124,8 +144,11 @@ def test_batch_norm_float32_running_stats_stay_float32():
 
 def test_batch_norm_without_running_stats_uses_batch_stats_even_in_eval():
     x = np.random.default_rng(1).standard_normal((4, 2, 3))
-    np.testing.assert_allclose(F.batch_norm(sg.tensor(x), None, None, training=False).numpy(),
-                               tF.batch_norm(torch.tensor(x), None, None, training=True).numpy(), **F64)
+    np.testing.assert_allclose(
+        F.batch_norm(sg.tensor(x), None, None, training=False).numpy(),
+        tF.batch_norm(torch.tensor(x), None, None, training=True).numpy(),
+        **F64,
+    )
 
 
 def test_batch_norm_third_derivative():
@@ -144,6 +167,7 @@ def test_batch_norm_third_derivative():
 
 
 # ----- instance_norm
+
 
 @SETTINGS
 @given(shape=nc_shapes(min_spatial=1), affine=st.sampled_from(AFFINE), seed=seeds)
@@ -180,18 +204,28 @@ def test_instance_norm_running_stats_follow_torch():
         np.testing.assert_allclose(rv.numpy(), trv.numpy(), **F64)
     x = rng.standard_normal((2, C, 3, 5))
     w, b = rng.standard_normal(C), rng.standard_normal(C)
-    y = F.instance_norm(sg.tensor(x), sg.tensor(w), sg.tensor(b), running_mean=rm, running_var=rv, use_input_stats=False)
-    ty = tF.instance_norm(torch.tensor(x), trm, trv, torch.tensor(w), torch.tensor(b), use_input_stats=False)
+    y = F.instance_norm(
+        sg.tensor(x),
+        sg.tensor(w),
+        sg.tensor(b),
+        running_mean=rm,
+        running_var=rv,
+        use_input_stats=False,
+    )
+    ty = tF.instance_norm(
+        torch.tensor(x), trm, trv, torch.tensor(w), torch.tensor(b), use_input_stats=False
+    )
     np.testing.assert_allclose(y.numpy(), ty.numpy(), **F64)
 
 
 # ----- layer_norm
 
+
 @SETTINGS
 @given(shape=nc_shapes(), k=st.integers(1, 4), affine=st.sampled_from(AFFINE), seed=seeds)
 def test_layer_norm_matches_torch(opcheck, shape, k, affine, seed):
     k = min(k, len(shape))
-    normalized = shape[len(shape) - k:]
+    normalized = shape[len(shape) - k :]
     if int(np.prod(normalized)) < 2:
         shape, normalized = shape + (2,), normalized + (2,)
     rng = np.random.default_rng(seed)
@@ -210,7 +244,9 @@ def test_layer_norm_matches_torch(opcheck, shape, k, affine, seed):
 
 def test_layer_norm_int_normalized_shape():
     x = np.random.default_rng(4).standard_normal((3, 5))
-    np.testing.assert_allclose(F.layer_norm(sg.tensor(x), 5).numpy(), tF.layer_norm(torch.tensor(x), (5,)).numpy(), **F64)
+    np.testing.assert_allclose(
+        F.layer_norm(sg.tensor(x), 5).numpy(), tF.layer_norm(torch.tensor(x), (5,)).numpy(), **F64
+    )
 
 
 # ----- float32
@@ -218,18 +254,31 @@ def test_layer_norm_int_normalized_shape():
 # float32 rounding of x - mean by four orders of magnitude (PyTorch's own float32 result is then
 # 2.5e-5 away from the float64 one). float32 is therefore checked on realistic group sizes here.
 
+
 @pytest.mark.parametrize("op", ["batch_norm", "instance_norm", "layer_norm"])
 @pytest.mark.parametrize("shape", [(8, 4, 6, 6), (16, 3, 5)])
 def test_float32_matches_torch(opcheck, op, shape):
     rng = np.random.default_rng(6)
     C = shape[1]
     pshape = shape[1:] if op == "layer_norm" else (C,)
-    arrays = [rng.standard_normal(shape) * 3 + 1, rng.standard_normal(pshape), rng.standard_normal(pshape)]
+    arrays = [
+        rng.standard_normal(shape) * 3 + 1,
+        rng.standard_normal(pshape),
+        rng.standard_normal(pshape),
+    ]
     fns = {
-        "batch_norm": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-                       lambda x, w, b: tF.batch_norm(x, None, None, w, b, training=True)),
-        "instance_norm": (lambda x, w, b: F.instance_norm(x, w, b), lambda x, w, b: tF.instance_norm(x, weight=w, bias=b)),
-        "layer_norm": (lambda x, w, b: F.layer_norm(x, pshape, w, b), lambda x, w, b: tF.layer_norm(x, pshape, w, b)),
+        "batch_norm": (
+            lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+            lambda x, w, b: tF.batch_norm(x, None, None, w, b, training=True),
+        ),
+        "instance_norm": (
+            lambda x, w, b: F.instance_norm(x, w, b),
+            lambda x, w, b: tF.instance_norm(x, weight=w, bias=b),
+        ),
+        "layer_norm": (
+            lambda x, w, b: F.layer_norm(x, pshape, w, b),
+            lambda x, w, b: tF.layer_norm(x, pshape, w, b),
+        ),
     }
     fn, tfn = fns[op]
     f32 = dict(rtol=2e-5, atol=2e-5)
@@ -247,6 +296,7 @@ def test_float32_matches_torch(opcheck, op, shape):
 
 # ----- layouts: convolutions hand out channels-last arrays
 
+
 def channels_last(a):
     return np.ascontiguousarray(np.moveaxis(a, 1, -1)).transpose(0, 3, 1, 2)
 
@@ -259,10 +309,18 @@ def test_channels_last_inputs_and_gradients(op, create_graph):
     shape = (4,) if op != "layer_norm" else (4, 5, 2)
     w, b = rng.standard_normal(shape), rng.standard_normal(shape)
     fns = {
-        "batch_norm": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-                       lambda x, w, b: tF.batch_norm(x, None, None, w, b, training=True)),
-        "instance_norm": (lambda x, w, b: F.instance_norm(x, w, b), lambda x, w, b: tF.instance_norm(x, weight=w, bias=b)),
-        "layer_norm": (lambda x, w, b: F.layer_norm(x, shape, w, b), lambda x, w, b: tF.layer_norm(x, shape, w, b)),
+        "batch_norm": (
+            lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+            lambda x, w, b: tF.batch_norm(x, None, None, w, b, training=True),
+        ),
+        "instance_norm": (
+            lambda x, w, b: F.instance_norm(x, w, b),
+            lambda x, w, b: tF.instance_norm(x, weight=w, bias=b),
+        ),
+        "layer_norm": (
+            lambda x, w, b: F.layer_norm(x, shape, w, b),
+            lambda x, w, b: tF.layer_norm(x, shape, w, b),
+        ),
     }
     fn, tfn = fns[op]
     ts = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
@@ -270,7 +328,11 @@ def test_channels_last_inputs_and_gradients(op, create_graph):
     tgrads = torch.autograd.grad(ty, ts, torch.tensor(gy))
     for xa in (x, channels_last(x)):
         for gya in (gy, channels_last(gy)):
-            xs = [sg.Tensor._make(xa, requires_grad=True), sg.tensor(w, requires_grad=True), sg.tensor(b, requires_grad=True)]
+            xs = [
+                sg.Tensor._make(xa, requires_grad=True),
+                sg.tensor(w, requires_grad=True),
+                sg.tensor(b, requires_grad=True),
+            ]
             y = fn(*xs)
             np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), **F64)
             grads = sg.grad(y, xs, sg.Tensor._make(gya), create_graph=create_graph)
@@ -281,13 +343,16 @@ def test_channels_last_inputs_and_gradients(op, create_graph):
 
 # ----- errors
 
+
 def test_batch_norm_errors():
     x = sg.randn(4, 3, 2, 2)
     with pytest.raises(ValueError, match=r"batch_norm: input must be \(N, C\)"):
         F.batch_norm(sg.randn(3), None, None, training=True)
     with pytest.raises(ValueError, match=r"batch_norm: weight has shape \(4,\), expected \(3,\)"):
         F.batch_norm(x, None, None, sg.ones(4), training=True)
-    with pytest.raises(ValueError, match=r"batch_norm: running_mean has shape \(2,\), expected \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"batch_norm: running_mean has shape \(2,\), expected \(3,\)"
+    ):
         F.batch_norm(x, sg.zeros(2), sg.ones(2), training=True)
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         F.batch_norm(sg.randn(1, 3), None, None, training=True)
@@ -298,7 +363,9 @@ def test_batch_norm_errors():
 
 
 def test_instance_and_layer_norm_errors():
-    with pytest.raises(ValueError, match=r"instance_norm: input must be \(N, C, \*spatial\), got shape \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"instance_norm: input must be \(N, C, \*spatial\), got shape \(2, 3\)"
+    ):
         F.instance_norm(sg.randn(2, 3))
     with pytest.raises(ValueError, match="more than 1 spatial element"):
         F.instance_norm(sg.randn(2, 3, 1, 1))
@@ -306,7 +373,9 @@ def test_instance_and_layer_norm_errors():
         F.instance_norm(sg.randn(2, 3, 4), bias=sg.zeros(2))
     with pytest.raises(ValueError, match="use_input_stats=False needs running_mean"):
         F.instance_norm(sg.randn(2, 3, 4), use_input_stats=False)
-    with pytest.raises(ValueError, match=r"layer_norm: normalized_shape \(4,\) must match the trailing dimensions"):
+    with pytest.raises(
+        ValueError, match=r"layer_norm: normalized_shape \(4,\) must match the trailing dimensions"
+    ):
         F.layer_norm(sg.randn(2, 3), 4)
     with pytest.raises(ValueError, match=r"layer_norm: weight has shape \(3,\), expected \(2, 3\)"):
         F.layer_norm(sg.randn(4, 2, 3), (2, 3), sg.ones(3))

@@ -12,7 +12,10 @@ torch = pytest.importorskip("torch")
 tF = torch.nn.functional
 
 SETTINGS = settings(max_examples=25, deadline=None)
-pairs = lambda lo, hi: st.tuples(st.integers(lo, hi), st.integers(lo, hi))
+
+
+def pairs(lo, hi):
+    return st.tuples(st.integers(lo, hi), st.integers(lo, hi))
 
 
 @st.composite
@@ -24,7 +27,9 @@ def windows(draw, dilation=True):
     assume(all(size[i] + 2 * p[i] >= d[i] * (k[i] - 1) + 1 for i in range(2)))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + size
     stride = draw(st.one_of(st.none(), pairs(1, 3)))
-    for i in range(2):  # windows made only of padding (possible with dilation) have no maximum to speak of
+    for i in range(
+        2
+    ):  # windows made only of padding (possible with dilation) have no maximum to speak of
         s = k[i] if stride is None else stride[i]
         n_out = (size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s + 1
         taps = np.arange(n_out)[:, None] * s - p[i] + d[i] * np.arange(k[i])
@@ -51,8 +56,14 @@ def test_avg_pool2d_matches_torch(opcheck, window, include, seed):
 
 
 def test_max_pool2d_ties_send_the_gradient_to_the_first_maximum():
-    x = np.array([[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 3.0, 3.0], [0.0, 0.0, 5.0, 5.0], [0.0, 0.0, 5.0, 5.0]])[None, None]
-    for kw in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1}, {"kernel_size": 2, "stride": 1}):
+    x = np.array(
+        [[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 3.0, 3.0], [0.0, 0.0, 5.0, 5.0], [0.0, 0.0, 5.0, 5.0]]
+    )[None, None]
+    for kw in (
+        {"kernel_size": 2},
+        {"kernel_size": 3, "stride": 1, "padding": 1},
+        {"kernel_size": 2, "stride": 1},
+    ):
         xs, xt = sg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         F.max_pool2d(xs, **kw).sum().backward()
         tF.max_pool2d(xt, **kw).sum().backward()
@@ -89,16 +100,28 @@ def _t(shape):
     return sg.zeros(*shape, dtype=np.float64)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: F.max_pool2d(_t((2, 4, 4)), 2), r"max_pool2d: input must be 4-D"),
-    (lambda: F.avg_pool2d(_t((1, 2, 4)), 2), r"avg_pool2d: input must be 4-D"),
-    (lambda: F.max_pool2d(_t((1, 1, 4, 4)), 2, padding=2), r"padding \(2, 2\) must be at most half"),
-    (lambda: F.avg_pool2d(_t((1, 1, 4, 4)), 3, padding=2), r"padding \(2, 2\) must be at most half"),
-    (lambda: F.max_pool2d(_t((1, 1, 2, 2)), 3), r"output would be 0 x 0: input size \(2, 2\)"),
-    (lambda: F.max_pool2d(_t((1, 1, 4, 4)), 0), r"kernel_size must be at least 1"),
-    (lambda: F.avg_pool2d(_t((1, 1, 4, 4)), 2, stride=0), r"stride must be at least 1"),
-    (lambda: F.max_pool2d(_t((1, 1, 4, 4)), 2, ceil_mode=True), r"ceil_mode=True is not supported"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: F.max_pool2d(_t((2, 4, 4)), 2), r"max_pool2d: input must be 4-D"),
+        (lambda: F.avg_pool2d(_t((1, 2, 4)), 2), r"avg_pool2d: input must be 4-D"),
+        (
+            lambda: F.max_pool2d(_t((1, 1, 4, 4)), 2, padding=2),
+            r"padding \(2, 2\) must be at most half",
+        ),
+        (
+            lambda: F.avg_pool2d(_t((1, 1, 4, 4)), 3, padding=2),
+            r"padding \(2, 2\) must be at most half",
+        ),
+        (lambda: F.max_pool2d(_t((1, 1, 2, 2)), 3), r"output would be 0 x 0: input size \(2, 2\)"),
+        (lambda: F.max_pool2d(_t((1, 1, 4, 4)), 0), r"kernel_size must be at least 1"),
+        (lambda: F.avg_pool2d(_t((1, 1, 4, 4)), 2, stride=0), r"stride must be at least 1"),
+        (
+            lambda: F.max_pool2d(_t((1, 1, 4, 4)), 2, ceil_mode=True),
+            r"ceil_mode=True is not supported",
+        ),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()

@@ -41,15 +41,27 @@ def test_sum_mean(opcheck, name, arg, keepdims, seed):
     shape, axis = arg
     x = np.random.default_rng(seed).standard_normal(shape)
     dims = torch_dims(axis, len(shape))
-    opcheck(lambda x: getattr(x, name)(axis, keepdims),
-            lambda x: getattr(torch, name)(x, dim=dims, keepdim=keepdims) if dims else x.clone(), [x])
-    opcheck(lambda x: getattr(x, name)(axis=axis, keepdims=keepdims),
-            lambda x: getattr(torch, name)(x, dim=dims, keepdim=keepdims) if dims else x.clone(), [x],
-            gradcheck=False, float32=False)
+    opcheck(
+        lambda x: getattr(x, name)(axis, keepdims),
+        lambda x: getattr(torch, name)(x, dim=dims, keepdim=keepdims) if dims else x.clone(),
+        [x],
+    )
+    opcheck(
+        lambda x: getattr(x, name)(axis=axis, keepdims=keepdims),
+        lambda x: getattr(torch, name)(x, dim=dims, keepdim=keepdims) if dims else x.clone(),
+        [x],
+        gradcheck=False,
+        float32=False,
+    )
 
 
 @SETTINGS
-@given(arg=shape_and_axis(min_dims=1), keepdims=st.booleans(), correction=st.sampled_from([0, 1]), seed=seeds)
+@given(
+    arg=shape_and_axis(min_dims=1),
+    keepdims=st.booleans(),
+    correction=st.sampled_from([0, 1]),
+    seed=seeds,
+)
 def test_var(opcheck, arg, keepdims, correction, seed):
     shape, axis = arg
     dims = torch_dims(axis, len(shape))
@@ -60,8 +72,11 @@ def test_var(opcheck, arg, keepdims, correction, seed):
             sg.ones(shape).var(axis, keepdims, correction)
         return
     x = np.random.default_rng(seed).standard_normal(shape)
-    opcheck(lambda x: x.var(axis, keepdims, correction),
-            lambda x: torch.var(x, dim=dims, keepdim=keepdims, correction=correction), [x])
+    opcheck(
+        lambda x: x.var(axis, keepdims, correction),
+        lambda x: torch.var(x, dim=dims, keepdim=keepdims, correction=correction),
+        [x],
+    )
 
 
 def test_std_is_sqrt_var(opcheck):
@@ -79,7 +94,11 @@ def test_max_min_without_ties(opcheck, name, arg, keepdims, seed):
     x = (rng.permutation(n) * 0.1).reshape(shape)  # distinct, 0.1 apart: differentiable
     dims = torch_dims(axis, len(shape))
     tfn = torch.amax if name == "max" else torch.amin
-    opcheck(lambda x: getattr(x, name)(axis, keepdims), lambda x: tfn(x, dim=dims, keepdim=keepdims) if dims else x.clone(), [x])
+    opcheck(
+        lambda x: getattr(x, name)(axis, keepdims),
+        lambda x: tfn(x, dim=dims, keepdim=keepdims) if dims else x.clone(),
+        [x],
+    )
 
 
 @pytest.mark.parametrize("name", ["max", "min"])
@@ -91,8 +110,12 @@ def test_max_min_ties_share_the_gradient_like_torch_amax(opcheck, name, arg, kee
     dims = torch_dims(axis, len(shape))
     tfn = torch.amax if name == "max" else torch.amin
     # not differentiable at ties, so no finite differences: PyTorch is the reference
-    opcheck(lambda x: getattr(x, name)(axis, keepdims), lambda x: tfn(x, dim=dims, keepdim=keepdims) if dims else x.clone(),
-            [x], gradcheck=False)
+    opcheck(
+        lambda x: getattr(x, name)(axis, keepdims),
+        lambda x: tfn(x, dim=dims, keepdim=keepdims) if dims else x.clone(),
+        [x],
+        gradcheck=False,
+    )
 
 
 def test_reductions_of_a_0d_tensor_give_0d(opcheck):

@@ -35,8 +35,20 @@ def reshape_targets(draw):
 def test_reshape(opcheck, arg, seed):
     shape, target = arg
     opcheck(lambda x: x.reshape(target), lambda x: x.reshape(target), [normal(seed, shape)])
-    opcheck(lambda x: x.reshape(*target), lambda x: x.reshape(*target), [normal(seed, shape)], gradcheck=False, float32=False)
-    opcheck(lambda x: F.reshape(x, target), lambda x: x.reshape(target), [normal(seed, shape)], gradcheck=False, float32=False)
+    opcheck(
+        lambda x: x.reshape(*target),
+        lambda x: x.reshape(*target),
+        [normal(seed, shape)],
+        gradcheck=False,
+        float32=False,
+    )
+    opcheck(
+        lambda x: F.reshape(x, target),
+        lambda x: x.reshape(target),
+        [normal(seed, shape)],
+        gradcheck=False,
+        float32=False,
+    )
 
 
 @pytest.mark.parametrize("target", [(5,), (-1, 4), (-1, -1), (0, -1)])
@@ -57,7 +69,13 @@ def test_permute(opcheck, arg, seed, negative):
     shape, perm = arg
     axes = tuple(a - len(shape) for a in perm) if negative else perm
     opcheck(lambda x: x.permute(axes), lambda x: x.permute(perm), [normal(seed, shape)])
-    opcheck(lambda x: x.permute(*axes), lambda x: x.permute(*perm), [normal(seed, shape)], gradcheck=False, float32=False)
+    opcheck(
+        lambda x: x.permute(*axes),
+        lambda x: x.permute(*perm),
+        [normal(seed, shape)],
+        gradcheck=False,
+        float32=False,
+    )
 
 
 @st.composite
@@ -73,8 +91,20 @@ def test_transpose(opcheck, arg, seed):
     shape, i, j = arg
     x = normal(seed, shape)
     opcheck(lambda x: x.transpose(i, j), lambda x: x.transpose(i, j), [x])
-    opcheck(lambda x: x.transpose(), lambda x: x.permute(*reversed(range(x.ndim))), [x], gradcheck=False, float32=False)
-    opcheck(lambda x: x.T, lambda x: x.permute(*reversed(range(x.ndim))), [x], gradcheck=False, float32=False)
+    opcheck(
+        lambda x: x.transpose(),
+        lambda x: x.permute(*reversed(range(x.ndim))),
+        [x],
+        gradcheck=False,
+        float32=False,
+    )
+    opcheck(
+        lambda x: x.T,
+        lambda x: x.permute(*reversed(range(x.ndim))),
+        [x],
+        gradcheck=False,
+        float32=False,
+    )
 
 
 @SETTINGS
@@ -108,7 +138,11 @@ def squeezable(draw):
 @given(arg=squeezable(), seed=seeds)
 def test_squeeze(opcheck, arg, seed):
     shape, axis = arg
-    opcheck(lambda x: x.squeeze(axis), lambda x: x.squeeze() if axis is None else x.squeeze(axis), [normal(seed, shape)])
+    opcheck(
+        lambda x: x.squeeze(axis),
+        lambda x: x.squeeze() if axis is None else x.squeeze(axis),
+        [normal(seed, shape)],
+    )
 
 
 @SETTINGS
@@ -142,11 +176,22 @@ def test_concat(opcheck, arg, seed):
     part_shapes, axis = arg
     arrays = [normal(seed + k, s) for k, s in enumerate(part_shapes)]
     opcheck(lambda *xs: sg.concat(xs, axis), lambda *xs: torch.cat(xs, axis), arrays)
-    opcheck(lambda *xs: F.cat(list(xs), axis=axis), lambda *xs: torch.cat(xs, axis), arrays, gradcheck=False, float32=False)
+    opcheck(
+        lambda *xs: F.cat(list(xs), axis=axis),
+        lambda *xs: torch.cat(xs, axis),
+        arrays,
+        gradcheck=False,
+        float32=False,
+    )
 
 
 @SETTINGS
-@given(shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3), n=st.integers(1, 3), seed=seeds, data=st.data())
+@given(
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
+    n=st.integers(1, 3),
+    seed=seeds,
+    data=st.data(),
+)
 def test_stack(opcheck, shape, n, seed, data):
     axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
     arrays = [normal(seed + k, shape) for k in range(n)]
@@ -184,7 +229,9 @@ def has_negative_step(index):
 def test_basic_indexing(opcheck, data, shape, seed):
     index = data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
     x = normal(seed, shape)
-    if has_negative_step(index):  # torch has no negative steps: NumPy and counting are the reference
+    if has_negative_step(
+        index
+    ):  # torch has no negative steps: NumPy and counting are the reference
         xt = sg.tensor(x, requires_grad=True)
         y = xt[index]
         np.testing.assert_array_equal(y.numpy(), x[index])
@@ -210,14 +257,23 @@ def test_integer_array_indexing_with_repeats_adds_up(opcheck, rows, cols, seed, 
     idx = rng.integers(-rows, rows, idx_shape)  # negative indices too; repeats are likely
     col_idx = rng.integers(0, cols, idx_shape)
     x = normal(seed, (rows, cols))
-    for index in (idx, (idx,), (idx, slice(None)), (slice(None, None, 2), col_idx),
-                  (idx, col_idx), (Ellipsis, col_idx), (idx, None, slice(1, None))):
+    for index in (
+        idx,
+        (idx,),
+        (idx, slice(None)),
+        (slice(None, None, 2), col_idx),
+        (idx, col_idx),
+        (Ellipsis, col_idx),
+        (idx, None, slice(1, None)),
+    ):
         tindex = as_torch_index(index)
         opcheck(lambda x, i=index: x[i], lambda x, i=tindex: x[i], [x], float32=False)
         gy = normal(seed + 1, x[index].shape)
         xt = sg.tensor(x, requires_grad=True)
         (gx,) = sg.grad(xt[index], [xt], sg.tensor(gy))
-        np.testing.assert_allclose(gx.numpy(), scatter_reference(x.shape, index, gy), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            gx.numpy(), scatter_reference(x.shape, index, gy), rtol=1e-12, atol=1e-12
+        )
 
 
 def test_index_with_a_tensor_and_a_list(opcheck):
@@ -233,7 +289,13 @@ def test_bool_mask_indexing(opcheck, shape, seed, whole):
     mask = rng.random(shape if whole else shape[:1]) < 0.5
     x = normal(seed, shape)
     opcheck(lambda x: x[mask], lambda x: x[torch.tensor(mask)], [x])
-    opcheck(lambda x: x[sg.tensor(mask)], lambda x: x[torch.tensor(mask)], [x], gradcheck=False, float32=False)
+    opcheck(
+        lambda x: x[sg.tensor(mask)],
+        lambda x: x[torch.tensor(mask)],
+        [x],
+        gradcheck=False,
+        float32=False,
+    )
 
 
 def test_index_add_is_differentiable(opcheck):
@@ -251,5 +313,10 @@ def test_index_add_is_differentiable(opcheck):
 def test_astype_round_trip_is_differentiable(opcheck):
     x = normal(0, (2, 3))
     # through float32 finite differences are meaningless: PyTorch is the reference
-    opcheck(lambda x: x.to("float32").to("float64") * 2.0, lambda x: x.float().double() * 2.0, [x], gradcheck=False,
-            float32=False)
+    opcheck(
+        lambda x: x.to("float32").to("float64") * 2.0,
+        lambda x: x.float().double() * 2.0,
+        [x],
+        gradcheck=False,
+        float32=False,
+    )

@@ -28,7 +28,6 @@ def set_current_device_id(device_id):
     _state.device = int(device_id)
 
 
-
 class Device:
     """``Device(device=None)``: emulated GPU ``device`` (default: the current one).
 
