@@ -89,7 +89,13 @@ def add_commands(sub):
     )
     g.add_argument("model", help="a model name (see `scratchgan list`)")
     g.add_argument("--out", help="HTML path (default MODEL-graph.html)")
-    g.add_argument("--batch-size", dest="batch_size", type=int, default=4)
+    g.add_argument(
+        "--batch-size",
+        dest="batch_size",
+        type=int,
+        default=4,
+        help="images in the drawn training step (default 4)",
+    )
     g.add_argument("--device", help="cpu, cuda or cuda:N (default: $SCRATCHGAN_DEVICE, else cpu)")
     g.set_defaults(func=_cmd_graph)
     r = sub.add_parser(
