@@ -120,7 +120,14 @@ def step_rows(peak, args, log=print):
             continue
         sg_step = train_step.scratchgan_step(model_name, overrides, batch, size, kind)
         torch_step = train_step.torch_step(model_name, overrides, batch, size, kind)
-        flops = step_flops(torch_step)
+        try:
+            flops = step_flops(torch_step)
+        except RuntimeError as e:  # FlopCounterMode cannot follow autograd.grad(create_graph)
+            log(
+                f"{name}: left out, its FLOPs cannot be counted ({str(e)[:60]}...); "
+                "benchmarks/train_step.py times it"
+            )
+            continue
         times = alternate([sg_step, torch_step], args.repeat, args.warmup)
         sg_ms, torch_ms = (1000 * statistics.median(t) for t in times)
         row = {
