@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from harness import environment  # noqa: E402
+import machine  # noqa: E402
 from scratchgan.inspection.telemetry import Telemetry  # noqa: E402
 from scratchgan.training import recipes, runs  # noqa: E402
 from scratchgan.training.protocol import StepContext  # noqa: E402
@@ -113,13 +113,13 @@ def main(argv=None):
         "overhead": on / off - 1,
         "telemetry_share": watcher.seconds / sum(times["on"]),
         "cycles_s": times,
-        "environment": environment(),
+        "machine": machine.facts(threads=1),
     }
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "telemetry-overhead.json"), "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
-    env = result["environment"]
+    facts = result["machine"]
     text = (
         f"# Telemetry overhead\n\n{args.model}, batch {args.batch_size}, telemetry_every "
         f"{args.every}, median of {args.rounds} alternated cycles of {args.every} steps.\n\n"
@@ -127,9 +127,8 @@ def main(argv=None):
         f"| on | {result['step_ms_on']:.1f} |\n\noverhead: {100 * result['overhead']:+.1f}% "
         f"(target: at most 3%), from the step times; the telemetry's own code took "
         f"{100 * result['telemetry_share']:.2f}% of the watched cycles' time.\n\n"
-        f"Machine: {env['processor']}, {env['cpu_count']} cores, "
-        f"load average {env['load_average_1_5_15']} (1, 5, 15 min; a shared machine), "
-        f"{env['date']}, Python {env['python']}, NumPy {env['numpy']}.\n"
+        f"Machine: {machine.label(facts)}; load average {facts['load_average_1_5_15']} "
+        f"(1, 5, 15 min), {facts['date']}.\n"
     )
     with open(os.path.join(RESULTS, "telemetry-overhead.md"), "w") as f:
         f.write(text)
