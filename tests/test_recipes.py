@@ -170,3 +170,13 @@ def test_keys_without_a_recipe_default_are_typed_by_the_family_that_reads_them()
     for model, key in (("vae", "d_batches"), ("progan", "d_batches"), ("gan", "label_seed")):
         with pytest.raises(recipes.RecipeError, match=f"{key}: {model}'s recipe has no such key"):
             train.make_config(model, **{key: 1})
+
+
+def test_dtype_takes_float32_or_float64_and_refuses_anything_else_in_one_line():
+    assert train.make_config("dcgan")["dtype"] == "float32"
+    assert train.make_config("dcgan", dtype="float64")["dtype"] == "float64"
+    for overrides in ({"dtype": "float16"}, train.with_settings("vae", {}, ["dtype=int8"])):
+        with pytest.raises(recipes.RecipeError) as error:
+            train.make_config("vae", **overrides)
+        value = overrides["dtype"]
+        assert str(error.value) == f'dtype="{value}": expected float32 or float64'

@@ -89,6 +89,29 @@ def assert_identical(a, b):
         assert np.array_equal(a[key], b[key]), f"{key} differs after resume"
 
 
+# ----- the run's float dtype
+@pytest.mark.parametrize("model", ["dcgan", "vae"])
+def test_dtype_float64_builds_feeds_and_checkpoints_everything_in_float64(tmp_path, model):
+    """``dtype`` is applied in one place (Model.place and Model.floats, used by the GAN and
+    autoencoder bases): networks, inputs, noise, optimiser state and the checkpoint follow it."""
+    t = trainer(config(model, dtype="float64"), tmp_path / "run")
+    t.fit(max_steps=2)
+    floats = {k: v.dtype for k, v in snapshot(t).items() if v.dtype.kind == "f"}
+    assert floats and set(floats.values()) == {np.dtype(np.float64)}, floats
+    assert t.model.to_input(tiny_data()[0][:2]).dtype == np.float64
+    loaded, _ = train.load_run(str(tmp_path / "run"))
+    for name, module in loaded.modules().items():
+        for key, value in module.state_dict().items():
+            want = t.model.modules()[name].state_dict()[key]
+            assert value.dtype == want.dtype and np.array_equal(value.numpy(), want.numpy()), key
+    if model == "dcgan":
+        assert t.model.noise(3).dtype == np.float64
+    default = trainer(config(model), tmp_path / "default").model
+    assert {p.dtype for m in default.modules().values() for p in m.parameters()} == {
+        np.dtype(np.float32)
+    }
+
+
 # ----- run directory
 def test_run_directory_contents(tmp_path):
     run = tmp_path / "run"

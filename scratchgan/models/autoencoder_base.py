@@ -15,7 +15,6 @@ import numpy as np
 from .. import functional as F
 from .. import nn, viz
 from ..autograd import no_grad
-from ..tensor import tensor
 from ..train import Model, build_optimizer
 from .parts import keras_init_, unique_parameters
 
@@ -40,8 +39,7 @@ class Autoencoder(Model):
         self.encoder, self.decoder = self.build_networks(generator)
         if config.get("init") == "glorot":
             keras_init_(nn.ModuleList([self.encoder, self.decoder]), generator)
-        self.encoder.to(self.device)
-        self.decoder.to(self.device)
+        self.place(self.encoder, self.decoder)
         self._optimizers = self.build_optimizers()
         self.optimizer = next(iter(self._optimizers.values()))
 
@@ -135,9 +133,7 @@ class Autoencoder(Model):
 
     def decode(self, codes):
         with no_grad():
-            return self.decoder(
-                tensor(np.asarray(codes, dtype=np.float32), device=self.device)
-            ).numpy()
+            return self.decoder(self.floats(np.asarray(codes))).numpy()
 
     def reconstruct(self, images):
         with no_grad():
@@ -159,9 +155,9 @@ class Autoencoder(Model):
         the masked image (unknown pixels set to 0). Returns float images in [0, 1]."""
         x = self.to_input(images).numpy()
         known = np.broadcast_to(np.asarray(mask, dtype=bool), x.shape[-2:])
-        masked = np.where(known, x, np.float32(0))
+        masked = np.where(known, x, x.dtype.type(0))
         with no_grad():
-            out = self.forward(tensor(masked, device=self.device)).numpy()
+            out = self.forward(self.floats(masked)).numpy()
         return np.where(known, x, out)
 
     def codings_map(self, images, labels, path, method="auto", seed=0, class_names=None):

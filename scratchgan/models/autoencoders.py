@@ -26,7 +26,6 @@ from .. import functional as F
 from .. import nn, viz
 from ..autograd import no_grad
 from ..random import Generator
-from ..tensor import tensor
 from ..train import build_optimizer
 from .autoencoder_base import Autoencoder
 from .parts import GaussianNoise, dense_stack, training_mode, unique_parameters
@@ -231,7 +230,7 @@ class DenoisingAE(StackedAE):
         """Reconstructions of already-corrupted float images (the noise layer is off in eval
         mode)."""
         with training_mode(self.encoder, False), no_grad():
-            return self.forward(tensor(np.asarray(noisy, np.float32), device=self.device)).numpy()
+            return self.forward(self.floats(np.asarray(noisy))).numpy()
 
     def picture(self, images, path, n=10, seed=0):
         """Rows: clean inputs, their noisy versions, the reconstructions of the noisy versions."""

@@ -127,8 +127,7 @@ class CycleGAN(Model):
         self.d_a, self.d_b = (
             PatchDiscriminator(C, c["df"], c["d_layers"], generator) for _ in range(2)
         )
-        for m in self.modules().values():
-            m.to(self.device)
+        self.place(*self.modules().values())
         self.opt_g = build_optimizer(list(self.g_ab.parameters()) + list(self.g_ba.parameters()), c)
         self.opt_d = build_optimizer(list(self.d_a.parameters()) + list(self.d_b.parameters()), c)
         self.pool_a, self.pool_b = ImagePool(c["image_pool"]), ImagePool(c["image_pool"])
@@ -147,10 +146,7 @@ class CycleGAN(Model):
         return (images,)
 
     def to_input(self, images):
-        return tensor(
-            sgdata.to_tanh_range(pad_to(sgdata.to_float(images), self.resolution)),
-            device=self.device,
-        )
+        return self.floats(sgdata.to_tanh_range(pad_to(sgdata.to_float(images), self.resolution)))
 
     def to_unit(self, x):
         x = x.numpy() if hasattr(x, "numpy") else np.asarray(x)
@@ -226,12 +222,8 @@ class CycleGAN(Model):
         fake_b, rec_a = self.translate(a, "ab")
         fake_a, rec_b = self.translate(b, "ba")
         with no_grad():
-            d_b_fake = float(
-                self.d_b(tensor(sgdata.to_tanh_range(fake_b), device=self.device)).mean().item()
-            )
-            d_a_fake = float(
-                self.d_a(tensor(sgdata.to_tanh_range(fake_a), device=self.device)).mean().item()
-            )
+            d_b_fake = float(self.d_b(self.floats(sgdata.to_tanh_range(fake_b))).mean().item())
+            d_a_fake = float(self.d_a(self.floats(sgdata.to_tanh_range(fake_a))).mean().item())
             id_a = self.to_unit(self.g_ba(self.to_input(a)))
         return {
             "cycle_l1_a": float(np.abs(rec_a - ua).mean()),

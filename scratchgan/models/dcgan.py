@@ -48,7 +48,6 @@ import numpy as np
 
 from .. import data as sgdata
 from .. import nn
-from ..tensor import tensor
 from .gan_base import GAN
 from .parts import keras_batch_norm
 
@@ -213,7 +212,7 @@ class DCGAN64(GAN):
 
     def to_input(self, images):
         x = resize(sgdata.to_float(images), self.image_shape[-1])
-        return tensor(sgdata.to_tanh_range(x), device=self.device)
+        return self.floats(sgdata.to_tanh_range(x))
 
 
 # ----- the registry's aliases: dcgan with a loss preset, i.e. `train dcgan --loss ...`

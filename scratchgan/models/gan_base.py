@@ -135,8 +135,7 @@ class GAN(Model):
         self.codings_size = config["codings_size"]
         self.G, self.D = self.build_networks(generator)
         self.init_weights(generator)
-        self.G.to(self.device)
-        self.D.to(self.device)
+        self.place(self.G, self.D)
         self.opt_g = build_optimizer(list(self.G.parameters()), config, "g_")
         self.opt_d = build_optimizer(list(self.D.parameters()), config, "d_")
         self.fixed_z = self.noise(self.picture_samples)
@@ -156,7 +155,8 @@ class GAN(Model):
         return self.kind in ("mm", "ns")
 
     def noise(self, n, generator=None):
-        return randn(n, self.codings_size, generator=generator or self.generator).to(self.device)
+        generator = generator or self.generator
+        return randn(n, self.codings_size, dtype=self.dtype, generator=generator).to(self.device)
 
     # ----- the hooks a conditional GAN overrides
     def generate(self, z, labels=None):
@@ -176,14 +176,14 @@ class GAN(Model):
         return self.to_input(batch[0]), None
 
     def to_input(self, images):
-        """uint8 images -> float32 Tensor N x C x H x W in ``data_range`` on the device."""
+        """uint8 images -> Tensor N x C x H x W in ``data_range`` (the run's dtype, device)."""
         if self.data_range == (-1.0, 1.0):
-            return tensor(sgdata.to_tanh_range(images), device=self.device)
+            return self.floats(sgdata.to_tanh_range(images))
         if self.data_range != (0.0, 1.0):
             raise ValueError(
                 f"{self.name}: data_range {self.data_range}: expected (0, 1) or (-1, 1)"
             )
-        return tensor(sgdata.to_float(images), device=self.device)
+        return self.floats(sgdata.to_float(images))
 
     def to_unit(self, images):
         """G's outputs (Tensor or array, in ``data_range``) -> NumPy float32 in [0, 1]."""
@@ -329,11 +329,7 @@ class GAN(Model):
 
     def decode(self, z, labels=None):
         """G(z) in [0, 1] for codes z (array or Tensor (N, codings_size)), in evaluation mode."""
-        z = (
-            z
-            if hasattr(z, "requires_grad")
-            else tensor(np.asarray(z, dtype=np.float32), device=self.device)
-        )
+        z = z if hasattr(z, "requires_grad") else self.floats(np.asarray(z))
         with no_grad():
             return self.to_unit(self.generate(z, labels))
 

@@ -11,7 +11,6 @@ import numpy as np
 
 from .. import functional as F
 from .. import nn, viz
-from ..tensor import tensor
 from ..train import Unsupported
 from .autoencoder_base import Autoencoder
 
@@ -63,7 +62,7 @@ class LinearAE(Autoencoder):
         )
 
     def to_input(self, points):
-        return tensor(np.asarray(points, dtype=np.float32), device=self.device)
+        return self.floats(np.asarray(points))
 
     def loss(self, x, x_hat):
         mse = F.mse_loss(x_hat, x)

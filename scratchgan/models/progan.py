@@ -59,7 +59,6 @@ from .. import data as sgdata
 from .. import functional as F
 from .. import nn, viz
 from ..autograd import no_grad
-from ..tensor import tensor
 from ..train import build_optimizer
 from .gan_base import GAN
 from .parts import crop_to, frozen, g_loss, gradient_penalty, pad_to, seeded_subset
@@ -232,10 +231,10 @@ class ProGAN(GAN):
         return self.D(x, self.stage, self.alpha)
 
     def to_input(self, images):
-        """uint8 images -> [-1, 1] float32 at the current resolution, blended during fade-in as D's
+        """uint8 images -> [-1, 1] floats at the current resolution, blended during fade-in as D's
         input."""
         x = sgdata.to_tanh_range(pad_to(sgdata.to_float(images), self.resolution))
-        return tensor(self.real_at(x, self.stage, self.alpha), device=self.device)
+        return self.floats(self.real_at(x, self.stage, self.alpha))
 
     def real_at(self, x, stage, alpha):
         """Float images N x C x R x R -> stage's resolution (average pooling), faded as G's output

@@ -45,7 +45,7 @@ from .. import functional as F
 from .. import nn, viz
 from ..autograd import no_grad
 from ..random import Generator as RandomGenerator
-from ..tensor import ones, tensor, zeros
+from ..tensor import ones, zeros
 from .gan_base import GAN
 from .parts import crop_to, frozen, pad_to, r1_penalty, seeded_subset
 from .parts.progressive import SLOPE, DBlock, DLast, FromRGB
@@ -263,10 +263,7 @@ class StyleGAN(GAN):
         return G, D
 
     def to_input(self, images):
-        return tensor(
-            sgdata.to_tanh_range(pad_to(sgdata.to_float(images), self.resolution)),
-            device=self.device,
-        )
+        return self.floats(sgdata.to_tanh_range(pad_to(sgdata.to_float(images), self.resolution)))
 
     def loader_arrays(self, images, labels):
         n = self.config.get("train_images", 0)
@@ -368,7 +365,7 @@ class StyleGAN(GAN):
         L = self.G.num_layers
         shapes = self.G.synthesis.noise_shapes(1)
         fixed = RandomGenerator(noise_seed)
-        one = [tensor(fixed.normal(s, np.float32), device=self.device) for s in shapes]
+        one = [self.floats(fixed.normal(s, np.float32)) for s in shapes]
 
         def noise_for(n):
             return [x.expand(n, *x.shape[1:]) for x in one]

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from .. import data as sgdata
 from ..tensor import tensor
 
@@ -46,7 +48,9 @@ class Model:
 
     Build: ``Model(config, generator)`` makes the networks and optimisers from ``config`` (a dict),
     drawing every random number from ``generator`` (a CPU ``sg.Generator``; create parameters on
-    the CPU, then move them with ``.to(self.device)``).
+    the CPU, then move and cast them with ``self.place(module)``). ``self.dtype`` is the run's
+    float dtype (``config["dtype"]``: float32, or float64 for exactness tests); ``place`` and
+    ``floats`` are the one place that applies it to networks and to inputs.
 
     The trainer calls:
         loader_arrays(images, labels) -> tuple of arrays the DataLoader batches (default (images,))
@@ -73,6 +77,7 @@ class Model:
         self.config = config
         self.generator = generator
         self.device = config.get("device", "cpu")
+        self.dtype = np.dtype(config.get("dtype", "float32"))
         self.name = config.get("model", type(self).__name__)
 
     # ----- what the trainer needs
@@ -101,10 +106,19 @@ class Model:
         pass
 
     # ----- helpers for subclasses
+    def place(self, *modules):
+        """Move ``modules`` to the run's device and cast their floats to its dtype (in place)."""
+        for module in modules:
+            module.to(self.device, self.dtype)
+
+    def floats(self, array):
+        """A NumPy array -> Tensor of the run's dtype on its device (what the networks take)."""
+        return tensor(array, dtype=self.dtype, device=self.device)
+
     def to_input(self, images):
-        """uint8 images (N x H x W or N x C x H x W) -> float32 Tensor N x C x H x W in [0, 1] on
-        the device."""
-        return tensor(sgdata.to_float(images), device=self.device)
+        """uint8 images (N x H x W or N x C x H x W) -> Tensor N x C x H x W in [0, 1] of the
+        run's dtype on the device."""
+        return self.floats(sgdata.to_float(images))
 
     def train(self, mode=True):
         for module in self.modules().values():

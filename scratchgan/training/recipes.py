@@ -32,6 +32,7 @@ COMMON_DEFAULTS = {
     "batch_size": 32,
     "seed": 0,
     "device": None,  # None: $SCRATCHGAN_DEVICE, else cpu
+    "dtype": "float32",  # the networks', inputs' and noise's floats: float32 or float64 (DTYPES)
     "valid_size": 5000,  # the last images of the training split, as the book's X_train_full[-5000:]
     "drop_last": True,
     "checkpoint_every": 0,  # also checkpoint every N steps (0: at the end of each epoch only)
@@ -55,6 +56,7 @@ FALLBACK_DEFAULTS = {
     "eps": 1e-8,
     "betas": [0.9, 0.999],
 }
+DTYPES = ("float32", "float64")  # what ``dtype`` may be: training and exactness tests
 OPTIMIZER_KEYS = ("optimizer", "lr", "momentum", "alpha", "eps", "betas")
 OPTIMIZER_PREFIXES = ("g_", "d_")
 
@@ -103,6 +105,8 @@ def make_config(model, **overrides):
             keys.check(key, value)
             config[key] = value
     config["device"] = checked_device(config["device"])
+    if config["dtype"] not in DTYPES:
+        raise RecipeError(f"dtype={json.dumps(config['dtype'])}: expected {' or '.join(DTYPES)}")
     if config["epochs"] < 1 or config["batch_size"] < 1:
         raise ValueError(
             f"epochs and batch_size must be positive, got {config['epochs']} and "

@@ -139,9 +139,10 @@ def kill_a_rank(comm):
     return {}
 
 
-def train_model(comm, model="dcgan", loss="ns", steps=1, run_dir=None):
-    """``steps`` of the real trainer on a model of the zoo (batch 8 of 28x28 images); N ranks
-    through DistributedTrainer, one process through Trainer; returns every module's state."""
+def train_model(comm, model="dcgan", loss="ns", steps=1, run_dir=None, dtype="float32"):
+    """``steps`` of the real trainer on a model of the zoo (batch 8 of 28x28 images, recipe key
+    ``dtype``); N ranks through DistributedTrainer, one process through Trainer; returns every
+    module's state."""
     import tempfile
 
     from scratchgan.distributed.launch import DistributedTrainer
@@ -155,7 +156,9 @@ def train_model(comm, model="dcgan", loss="ns", steps=1, run_dir=None):
         None,
         None,
     )
-    config = recipes.make_config(model, batch_size=8, epochs=5, loss=loss, valid_size=0)
+    config = recipes.make_config(
+        model, batch_size=8, epochs=5, loss=loss, valid_size=0, dtype=dtype
+    )
     run_dir = run_dir or tempfile.mkdtemp()
     if comm.size > 1:
         trainer = DistributedTrainer(config, run_dir, data=data, progress=False, comm=comm)
@@ -223,6 +226,10 @@ if __name__ == "__main__":
             "unused_on_one_rank": unused_on_one_rank,
             "train_dcgan": lambda c: train_model(c, "dcgan", "ns", steps=1),
             "train_dcgan_wgan_gp": lambda c: train_model(c, "dcgan", "wgan-gp", steps=1),
+            "train_dcgan_float64": lambda c: train_model(c, "dcgan", "ns", 20, dtype="float64"),
+            "train_dcgan_wgan_gp_float64": lambda c: train_model(
+                c, "dcgan", "wgan-gp", 20, dtype="float64"
+            ),
             "train_gan_nccl": train_gan_nccl,
         }[name](comm)
     except Exception as e:  # noqa: BLE001 -- the test reads the message
