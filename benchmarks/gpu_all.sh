@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything GPU in one go (under 10 minutes on one GPU): install, the gpu-marked tests, the kernel
-# harness and the training-step benchmark against PyTorch + cuDNN. Needs a CUDA GPU, CuPy and
+# harness, the training-step benchmark against PyTorch + cuDNN, and one data-parallel rank through
+# the NCCL communicator (gpu_nccl.py: its collectives, and DDP training equal to no DDP). Needs a CUDA GPU, CuPy and
 # PyTorch. Results (JSON + Markdown, and each part's log) go to $1, else $OUT, else
 # benchmarks/results/gpu; summary.md / summary.json there say what ran and how each part ended.
 #
@@ -29,7 +30,8 @@ part gpu-tests 200 "$PY" -m pytest -m gpu -q -p no:cacheprovider tests \
   --junitxml="$OUTDIR/gpu-tests.xml"
 part kernels 150 "$PY" benchmarks/gpu_kernels.py --out "$OUTDIR"
 part train-step 120 "$PY" benchmarks/gpu_train_step.py --out "$OUTDIR"
+part nccl 60 "$PY" benchmarks/gpu_nccl.py --out "$OUTDIR"
 
 ARGS=()
-for name in install gpu-tests kernels train-step; do ARGS+=("$name" ${STATUS[$name]}); done
+for name in install gpu-tests kernels train-step nccl; do ARGS+=("$name" ${STATUS[$name]}); done
 "$PY" benchmarks/gpu_summary.py "$OUTDIR" "${ARGS[@]}"

@@ -78,7 +78,7 @@ def summarize(outdir, parts):
         f"{r['seconds']} | {r['last_line'] or '-'} |"
         for r in rows
     ]
-    for table in ("gpu-kernels.md", "gpu-train-step.md"):
+    for table in ("gpu-kernels.md", "gpu-train-step.md", "gpu-nccl.md"):
         path = os.path.join(outdir, table)
         if os.path.exists(path):
             with open(path) as f:

@@ -146,9 +146,10 @@ def test_gpu_all_runs_every_part_and_summarizes(tmp_path):
     assert calls[1].startswith("-m pytest -m gpu") and calls[-1].startswith("benchmarks/gpu_summ")
     assert f"benchmarks/gpu_kernels.py --out {out}" in calls
     assert f"benchmarks/gpu_train_step.py --out {out}" in calls
+    assert f"benchmarks/gpu_nccl.py --out {out}" in calls
     summary = json.loads((out / "summary.json").read_text())
     status = {p["part"]: p["exit_status"] for p in summary["parts"]}
-    assert status == {"install": 0, "gpu-tests": 0, "kernels": 3, "train-step": 0}
+    assert status == {"install": 0, "gpu-tests": 0, "kernels": 3, "train-step": 0, "nccl": 0}
     assert summary["parts"][2]["last_line"] == "kernel harness broke"
     assert "| kernels | 3 |" in (out / "summary.md").read_text()
 
