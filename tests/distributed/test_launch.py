@@ -1,6 +1,7 @@
 """``scratchgan train MODEL --nproc 2``: one run directory, resumable bit for bit, usable by
-``sample``; and the same command inside an existing ``mpiexec -n 2``."""
+``sample``, ``eval`` and ``report``; and the same command inside an existing ``mpiexec -n 2``."""
 
+import json
 import os
 import struct
 import subprocess
@@ -85,6 +86,14 @@ def test_nproc_2_resumes_bit_for_bit_and_makes_an_ordinary_run(env, tmp_path):
         assert (tmp_path / "whole" / name).exists(), name
     _cli(env, tmp_path, "sample", "whole", "--n", "4")
     assert (tmp_path / "whole" / "sample-4.png").exists()
+    _cli(env, tmp_path, "eval", "whole", "--n", "0")  # the model's own metrics, no FID
+    assert json.loads((tmp_path / "whole" / "eval-test.json").read_text())
+    (tmp_path / "whole" / "report.html").unlink()  # the one fit wrote: the command must write it
+    done = _cli(env, tmp_path, "report", "whole")
+    page = (tmp_path / "whole" / "report.html").read_text()
+    assert done.stdout.strip().endswith("report.html")
+    assert "world_size" in page and "communication_share" in page  # summary's distributed entry
+    assert "data:image/png;base64," in page and "last.npz" in page  # samples, checkpoints
 
 
 def test_inside_an_existing_mpiexec_the_command_uses_its_ranks(env, tmp_path):
