@@ -62,6 +62,35 @@ class Generator:
                 u = u * u.dtype.type(high - low) + u.dtype.type(low)
             return self._place(u)
 
+    def skip_uniform(self, count, dtype):
+        """Move the stream past ``count`` draws of ``uniform(..., dtype)`` without making them,
+        ending exactly where drawing them would (data-parallel ranks skip the other ranks' rows).
+
+        PCG64 gives 64-bit outputs: a float64 takes one (``advance``, the buffered 32-bit half
+        kept); a float32 takes a 32-bit half, the buffered one first, so ``count`` of them are
+        the buffer, then ``count // 2`` outputs, then one half more if an odd number is left.
+        (Only the stale value of a spent buffer, which no draw reads, may differ.)
+        """
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"skip_uniform: dtype must be float32 or float64, got {dtype}")
+        if count <= 0:
+            return
+        bits = self._rng.bit_generator
+        state = bits.state
+        if dtype == np.float64:
+            bits.advance(count)  # advance drops the buffered half: put it back
+            kept = {key: state[key] for key in ("has_uint32", "uinteger")}
+            bits.state = {**bits.state, **kept}
+            return
+        if state["has_uint32"]:
+            count -= 1
+            bits.state = {**state, "has_uint32": 0}
+        if count // 2:
+            bits.advance(count // 2)
+        if count % 2:
+            self._rng.random(1, dtype=np.float32)
+
     def integers(self, low, high, shape):
         return self._place(self._rng.integers(low, high, size=shape))
 

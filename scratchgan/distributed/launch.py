@@ -96,6 +96,7 @@ class GlobalBatchDraws:
 
     def __init__(self, generator, rank, size):
         self.rank, self.size, self.batch_size = rank, size, None
+        self.generator = generator
         for method in ("normal", "uniform", "integers"):
             setattr(generator, method, self._wrap(getattr(generator, method), method))
 
@@ -115,6 +116,13 @@ class GlobalBatchDraws:
             if rest or not 1 <= blocks <= MAX_BLOCKS:
                 return draw(*args, **kwargs)
             args, B = list(args), self.batch_size
+            dtype = (
+                np.dtype(args[1] if len(args) > 1 else kwargs["dtype"])
+                if method == "uniform"
+                else None
+            )
+            if dtype in (np.float32, np.float64):  # skip the other ranks' rows, draw only ours
+                return self._own_uniform_rows(draw, args, kwargs, blocks, shape, dtype)
             args[shape_at] = (blocks * B,) + tuple(shape[1:])
             whole = draw(*args, **kwargs)
             if blocks == 1:
@@ -122,6 +130,24 @@ class GlobalBatchDraws:
             return _concat_rows([whole[j * B + start : j * B + stop] for j in range(blocks)])
 
         return per_sample
+
+    def _own_uniform_rows(self, draw, args, kwargs, blocks, shape, dtype):
+        """This rank's rows of each of ``blocks`` global uniform blocks, the rows before and
+        after them skipped (``Generator.skip_uniform``): the same numbers and the same stream
+        position as drawing the whole blocks, at 1/N of the cost (dropout masks are large)."""
+        (start, stop), B = self._rows(), self.batch_size
+        row = int(np.prod(shape[1:], dtype=np.int64))
+        own = (stop - start,) + tuple(shape[1:])
+        if args:
+            args[0] = own
+        else:
+            kwargs["shape"] = own
+        parts = []
+        for _ in range(blocks):
+            self.generator.skip_uniform(start * row, dtype)
+            parts.append(draw(*args, **kwargs))
+            self.generator.skip_uniform((B - stop) * row, dtype)
+        return parts[0] if blocks == 1 else _concat_rows(parts)
 
 
 def shard(batch, rank, size):

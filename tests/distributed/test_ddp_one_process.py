@@ -170,3 +170,46 @@ def test_the_launcher_is_read_from_the_environment(environ, size, launched, loca
     assert launched_world_size(environ) == size
     assert in_launched_world(environ) is launched
     assert local_rank(environ) == local
+
+
+@pytest.mark.parametrize("batch, ranks", [(8, 2), (7, 2), (9, 4)])
+def test_each_rank_draws_its_rows_of_the_global_draws_and_ends_where_one_process_does(batch, ranks):
+    """GlobalBatchDraws: a rank's per-sample draws are its rows of the one-process draw (uniform
+    draws skip the other rows, Generator.skip_uniform; others are drawn whole and sliced), for
+    1 and 2 stacked blocks, float32 and float64, odd row sizes; and after every draw each rank's
+    stream stands where the one-process stream does, so later draws (and checkpoints) agree."""
+    from scratchgan.distributed.launch import GlobalBatchDraws
+    from scratchgan.random import Generator
+
+    calls = [
+        ("uniform", (batch, 3, 5), np.float32),
+        ("normal", (batch, 4), np.float32),
+        ("uniform", (2 * batch, 7), np.float32),  # two blocks, e.g. D on [fake; real]
+        ("uniform", (batch, 1, 1, 1), np.float64),
+        ("uniform", (2 * batch, 3), np.float64),
+        ("uniform", (5,), np.float32),  # not per sample: the same on every rank
+        ("uniform", (batch, 5), np.float32),
+    ]
+    edges = np.cumsum([0] + [len(p) for p in np.array_split(np.arange(batch), ranks)])
+    for rank in range(ranks):
+        one, gen = Generator(3), Generator(3)
+        draws = GlobalBatchDraws(gen, rank, ranks)
+        n = edges[rank + 1] - edges[rank]
+        draws.batch_size = batch
+        for method, shape, dtype in calls:
+            want = getattr(one, method)(shape, dtype)
+            per_sample = shape[0] % batch == 0
+            local = (shape[0] // batch * n if per_sample else shape[0],) + shape[1:]
+            got = getattr(gen, method)(local, dtype)
+            if per_sample:
+                blocks = np.split(want, shape[0] // batch)
+                want = np.concatenate([b[edges[rank] : edges[rank + 1]] for b in blocks])
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want, err_msg=f"rank {rank} {shape}")
+            assert _live(gen.get_state()) == _live(one.get_state()), f"rank {rank} after {shape}"
+        np.testing.assert_array_equal(gen.uniform((5,), np.float32), one.uniform((5,), np.float32))
+
+
+def _live(state):
+    """A PCG64 state without the value of a spent 32-bit buffer (no draw reads it again)."""
+    return {**state, "uinteger": state["uinteger"] if state["has_uint32"] else None}
