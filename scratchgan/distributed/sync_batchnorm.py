@@ -84,9 +84,15 @@ class SyncBatchNorm(_BatchNorm):
         mean = total[:C] / n
         var = total[C : 2 * C] / n - mean * mean
         self._update_running_stats(mean, var, n)
-        y = (x - mean.reshape(1, C, 1)) * (var + self.eps).rsqrt().reshape(1, C, 1)
+        # y = (x - mean) / sqrt(var + eps) * weight + bias as x * scale + shift: the per-channel
+        # vectors carry the algebra, so the large x meets two elementwise ops, not four
+        scale = (var + self.eps).rsqrt()
         if self.weight is not None:
-            y = y * self.weight.reshape(1, C, 1) + self.bias.reshape(1, C, 1)
+            scale = scale * self.weight
+        shift = -mean * scale
+        if self.bias is not None:
+            shift = shift + self.bias
+        y = x * scale.reshape(1, C, 1) + shift.reshape(1, C, 1)
         return y.reshape(*input.shape)
 
     def _update_running_stats(self, mean, var, n):
