@@ -16,6 +16,7 @@ def write_result(runs, model, framework, seed, fid, steps=100):
         "framework": framework,
         "seed": seed,
         "steps": steps,
+        "samples": 10000,
         "fid": fid,
         "kid": 1.0,
         "kid_std": 0.1,
@@ -63,3 +64,4 @@ def test_section_is_replaced_between_the_markers(tmp_path):
     assert text.startswith("# Results\n\nbefore\n\n") and text.endswith("\n\nafter\n")
     assert "old" not in text and text.count(report.BEGIN) == 1
     assert "| dcgan64 | 100 | 80.0 | pending |" in text
+    assert "then 10,000 samples scored" in text

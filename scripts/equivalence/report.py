@@ -98,6 +98,8 @@ def section(results):
     machines = sorted({r["machine"]["label"] for r in results.values()})
     dates = sorted(r["machine"]["date"] for r in results.values())
     when = f"{dates[0]} to {dates[-1]}" if dates else "no runs yet"
+    counts = sorted({r["samples"] for r in results.values()}) or [10000]
+    samples = " / ".join(f"{n:,}" for n in counts)
     return [
         BEGIN,
         "## Model-level equivalence with PyTorch (issue 18, acceptance 1)",
@@ -106,7 +108,7 @@ def section(results):
         "reference (`scripts/equivalence/reference.py`: the same layers, initialisation scheme, "
         "loss, optimiser and hyper-parameters, read from scratchgan's recipe; the same batches "
         "in the same order; torch draws its weights, noise and dropout masks from its own "
-        "seed), 2 seeds each, then 10,000 samples scored with scratchgan's own classifier "
+        f"seed), 2 seeds each, then {samples} samples scored with scratchgan's own classifier "
         "features against the 10,000 test images (dcgan64's 64 x 64 samples resized to 28 x 28 "
         "bilinearly). That the reference is the same model is proven first, step by step: "
         "`pytest tests/models/test_torch_equivalence.py` loads the same weights into both, "
