@@ -10,12 +10,10 @@ import numbers
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import as_tensor
+from ..tensor import Tensor, as_tensor
 
 
 def _as_tensors(a, b):
-    from ..tensor import Tensor
-
     if isinstance(a, Tensor):
         return a, as_tensor(b, a)
     return as_tensor(a, b), b
@@ -185,8 +183,6 @@ def neg(x):
 
 def pow(a, b):
     """``a ** b``; a constant exponent gets the cheaper one-input node."""
-    from ..tensor import Tensor
-
     if isinstance(a, Tensor) and isinstance(b, numbers.Real) and not isinstance(b, bool):
         return PowConst(b).apply(a)
     return Pow().apply(*_as_tensors(a, b))
