@@ -138,11 +138,12 @@ class Sigmoid(Function):
     def forward(self, x):
         xp = self.xp
         # e^min(x, 0) / (1 + e^-|x|) is 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below:
-        # nothing overflows
-        denominator = xp.exp(-xp.abs(x))
-        denominator += 1
-        y = xp.exp(xp.minimum(x, 0))
-        y /= denominator
+        # nothing overflows. One exp serves both: e^-|x| is e^x where x < 0, and below 1 elsewhere,
+        # so the numerator e^min(x, 0) is max(e^-|x|, x >= 0), bit for bit.
+        e = xp.exp(-xp.abs(x))
+        y = xp.maximum(e, x >= 0)
+        e += 1
+        y /= e
         return y
 
     def backward(self, gy, needs_input_grad):
