@@ -21,7 +21,9 @@ import scratchgan as sg
 import scratchgan.ops
 from scratchgan import cuda
 from scratchgan.autograd import Function
+from scratchgan.ops.activation import ELU, SELU_ALPHA, SELU_SCALE, Sigmoid
 from scratchgan.ops.gan import MinibatchStdDev, PixelNorm
+from scratchgan.ops.matmul import Linear
 from scratchgan.ops.normalization import ChannelAffine, ChannelNorm, Norm
 
 OPS_DIR = Path(scratchgan.ops.__file__).parent
@@ -64,6 +66,12 @@ SAMPLES = {
     ChannelAffine: [(lambda: ChannelAffine(), [(3, 2, 5), (1, 2, 1), (1, 2, 1)])],
     PixelNorm: [(lambda: PixelNorm(1e-8), [(2, 3, 2, 3)])],
     MinibatchStdDev: [(lambda: MinibatchStdDev(2, 1e-8), [(4, 3, 2, 3)])],
+    Linear: [
+        (lambda: Linear(), [(5, 3), (4, 3), (4,)]),
+        (lambda: Linear(), [(2, 5, 3), (4, 3)]),  # batched input, no bias
+    ],
+    ELU: [(lambda: ELU(0.7), [(3, 4)]), (lambda: ELU(SELU_ALPHA, SELU_SCALE), [(3, 4)])],
+    Sigmoid: [(lambda: Sigmoid(), [(3, 4)])],
 }
 
 
