@@ -8,7 +8,9 @@ import pytest
 import scratchgan as sg
 import scratchgan.functional as F
 from scratchgan.ops.activation import ELU, Sigmoid
+from scratchgan.ops.arithmetic import Add, Mul, Sub
 from scratchgan.ops.matmul import Linear
+from scratchgan.ops.reduction import Sum
 
 
 def _grads(fn, arrays, gy, create_graph):
@@ -23,6 +25,11 @@ CASES = {
     "elu": (lambda x: F.elu(x, 0.7), [(6, 9)]),
     "selu": (F.selu, [(6, 9)]),
     "sigmoid": (F.sigmoid, [(6, 9)]),
+    "add, broadcast": (lambda a, b: a + b, [(4, 5), (5,)]),
+    "sub, broadcast": (lambda a, b: a - b, [(4, 5), (4, 1)]),
+    "mul, broadcast": (lambda a, b: a * b, [(2, 4, 5), (4, 1)]),
+    "sum over an axis": (lambda x: x.sum(1), [(3, 4, 5)]),
+    "mean": (lambda x: x.mean(), [(3, 4)]),
 }
 
 
@@ -44,7 +51,7 @@ def test_fused_backward_is_bit_identical_to_the_recorded_one(name, dtype):
 
 def test_these_ops_have_a_fused_backward():
     # what the test above compares: without one, both runs would take the recorded path
-    for op in (Linear, ELU, Sigmoid):
+    for op in (Linear, ELU, Sigmoid, Add, Sub, Mul, Sum):
         assert op.backward_fused is not None, op
 
 
