@@ -6,9 +6,11 @@ writes each leaf's ``.grad`` as soon as its last node is done (so data-parallel 
 start reducing it), and with ``create_graph=True`` records all of that as a new graph.
 """
 
+import numpy as np
+
 from . import node_tags, profiler, versions
 from .backend import device_context
-from .function import Function
+from .function import Function, _tensor_class
 from .grad_hooks import _final_callbacks, _post_accumulate_hooks
 from .grad_mode import set_grad_enabled
 
@@ -200,8 +202,8 @@ def _backward_loop(order, state, inputs, target_nodes, wanted, uses, create_grap
                 continue
             if inputs is not None and fn in target_nodes:
                 _accumulate(state.target_grads, fn, gy)
-            needed = tuple(need and wanted(e) for need, e in zip(fn.needs_input_grad, fn._edges))
-            if any(needed):
+            needed = tuple([need and wanted(e) for need, e in zip(fn.needs_input_grad, fn._edges)])
+            if True in needed:
                 fn.check_saved_versions()
                 if profiler._active is None:
                     gxs = _node_backward(fn, gy, needed, create_graph)
@@ -241,6 +243,8 @@ def _zeros_like(x):
 
 
 def _node_backward(fn, gy, needs_input_grad, create_graph):
+    if type(gy._data) is np.ndarray:  # the CPU: no device to enter
+        return _node_backward_here(fn, gy, needs_input_grad, create_graph)
     with device_context(gy._data):  # a backward runs on its arrays' GPU, as the forward did
         return _node_backward_here(fn, gy, needs_input_grad, create_graph)
 
@@ -248,14 +252,13 @@ def _node_backward(fn, gy, needs_input_grad, create_graph):
 def _node_backward_here(fn, gy, needs_input_grad, create_graph):
     """fn's input gradients as Tensors: its closed-form array backward (the kernel one if its
     forward ran kernels) when no graph is recorded and it has one, else its differentiable one."""
-    from .tensor import Tensor
-
     if not create_graph:
         fused = fn.backward_fused_kernel if fn.on_kernels else None
         fused = fused if fused is not None else fn.backward_fused
         if fused is not None:
+            make = _tensor_class()._make
             grads = fused(gy._data, needs_input_grad)
-            return tuple(None if g is None else Tensor._make(g) for g in grads)
+            return tuple([None if g is None else make(g) for g in grads])
     return fn.backward(gy, needs_input_grad)
 
 

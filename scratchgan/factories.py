@@ -134,7 +134,8 @@ def as_tensor(value, like):
             f"dtype mismatch: {like.dtype} and {other.dtype} meet in one op; scratchgan does not "
             "upcast silently: convert one of them with .to(dtype) first"
         )
-    if other.device != like.device:
+    both_host = type(other._data) is np.ndarray and type(like._data) is np.ndarray
+    if not both_host and other.device != like.device:
         raise RuntimeError(
             f"device mismatch: {like.device} and {other.device}; move one with .to(device) first"
         )

@@ -2,6 +2,8 @@
 
 import weakref
 
+import numpy as np
+
 from . import cuda, grad_mode, node_tags, profiler, versions
 from .backend import device_context
 
@@ -55,27 +57,33 @@ class Function:
             return self._apply(inputs)
 
     def _apply(self, xs):
-        from .tensor import Tensor
-
-        device = xs[0].device
-        for i, x in enumerate(xs[1:], 1):
-            if x.device != device:
-                raise RuntimeError(
-                    f"{type(self).__name__}: input {i} is on {x.device} but input 0 is on "
-                    f"{device}; move them with .to(device) first (nothing is moved implicitly)"
-                )
         arrays = [x._data for x in xs]
+        on_host = True  # all plain NumPy arrays: the common case, decided without device objects
+        for a in arrays:
+            if type(a) is not np.ndarray:
+                on_host = False
+                break
+        if not on_host:
+            _check_one_device(self, xs)
         on_kernels = self.forward_kernel is not None and cuda.uses_kernels(arrays[0])
         if self.composite is not None and not on_kernels:
             return self.composite(*xs)
-        record = grad_mode.enabled and any(x.requires_grad for x in xs)
-        self.needs_input_grad = tuple(record and x.requires_grad for x in xs)
-        self.xp = xs[0].xp
+        record = False
+        if grad_mode.enabled:
+            for x in xs:
+                if x.requires_grad:
+                    record = True
+                    break
+        self.needs_input_grad = tuple([record and x.requires_grad for x in xs])
+        self.xp = np if on_host else xs[0].xp
         self.on_kernels = on_kernels
         launches = cuda.launch_counts.copy() if on_kernels else None  # the viewer names kernels
-        with device_context(arrays[0]):  # ops and kernels run on their arrays' GPU
+        if on_host:
             y = self.forward_kernel(*arrays) if on_kernels else self.forward(*arrays)
-        out = Tensor._make(y, requires_grad=record)
+        else:
+            with device_context(arrays[0]):  # ops and kernels run on their arrays' GPU
+                y = self.forward_kernel(*arrays) if on_kernels else self.forward(*arrays)
+        out = (_TENSOR or _tensor_class())._make(y, record)
         if out._data is arrays[0] or getattr(out._data, "base", None) is not None:
             versions.share_with_base(xs, arrays, out, record)
         if record:
@@ -87,22 +95,28 @@ class Function:
 
     def _record(self, xs, out):
         keep = self.saves_inputs
-        self.inputs = (
+        self.inputs = inputs = (
             xs if keep is True else tuple(x if i in keep else None for i, x in enumerate(xs))
         )
-        self.input_shapes = tuple(x.shape for x in xs)
+        self.input_shapes = tuple([x._data.shape for x in xs])
         # where each input's gradient goes: the node that made it, the leaf itself, or nowhere
         self._edges = tuple(
-            x.grad_fn if x.grad_fn is not None else (x if x.requires_grad else None) for x in xs
+            [x.grad_fn if x.grad_fn is not None else (x if x.requires_grad else None) for x in xs]
         )
         self._output_ref = weakref.ref(out)
         # the version of every saved tensor now; backward checks that none changed in place
-        saved = [(i, x._counter()) for i, x in enumerate(self.inputs) if x is not None]
+        saved = []
+        for i, x in enumerate(inputs):
+            if x is not None:
+                c = x._counter()
+                saved.append((i, c, c.value))
         if self.saves_output:
             self._output_data = out._data
-            saved.append((-1, out._counter()))
-        self._saved_versions = tuple((i, c, c.value) for i, c in saved)
-        self._made_at_version = out._version
+            c = out._counter()
+            saved.append((-1, c, c.value))
+        self._saved_versions = tuple(saved)
+        counter = out._version_counter
+        self._made_at_version = 0 if counter is None else counter.value
         out.grad_fn = self
 
     def forward(self, *xs):
@@ -141,3 +155,27 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def _check_one_device(fn, xs):
+    device = xs[0].device
+    for i, x in enumerate(xs[1:], 1):
+        if x.device != device:
+            raise RuntimeError(
+                f"{type(fn).__name__}: input {i} is on {x.device} but input 0 is on "
+                f"{device}; move them with .to(device) first (nothing is moved implicitly)"
+            )
+
+
+_TENSOR = None
+
+
+def _tensor_class():
+    """The Tensor class, imported on first use (tensor.py imports this module through autograd);
+    kept in a global, as a function-level import costs a microsecond per op."""
+    global _TENSOR
+    if _TENSOR is None:
+        from .tensor import Tensor
+
+        _TENSOR = Tensor
+    return _TENSOR

@@ -13,6 +13,7 @@ import contextlib
 module_stack = []
 second_order = False
 forward_observer = None
+_libraries = {}  # array module -> its library's name (asked once per recorded node)
 
 
 @contextlib.contextmanager
@@ -31,7 +32,9 @@ def implementation(xp, launches_before):
     """Which code computed a node's forward: "numpy" or "cupy" (the array path), else "kernel:" (a
     CUDA array) or "emulated:" (NumPy inside cuda.emulate()) and the kernels it launched, found by
     comparing the launch counter with ``launches_before`` (None on the array path)."""
-    library = xp.__name__.split(".")[0]
+    library = _libraries.get(xp)
+    if library is None:
+        library = _libraries[xp] = xp.__name__.split(".")[0]
     if launches_before is None:
         return library
     from .cuda import launch_counts

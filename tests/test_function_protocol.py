@@ -21,8 +21,12 @@ import scratchgan as sg
 import scratchgan.ops
 from scratchgan import cuda
 from scratchgan.autograd import Function
+from scratchgan.ops.activation import ELU, SELU_ALPHA, SELU_SCALE, Sigmoid
+from scratchgan.ops.arithmetic import Add, Mul, Sub
 from scratchgan.ops.gan import MinibatchStdDev, PixelNorm
+from scratchgan.ops.matmul import Linear
 from scratchgan.ops.normalization import ChannelAffine, ChannelNorm, Norm
+from scratchgan.ops.reduction import Sum
 
 OPS_DIR = Path(scratchgan.ops.__file__).parent
 TOL = {"rtol": 1e-9, "atol": 1e-12}
@@ -64,6 +68,20 @@ SAMPLES = {
     ChannelAffine: [(lambda: ChannelAffine(), [(3, 2, 5), (1, 2, 1), (1, 2, 1)])],
     PixelNorm: [(lambda: PixelNorm(1e-8), [(2, 3, 2, 3)])],
     MinibatchStdDev: [(lambda: MinibatchStdDev(2, 1e-8), [(4, 3, 2, 3)])],
+    Linear: [
+        (lambda: Linear(), [(5, 3), (4, 3), (4,)]),
+        (lambda: Linear(), [(2, 5, 3), (4, 3)]),  # batched input, no bias
+    ],
+    ELU: [(lambda: ELU(0.7), [(3, 4)]), (lambda: ELU(SELU_ALPHA, SELU_SCALE), [(3, 4)])],
+    Sigmoid: [(lambda: Sigmoid(), [(3, 4)])],
+    Add: [(lambda: Add(), [(3, 4), (4,)]), (lambda: Add(), [(2, 3), (2, 3)])],
+    Sub: [(lambda: Sub(), [(3, 4), (3, 1)])],
+    Mul: [(lambda: Mul(), [(2, 3, 4), (3, 1)]), (lambda: Mul(), [(1,), (2, 3)])],
+    Sum: [
+        (lambda: Sum((1,), False), [(3, 4, 2)]),
+        (lambda: Sum((0, 2), True), [(3, 4, 2)]),
+        (lambda: Sum((0, 1), False), [(3, 4)]),
+    ],
 }
 
 

@@ -89,6 +89,17 @@ class ELU(Function):
     def backward(self, gy, needs_input_grad):
         return (ELUGrad(self.alpha, self.scale).apply(gy, self.inputs[0]),)
 
+    def backward_fused(self, gy, needs_input_grad):
+        return (gy * _elu_slope(self.xp, self.inputs[0].array, self.alpha, self.scale, gy.dtype),)
+
+
+def _elu_slope(xp, x, alpha, scale, dtype):
+    """ELU's derivative s(x): scale where x > 0, scale alpha e^x elsewhere."""
+    t, sa = dtype.type, alpha * scale
+    slope = xp.exp(xp.minimum(x, 0)) * t(sa)
+    slope += (x > 0) * t(scale - sa)  # where() is several times slower
+    return slope
+
 
 class ELUGrad(Function):
     """gx = gy s(x), with s(x) = scale where x > 0, scale alpha e^x elsewhere (ELU's slope).
@@ -101,10 +112,7 @@ class ELUGrad(Function):
 
     def forward(self, gy, x):
         if self.slope is None:
-            xp, t = self.xp, gy.dtype.type
-            sa = self.alpha * self.scale
-            self.slope = xp.exp(xp.minimum(x, 0)) * t(sa)
-            self.slope += (x > 0) * t(self.scale - sa)  # where() is several times slower
+            self.slope = _elu_slope(self.xp, x, self.alpha, self.scale, gy.dtype)
         return gy * self.slope
 
     def backward(self, ggx, needs_input_grad):
@@ -130,16 +138,21 @@ class Sigmoid(Function):
     def forward(self, x):
         xp = self.xp
         # e^min(x, 0) / (1 + e^-|x|) is 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below:
-        # nothing overflows
-        denominator = xp.exp(-xp.abs(x))
-        denominator += 1
-        y = xp.exp(xp.minimum(x, 0))
-        y /= denominator
+        # nothing overflows. One exp serves both: e^-|x| is e^x where x < 0, and below 1 elsewhere,
+        # so the numerator e^min(x, 0) is max(e^-|x|, x >= 0), bit for bit.
+        e = xp.exp(-xp.abs(x))
+        y = xp.maximum(e, x >= 0)
+        e += 1
+        y /= e
         return y
 
     def backward(self, gy, needs_input_grad):
         y = self.output
         return (gy * y * (1 - y),)
+
+    def backward_fused(self, gy, needs_input_grad):
+        y = self._output_data
+        return (gy * y * (self.xp.asarray(1, dtype=y.dtype) - y),)  # backward's own array calls
 
 
 class Tanh(Function):

@@ -10,12 +10,10 @@ import numbers
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import as_tensor
+from ..tensor import Tensor, as_tensor
 
 
 def _as_tensors(a, b):
-    from ..tensor import Tensor
-
     if isinstance(a, Tensor):
         return a, as_tensor(b, a)
     return as_tensor(a, b), b
@@ -41,15 +39,25 @@ class SumTo(Function):
         self.shape = tuple(shape)
 
     def forward(self, x):
-        lead = x.ndim - len(self.shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(self.shape) if n == 1 and x.shape[lead + i] != 1
-        )
-        y = x.sum(axis=axes, keepdims=True) if axes else x
-        return y.reshape(self.shape)
+        return _summed_to(x, self.shape)
 
     def backward(self, gy, needs_input_grad):
         return (broadcast_to(gy, self.input_shapes[0]),)
+
+
+def _summed_to(x, shape):
+    """SumTo's forward: the array x summed over the axes it was broadcast along from ``shape``."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+    )
+    y = x.sum(axis=axes, keepdims=True) if axes else x
+    return y.reshape(shape)
+
+
+def sum_to_array(x, shape):
+    """``sum_to`` on arrays, for fused backwards: the same array calls, so the same bits."""
+    return x if x.shape == shape else _summed_to(x, shape)
 
 
 def broadcast_to(x, shape):
@@ -82,6 +90,10 @@ class Add(Function):
         a_shape, b_shape = self.input_shapes
         return sum_to(gy, a_shape), sum_to(gy, b_shape)
 
+    def backward_fused(self, gy, needs_input_grad):
+        a_shape, b_shape = self.input_shapes
+        return sum_to_array(gy, a_shape), sum_to_array(gy, b_shape)
+
 
 class Sub(Function):
     saves_inputs = ()
@@ -94,6 +106,11 @@ class Sub(Function):
         gb = sum_to(-gy, b_shape) if needs_input_grad[1] else None
         return sum_to(gy, a_shape), gb
 
+    def backward_fused(self, gy, needs_input_grad):
+        a_shape, b_shape = self.input_shapes
+        gb = sum_to_array(-gy, b_shape) if needs_input_grad[1] else None
+        return sum_to_array(gy, a_shape), gb
+
 
 class Mul(Function):
     def forward(self, a, b):
@@ -103,6 +120,12 @@ class Mul(Function):
         a, b = self.inputs
         ga = sum_to(gy * b, a.shape) if needs_input_grad[0] else None
         gb = sum_to(gy * a, b.shape) if needs_input_grad[1] else None
+        return ga, gb
+
+    def backward_fused(self, gy, needs_input_grad):
+        a, b = self.inputs[0].array, self.inputs[1].array
+        ga = sum_to_array(gy * b, a.shape) if needs_input_grad[0] else None
+        gb = sum_to_array(gy * a, b.shape) if needs_input_grad[1] else None
         return ga, gb
 
 
@@ -185,8 +208,6 @@ def neg(x):
 
 def pow(a, b):
     """``a ** b``; a constant exponent gets the cheaper one-input node."""
-    from ..tensor import Tensor
-
     if isinstance(a, Tensor) and isinstance(b, numbers.Real) and not isinstance(b, bool):
         return PowConst(b).apply(a)
     return Pow().apply(*_as_tensors(a, b))

@@ -43,6 +43,12 @@ class Sum(Function):
             gy = gy.reshape(_keepdims_shape(shape, self.axes))
         return (broadcast_to(gy, shape),)
 
+    def backward_fused(self, gy, needs_input_grad):
+        shape = self.input_shapes[0]
+        if not self.keepdims:
+            gy = gy.reshape(_keepdims_shape(shape, self.axes))
+        return (gy if gy.shape == shape else self.xp.broadcast_to(gy, shape),)
+
 
 class Extreme(Function):
     """max or min; the gradient is shared equally among tied extreme entries (like torch.amax)."""

@@ -4,6 +4,8 @@ Indexing's backward scatters the gradient back with an add (repeated indices add
 that scatter's backward is indexing again, so both are differentiable to any order.
 """
 
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -142,11 +144,11 @@ def reshape(x, shape):
     """
     shape = tuple(shape)
     if -1 in shape:
-        known = int(np.prod([n for n in shape if n != -1]))
+        known = math.prod([n for n in shape if n != -1])
         if shape.count(-1) > 1 or known == 0 or x.numel() % known:
             raise ValueError(f"reshape: cannot reshape {x.shape} ({x.numel()} elements) to {shape}")
         shape = tuple(x.numel() // known if n == -1 else n for n in shape)
-    if int(np.prod(shape)) != x.numel():
+    if math.prod(shape) != x.numel():
         raise ValueError(f"reshape: cannot reshape {x.shape} ({x.numel()} elements) to {shape}")
     if shape == x.shape:
         return x
