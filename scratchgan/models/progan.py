@@ -151,7 +151,8 @@ class ProGAN(GAN):
 
     data_range = (-1.0, 1.0)
     loss_presets: ClassVar[dict] = {}  # always WGAN-GP with drift
-    options: ClassVar[dict] = {}  # its own train_step: GAN's tricks do not apply
+    # its own train_step: of GAN's tricks only the average of G's weights applies
+    options: ClassVar[dict] = {"ema_decay": 0.0}
     recipe_types: ClassVar[dict] = {}  # nor does d_batches
     recipe: ClassVar[dict] = {
         "epochs": 1,
@@ -217,7 +218,11 @@ class ProGAN(GAN):
         growth)."""
         stage, alpha = self.phase(images)
         if stage != self.stage:
+            if self.ema is not None:  # the snapshot shows what samples show: the average
+                self.ema.use(True)
             self.snapshots[4 * 2**self.stage] = self.draw_fixed()
+            if self.ema is not None:
+                self.ema.use(False)
         self.stage, self.alpha = stage, alpha
         if stage != self.optimizer_stage and self.config.get("reset_optimizers_on_growth", True):
             self.opt_g = build_optimizer(list(self.G.parameters()), self.config, "g_")
@@ -284,6 +289,7 @@ class ProGAN(GAN):
             loss_g = g_loss("wgan", self.critic(self.generate(self.noise(n))))
             loss_g.backward()
         self.opt_g.step()
+        self.update_ema()
         self.history.append((seen, self.stage, self.alpha))
         self.images_seen = seen + n
         return {

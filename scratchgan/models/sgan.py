@@ -59,7 +59,8 @@ class SGAN(GAN):
 
     data_range = (-1.0, 1.0)
     loss_presets: ClassVar[dict] = {}  # the unsupervised head is a sigmoid: BCE only
-    options: ClassVar[dict] = {}  # its own train_step: GAN's tricks do not apply
+    # its own train_step: of GAN's tricks only the average of G's weights applies
+    options: ClassVar[dict] = {"ema_decay": 0.0}
     recipe_types: ClassVar[dict] = {"label_seed": int}  # the run's seed when unset
     recipe: ClassVar[dict] = {
         "dataset": "mnist",
@@ -162,6 +163,7 @@ class SGAN(GAN):
             loss_g = g_loss("ns", self.critic(self.G(self.noise(n))))
             loss_g.backward()
         self.opt_g.step()
+        self.update_ema()
         logs.update(d_unsup_loss=loss_unsup.item(), g_loss=loss_g.item())
         return logs
 

@@ -213,7 +213,8 @@ class StyleGAN(GAN):
 
     data_range = (-1.0, 1.0)
     loss_presets: ClassVar[dict] = {}  # always the logistic loss with R1
-    options: ClassVar[dict] = {}  # its own train_step: GAN's tricks do not apply
+    # its own train_step: of GAN's tricks only the average of G's weights applies
+    options: ClassVar[dict] = {"ema_decay": 0.0}
     recipe_types: ClassVar[dict] = {}  # nor does d_batches
     recipe: ClassVar[dict] = {
         "epochs": 1,
@@ -326,6 +327,7 @@ class StyleGAN(GAN):
             loss_g.backward()
         self.opt_g.step()
         self.update_w_avg(z)
+        self.update_ema()
         return {
             "d_loss": loss_d.item(),
             "g_loss": loss_g.item(),
