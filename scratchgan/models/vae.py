@@ -18,6 +18,12 @@ Each book scales the two terms its own way, which sets the balance the model lea
     ConvVAE   conv-vae (Chollet): mean(R) + mean over the batch and the codings of the per-coding KL
                                   = mean(R + L / latent_dim), Adam
 
+Two options weight the latent loss L inside ``training_loss`` (both off by default): ``kl_weight``
+beta multiplies it (beta-VAE; 2 gives conv-vae the whole per-image KL of the ELBO), and
+``kl_warmup_steps`` S ramps it from beta / S at the first step to beta at step S (Bowman et al.
+2016, Sonderby et al. 2016: a code dimension that the KL term closes early, before the decoder can
+use it, stays closed). Validation always scores the loss at the full weight beta.
+
 Validation draws its codings from a fixed generator, so it is deterministic. ``reconstruct`` and
 ``encode`` use the mean coding mu; ``sample`` decodes draws from the prior N(0, I).
 """
@@ -60,9 +66,26 @@ class VariationalAE(Autoencoder):
 
     generative = True
 
+    options: ClassVar[dict] = {"kl_weight": 1.0, "kl_warmup_steps": 0}
+
     def __init__(self, config, generator):
         super().__init__(config, generator)
         self.noise = generator  # the draws of eps while training; evaluate swaps in a fixed one
+        self.step = None  # the training step being taken (None: validation, the full weight)
+
+    def kl_factor(self):
+        """beta * min(1, (step + 1) / S) while training (S = kl_warmup_steps; 0: no warm-up)."""
+        beta, warmup = self.config.get("kl_weight", 1.0), self.config.get("kl_warmup_steps", 0)
+        if self.step is None or not warmup:
+            return beta
+        return beta * min(1.0, (self.step + 1) / warmup)
+
+    def train_step(self, batch, ctx):
+        self.step = ctx.step
+        try:
+            return super().train_step(batch, ctx)
+        finally:
+            self.step = None
 
     @property
     def codings_size(self):
@@ -81,7 +104,8 @@ class VariationalAE(Autoencoder):
         pixels = math.prod(x.shape[1:])
         bce = F.binary_cross_entropy(x_hat, x)  # mean over pixels and images
         kl = F.gaussian_kl(mu, gamma, reduction="none")  # per image, summed over the codings
-        loss = self.training_loss(bce, kl)
+        factor = self.kl_factor()
+        loss = self.training_loss(bce, kl if factor == 1.0 else kl * factor)
         nelbo = (bce * pixels + kl.mean()).detach()
         return loss, {"loss": loss, "bce": bce, "kl": kl.mean(), "nelbo": nelbo}
 
