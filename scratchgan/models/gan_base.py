@@ -54,6 +54,7 @@ build the two networks (``build_networks``). The objectives themselves are in ``
 """
 
 import math
+from contextlib import contextmanager
 from typing import ClassVar
 
 import numpy as np
@@ -216,6 +217,18 @@ class GAN(Model):
         super().train(mode)
         if self.ema is not None:
             self.ema.use(not mode)
+
+    @contextmanager
+    def averaged(self):
+        """Within the block G holds its averaged weights (when ema_decay is on), then its own."""
+        was = self.ema is not None and self.ema.active
+        if self.ema is not None:
+            self.ema.use(True)
+        try:
+            yield
+        finally:
+            if self.ema is not None:
+                self.ema.use(was)
 
     def update_ema(self):
         """After each G step: one step of the average of G's weights (when ema_decay is on)."""
