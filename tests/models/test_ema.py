@@ -26,6 +26,7 @@ SMALL = {
         fade_images=8,
         train_images=0,
     ),
+    "stylegan": dict(channels=[8, 8, 6, 4], codings_size=8, w_dim=8, batch_size=4, train_images=0),
 }
 
 
@@ -111,7 +112,7 @@ def test_without_ema_the_checkpoint_holds_no_shadow(tmp_path):
         assert not [k for k in npz.files if "ema" in k]
 
 
-@pytest.mark.parametrize("model", ["dcgan", "progan"])
+@pytest.mark.parametrize("model", ["dcgan", "progan", "stylegan"])
 def test_resume_continues_the_average_bit_for_bit(tmp_path, model):
     """As tests/test_checkpoints.py: resuming from the step-2 checkpoint replays steps 3-4."""
     t = trainer(tmp_path / "a", model, checkpoint_every=2)
