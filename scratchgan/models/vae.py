@@ -23,7 +23,9 @@ beta multiplies it (beta-VAE; 2 gives conv-vae the whole per-image KL of the ELB
 ``kl_warmup_steps`` S ramps it from beta / S at the first step to beta at step S (Bowman et al.
 2016, Sonderby et al. 2016, against codes the KL term closes before the decoder uses them; in a
 short conv-vae test here it closed one instead, see docs/RESULTS.md). Validation always scores the
-loss at the full weight beta.
+loss at the full weight beta. ``kl_free_bits`` lambda (training only) replaces L by the sum over
+codings of max(lambda, batch-mean KL of the coding): a coding below lambda nats is not pushed
+towards the prior at all, so it cannot be closed (free bits, Kingma et al. 2016).
 
 Validation draws its codings from a fixed generator, so it is deterministic. ``reconstruct`` and
 ``encode`` use the mean coding mu; ``sample`` decodes draws from the prior N(0, I).
@@ -67,7 +69,7 @@ class VariationalAE(Autoencoder):
 
     generative = True
 
-    options: ClassVar[dict] = {"kl_weight": 1.0, "kl_warmup_steps": 0}
+    options: ClassVar[dict] = {"kl_weight": 1.0, "kl_warmup_steps": 0, "kl_free_bits": 0.0}
 
     def __init__(self, config, generator):
         super().__init__(config, generator)
@@ -80,6 +82,13 @@ class VariationalAE(Autoencoder):
         if self.step is None or not warmup:
             return beta
         return beta * min(1.0, (self.step + 1) / warmup)
+
+    @staticmethod
+    def free_bits_kl(mu, gamma, free):
+        """sum over codings d of max(free, k_d), k_d = the batch mean of coding d's KL (Kingma et
+        al. 2016), as a one-element tensor: below ``free`` nats a coding's KL has no gradient."""
+        per_coding = ((mu**2 + gamma.exp() - gamma - 1.0) * 0.5).mean(0)
+        return (F.relu(per_coding - free) + free).sum().reshape(1)
 
     def train_step(self, batch, ctx):
         self.step = ctx.step
@@ -105,8 +114,9 @@ class VariationalAE(Autoencoder):
         pixels = math.prod(x.shape[1:])
         bce = F.binary_cross_entropy(x_hat, x)  # mean over pixels and images
         kl = F.gaussian_kl(mu, gamma, reduction="none")  # per image, summed over the codings
-        factor = self.kl_factor()
-        loss = self.training_loss(bce, kl if factor == 1.0 else kl * factor)
+        factor, free = self.kl_factor(), self.config.get("kl_free_bits", 0.0)
+        term = kl if not free or self.step is None else self.free_bits_kl(mu, gamma, free)
+        loss = self.training_loss(bce, term if factor == 1.0 else term * factor)
         nelbo = (bce * pixels + kl.mean()).detach()
         return loss, {"loss": loss, "bce": bce, "kl": kl.mean(), "nelbo": nelbo}
 

@@ -40,3 +40,16 @@ def test_the_training_loss_weights_the_latent_loss():
     assert math.isclose(logs["loss"], logs["bce"] * 784 + logs["kl"] / 2, rel_tol=1e-5)
     warm = model(kl_weight=2.0, kl_warmup_steps=8).train_step(x, StepContext(step=1))
     assert math.isclose(warm["loss"], warm["bce"] * 784 + warm["kl"] * 0.25 / 2, rel_tol=1e-5)
+
+
+def test_free_bits_floor_each_codings_kl_while_training():
+    """With a floor above every coding's KL the latent term is the constant 2 x lambda (conv-vae:
+    mean(R) + 2 lambda / 2); with a floor of 0 it is the summed KL; validation ignores the floor."""
+    x = batch()
+    high = model(kl_free_bits=50.0).train_step(x, StepContext(step=0))
+    assert math.isclose(high["loss"], high["bce"] * 784 + 50.0, rel_tol=1e-5)
+    tiny = model(kl_free_bits=1e-9).train_step(x, StepContext(step=0))
+    assert math.isclose(tiny["loss"], tiny["bce"] * 784 + tiny["kl"] / 2, rel_tol=1e-4)
+    m = model(kl_free_bits=50.0)
+    valid = m.evaluate(x[0])
+    assert math.isclose(valid["loss"], valid["bce"] * 784 + valid["kl"] / 2, rel_tol=1e-4)
