@@ -23,6 +23,7 @@ TRAIN_OPTIONS = (
     "batch_size",
     "lr",
     "loss",
+    "recipe",
     "device",
     "seed",
     "valid_size",
@@ -48,6 +49,9 @@ def _cmd_list(args):
             f"{'':<{width}}  defaults: {r.get('epochs')} epochs, batch {r.get('batch_size')}, "
             f"{r.get('optimizer')} lr {r.get('lr')}{losses}"
         )
+        if cls.recipes:
+            names = ", ".join(name for name in cls.recipes if "/" not in name)
+            print(f"{'':<{width}}  presets (--recipe NAME): {names}")
         if cls.options:
             options = ", ".join(f"{k}={r.get(k, v)}" for k, v in cls.options.items())
             print(f"{'':<{width}}  options (--set KEY=VALUE): {options}")
@@ -254,6 +258,11 @@ def build_parser():
     )
     t.add_argument("--lr", type=number, help="learning rate (of every optimiser of the model)")
     t.add_argument("--loss", choices=loss_names(), help="GAN objective (GANs only)")
+    t.add_argument(
+        "--recipe",
+        metavar="NAME",
+        help="a named preset of the model over its recipe, e.g. full (see `scratchgan list`)",
+    )
     t.add_argument("--device", help="cpu, cuda or cuda:N (default: $SCRATCHGAN_DEVICE, else cpu)")
     t.add_argument(
         "--seed",

@@ -103,6 +103,27 @@ class DCGAN(GAN):
         "init": "glorot",
         "d_batches": "joint",
     }
+    # `train dcgan [--loss L] --recipe full` (also wgan, wgan-gp, lsgan --recipe full): sized to
+    # <= 2 h on one core at 1.5 x the CPU time per step measured with 1 BLAS thread (process_time,
+    # median of 6 steps after 2 warm-up steps, 2026-12-01, machine loaded: load average 6 to 17).
+    # The default (2 epochs; the loss study 1) stopped long before convergence.
+    recipes: ClassVar[dict] = {
+        # ns, mm, ls: 0.253 CPU s/step -> 17,180 steps ~ 4,350 s CPU (6,520 s at 1.5 x);
+        # checkpoints every 1,000 steps (~4 min) so an interruption loses little.
+        # No EMA: G has batch norm, whose running statistics belong to the trained weights,
+        # not to an average of them.
+        "full": {"epochs": 10, "checkpoint_every": 1000},
+        # wgan (the WGAN paper, Arjovsky et al. 2017, Algorithm 1 and its code): RMSprop lr 5e-5,
+        # clip 0.01, n_critic 5 as the wgan loss preset already has, plus its 100 critic steps
+        # before each of the first 25 and every 500th G step, which ours lacked. Deviation: batch
+        # 32, not the paper's 64 (the loss study's batches). 0.158 CPU s/step (mean of 10 steps,
+        # G every 5th) -> 29,206 steps ~ 4,600 s CPU (6,900 s at 1.5 x): ~5,300 G steps.
+        "full/wgan": {"epochs": 17, "n_critic_burst": 100},
+        # wgan-gp (Gulrajani et al. 2017: Adam 1e-4, betas (0.5, 0.9), n_critic 5, lambda 10, as
+        # the preset). 0.282 CPU s/step (mean of 10 steps) -> 15,462 steps ~ 4,350 s CPU (6,530 s
+        # at 1.5 x): ~3,090 G steps.
+        "full/wgan-gp": {"epochs": 9},
+    }
 
     def build_networks(self, generator):
         C, H, W = self.image_shape
@@ -156,6 +177,14 @@ class DCGAN64(GAN):
         "image_size": 64,
         "init": "dcgan",
         "d_batches": "separate",
+    }
+    # `train dcgan64 --recipe full`: 1.40 CPU s/step at width 32, batch 64 (1 BLAS thread,
+    # measured as dcgan's) -> 3,436 steps ~ 4,800 s CPU (7,200 s at 1.5 x). Deviations: width 32
+    # (the paper 128, PyTorch's example 64) and batch 64 (the paper 128): at width 64 and batch
+    # 128 a step costs about 7 s (benchmarks/results/train-step-cpu-threads1.md: 3.56 s at batch
+    # 64), so 2 h would buy about 1,000 steps; the smaller network gets 3.4 x as many.
+    recipes: ClassVar[dict] = {
+        "full": {"width": 32, "batch_size": 64, "epochs": 4, "checkpoint_every": 200},
     }
 
     def __init__(self, config, generator):

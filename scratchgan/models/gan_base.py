@@ -28,6 +28,9 @@ Training tricks (GANs in Action 5.4, Chollet ch. 12), each a recipe key, all off
                          sample (Chollet adds 0.05 U to labels where fake = 1, real = 0; with our
                          fake = 0, real = 1 the mirror image keeps every target inside [0, 1])
     n_critic         k   D steps per G step (the wgan presets use 5)
+    n_critic_burst   N   N D steps instead of k before each of the first 25 G steps and every
+                         500th (the WGAN paper's code: 100; it trains the critic near optimality
+                         before G learns from it); 0: off
     image_pool       P   experience replay (Shrivastava et al. 2017; CycleGAN's pool): up to P
                          generated images are kept; once full, each new fake is, with probability
                          1/2, swapped for a stored one, which D sees instead
@@ -38,6 +41,10 @@ Training tricks (GANs in Action 5.4, Chollet ch. 12), each a recipe key, all off
                          DCGAN example)
     log_gradients    also log g_grad_norm (L2 norm of G's parameter gradient) and d_gz (mean
                          D(G(z))) at each G step (GANs in Action fig. 5.5)
+    ema_decay        d   an exponential moving average of G's weights, updated after every G step
+                         (parts/ema.py: warm-up min(d, (1 + k) / (10 + k)) at the k-th G step); in
+                         evaluation mode (``train(False)``: the trainer's pictures and metrics,
+                         ``scratchgan sample`` and ``eval``) G holds the average. 0: off
 
 Label smoothing and noise change the targets of mm, ns and ls; wgan and wgan-gp have none.
 
@@ -47,6 +54,7 @@ build the two networks (``build_networks``). The objectives themselves are in ``
 """
 
 import math
+from contextlib import contextmanager
 from typing import ClassVar
 
 import numpy as np
@@ -68,6 +76,8 @@ from .parts import (
     gradient_penalty,
     keras_init_,
 )
+from .parts.ema import WeightEMA
+from .parts.training import is_generator_step
 
 PICTURE_SAMPLES = 64  # the fixed latent batch drawn at build time: an 8 x 8 grid every epoch
 
@@ -93,10 +103,12 @@ class GAN(Model):
         "label_smoothing": 0.0,
         "label_noise": 0.0,
         "n_critic": 1,
+        "n_critic_burst": 0,
         "image_pool": 0,
         "instance_noise": 0.0,
         "instance_noise_steps": 0,
         "log_gradients": False,
+        "ema_decay": 0.0,
     }
     # d_batches: "joint" when unset (dcgan and cgan set "separate")
     recipe_types: ClassVar[dict] = {"d_batches": str}
@@ -138,6 +150,8 @@ class GAN(Model):
         self.place(self.G, self.D)
         self.opt_g = build_optimizer(list(self.G.parameters()), config, "g_")
         self.opt_d = build_optimizer(list(self.D.parameters()), config, "d_")
+        decay = config.get("ema_decay", 0.0)
+        self.ema = WeightEMA(self.G, decay) if decay else None
         self.fixed_z = self.noise(self.picture_samples)
         self.fixed_labels = self.picture_labels()
         self.pool = ImagePool(config["image_pool"]) if config.get("image_pool") else None
@@ -197,14 +211,43 @@ class GAN(Model):
     def optimizers(self):
         return {"generator": self.opt_g, "discriminator": self.opt_d}
 
+    def train(self, mode=True):
+        """Training or evaluation mode; with ema_decay on, evaluation mode swaps G's averaged
+        weights in (and training mode swaps the trained ones back)."""
+        super().train(mode)
+        if self.ema is not None:
+            self.ema.use(not mode)
+
+    @contextmanager
+    def averaged(self):
+        """Within the block G holds its averaged weights (when ema_decay is on), then its own."""
+        was = self.ema is not None and self.ema.active
+        if self.ema is not None:
+            self.ema.use(True)
+        try:
+            yield
+        finally:
+            if self.ema is not None:
+                self.ema.use(was)
+
+    def update_ema(self):
+        """After each G step: one step of the average of G's weights (when ema_decay is on)."""
+        if self.ema is not None:
+            self.ema.update()
+
     def extra_state(self):
-        return self.pool.state() if self.pool is not None else {}
+        state = self.pool.state() if self.pool is not None else {}
+        if self.ema is not None:
+            state.update(self.ema.state())
+        return state
 
     def load_extra_state(self, state):
         # checkpoints written before the step context also hold "d_steps", the D updates so far:
         # always the trainer's step, which the step context now gives; it is ignored
         if self.pool is not None:
             self.pool.load_state(state, self.fixed_z.xp)
+        if self.ema is not None:
+            self.ema.load_state(state)
 
     # ----- the tricks
     def label_targets(self, n, like):
@@ -238,7 +281,8 @@ class GAN(Model):
 
     # ----- training
     def train_step(self, batch, ctx):
-        """One D update, and a G update when ``ctx.step + 1`` is a multiple of n_critic."""
+        """One D update, and a G update when ``ctx.step + 1`` D updates complete a G step's critic
+        steps (every n_critic-th, or per n_critic_burst)."""
         real, labels = self.real_inputs(batch)
         n = real.shape[0]
         c = self.config
@@ -273,7 +317,7 @@ class GAN(Model):
         if self.probability_output:
             logs["d_real"] = F.sigmoid(real_out.detach()).mean().item()
             logs["d_fake"] = F.sigmoid(fake_out.detach()).mean().item()
-        if (ctx.step + 1) % c.get("n_critic", 1):
+        if not is_generator_step(ctx.step, c.get("n_critic", 1), c.get("n_critic_burst", 0)):
             return logs
         # phase 2: the generator, through a frozen discriminator, for random labels (if any)
         self.opt_g.zero_grad()
@@ -287,6 +331,7 @@ class GAN(Model):
             verdict = F.sigmoid(out.detach()) if self.probability_output else out.detach()
             logs["d_gz"] = verdict.mean().item()
         self.opt_g.step()
+        self.update_ema()
         logs["g_loss"] = loss_g.item()
         return logs
 

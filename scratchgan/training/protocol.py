@@ -44,6 +44,9 @@ class Model:
         recipe_types: {key: type} for keys the family reads that have no default in the recipe or
             a default of None (no type can be read off it), e.g. {"truncation_cutoff": int}.
         loss_presets: {loss name: config overrides} for ``--loss``; empty = the option is refused.
+        recipes: {preset name: config overrides} for ``--recipe NAME``, layered after the recipe
+            and the loss preset (e.g. "full", the full-length run); a key "NAME/LOSS" adds the
+            values that preset takes with that loss. Each value is typed as an override is.
         generative: True when ``sample`` draws from a prior.
 
     Build: ``Model(config, generator)`` makes the networks and optimisers from ``config`` (a dict),
@@ -71,6 +74,7 @@ class Model:
     options: ClassVar[dict] = {}
     recipe_types: ClassVar[dict] = {}
     loss_presets: ClassVar[dict] = {}
+    recipes: ClassVar[dict] = {}
     generative = False
 
     def __init__(self, config, generator):

@@ -1,12 +1,13 @@
 """Recipes: the defaults every run starts from, typed overrides, and what a config builds.
 
 A run's config is layered: COMMON_DEFAULTS, the family's ``options`` and ``recipe``, its ``--loss``
-preset, then the overrides. The layered defaults also type every key: an override must have the
-type of the key's default (bool, int, float, str or list; an int is also a float; a list's items
-are typed by the default's items; a key whose default is None takes the type the family declares
-in ``recipe_types``, else any number or string). So ``train --set lr=abc`` or
-``--set n_critic=2.5`` is refused with one line before anything runs, and an unknown key is refused
-naming the nearest known ones.
+preset, its named ``--recipe`` preset (``recipes["NAME"]``, then ``recipes["NAME/LOSS"]`` for the
+run's loss where the family has one), then the overrides. The layered defaults also type every
+key: an override must have the type of the key's default (bool, int, float, str or list; an int is
+also a float; a list's items are typed by the default's items; a key whose default is None takes the
+type the family declares in ``recipe_types``, else any number or string). So ``train --set
+lr=abc`` or ``--set n_critic=2.5`` is refused with one line before anything runs, and an unknown key
+is refused naming the nearest known ones.
 
 Example:
     >>> config = make_config("gan", loss="wgan", epochs=2)
@@ -75,8 +76,15 @@ def loss_names():
     return names
 
 
-def recipe_defaults(model, loss=None):
-    """COMMON_DEFAULTS, ``model``'s options and recipe, then its ``loss`` preset (None: none)."""
+def recipe_names(model):
+    """The named presets ``--recipe`` takes for ``model`` (the keys of its ``recipes`` without a
+    ``/LOSS`` part), in declaration order."""
+    return [name for name in models.get(model).recipes if "/" not in name]
+
+
+def recipe_defaults(model, loss=None, recipe=None):
+    """COMMON_DEFAULTS, ``model``'s options and recipe, its ``loss`` preset (None: none), then its
+    named ``recipe`` preset (None: none), which the config records as ``recipe``."""
     cls = models.get(model)
     config = {"model": model, **COMMON_DEFAULTS, **cls.options, **cls.recipe}
     if loss is not None:
@@ -88,20 +96,37 @@ def recipe_defaults(model, loss=None):
         if loss not in cls.loss_presets:
             raise ValueError(f"--loss {loss!r}: {model} supports {', '.join(cls.loss_presets)}")
         config.update(cls.loss_presets[loss])
+    if recipe is not None:
+        config.update(_preset(model, recipe, config))
+        config["recipe"] = recipe
     return config
+
+
+def _preset(model, name, config):
+    """``recipes[name]`` with ``recipes[name/LOSS]`` for the config's loss on top, each key typed
+    by ``config`` (a value of another type is a RecipeError: a preset is checked like --set)."""
+    names = recipe_names(model)
+    if name not in names:
+        has = f"{model} has {', '.join(names)}" if names else f"{model} has no named recipes"
+        raise RecipeError(f"--recipe {name!r}: {has}")
+    cls, keys = models.get(model), _Keys(model, config)
+    values = {**cls.recipes[name], **cls.recipes.get(f"{name}/{config.get('loss')}", {})}
+    for key, value in values.items():
+        keys.check(key, value, prefix=f"--recipe {name}: ")
+    return values
 
 
 def make_config(model, **overrides):
     """The full config of a run: COMMON_DEFAULTS, the model's options and recipe, its --loss preset,
-    then ``overrides``, each checked against the type of its key's default (RecipeError if unknown
-    or of another type).
+    its named ``recipe`` preset, then ``overrides``, each checked against the type of its key's
+    default (RecipeError if unknown or of another type).
 
     Overrides that are None are ignored (so argparse defaults of None mean "the recipe's value").
     """
-    config = recipe_defaults(model, overrides.get("loss"))
+    config = recipe_defaults(model, overrides.get("loss"), overrides.get("recipe"))
     keys = _Keys(model, config)
     for key, value in overrides.items():
-        if value is not None:
+        if value is not None and key != "recipe":
             keys.check(key, value)
             config[key] = value
     config["device"] = checked_device(config["device"])
@@ -147,7 +172,8 @@ def with_settings(model, overrides, settings):
     merged = dict(overrides)
     if not texts:
         return merged
-    keys = _Keys(model, recipe_defaults(model, texts.get("loss", overrides.get("loss"))))
+    loss = texts.get("loss", overrides.get("loss"))
+    keys = _Keys(model, recipe_defaults(model, loss, overrides.get("recipe")))
     for key, text in texts.items():
         value = _parse(text, keys.kind(key, prefix="--set "))
         keys.check(key, value, shown=text, prefix="--set ")
@@ -268,6 +294,7 @@ class _Keys:
         self.declared = {**COMMON_TYPES, **models.get(model).recipe_types}
         self.defaults = {**dict.fromkeys(self.declared), **FALLBACK_DEFAULTS, **config}
         self.defaults.pop("model")
+        self.defaults.pop("recipe", None)  # chosen with --recipe, not set
         own = {
             key[: -len(name)]
             for key in config

@@ -138,3 +138,32 @@ def unique_parameters(*modules):
                 seen.add(id(p))
                 params.append(p)
     return params
+
+
+# the WGAN paper's Algorithm 1 as run in its code: n_critic_burst critic steps before each of the
+# first BURST_FIRST generator steps and before every BURST_EVERY-th
+BURST_FIRST, BURST_EVERY = 25, 500
+
+
+def critic_steps_before(g, n_critic, burst=0):
+    """D steps taken before G step ``g`` (0-based) is done: sum over i <= g of n_i, where n_i is
+    ``burst`` for i < BURST_FIRST or i % BURST_EVERY == 0 (when burst > 0), else ``n_critic``."""
+    if not burst:
+        return n_critic * (g + 1)
+    bursts = min(g + 1, BURST_FIRST) + max(0, g // BURST_EVERY)  # 500, 1000, ... up to g
+    return n_critic * (g + 1) + (burst - n_critic) * bursts
+
+
+def is_generator_step(step, n_critic, burst=0):
+    """Whether G steps after D step ``step`` (0-based): ``step + 1`` D steps are exactly
+    critic_steps_before(g) for some g."""
+    if not burst:
+        return (step + 1) % n_critic == 0
+    lo, hi = 0, step + 1  # the smallest g with critic_steps_before(g) >= step + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if critic_steps_before(mid, n_critic, burst) < step + 1:
+            lo = mid + 1
+        else:
+            hi = mid
+    return critic_steps_before(lo, n_critic, burst) == step + 1
