@@ -38,7 +38,9 @@ class MLPGAN(GAN):
       the average draws 18% of its pixels saturated, garments pure white or black; at 5e-4, 11%.
 
     Adam (2e-4, beta1 0.5), lower rates without the average, batch 128, LeCun init for SELU,
-    instance noise and label smoothing each left the noise in place after 1-3 epochs.
+    instance noise and label smoothing each left the noise in place after 1-3 epochs. The default
+    5 epochs (`make demo`) score FID 522 with the average against 663 without it (own classifier,
+    10,000 samples, seed 0; the book's recipe: 722); 10 epochs: 529, so the rest is not time.
     """
 
     recipe: ClassVar[dict] = {
