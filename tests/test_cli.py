@@ -211,7 +211,7 @@ def test_set_turns_on_a_gan_trick_but_not_for_a_model_that_ignores_it(data_dir, 
 @pytest.mark.parametrize(
     "setting, message",
     [
-        ("lr=abc", "--set lr=abc: lr takes a float (gan's default: 0.001)"),
+        ("lr=abc", "--set lr=abc: lr takes a float (gan's default: 0.0005)"),
         ("n_critic=2.5", "--set n_critic=2.5: n_critic takes an int (gan's default: 1)"),
         ("log_gradients=1", "--set log_gradients=1: log_gradients takes a bool (true or false)"),
         ("n_critc=2", "--set n_critc: gan's recipe has no such key; nearest: n_critic"),

@@ -100,6 +100,7 @@ def test_make_demo_then_every_readme_command(at):
         assert scratchgan(line) == 0, line
     for path in (
         "runs/demo-gan/samples",
+        "runs/demo-gan/samples-final.png",
         "runs/demo-gan/loss.png",
         "runs/demo-stacked-ae/samples",
         "runs/demo-stacked-ae/loss.png",

@@ -69,7 +69,7 @@ REGISTRY = {
     ),
     "gan": (
         "gan:MLPGAN",
-        "MLP GAN: G 30-100-150-784, D 784-150-100-1, SELU, BCE, RMSprop (ch. 17)",
+        "MLP GAN: G 30-100-150-784, D 784-150-100-1, SELU, BCE, RMSprop (ch. 17); G EMA",
     ),
     "dcgan": (
         "dcgan:DCGAN",
