@@ -44,6 +44,7 @@ ROOT = os.path.dirname(HERE)
 sys.path[:0] = [p for p in (HERE, ROOT) if p not in sys.path]
 
 import machine  # noqa: E402
+from harness import write_json_and_markdown  # noqa: E402
 
 RESULTS = os.path.join(HERE, "results")
 CASES = {"dcgan28": ("dcgan", 128), "dcgan64": ("dcgan64", 64)}  # name: (model, global batch)
@@ -244,13 +245,7 @@ def mpi_label():
 
 
 def write(result, out):
-    os.makedirs(out, exist_ok=True)
-    paths = [os.path.join(out, "distributed-speedup." + ext) for ext in ("json", "md")]
-    with open(paths[0], "w") as f:
-        json.dump(result, f, indent=1)
-    with open(paths[1], "w") as f:
-        f.write(markdown(result))
-    return paths
+    return write_json_and_markdown(result, out, "distributed-speedup", markdown(result))
 
 
 def positive(text):

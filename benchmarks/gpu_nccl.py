@@ -20,18 +20,18 @@ tests/distributed/fake_nccl.py.
 
 import argparse
 import datetime
-import json
 import os
 import sys
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [p for p in (os.path.dirname(HERE),) if p not in sys.path]
+sys.path[:0] = [p for p in (HERE, os.path.dirname(HERE)) if p not in sys.path]
 
 import scratchgan as sg  # noqa: E402
 import scratchgan.nn as nn  # noqa: E402
 import scratchgan.nn.functional as F  # noqa: E402
+from harness import write_json_and_markdown  # noqa: E402
 from scratchgan.distributed import DistributedDataParallel, SingleProcessCommunicator  # noqa: E402
 from scratchgan.distributed.nccl import NCCLCommunicator  # noqa: E402
 
@@ -182,13 +182,7 @@ def markdown(result):
 
 
 def write(result, out):
-    os.makedirs(out, exist_ok=True)
-    paths = [os.path.join(out, "gpu-nccl." + ext) for ext in ("json", "md")]
-    with open(paths[0], "w") as f:
-        json.dump(result, f, indent=1)
-    with open(paths[1], "w") as f:
-        f.write(markdown(result))
-    return paths
+    return write_json_and_markdown(result, out, "gpu-nccl", markdown(result))
 
 
 def parse_args(argv=None):

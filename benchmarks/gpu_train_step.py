@@ -11,7 +11,6 @@ Writes gpu-train-step.json and gpu-train-step.md.
 
 import argparse
 import datetime
-import json
 import os
 import statistics
 import sys
@@ -19,7 +18,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [p for p in (HERE, os.path.dirname(HERE)) if p not in sys.path]
 
-from harness import alternate  # noqa: E402
+from harness import alternate, write_json_and_markdown  # noqa: E402
 
 
 def synchronized(step, sync):
@@ -77,13 +76,7 @@ def markdown(result):
 
 
 def write(result, out):
-    os.makedirs(out, exist_ok=True)
-    paths = [os.path.join(out, "gpu-train-step." + ext) for ext in ("json", "md")]
-    with open(paths[0], "w") as f:
-        json.dump(result, f, indent=1)
-    with open(paths[1], "w") as f:
-        f.write(markdown(result))
-    return paths
+    return write_json_and_markdown(result, out, "gpu-train-step", markdown(result))
 
 
 def parse_args(argv=None):

@@ -239,3 +239,14 @@ def write_results(rows, json_path, md_path, env=None):
     with open(md_path, "w") as f:
         f.write(markdown_table(merged, env))
     return merged
+
+
+def write_json_and_markdown(result, out, stem, markdown):
+    """``result`` as OUT/STEM.json and the ``markdown`` text as OUT/STEM.md; the two paths."""
+    os.makedirs(out, exist_ok=True)
+    paths = [os.path.join(out, f"{stem}.{ext}") for ext in ("json", "md")]
+    with open(paths[0], "w") as f:
+        json.dump(result, f, indent=1)
+    with open(paths[1], "w") as f:
+        f.write(markdown)
+    return paths
