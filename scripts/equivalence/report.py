@@ -120,7 +120,9 @@ def section(results):
         *table(results),
         "",
         f"Machine: {'; '.join(machines) or 'pending'}. Runs: {when}. Train time is the "
-        "optimisation steps alone, one thread.",
+        "optimisation steps alone, one thread, wall-clock: a run that shared its core with other "
+        "work or was paused (the first runs were stopped while benchmarks and CI ran) shows "
+        "more.",
         "",
         *(detail(results) if results else []),
         END,
