@@ -17,6 +17,7 @@ import argparse
 import csv
 import json
 import os
+import shlex
 import sys
 
 import numpy as np
@@ -61,13 +62,13 @@ def train_command(config):
         if key in ("model", "loss", "recipe") or key not in base or base[key] == value:
             continue
         if key == "keep_checkpoints" or key == "tensorboard":
-            words += [f"--{key.replace('_', '-')}"] if value else [f"--set {key}=false"]
+            words += [f"--{key.replace('_', '-')}"] if value else ["--set", f"{key}=false"]
         elif key in TRAIN_FLAGS:
             words += [f"--{key.replace('_', '-')}", str(value)]
         else:
-            text = value if isinstance(value, str) else json.dumps(value)
-            words.append(f"--set {key}={text}")
-    return " ".join(words)
+            text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+            words += ["--set", f"{key}={text}"]
+    return shlex.join(words)
 
 
 def images_seen(run_dir):

@@ -6,6 +6,7 @@ import functools
 import importlib
 import json
 import os
+import shlex
 import struct
 import sys
 
@@ -174,6 +175,27 @@ def test_gallery_cyclegan_cycle_figure_and_its_own_done_file(tmp_path, tiny_worl
     (runs / "cyclegan" / "metrics.json").write_text("{}")  # not cyclegan's finishing file
     page = gallery.build(str(runs), str(tmp_path / "g.md"), str(tmp_path / "img"))
     assert "- cyclegan (cyclegan): not finished yet, epoch" in page
+
+
+@pytest.mark.parametrize(
+    "model, overrides",
+    [
+        ("dcgan", {"loss": "wgan-gp", "recipe": "full"}),
+        ("progan", {"recipe": "full", "epochs": 6, "betas": [0.0, 0.9], "ema_decay": 0.99}),
+        ("vae", {"batch_size": 16, "keep_checkpoints": True, "lr": 3e-4}),
+    ],
+)
+def test_train_command_rebuilds_the_config(model, overrides):
+    """The page's command, parsed as `scratchgan train` parses it, makes the run's config again."""
+    config = recipes.make_config(model, device="cpu", **overrides)
+    words = shlex.split(gallery.train_command(config))
+    assert words[:3] == ["scratchgan", "train", model]
+    args = cli.build_parser().parse_args(words[1:])
+    options = {k: getattr(args, k) for k in cli.TRAIN_OPTIONS}
+    again = recipes.with_settings(model, options, args.set or ())
+    if args.keep_checkpoints:
+        again["keep_checkpoints"] = True
+    assert recipes.make_config(model, **again) == config
 
 
 def test_gallery_refuses_a_missing_runs_folder(tmp_path):
