@@ -142,8 +142,13 @@ def test_killing_a_rank_ends_the_job_within_60_s_naming_its_process(tmp_path):
     code, output, _ = run_ranks(2, "kill_a_rank", tmp_path / "out", 30.0, timeout=120)
     assert time.perf_counter() - start < 60
     assert code != 0
-    pid = re.search(r"rank 1 pid (\d+)", output).group(1)
-    assert re.search(rf"PID {pid}\b", output), output[-2000:]  # MPICH's report of the dead rank
+    pids = {m.group(2): m.group(1) for m in re.finditer(r"rank (\d+) pid (\d+)", output)}
+    assert set(pids.values()) == {"0", "1"}, output[-2000:]  # rank 0's rank-to-pid map
+    # MPICH's report names a dead process of the job: usually rank 1, the one killed, but its
+    # clean-up races with the report and it has named rank 0, which it killed itself, instead
+    # (docs/DISTRIBUTED.md); the report still maps to a rank through the printed map
+    reported = re.search(r"PID (\d+) RUNNING AT", output)
+    assert reported and reported.group(1) in pids, output[-2000:]
 
 
 def test_a_parameter_used_on_one_rank_only_is_averaged_with_zeros_on_every_rank(tmp_path):
