@@ -37,6 +37,7 @@ sys.path[:0] = [p for p in (HERE, os.path.dirname(HERE)) if p not in sys.path]
 
 import numpy as np
 
+import machine  # noqa: E402
 from harness import alternate, environment, load_average
 
 RESULTS = os.path.join(HERE, "results")
@@ -459,10 +460,12 @@ def limit_threads(n, torch=True):
 # ----- reports
 def write_reports(rows, memory, env, stem, out=RESULTS):
     os.makedirs(out, exist_ok=True)
+    cpu = machine.cpu_facts()
     with open(os.path.join(out, stem + ".json"), "w") as f:
         json.dump({"environment": env, "rows": rows, "memory": memory}, f, indent=1)
     lines = [
-        f"Training steps on the CPU, {env['date']}, {env['cpu_count']} cores, "
+        f"Training steps on the CPU, {env['date']}, {cpu['cpu_model']} (ISA: {cpu['isa']}), "
+        f"{env['cpu_count']} cores, "
         f"{env['threads']} thread(s) each, load average {env['load_average_1_5_15']} before and "
         f"{env.get('load_average_after')} after; numpy {env['numpy']} "
         f"({', '.join(env.get('numpy_blas') or [])}), torch {env.get('torch')}. Medians of "
