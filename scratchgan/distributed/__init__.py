@@ -19,7 +19,7 @@ from .env import (
     is_main_process,
 )
 from .sync_batchnorm import SyncBatchNorm, all_reduce
-from .watchdog import CollectiveTimeout
+from .watchdog import CollectiveTimeout, RankDied
 
 __all__ = [
     "Communicator",
@@ -29,6 +29,7 @@ __all__ = [
     "SyncBatchNorm",
     "all_reduce",
     "CollectiveTimeout",
+    "RankDied",
     "init",
     "is_initialized",
     "get_comm",

@@ -12,6 +12,7 @@ The blocking forms (``allreduce``, ``broadcast``, ...) are start-then-wait.
 """
 
 import os
+import pickle
 
 import numpy as np
 
@@ -68,13 +69,12 @@ class Communicator:
     def barrier(self, name="barrier"):
         self._start_barrier(name).wait(self.timeout)
 
-    def broadcast_object(self, obj, root=0):
-        """A picklable object from ``root`` to every rank (setup only: no watchdog)."""
+    def broadcast_object(self, obj, root=0, name="broadcast_object"):
+        """A picklable object from ``root`` to every rank."""
         return obj
 
-    def allgather_object(self, obj):
-        """[obj of rank 0, obj of rank 1, ...] on every rank (small, picklable: setup and
-        checkpoints only, no watchdog)."""
+    def allgather_object(self, obj, name="allgather_object"):
+        """[obj of rank 0, obj of rank 1, ...] on every rank (small and picklable)."""
         return [obj]
 
     def wait_all(self, works):
@@ -148,14 +148,28 @@ class MPICommunicator(Communicator):
     def _start_barrier(self, name):
         return self._work(self.mpi_comm.Ibarrier(), name)
 
-    def broadcast_object(self, obj, root=0):
-        return self.mpi_comm.bcast(obj, root=root)
+    # The object collectives pickle to bytes and go through the watched collectives above:
+    # mpi4py's own (bcast, allgather) block inside MPI, where neither the watchdog nor the
+    # failure notice (watchdog.py) can reach a rank whose partner died.
+    def broadcast_object(self, obj, root=0, name="broadcast_object"):
+        payload = np.frombuffer(pickle.dumps(obj), dtype=np.uint8) if self.rank == root else None
+        size = np.array([0 if payload is None else payload.size], dtype=np.int64)
+        self.broadcast(size, root, f"{name} (size)")
+        data = payload.copy() if payload is not None else np.empty(int(size[0]), np.uint8)
+        self.broadcast(data, root, name)
+        return obj if self.rank == root else pickle.loads(data.tobytes())
 
-    def allgather_object(self, obj):
-        return self.mpi_comm.allgather(obj)
+    def allgather_object(self, obj, name="allgather_object"):
+        payload = np.frombuffer(pickle.dumps(obj), dtype=np.uint8)
+        sizes = self.allgather(np.array([payload.size], dtype=np.int64), f"{name} (sizes)")[:, 0]
+        padded = np.zeros(int(sizes.max()), dtype=np.uint8)
+        padded[: payload.size] = payload
+        rows = self.allgather(padded, name)
+        return [pickle.loads(rows[r, : sizes[r]].tobytes()) for r in range(self.size)]
 
     def abort(self, code=1):
         self.mpi_comm.Abort(code)
+        os._exit(code)  # MPICH's Abort returns under -disable-auto-cleanup once a rank has died
 
     def dup(self):
         return MPICommunicator(self.mpi_comm.Dup(), self.timeout)

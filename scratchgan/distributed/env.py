@@ -9,8 +9,10 @@ is one process and the communicator is ``SingleProcessCommunicator``.
 """
 
 import os
+import sys
 
 from .comm import MPICommunicator, SingleProcessCommunicator
+from .watchdog import watch_ranks
 
 MARKER = "SCRATCHGAN_DISTRIBUTED"  # set by --nproc's relaunch: "this process is a rank"
 _SIZE_VARIABLES = (
@@ -77,6 +79,8 @@ def init(backend="mpi", timeout=None):
             "distributed training needs mpi4py and an MPI runtime: pip install -e '.[mpi]'"
         ) from e
     mpi = MPICommunicator(timeout=timeout)
+    watch_ranks(mpi)
+    _abort_on_uncaught_exceptions(mpi)
     if backend == "nccl":
         import cupy
 
@@ -90,6 +94,21 @@ def init(backend="mpi", timeout=None):
     else:
         raise ValueError(f"init: backend must be 'mpi' or 'nccl', got {backend!r}")
     return _comm
+
+
+def _abort_on_uncaught_exceptions(comm):
+    """An exception no code caught ends the whole job after its traceback (``python -m mpi4py``
+    does the same): otherwise its rank would wait in MPI_Finalize and the others in their next
+    collective until the watchdog's deadline."""
+    if sys.excepthook is not sys.__excepthook__:
+        return  # the program has its own
+
+    def report_then_abort(kind, value, traceback):
+        sys.__excepthook__(kind, value, traceback)
+        sys.stderr.flush()
+        comm.abort(1)
+
+    sys.excepthook = report_then_abort
 
 
 def is_initialized():

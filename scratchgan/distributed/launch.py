@@ -39,6 +39,7 @@ from ..training.trainer import Trainer
 from .ddp import attach
 from .env import MARKER, in_launched_world, init
 from .sync_batchnorm import SyncBatchNorm
+from .watchdog import RankDied, rank_map, watch_ranks
 
 
 def should_relaunch(nproc):
@@ -65,8 +66,19 @@ def relaunch(nproc, argv):
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
     }
-    command = [mpiexec(), "-n", str(nproc), sys.executable, "-m", "scratchgan.cli", *argv]
-    return subprocess.call(command, env=env)
+    return subprocess.call(ranks_command(nproc, ["-m", "scratchgan.cli", *argv]), env=env)
+
+
+def ranks_command(nproc, python_args):
+    """mpiexec starting ``nproc`` ranks of ``python python_args``, each under its supervisor
+    (supervise.py), which names a rank that dies of a signal. With MPICH's mpiexec (Hydra),
+    ``-disable-auto-cleanup``: the others are then told (SIGUSR1) and name it too
+    (watchdog.py), where Hydra would otherwise kill them at once."""
+    found = mpiexec()
+    version = subprocess.run([found, "--version"], capture_output=True, text=True).stdout
+    flags = ["-disable-auto-cleanup"] if "HYDRA" in version else []
+    supervisor = [sys.executable, "-m", "scratchgan.distributed.supervise"]
+    return [found, *flags, "-n", str(nproc), *supervisor, sys.executable, *python_args]
 
 
 def trainer_class(nproc=None):
@@ -172,12 +184,10 @@ class DistributedTrainer(Trainer):
         self.main = self.rank == 0
         if not self.main:  # one voice: rank 0's (failures still reach the real stderr)
             sys.stdout = sys.stderr = open(os.devnull, "w")
-        import socket
-
-        where = self.comm.allgather_object(f"{os.getpid()}@{socket.gethostname()}")
+        where = rank_map() or watch_ranks(self.comm)
         if self.main:  # MPI reports a dead rank by its pid: this line maps pids to ranks
             print(
-                "ranks: " + ", ".join(f"{r} = pid {w}" for r, w in enumerate(where)),
+                "ranks: " + ", ".join(f"{r} = pid {p}@{h}" for r, (p, h) in enumerate(where)),
                 file=sys.stderr,
                 flush=True,
             )
@@ -277,6 +287,9 @@ class DistributedTrainer(Trainer):
             return super().fit(max_steps)
         except KeyboardInterrupt:
             raise
+        except RankDied as e:  # its own one-line message: which rank died
+            print(f"error: {e}", file=sys.__stderr__, flush=True)
+            self.comm.abort(1)
         except Exception:  # a rank that stops must take the others with it
             print(
                 f"rank {self.rank} of {self.world_size} failed:\n{traceback.format_exc()}",

@@ -4,8 +4,19 @@ A collective that one rank skips (or a rank that died) would block the others fo
 waiting rank polls the request and, after ``timeout`` seconds, raises ``CollectiveTimeout`` with
 its rank and the collective's name (e.g. "bucket 3 of D"), which the launcher turns into an
 abort of the whole job.
+
+A rank that dies is named at once, without waiting for the deadline: MPICH's ``mpiexec
+-disable-auto-cleanup`` (the ``--nproc`` launcher passes it) tells every surviving rank of a
+failed process with SIGUSR1 instead of killing them; ``watch_ranks`` turns that signal into
+``RankDied`` naming the ranks of this host whose processes are gone, from the rank-to-pid map
+gathered at start. (Without the flag MPICH kills the survivors itself and its report can name
+one it killed, not the one that died first.)
 """
 
+import os
+import signal
+import socket
+import threading
 import time
 
 # The longest sleep between polls: a collective that completes during it is seen up to this late,
@@ -16,6 +27,66 @@ MAX_PAUSE_S = 2e-4
 
 class CollectiveTimeout(RuntimeError):
     """A collective did not complete in time: some rank did not join it (skipped it, or died)."""
+
+
+# The notice can come while the failed process is still exiting (its sockets close before it
+# becomes a zombie), so the survivor looks this long for the process that is gone.
+NOTICE_GRACE_S = 2.0
+
+
+class RankDied(RuntimeError):
+    """Another rank's process is gone (MPI's failure notice); the job cannot go on without it."""
+
+
+_ranks = None  # [(pid, host)] of every rank, once watch_ranks has gathered it
+_died = None  # the RankDied raised by the notice, raised again by any later wait
+
+
+def watch_ranks(comm):
+    """Gather every rank's (pid, host) and install the SIGUSR1 failure notice (unless the
+    program has its own SIGUSR1 handler, or this is not the main thread); returns the map."""
+    global _ranks
+    _ranks = comm.allgather_object((os.getpid(), socket.gethostname()))
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL
+    ):
+        signal.signal(signal.SIGUSR1, lambda signum, frame: _notice(comm.rank))
+    return _ranks
+
+
+def rank_map():
+    """[(pid, host)] of every rank, or None before ``watch_ranks``."""
+    return _ranks
+
+
+def _alive(pid):
+    """False once the process has exited (gone, or a zombie not yet reaped by its parent)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: the process exists until it is reaped
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+def _notice(rank):
+    global _died
+    here = socket.gethostname()
+    peers = [(r, pid) for r, (pid, host) in enumerate(_ranks) if host == here and r != rank]
+    dead, deadline = [], time.perf_counter() + NOTICE_GRACE_S
+    while peers and not dead and time.perf_counter() < deadline:
+        dead = [f"rank {r} (pid {pid} on {here})" for r, pid in peers if not _alive(pid)]
+        time.sleep(0.001)
+    elsewhere = [r for r, (_, host) in enumerate(_ranks) if host != here]
+    who = " and ".join(dead) if dead else f"a rank on another host (one of ranks {elsewhere})"
+    _died = RankDied(f"{who} died; rank {rank} stops too: the job cannot go on without it")
+    raise _died
 
 
 class Work:
@@ -58,6 +129,8 @@ def wait_all(works, timeout):
     pause, polls = 0.0, 0
     pending = [w for w in works if not w.test()]
     while pending:
+        if _died is not None:  # the notice came while this rank was not in a collective
+            raise _died
         if time.perf_counter() > deadline:
             w = pending[0]
             raise CollectiveTimeout(

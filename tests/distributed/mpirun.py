@@ -9,6 +9,8 @@ import sys
 import numpy as np
 import pytest
 
+from scratchgan.distributed.launch import ranks_command
+
 HERE = pathlib.Path(__file__).parent
 ROOT = HERE.parent.parent
 
@@ -41,16 +43,7 @@ def run_ranks(n, program, out, *args, timeout=240):
     }
     for name in ("SCRATCHGAN_DISTRIBUTED", "PMI_SIZE", "PMI_RANK"):
         env.pop(name, None)
-    command = [
-        mpiexec(),
-        "-n",
-        str(n),
-        sys.executable,
-        str(HERE / "programs.py"),
-        program,
-        str(out),
-        *map(str, args),
-    ]
+    command = ranks_command(n, [str(HERE / "programs.py"), program, str(out), *map(str, args)])
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
     results = []
     for r in range(n):

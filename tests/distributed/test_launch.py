@@ -3,9 +3,11 @@
 
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -102,3 +104,30 @@ def test_inside_an_existing_mpiexec_the_command_uses_its_ranks(env, tmp_path):
     assert "3 steps" in done.stdout
     with np.load(tmp_path / "outer" / "checkpoints" / "last.npz") as f:
         assert "model-rank1" in str(f["json/rng"])
+
+
+def test_killing_a_rank_of_a_training_job_ends_it_naming_that_rank(env, tmp_path):
+    """The trainer under ``--nproc 2``: rank 1 SIGKILLed mid-training; its supervisor names it,
+    rank 0 names it too (RankDied) and aborts, and the job ends within 60 s."""
+    command = [sys.executable, "-m", "scratchgan.cli", "train", "dcgan", "--epochs", "1000",
+               "--batch-size", "8", "--valid-size", "16", "--out", "killed", "--quiet",
+               "--nproc", "2"]  # fmt: skip
+    job = subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        line = job.stderr.readline()
+        while line and not line.startswith("ranks: "):
+            line = job.stderr.readline()
+        ranks = dict(part.split(" = pid ") for part in line[len("ranks: ") :].strip().split(", "))
+        pid, host = ranks["1"].split("@")
+        time.sleep(2.0)  # into the training loop
+        start = time.perf_counter()
+        os.kill(int(pid), signal.SIGKILL)
+        output = job.stderr.read()
+        code = job.wait(timeout=60)
+        assert time.perf_counter() - start < 60
+    finally:
+        job.kill()
+    assert code != 0
+    died = f"rank 1 (pid {pid} on {host}) died"
+    assert f"error: {died}: killed by signal 9 (SIGKILL)" in output, output[-2000:]
+    assert f"error: {died}; rank 0 stops too" in output, output[-2000:]
