@@ -9,109 +9,21 @@ little without the CPU, its vector ISA, the BLAS NumPy calls and the thread coun
 """
 
 import os
-import platform
 import time
 
 import numpy as np
 
-ISA_FLAGS = (
-    "avx512f",
-    "avx512_bf16",
-    "avx512_vnni",
-    "avx512bw",
-    "amx_tile",
-    "avx2",
-    "fma",
-    "avx",
-    "sse4_2",
-    "asimd",
-    "sve",
+from scratchgan.machine import (  # noqa: F401 -- the facts live in the package (summary.json)
+    ISA_FLAGS,
+    blas_facts,
+    blas_label,
+    cpu_facts,
+    describe,
+    label,
+    parse_cpuinfo,
 )
+
 SWEEP = (256, 512, 1024, 2048)
-
-
-def parse_cpuinfo(text):
-    """{"cpu_model", "isa", "isa_flags"} from the text of /proc/cpuinfo (x86 or ARM).
-
-    ``isa`` names the widest vector unit: avx512, avx2, avx, sve, neon, or the machine name.
-    """
-    model, flags = None, set()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        key = key.strip().lower()
-        if key in ("model name", "cpu model", "hardware") and model is None:
-            model = value.strip()
-        elif key in ("flags", "features") and not flags:
-            flags = set(value.split())
-    present = [f for f in ISA_FLAGS if f in flags]
-    if "avx512f" in flags:
-        isa = "avx512"
-    elif "avx2" in flags:
-        isa = "avx2"
-    elif "avx" in flags:
-        isa = "avx"
-    elif "sve" in flags:
-        isa = "sve"
-    elif "asimd" in flags:
-        isa = "neon"
-    else:
-        isa = platform.machine() or "unknown"
-    return {
-        "cpu_model": model or platform.processor() or "unknown",
-        "isa": isa,
-        "isa_flags": present,
-    }
-
-
-def cpu_facts(path="/proc/cpuinfo"):
-    try:
-        with open(path) as f:
-            facts = parse_cpuinfo(f.read())
-    except OSError:
-        facts = parse_cpuinfo("")
-    facts["cores"] = os.cpu_count()
-    return facts
-
-
-def blas_facts():
-    """NumPy's BLAS as loaded (library, version, architecture kernel, threads) and as built."""
-    out = {"numpy": np.__version__}
-    try:
-        from threadpoolctl import threadpool_info
-
-        out["loaded"] = [
-            {
-                k: i.get(k)
-                for k in (
-                    "internal_api",
-                    "version",
-                    "architecture",
-                    "threading_layer",
-                    "num_threads",
-                )
-            }
-            for i in threadpool_info()
-            if i.get("user_api") == "blas"
-        ]
-    except ImportError:
-        out["loaded"] = []
-    try:
-        build = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        out["build"] = {k: build.get(k) for k in ("name", "version", "openblas configuration")}
-    except (TypeError, KeyError):  # NumPy < 1.25 prints instead of returning a dict
-        out["build"] = None
-    return out
-
-
-def blas_label(blas):
-    """One line: 'openblas 0.3.31 (Haswell kernels, pthreads)'."""
-    loaded = blas.get("loaded") or []
-    if not loaded:
-        return "BLAS unknown"
-    i = loaded[0]
-    return (
-        f"{i['internal_api']} {i['version']} ({i['architecture']} kernels, {i['threading_layer']})"
-    )
 
 
 def sgemm_peak(threads=None, sizes=SWEEP, repeat=3, timer=time.perf_counter):
@@ -146,10 +58,7 @@ def facts(threads):
     """Everything that goes beside a figure: CPU, ISA, BLAS, threads, load, date."""
     import datetime
 
-    out = cpu_facts()
-    out["blas"] = blas_facts()
-    out["blas_label"] = blas_label(out["blas"])
-    out["threads"] = threads
+    out = describe(threads)
     out["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     try:
         out["load_average_1_5_15"] = [round(v, 2) for v in os.getloadavg()]
@@ -162,9 +71,3 @@ def facts(threads):
     except ImportError:
         out["torch"] = None
     return out
-
-
-def label(f):
-    """'AMD EPYC (avx2), openblas 0.3.31 (Haswell kernels, pthreads), 1 thread(s)'."""
-    extra = ", conv algorithms timed per shape" if f.get("conv_algorithm_benchmark") else ""
-    return f"{f['cpu_model']} ({f['isa']}), {f['blas_label']}, {f['threads']} thread(s){extra}"

@@ -148,8 +148,9 @@ def hours(seconds):
 def machine(summary, done):
     """The run's recorded machine facts; the device alone when nothing more was recorded."""
     for facts in (summary, done):
-        if facts.get("machine"):
-            return str(facts["machine"])
+        recorded = facts.get("machine")
+        if recorded:
+            return recorded["label"] if isinstance(recorded, dict) else str(recorded)
     return f"not recorded by the run (device {summary.get('device', 'not recorded')})"
 
 

@@ -112,7 +112,10 @@ def test_gallery_page_from_tiny_runs(tmp_path, tiny_world):
         covered = f"{metrics['classes_covered']} of {metrics['num_classes']}"
         assert f"| class coverage | {covered} |" in text
         assert f"<!-- describe: {name} -->" in text
-        assert "| machine | not recorded by the run (device cpu) |" in text
+        with open(os.path.join(finished[name], "summary.json")) as f:
+            recorded = json.load(f)["machine"]  # the trainer's record of where it trained
+        assert recorded["threads"] >= 1 and recorded["cpu_model"] in recorded["label"]
+        assert f"| machine | {recorded['label']} |" in text
         png = img / f"{name}.png"
         assert png_size(png) == (side, side) and png.stat().st_size < 400_000
         assert f"](img/gallery/{name}.png)" in text

@@ -31,7 +31,7 @@ import time
 import numpy as np
 
 from .. import data as sgdata
-from .. import viz
+from .. import machine, threads, viz
 from ..backend import device_context
 from ..inspection.report import finish_run
 from ..inspection.telemetry import Telemetry
@@ -376,10 +376,17 @@ class Trainer:
                 )
             ),
             "resumes": self.resumes,
+            "machine": self._machine(),
             "final": partial or (self.history[-1] if self.history else {}),
         }
         self._write_json("summary.json", summary)
         return summary
+
+    def _machine(self):
+        """The CPU, its BLAS and thread count this session trained on (with ``device``)."""
+        facts = machine.describe(threads.get_num_threads())
+        keep = {key: facts[key] for key in ("cpu_model", "isa", "cores", "blas_label", "threads")}
+        return {**keep, "label": machine.label(facts)}
 
     # ----- Ctrl-C: finish the step, checkpoint, stop
     def _install_sigint(self):
