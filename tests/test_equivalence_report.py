@@ -65,3 +65,20 @@ def test_section_is_replaced_between_the_markers(tmp_path):
     assert "old" not in text and text.count(report.BEGIN) == 1
     assert "| dcgan64 | 100 | 80.0 | pending |" in text
     assert "then 10,000 samples scored" in text
+
+
+def test_extra_seeds_get_a_spread_table_and_leave_the_verdict_alone(tmp_path):
+    for seed, fid in ((0, 100.0), (1, 110.0), (2, 130.0)):
+        write_result(tmp_path, "dcgan", "torch", seed, fid)
+    for seed, fid in ((0, 105.0), (1, 150.0), (2, 120.0)):
+        write_result(tmp_path, "dcgan", "scratchgan", seed, fid)
+    results = report.load_results(str(tmp_path))
+    assert report.verdict("dcgan", results)[3] is False  # 150 > 1.1 x 110, seed 2 not read
+    row = next(line for line in report.spread(results) if line.startswith("| dcgan |"))
+    assert row == (
+        "| dcgan | 0: 100.0, 1: 110.0, 2: 130.0 | 113.3 (15.3) "
+        "| 0: 105.0, 1: 150.0, 2: 120.0 | 125.0 (22.9) |"
+    )
+    assert "Every seed run" in "\n".join(report.section(results))
+    only_two = {k: r for k, r in results.items() if k[2] != 2}
+    assert "Every seed run" not in "\n".join(report.section(only_two))

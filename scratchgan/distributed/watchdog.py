@@ -84,7 +84,12 @@ def _notice(rank):
         dead = [f"rank {r} (pid {pid} on {here})" for r, pid in peers if not _alive(pid)]
         time.sleep(0.001)
     elsewhere = [r for r, (_, host) in enumerate(_ranks) if host != here]
-    who = " and ".join(dead) if dead else f"a rank on another host (one of ranks {elsewhere})"
+    if dead:
+        who = " and ".join(dead)
+    elif elsewhere:
+        who = f"a rank on another host (one of ranks {elsewhere})"
+    else:  # MPI's notice without a process gone here: say so rather than guess
+        who = "a rank (MPI's failure notice; every process on this host still runs)"
     _died = RankDied(f"{who} died; rank {rank} stops too: the job cannot go on without it")
     raise _died
 
