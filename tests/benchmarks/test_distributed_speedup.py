@@ -37,11 +37,22 @@ def test_medians_speedups_and_targets_from_the_runs():
     assert rows["2 ranks x 1 thread"]["overlapped_share"] == 0.125
     assert rows["1 rank x 2 threads"]["communication_share"] is None
     assert result["speedup_2_ranks_over_1_thread"] == 2.0
+    assert result["speedup_2_ranks_over_1_thread_paired"] == 2.0
     assert result["speedup_2_threads_over_1_thread"] == 1.25
     assert all(result["targets_met"].values())
     slow = fake_run({(1, 1): 1.0, (1, 2): 0.5, (2, 1): 0.6})
     result = bench.measure(["dcgan64"], 2, 0, 1, 16, log=lambda _: None, run=slow)["dcgan64"]
     assert result["global_batch"] == 16 and not any(result["targets_met"].values())
+
+
+def test_the_paired_speedup_is_the_median_of_the_rounds_ratios():
+    configs = {
+        "1 rank x 1 thread": {"images_per_s_rounds": [100.0, 200.0, 150.0]},
+        "1 rank x 2 threads": {"images_per_s_rounds": [1.0, 1.0, 1.0]},
+        "2 ranks x 1 thread": {"images_per_s_rounds": [180.0, 300.0, 290.0]},
+    }
+    # round ratios 1.8, 1.5, 1.933: median 1.8, where the ratio of the medians is 290 / 150
+    assert bench.paired_speedup(configs) == 1.8
 
 
 def test_arguments():
