@@ -106,9 +106,10 @@ def test_inside_an_existing_mpiexec_the_command_uses_its_ranks(env, tmp_path):
         assert "model-rank1" in str(f["json/rng"])
 
 
-def test_killing_a_rank_of_a_training_job_ends_it_naming_that_rank(env, tmp_path):
-    """The trainer under ``--nproc 2``: rank 1 SIGKILLed mid-training; its supervisor names it,
-    rank 0 names it too (RankDied) and aborts, and the job ends within 60 s."""
+@pytest.mark.parametrize("victim, survivor", [(1, 0), (0, 1)])
+def test_killing_a_rank_of_a_training_job_ends_it_naming_that_rank(env, tmp_path, victim, survivor):
+    """The trainer under ``--nproc 2``: one rank SIGKILLed mid-training; its supervisor names it,
+    the other rank names it too (RankDied) and aborts, and the job ends within 60 s."""
     command = [sys.executable, "-m", "scratchgan.cli", "train", "dcgan", "--epochs", "1000",
                "--batch-size", "8", "--valid-size", "16", "--out", "killed", "--quiet",
                "--nproc", "2"]  # fmt: skip
@@ -118,7 +119,7 @@ def test_killing_a_rank_of_a_training_job_ends_it_naming_that_rank(env, tmp_path
         while line and not line.startswith("ranks: "):
             line = job.stderr.readline()
         ranks = dict(part.split(" = pid ") for part in line[len("ranks: ") :].strip().split(", "))
-        pid, host = ranks["1"].split("@")
+        pid, host = ranks[str(victim)].split("@")
         time.sleep(2.0)  # into the training loop
         start = time.perf_counter()
         os.kill(int(pid), signal.SIGKILL)
@@ -128,6 +129,6 @@ def test_killing_a_rank_of_a_training_job_ends_it_naming_that_rank(env, tmp_path
     finally:
         job.kill()
     assert code != 0
-    died = f"rank 1 (pid {pid} on {host}) died"
+    died = f"rank {victim} (pid {pid} on {host}) died"
     assert f"error: {died}: killed by signal 9 (SIGKILL)" in output, output[-2000:]
-    assert f"error: {died}; rank 0 stops too" in output, output[-2000:]
+    assert f"error: {died}; rank {survivor} stops too" in output, output[-2000:]
