@@ -99,9 +99,9 @@ def test_make_demo_then_every_readme_command(at):
     for line in demo_commands():
         assert scratchgan(line) == 0, line
     for path in (
-        "runs/demo-gan/samples",
-        "runs/demo-gan/samples-final.png",
-        "runs/demo-gan/loss.png",
+        "runs/demo-dcgan/samples",
+        "runs/demo-dcgan/samples-final.png",
+        "runs/demo-dcgan/loss.png",
         "runs/demo-stacked-ae/samples",
         "runs/demo-stacked-ae/loss.png",
     ):
