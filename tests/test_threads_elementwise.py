@@ -9,7 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scratchgan as sg
+import scratchgan.functional as F
 from scratchgan import threads
+from scratchgan.ops.norm_stats import _stat_dot, _stat_sum
 
 N, C, H, W = 16, 32, 16, 32  # 1 MiB of float32 per (N, C, H, W) array: at threads.MIN_BYTES
 
@@ -90,3 +92,87 @@ def test_over_elements_leaves_non_contiguous_arrays_whole(splits):
     calls = []
     threads.over_elements(lambda x: calls.append(x.shape), a)
     assert calls == [(1024, 512)] and splits == []
+
+
+def test_leaky_relu_forward_and_backward(splits):
+    """gy channels-last, x in C order: gx takes the layout NumPy's gy * scale has (C order)."""
+    rng = np.random.default_rng(0)
+    x, gy = rng.standard_normal((N, C, H, W)).astype(np.float32), _channels_last(rng)
+
+    def compute():
+        xs = _t(x, True)
+        y = F.leaky_relu(xs, 0.2)
+        (gx,) = sg.grad(y, [xs], _t(gy))
+        return y.numpy(), gx.numpy()
+
+    one, two = _on(1, compute), _on(2, compute)
+    assert (N, 2) in splits
+    _assert_same(one, two)
+    slope = np.float32(0.2)
+    old_y = np.maximum(x, slope * x)
+    scale = (x > 0).astype(np.float32) * np.float32(1 - 0.2) + slope
+    old_gx = gy * scale  # not gy * (...): NumPy would reuse the temporary, and its layout
+    _assert_same(two, [old_y, old_gx])
+
+
+def test_batch_norm_forward_and_input_gradient_equal_the_old_formula(splits):
+    rng = np.random.default_rng(1)
+    x, gy = _channels_last(rng), _channels_last(rng)
+    w, b = (rng.standard_normal(C).astype(np.float32) for _ in range(2))
+
+    def compute():
+        xs, ws, bs = (_t(a, True) for a in (x, w, b))
+        y = F.batch_norm(xs, None, None, ws, bs, training=True)
+        return [y.numpy()] + [g.numpy() for g in sg.grad(y, [xs, ws, bs], _t(gy))]
+
+    one, two = _on(1, compute), _on(2, compute)
+    assert (N, 2) in splits
+    _assert_same(one, two)
+    # the replaced code, on the (N, C, L) view with the unchanged reductions
+    x3, gy3 = x.reshape(N, C, -1), gy.reshape(N, C, -1)
+    w3, b3 = w.reshape(1, C, 1), b.reshape(1, C, 1)
+    m = N * H * W
+    xc = x3 - _stat_sum(x3, True) * (1.0 / m)
+    rstd = 1 / np.sqrt(_stat_dot(xc, xc, True) * (1.0 / m) + 1e-5)
+    y = xc * (rstd * w3)
+    y += b3
+    s1, s2 = _stat_sum(gy3, True), _stat_dot(gy3, xc, True) * rstd
+    gx = xc * (-rstd * s2 * (1.0 / m))
+    gx += gy3
+    gx -= s1 * (1.0 / m)
+    gx *= rstd * w3
+    _assert_same(two[:2], [y.reshape(x.shape), gx.reshape(x.shape)])
+
+
+@pytest.mark.parametrize("norm", ["instance", "instance_affine", "layer_affine", "batch_eval"])
+def test_other_norms_first_and_second_order(splits, norm):
+    """Instance norm (per-sample statistics, sliced with the rows), layer norm (weights that
+    vary within a group: normalize_in_place and _normalize_grad), evaluation batch norm
+    (ChannelAffine); create_graph=True runs Normalize, NormalizeGrad and the xhat property."""
+    rng = np.random.default_rng(2)
+    x, gy = _channels_last(rng), rng.standard_normal((N, C, H, W)).astype(np.float32)
+    shape = (C, H, W) if norm == "layer_affine" else (C,)
+    w, b = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    stats = np.zeros(C, np.float32), np.ones(C, np.float32)
+
+    def forward(xs, ws, bs):
+        if norm == "instance":
+            return F.instance_norm(xs)
+        if norm == "instance_affine":
+            return F.instance_norm(xs, ws, bs)
+        if norm == "layer_affine":
+            return F.layer_norm(xs, shape, ws, bs)
+        return F.batch_norm(xs, *(sg.tensor(s) for s in stats), ws, bs, training=False)
+
+    def compute():
+        xs, ws, bs = (_t(a, True) for a in (x, w, b))
+        y = forward(xs, ws, bs)
+        first = sg.grad(y, [xs, ws, bs], _t(gy), allow_unused=True)
+        y = forward(xs, ws, bs)
+        (gx,) = sg.grad(y, [xs], _t(gy), create_graph=True)
+        second = sg.grad((gx * gx).sum(), [xs, ws], allow_unused=True)
+        return [y.numpy()] + [g.numpy() for g in first + second if g is not None]
+
+    one, two = _on(1, compute), _on(2, compute)
+    assert (N, 2) in splits
+    _assert_same(one, two)
