@@ -176,3 +176,51 @@ def test_other_norms_first_and_second_order(splits, norm):
     one, two = _on(1, compute), _on(2, compute)
     assert (N, 2) in splits
     _assert_same(one, two)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: sg.optim.Adam(ps, lr=1e-3, betas=(0.5, 0.999)),
+        lambda ps: sg.optim.Adam(ps, lr=1e-3, amsgrad=True, weight_decay=0.1),
+        lambda ps: sg.optim.RMSprop(ps, lr=1e-3, centered=True, momentum=0.9),
+        lambda ps: sg.optim.RMSprop(ps, lr=1e-3),
+    ],
+)
+def test_optimiser_updates(splits, make):
+    rng = np.random.default_rng(3)
+    w0 = rng.standard_normal((511, 1023)).astype(np.float32)  # 2 MiB, an odd number of elements
+    grads = [rng.standard_normal(w0.shape).astype(np.float32) for _ in range(3)]
+
+    def compute():
+        p = sg.tensor(w0.copy(), requires_grad=True)
+        opt = make([p])
+        for g in grads:
+            p.grad = sg.tensor(g)
+            opt.step()
+        return [p.numpy()] + [v for v in opt.state_dict().values() if isinstance(v, np.ndarray)]
+
+    one, two = _on(1, compute), _on(2, compute)
+    assert (w0.size, 2) in splits
+    _assert_same(one, two)
+
+
+def test_adam_equals_the_old_formula(splits):
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((512, 1024)).astype(np.float32)
+    grads = [rng.standard_normal(w.shape).astype(np.float32) for _ in range(3)]
+    threads.set_num_threads(2)
+    p = sg.tensor(w.copy(), requires_grad=True)
+    opt = sg.optim.Adam([p], lr=2e-4, betas=(0.5, 0.999))
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for step, g in enumerate(grads, 1):
+        p.grad = sg.tensor(g)
+        opt.step()
+        m = g - (g - m) * (1 - 0.5)  # torch's lerp at weight 0.5
+        v *= 0.999
+        v += (1 - 0.999) * g * g
+        denom = np.sqrt(v) / (1 - 0.999**step) ** 0.5
+        denom += 1e-8
+        w -= 2e-4 / (1 - 0.5**step) * m / denom
+    assert splits
+    np.testing.assert_array_equal(p.numpy(), w, strict=True)
