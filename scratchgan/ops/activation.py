@@ -6,7 +6,7 @@ gx = gy * (1 if x > 0 else slope), so it is its own backward and twice different
 are array code.
 """
 
-from .. import cuda
+from .. import cuda, threads
 from ..autograd import Function
 from ..tensor import Tensor
 from ..tensor_inplace import apply_inplace
@@ -22,10 +22,10 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, x):
-        slope = x.dtype.type(self.slope)
+        xp, slope = self.xp, x.dtype.type(self.slope)
         if 0 <= self.slope <= 1:  # max(x, slope x): the same function, much faster than where()
-            return self.xp.maximum(x, slope * x)
-        return self.xp.where(x > 0, x, slope * x)
+            return threads.elementwise(lambda x, out=None: xp.maximum(x, slope * x, out=out), x)
+        return xp.where(x > 0, x, slope * x)
 
     def forward_kernel(self, x):
         return cuda.leaky_relu_forward(x, self.slope)
@@ -48,10 +48,16 @@ class LeakyReLUGrad(Function):
         return cuda.leaky_relu_backward(x, gy, self.slope)
 
     def forward(self, gy, x):
+        xp, t = self.xp, gy.dtype.type
         if self.scale is None:  # 1 where x > 0, slope elsewhere; a multiply is faster than where()
-            t = gy.dtype.type
-            self.scale = (x > 0).astype(gy.dtype) * t(1 - self.slope) + t(self.slope)
-        return gy * self.scale
+
+            def scale(x, out=None):
+                s = xp.multiply((x > 0).astype(gy.dtype), t(1 - self.slope), out=out)
+                s += t(self.slope)
+                return s
+
+            self.scale = threads.elementwise(scale, x, dtype=gy.dtype)
+        return threads.elementwise(xp.multiply, gy, self.scale)
 
     def backward(self, ggx, needs_input_grad):
         return LeakyReLUGrad(self.slope, self.scale).apply(ggx, self.inputs[1]), None

@@ -8,7 +8,7 @@ nodes share: ``_Stats`` (array code) and ``_KernelStats`` (made and used by the 
 instance norm kernels).
 """
 
-from .. import cuda
+from .. import cuda, threads
 from ..backend import array_module
 
 
@@ -108,6 +108,27 @@ def _column_sum(a):
     return _row_sum(w.reshape(A * B, L)).reshape(1, 1, L)
 
 
+def _scale_shift(x, k, b, out=None):
+    """x k + b (k, b per group or broadcast), into ``out`` when given."""
+    y = array_module(x).multiply(x, k, out=out)
+    y += b
+    return y
+
+
+def _input_grad(z, g, a, b, k, out=None):
+    """k (g + z a - b), in that order of operations, into ``out`` when given: the input gradient
+    of a normalisation, with a = -<g xhat> c / M, b = <g> / M (z c = xhat) per group."""
+    gx = array_module(z).multiply(z, a, out=out)
+    gx += g
+    gx -= b
+    gx *= k
+    return gx
+
+
+def _scale_in_place(x, k):
+    x *= k
+
+
 def _reduce_to(a, shape):
     axes = tuple(i for i, (n, m) in enumerate(zip(shape, a.shape)) if n == 1 and m != 1)
     return a.sum(axis=axes, keepdims=True) if axes else a
@@ -121,7 +142,7 @@ class _Stats:
         x = _like(x, x)
         self.batch, self.eps, self.m = batch, eps, _group_size(x.shape, batch)
         self.mean = _stat_sum(x, batch) * (1.0 / self.m)
-        self.xc = x - self.mean
+        self.xc = threads.elementwise(array_module(x).subtract, x, self.mean)
         self.var = _stat_dot(self.xc, self.xc, batch) * (1.0 / self.m)
         self.rstd = 1 / array_module(x).sqrt(self.var + eps)
         self._xhat = None
@@ -129,12 +150,12 @@ class _Stats:
     @property
     def xhat(self):
         if self._xhat is None:
-            self._xhat = self.xc * self.rstd
+            self._xhat = threads.elementwise(array_module(self.xc).multiply, self.xc, self.rstd)
         return self._xhat
 
     def normalize_in_place(self):
         """Turn xc into xhat (no new array); afterwards only xhat is kept."""
-        self.xc *= self.rstd
+        threads.over_rows(_scale_in_place, self.xc, self.rstd)
         self._xhat, self.xc = self.xc, None
         return self._xhat
 
@@ -186,11 +207,8 @@ class _KernelStats(_Stats):
 def _normalize_grad(g, xhat, s):
     """r (g - <g> - xhat <g xhat>) on arrays, in one new array."""
     g = _like(g, xhat)
-    gx = xhat * (_stat_dot(g, xhat, s.batch) * (-1.0 / s.m))
-    gx += g
-    gx -= _stat_sum(g, s.batch) * (1.0 / s.m)
-    gx *= s.rstd
-    return gx
+    a = _stat_dot(g, xhat, s.batch) * (-1.0 / s.m)
+    return threads.elementwise(_input_grad, xhat, g, a, _stat_sum(g, s.batch) * (1.0 / s.m), s.rstd)
 
 
 def _constant_in_groups(w, batch):

@@ -26,7 +26,7 @@ and AdaIN (weights that vary within a channel) keep the array code, which runs o
 
 import math
 
-from .. import cuda
+from .. import cuda, threads
 from ..autograd import Function
 from ..tensor import Tensor
 from .arithmetic import sum_to
@@ -35,10 +35,12 @@ from .norm_stats import (
     _column_dot,
     _column_sum,
     _constant_in_groups,
+    _input_grad,
     _KernelStats,
     _like,
     _normalize_grad,
     _reduce_to,
+    _scale_shift,
     _stat_dot,
     _stat_sum,
     _Stats,
@@ -60,12 +62,9 @@ class Norm(Function):
         s = self.stats = _Stats(x, self.batch, self.eps)
         if weight is None:
             return s.normalize_in_place()
-        if _constant_in_groups(weight, self.batch):
-            y = s.xc * (s.rstd * weight)  # one pass; xc stays for backward
-        else:
-            y = s.normalize_in_place() * weight
-        y += bias
-        return y
+        if _constant_in_groups(weight, self.batch):  # one pass; xc stays for backward
+            return threads.elementwise(_scale_shift, s.xc, s.rstd * weight, bias)
+        return threads.elementwise(_scale_shift, s.normalize_in_place(), weight, bias)
 
     def backward_fused(self, gy, needs_input_grad):
         s, batch, need = self.stats, self.batch, needs_input_grad
@@ -78,10 +77,8 @@ class Norm(Function):
             # one pair of reductions, sum(gy) and sum(gy xhat), serves all three gradients
             s1, s2 = _stat_sum(gy, batch), _stat_dot(gy, z, batch) * c
             if need[0]:  # gx = k (gy - <gy> - xhat <gy xhat>), k = rstd * weight, in one new array
-                gx = z * (-c * s2 * inv_m)
-                gx += gy
-                gx -= s1 * inv_m
-                gx *= s.rstd if w is None else s.rstd * w
+                k = s.rstd if w is None else s.rstd * w
+                gx = threads.elementwise(_input_grad, z, gy, -c * s2 * inv_m, s1 * inv_m, k)
             if w is not None:
                 gw = _reduce_to(s2, w.shape) if need[1] else None
                 gb = _reduce_to(s1, w.shape) if need[2] else None
@@ -268,9 +265,7 @@ class ChannelAffine(Function):
     known statistics (evaluation mode) folded into one scale and shift per channel."""
 
     def forward(self, x, alpha, beta):
-        y = x * alpha
-        y += beta
-        return y
+        return threads.elementwise(_scale_shift, x, alpha, beta)
 
     def forward_kernel(self, x, alpha, beta):  # the batch norm eval kernel, mean 0, invstd alpha
         zero = self.xp.zeros(alpha.size, x.dtype)
@@ -290,7 +285,7 @@ class ChannelAffine(Function):
         need = needs_input_grad
         g = _like(gy, x)
         return (
-            g * alpha if need[0] else None,
+            threads.elementwise(self.xp.multiply, g, alpha) if need[0] else None,
             _stat_dot(g, x, True) if need[1] else None,
             _stat_sum(g, True) if need[2] else None,
         )

@@ -6,7 +6,7 @@ once against the array module (NumPy or CuPy), in the same operation order as Py
 single-tensor implementation, so float64 runs agree with torch to ~1e-14.
 """
 
-from .. import cuda
+from .. import cuda, threads
 from .optimizer import Optimizer
 
 
@@ -119,23 +119,31 @@ class RMSprop(Optimizer):
             g = -g
         if group["weight_decay"] != 0:
             g = g + group["weight_decay"] * w
-        square_avg = state["square_avg"]
-        square_avg *= alpha
-        square_avg += (1 - alpha) * g * g
-        if group["centered"]:
-            grad_avg = state["grad_avg"]
-            _lerp_(grad_avg, g, 1 - alpha)
-            avg = xp.sqrt(square_avg - grad_avg * grad_avg)
-        else:
-            avg = xp.sqrt(square_avg)
-        avg += group["eps"]
-        if momentum > 0:
-            buf = state["momentum_buffer"]
-            buf *= momentum
-            buf += g / avg
-            w -= group["lr"] * buf
-        else:
-            w -= group["lr"] * g / avg
+        names = (
+            ["square_avg"] + ["grad_avg"] * group["centered"] + ["momentum_buffer"] * (momentum > 0)
+        )
+
+        def update(w, g, *buffers):  # on a range of elements (threads.over_elements)
+            b = dict(zip(names, buffers))
+            square_avg = b["square_avg"]
+            square_avg *= alpha
+            square_avg += (1 - alpha) * g * g
+            if group["centered"]:
+                grad_avg = b["grad_avg"]
+                _lerp_(grad_avg, g, 1 - alpha)
+                avg = xp.sqrt(square_avg - grad_avg * grad_avg)
+            else:
+                avg = xp.sqrt(square_avg)
+            avg += group["eps"]
+            if momentum > 0:
+                buf = b["momentum_buffer"]
+                buf *= momentum
+                buf += g / avg
+                w -= group["lr"] * buf
+            else:
+                w -= group["lr"] * g / avg
+
+        threads.over_elements(update, w, g, *(state[name] for name in names))
 
 
 class Adam(Optimizer):
@@ -191,17 +199,22 @@ class Adam(Optimizer):
                 w, g, exp_avg, exp_avg_sq, group["lr"], beta1, beta2, group["eps"], step
             )
             return
-        _lerp_(exp_avg, g, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * g * g
         step_size = group["lr"] / (1 - beta1**step)
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-        if group["amsgrad"]:
-            xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-            exp_avg_sq = state["max_exp_avg_sq"]
-        denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt
-        denom += group["eps"]
-        w -= step_size * exp_avg / denom
+
+        def update(w, g, exp_avg, exp_avg_sq, *max_exp_avg_sq):  # on a range of elements
+            _lerp_(exp_avg, g, 1 - beta1)
+            exp_avg_sq *= beta2
+            exp_avg_sq += (1 - beta2) * g * g
+            if max_exp_avg_sq:
+                xp.maximum(max_exp_avg_sq[0], exp_avg_sq, out=max_exp_avg_sq[0])
+                exp_avg_sq = max_exp_avg_sq[0]
+            denom = xp.sqrt(exp_avg_sq) / bias_correction2_sqrt
+            denom += group["eps"]
+            w -= step_size * exp_avg / denom
+
+        amsgrad = [state["max_exp_avg_sq"]] if group["amsgrad"] else []
+        threads.over_elements(update, w, g, exp_avg, exp_avg_sq, *amsgrad)
 
 
 class AdamW(Adam):
