@@ -408,3 +408,14 @@ def test_checkpoints_with_the_old_step_counters_still_load(tmp_path):
         )
         assert state["step"] == 12
         assert_identical(snapshot(t), snapshot(other))
+
+
+def test_the_progress_eta_counts_down_to_max_steps_not_to_the_last_epoch(tmp_path):
+    cfg = train.make_config("stacked-ae", epochs=5, batch_size=16)  # 5 steps an epoch
+    t = trainer(cfg, tmp_path / "run")
+    shown = []
+    t.bar.update = lambda *args, **kwargs: shown.append(args)  # (epoch, epochs, step, steps, ...)
+    t.fit(max_steps=3)
+    assert [row[2] for row in shown] == [1, 2, 3]
+    assert shown[-1][-2] == 0  # no step left at the stop: ETA 0, not 22 steps of the 5 epochs
+    assert shown[0][-2] > 0

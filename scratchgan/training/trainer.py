@@ -237,7 +237,7 @@ class Trainer:
                         self.telemetry.after_step(self.step + 1, losses)
                     self._account(losses, len(batch[0]), dt)
                     done = self.epoch_step == steps_per_epoch
-                    self._show_progress(epochs, steps_per_epoch, done)
+                    self._show_progress(epochs, steps_per_epoch, done, max_steps)
                     if done:
                         self._end_epoch()
                     elif every and self.step % every == 0:
@@ -280,9 +280,11 @@ class Trainer:
         if self.step % self.log_every == 0 or self.epoch_step == len(self.loader):
             self._log_interval()
 
-    def _show_progress(self, epochs, steps_per_epoch, done):
+    def _show_progress(self, epochs, steps_per_epoch, done, max_steps=None):
         speed = self.epoch_images / max(self.epoch_time, 1e-9)
         left = (epochs - self.epoch) * steps_per_epoch - self.epoch_step
+        if max_steps is not None:  # the ETA of the run as it will stop, not of its epochs
+            left = min(left, max_steps - self.step)
         eta = left * self.epoch_time / max(self.epoch_step, 1)
         means = {k: self.sums[k] / self.counts[k] for k in self.sums}
         self.bar.update(
