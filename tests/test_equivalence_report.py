@@ -75,10 +75,21 @@ def test_extra_seeds_get_a_spread_table_and_leave_the_verdict_alone(tmp_path):
     results = report.load_results(str(tmp_path))
     assert report.verdict("dcgan", results)[3] is False  # 150 > 1.1 x 110, seed 2 not read
     row = next(line for line in report.spread(results) if line.startswith("| dcgan |"))
-    assert row == (
+    assert row == (  # all torch seeds: [90, 143], so 150 is outside
         "| dcgan | 0: 100.0, 1: 110.0, 2: 130.0 | 113.3 (15.3) "
-        "| 0: 105.0, 1: 150.0, 2: 120.0 | 125.0 (22.9) |"
+        "| 0: 105.0, 1: 150.0, 2: 120.0 | 125.0 (22.9) | no (90.0 - 143.0) |"
     )
     assert "Every seed run" in "\n".join(report.section(results))
     only_two = {k: r for k, r in results.items() if k[2] != 2}
     assert "Every seed run" not in "\n".join(report.section(only_two))
+
+
+def test_the_spread_verdict_reads_every_torch_seed(tmp_path):
+    for seed, fid in ((0, 100.0), (1, 102.0), (2, 140.0)):
+        write_result(tmp_path, "dcgan", "torch", seed, fid)
+    for seed, fid in ((0, 101.0), (1, 150.0)):  # outside seeds 0-1's band, inside all three's
+        write_result(tmp_path, "dcgan", "scratchgan", seed, fid)
+    results = report.load_results(str(tmp_path))
+    assert report.verdict("dcgan", results)[3] is False
+    row = next(line for line in report.spread(results) if line.startswith("| dcgan |"))
+    assert row.endswith("| yes (90.0 - 154.0) |")
