@@ -3,9 +3,9 @@
 LeakyReLU forward and backward, batch norm forward and (fused) backward, and the Adam update of
 every G and D parameter, each over all the shapes it meets in one dcgan64 b64 step (activations
 channels-last, as the convolutions hand them out). Each phase is timed on scratchgan.threads'
-pool with 1 thread and with --threads threads: the median of --repeat runs after two warm-ups.
-The results are bit-identical at any thread count (tests/test_threads_elementwise.py); this
-only says how much of the split the machine turns into time. Runs in well under a minute.
+pool with 1 thread and with --threads threads, alternating: medians of --repeat runs after two
+warm-ups. The results are bit-identical at any thread count (tests/test_threads_elementwise.py);
+this only says how much of the split the machine turns into time. Runs in well under a minute.
 
     python benchmarks/elementwise_threads.py [--threads 2] [--repeat 7]
 
@@ -14,9 +14,7 @@ Prints a Markdown table under the machine's label. Figures from a loaded machine
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [p for p in (HERE, os.path.dirname(HERE)) if p not in sys.path]
@@ -24,6 +22,7 @@ sys.path[:0] = [p for p in (HERE, os.path.dirname(HERE)) if p not in sys.path]
 import numpy as np  # noqa: E402
 
 import machine  # noqa: E402
+from harness import median_ms  # noqa: E402
 
 BATCH = 64
 # (channels, size) of the activations that pass a LeakyReLU / ReLU, and of those batch-normed
@@ -110,15 +109,16 @@ def adam_phase(rng):
     return step
 
 
-def median_seconds(fn, repeat):
-    fn()
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def on_threads(n, fn):
+    """fn run with scratchgan's pool at n threads."""
+
+    from scratchgan import threads
+
+    def run():
+        threads.set_num_threads(n)
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+
+    return run
 
 
 def main(argv=None):
@@ -144,17 +144,14 @@ def main(argv=None):
     n = args.threads
     print(
         f"dcgan64 b{BATCH} phases on {machine.label(machine.facts(n))}; "
-        f"median of {args.repeat} runs after 2 warm-ups\n"
+        f"medians of {args.repeat} runs, 1 and {n} threads alternating, after 2 warm-ups\n"
     )
     print(f"| phase | shapes | 1 thread (ms) | {n} threads (ms) | speed-up |")
     print("|---|---|---:|---:|---:|")
     try:
         for name, shapes, fn in phases:
-            threads.set_num_threads(1)
-            one = median_seconds(fn, args.repeat)
-            threads.set_num_threads(n)
-            many = median_seconds(fn, args.repeat)
-            print(f"| {name} | {shapes} | {one * 1e3:.2f} | {many * 1e3:.2f} | {one / many:.2f} |")
+            one, many = median_ms([on_threads(1, fn), on_threads(n, fn)], args.repeat, warmup=2)
+            print(f"| {name} | {shapes} | {one:.2f} | {many:.2f} | {one / many:.2f} |")
     finally:
         threads.set_num_threads(None)
 
