@@ -23,6 +23,7 @@ import sys
 import numpy as np
 
 from scratchgan import models, viz
+from scratchgan.inspection.report import read_json
 from scratchgan.random import Generator
 from scratchgan.training import recipes
 from scratchgan.training.checkpoints import CHECKPOINT
@@ -32,14 +33,6 @@ GRID = 10  # 10 x 10 samples; conditional: one row of 10 per class
 CYCLE_IMAGES = 8  # cyclegan: validation images per domain in its cycle figure
 TRAIN_FLAGS = {"dataset", "epochs", "batch_size", "lr", "seed", "device", "valid_size"}
 TRAIN_FLAGS |= {"checkpoint_every", "metrics_every", "tensorboard", "keep_checkpoints"}
-
-
-def read_json(path):
-    """The JSON object at ``path``, or None when there is no such file."""
-    if not os.path.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
 
 
 def done_file(config):

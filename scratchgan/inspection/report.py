@@ -44,7 +44,8 @@ slider.addEventListener('input', show); show();
 })();"""
 
 
-def _read_json(path):
+def read_json(path):
+    """The JSON object at ``path``, or None when there is no such file."""
     if not os.path.exists(path):
         return None
     with open(path) as f:
@@ -176,10 +177,10 @@ def _profile(run_dir):
 
 def write_report(run_dir):
     """Write RUN/report.html from what the run directory holds; returns its path."""
-    config = _read_json(os.path.join(run_dir, "config.json"))
+    config = read_json(os.path.join(run_dir, "config.json"))
     if config is None:
         raise FileNotFoundError(f"{run_dir} is not a run directory: it has no config.json")
-    summary = _read_json(os.path.join(run_dir, "summary.json")) or {}
+    summary = read_json(os.path.join(run_dir, "summary.json")) or {}
     summary = {k: v for k, v in summary.items() if k != "final"}
     title = f"{config.get('model', 'run')}: {os.path.basename(os.path.abspath(run_dir))}"
     sections = [
