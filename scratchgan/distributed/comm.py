@@ -172,7 +172,10 @@ class MPICommunicator(Communicator):
         os._exit(code)  # MPICH's Abort returns under -disable-auto-cleanup once a rank has died
 
     def dup(self):
-        return MPICommunicator(self.mpi_comm.Dup(), self.timeout)
+        # Idup, watched: a blocking Dup would wait inside MPI for good if a partner died
+        mpi_comm, request = self.mpi_comm.Idup()
+        self._work(request, "dup").wait(self.timeout)
+        return MPICommunicator(mpi_comm, self.timeout)
 
 
 def _check_contiguous(array, name):

@@ -24,6 +24,7 @@ as ``mpiexec -n N python -m scratchgan.cli ...`` with ``SCRATCHGAN_DISTRIBUTED=N
 """
 
 import atexit
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -184,6 +185,10 @@ class DistributedTrainer(Trainer):
         self.main = self.rank == 0
         if not self.main:  # one voice: rank 0's (failures still reach the real stderr)
             sys.stdout = sys.stderr = open(os.devnull, "w")
+        with _ending_the_job(self.comm, RankDied):  # a partner can die while we set up
+            self._set_up(config, run_dir, resume, data, progress, options)
+
+    def _set_up(self, config, run_dir, resume, data, progress, options):
         where = rank_map() or watch_ranks(self.comm)
         if self.main:  # MPI reports a dead rank by its pid: this line maps pids to ranks
             print(
@@ -283,20 +288,34 @@ class DistributedTrainer(Trainer):
         return summary
 
     def fit(self, max_steps=None):
-        try:
+        with _ending_the_job(self.comm, Exception):  # a rank that stops takes the others along
             return super().fit(max_steps)
-        except KeyboardInterrupt:
-            raise
-        except RankDied as e:  # its own one-line message: which rank died
+
+
+@contextlib.contextmanager
+def _ending_the_job(comm, failures):
+    """An exception of type ``failures`` raised inside ends this rank and the job, never
+    reaching MPI_Finalize (which waits for every rank, a dead one too).
+
+    ``RankDied`` says which rank died in one line, then exits: every survivor had MPI's
+    notice and stops the same way. (Not MPI_Abort: its teardown can outrun the forwarding of
+    the line just printed, and the job would end without saying who died.) Any other failure
+    prints its traceback and aborts the job, as no other rank knows of it.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise
+    except failures as e:
+        if isinstance(e, RankDied):
             print(f"error: {e}", file=sys.__stderr__, flush=True)
-            self.comm.abort(1)
-        except Exception:  # a rank that stops must take the others with it
-            print(
-                f"rank {self.rank} of {self.world_size} failed:\n{traceback.format_exc()}",
-                file=sys.__stderr__,
-                flush=True,
-            )
-            self.comm.abort(1)
+            os._exit(1)
+        print(
+            f"rank {comm.rank} of {comm.size} failed:\n{traceback.format_exc()}",
+            file=sys.__stderr__,
+            flush=True,
+        )
+        comm.abort(1)
 
 
 class _FixedState:

@@ -10,7 +10,9 @@ A rank that dies is named at once, without waiting for the deadline: MPICH's ``m
 failed process with SIGUSR1 instead of killing them; ``watch_ranks`` turns that signal into
 ``RankDied`` naming the ranks of this host whose processes are gone, from the rank-to-pid map
 gathered at start. (Without the flag MPICH kills the survivors itself and its report can name
-one it killed, not the one that died first.)
+one it killed, not the one that died first.) The signal handler only records the notice; the
+rank's next wait raises it, so ``RankDied`` comes out of a collective, where the trainer expects
+failures, and never out of arbitrary code between two of them.
 """
 
 import os
@@ -39,7 +41,8 @@ class RankDied(RuntimeError):
 
 
 _ranks = None  # [(pid, host)] of every rank, once watch_ranks has gathered it
-_died = None  # the RankDied raised by the notice, raised again by any later wait
+_noticed_by = None  # this rank, once MPI's failure notice has come
+_died = None  # the RankDied the first wait after the notice raised, raised again by any later
 
 
 def watch_ranks(comm):
@@ -51,7 +54,7 @@ def watch_ranks(comm):
         threading.current_thread() is threading.main_thread()
         and signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL
     ):
-        signal.signal(signal.SIGUSR1, lambda signum, frame: _notice(comm.rank))
+        signal.signal(signal.SIGUSR1, lambda signum, frame: _record_notice(comm.rank))
     return _ranks
 
 
@@ -75,8 +78,22 @@ def _alive(pid):
         return True
 
 
-def _notice(rank):
+def _record_notice(rank):
+    global _noticed_by
+    _noticed_by = rank
+
+
+def _raise_if_a_rank_died():
     global _died
+    if _noticed_by is None:
+        return
+    if _died is None:
+        _died = _rank_died(_noticed_by)
+    raise _died
+
+
+def _rank_died(rank):
+    """The RankDied for MPI's notice, naming the ranks of this host whose processes are gone."""
     here = socket.gethostname()
     peers = [(r, pid) for r, (pid, host) in enumerate(_ranks) if host == here and r != rank]
     dead, deadline = [], time.perf_counter() + NOTICE_GRACE_S
@@ -90,8 +107,7 @@ def _notice(rank):
         who = f"a rank on another host (one of ranks {elsewhere})"
     else:  # MPI's notice without a process gone here: say so rather than guess
         who = "a rank (MPI's failure notice; every process on this host still runs)"
-    _died = RankDied(f"{who} died; rank {rank} stops too: the job cannot go on without it")
-    raise _died
+    return RankDied(f"{who} died; rank {rank} stops too: the job cannot go on without it")
 
 
 class Work:
@@ -132,10 +148,10 @@ def wait_all(works, timeout):
     share few cores, so a waiting rank must not burn the one its partner needs)."""
     deadline = time.perf_counter() + timeout
     pause, polls = 0.0, 0
+    _raise_if_a_rank_died()
     pending = [w for w in works if not w.test()]
     while pending:
-        if _died is not None:  # the notice came while this rank was not in a collective
-            raise _died
+        _raise_if_a_rank_died()
         if time.perf_counter() > deadline:
             w = pending[0]
             raise CollectiveTimeout(

@@ -106,10 +106,16 @@ def test_inside_an_existing_mpiexec_the_command_uses_its_ranks(env, tmp_path):
         assert "model-rank1" in str(f["json/rng"])
 
 
-@pytest.mark.parametrize("victim, survivor", [(1, 0), (0, 1)])
-def test_killing_a_rank_of_a_training_job_ends_it_naming_that_rank(env, tmp_path, victim, survivor):
-    """The trainer under ``--nproc 2``: one rank SIGKILLed mid-training; its supervisor names it,
-    the other rank names it too (RankDied) and aborts, and the job ends within 60 s."""
+@pytest.mark.parametrize(
+    "victim, survivor, after_s", [(1, 0, 2.0), (0, 1, 2.0), (1, 0, 0.0)], ids=str
+)
+def test_killing_a_rank_of_a_training_job_ends_it_naming_that_rank(
+    env, tmp_path, victim, survivor, after_s
+):
+    """The trainer under ``--nproc 2``: one rank SIGKILLed ``after_s`` after the ranks line (0:
+    while the trainer is still being set up, where a blocking Comm.Dup once hung the survivor;
+    2: mid-training); its supervisor names it, the other rank names it too (RankDied) and exits,
+    and the job ends within 60 s."""
     command = [sys.executable, "-m", "scratchgan.cli", "train", "dcgan", "--epochs", "1000",
                "--batch-size", "8", "--valid-size", "16", "--out", "killed", "--quiet",
                "--nproc", "2"]  # fmt: skip
@@ -120,7 +126,7 @@ def test_killing_a_rank_of_a_training_job_ends_it_naming_that_rank(env, tmp_path
             line = job.stderr.readline()
         ranks = dict(part.split(" = pid ") for part in line[len("ranks: ") :].strip().split(", "))
         pid, host = ranks[str(victim)].split("@")
-        time.sleep(2.0)  # into the training loop
+        time.sleep(after_s)
         start = time.perf_counter()
         os.kill(int(pid), signal.SIGKILL)
         output = job.stderr.read()
