@@ -3,7 +3,6 @@ exit status 2 (usage) or 1 (failure), and no traceback (``--debug`` shows one)."
 
 import os
 import shutil
-import struct
 
 import numpy as np
 import pytest
@@ -12,13 +11,6 @@ from PIL import Image
 from scratchgan.cli import main
 
 SIZE = 12
-
-
-def write_idx(path, array):
-    """IDX bytes written independently of scratchgan.data (magic 0 0 8 ndim, big-endian sizes)."""
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
-    header += b"".join(struct.pack(">I", d) for d in array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
 
 
 def run_cli(argv, capsys):
@@ -31,17 +23,13 @@ def run_cli(argv, capsys):
 
 
 @pytest.fixture(scope="module")
-def place(tmp_path_factory):
+def place(tmp_path_factory, write_fashion_mnist):
     """A tiny Fashion-MNIST look-alike under $SCRATCHGAN_DATA, a folder of 12 PNGs, a gan run
     (checkpointed every step: last.npz and previous.npz), a stacked-ae run, and broken copies of
     the gan run: truncated, empty and random-bytes checkpoints and a broken config.json."""
     root = tmp_path_factory.mktemp("bad-input")
+    write_fashion_mnist(root / "data", 72, 24, SIZE)
     rng = np.random.default_rng(0)
-    data = root / "data" / "fashion-mnist"
-    data.mkdir(parents=True)
-    for prefix, n in (("train", 72), ("t10k", 24)):
-        write_idx(data / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, SIZE, SIZE)))
-        write_idx(data / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
     folder = root / "pngs"
     folder.mkdir()
     for i in range(12):

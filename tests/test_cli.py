@@ -3,9 +3,7 @@ $SCRATCHGAN_DATA."""
 
 import csv
 import json
-import struct
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -15,23 +13,9 @@ from scratchgan.cli import main
 N_TRAIN, N_TEST, SIZE = 72, 24, 12
 
 
-def write_idx(path, array):
-    """IDX bytes written independently of scratchgan.data (magic 0 0 0x08 ndim, big-endian
-    sizes)."""
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(
-        struct.pack(">I", d) for d in array.shape
-    )
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
-
-
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    rng = np.random.default_rng(0)
-    folder = tmp_path / "data" / "fashion-mnist"
-    folder.mkdir(parents=True)
-    for prefix, n in (("train", N_TRAIN), ("t10k", N_TEST)):
-        write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, SIZE, SIZE)))
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
+def data_dir(tmp_path, monkeypatch, write_fashion_mnist):
+    write_fashion_mnist(tmp_path / "data", N_TRAIN, N_TEST, SIZE)
     monkeypatch.setenv("SCRATCHGAN_DATA", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -4,7 +4,6 @@ showed it (on a tiny Fashion-MNIST look-alike written as IDX files under $SCRATC
 import csv
 import json
 import runpy
-import struct
 
 import numpy as np
 import pytest
@@ -16,21 +15,9 @@ from scratchgan.cli import build_parser, main
 SIZE = 12
 
 
-def write_idx(path, array):
-    """IDX bytes written independently of scratchgan.data (magic 0 0 8 ndim, big-endian sizes)."""
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
-    header += b"".join(struct.pack(">I", d) for d in array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
-
-
 @pytest.fixture
-def place(tmp_path, monkeypatch):
-    rng = np.random.default_rng(0)
-    data = tmp_path / "data" / "fashion-mnist"
-    data.mkdir(parents=True)
-    for prefix, n in (("train", 72), ("t10k", 24)):
-        write_idx(data / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, SIZE, SIZE)))
-        write_idx(data / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10)
+def place(tmp_path, monkeypatch, write_fashion_mnist):
+    write_fashion_mnist(tmp_path / "data", 72, 24, SIZE, labels="cycle")
     monkeypatch.setenv("SCRATCHGAN_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("SCRATCHGAN_CLASSIFIERS", str(tmp_path / "classifiers"))
     monkeypatch.delenv("SCRATCHGAN_DEVICE", raising=False)

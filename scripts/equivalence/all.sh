@@ -2,7 +2,8 @@
 # The 16 runs of the PyTorch equivalence study (issue 18, acceptance 1): 4 models x seeds 0, 1 x
 # torch and scratchgan, each trained single-threaded, then 10,000 samples scored; then the table in
 # docs/RESULTS.md. Resume-safe: a run whose result.json exists is skipped, so rerun after any stop
-# (an unfinished run starts again from step 0). See README.md here for the plan and timings.
+# (an unfinished run continues from its last checkpoint, at most 250 steps back). See README.md
+# here for the plan and timings.
 #
 #   scripts/equivalence/all.sh                         everything, in order
 #   MODELS="dcgan64" scripts/equivalence/all.sh        a subset (two shells may split the models)
@@ -48,8 +49,8 @@ for model in $MODELS; do
             echo "$(date -u +%H:%M:%S) $model $framework seed $seed, $steps steps -> $out"
             # shellcheck disable=SC2086  # $extra is a list of options
             if ! $PY scripts/equivalence/run.py "$model" --seed "$seed" --steps "$steps" \
-                --framework "$framework" --samples "$SAMPLES" --out "$out" --force $extra \
-                >"$out/log.txt" 2>&1; then
+                --framework "$framework" --samples "$SAMPLES" --out "$out" $extra \
+                >>"$out/log.txt" 2>&1; then
                 echo "FAILED: $out (see $out/log.txt)"
                 failed=$((failed + 1))
             fi

@@ -4,7 +4,6 @@
 import json
 import os
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -16,22 +15,10 @@ from mpirun import ROOT, mpiexec, skip_without_mpi
 pytestmark = pytest.mark.mpi
 
 
-def _write_idx(path, array):
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(
-        struct.pack(">I", d) for d in array.shape
-    )
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
-
-
 @pytest.fixture
-def env(tmp_path):
+def env(tmp_path, write_fashion_mnist):
     skip_without_mpi()
-    folder = tmp_path / "data" / "fashion-mnist"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 80), ("t10k", 24)):
-        _write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
-        _write_idx(folder / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    write_fashion_mnist(tmp_path / "data", 80, 24, 28)
     environ = {
         **os.environ,
         "SCRATCHGAN_DATA": str(tmp_path / "data"),
