@@ -36,7 +36,8 @@ K, COLUMNS = 1600, 128
 
 
 def variants(blas, threads, rows, rng, pool):
-    """(whole, halves, one) for a rows x K @ K x COLUMNS float32 product."""
+    """((whole, halves, one), (a, b, out)): the three ways to form out = a @ b, for a (rows, K)
+    and b (K, COLUMNS) float32."""
     a = rng.standard_normal((rows, K), dtype=np.float32)
     b = rng.standard_normal((K, COLUMNS), dtype=np.float32)
     out, half = np.empty((rows, COLUMNS), np.float32), rows // 2
@@ -55,7 +56,7 @@ def variants(blas, threads, rows, rng, pool):
         blas.set_num_threads(1)
         np.matmul(a, b, out=out)
 
-    return whole, halves, one
+    return (whole, halves, one), (a, b, out)
 
 
 def main(argv=None):
@@ -82,7 +83,7 @@ def main(argv=None):
     try:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             for rows in ROWS:
-                fns = variants(blas, args.threads, rows, rng, pool)
+                fns, _ = variants(blas, args.threads, rows, rng, pool)
                 whole, halves, one = median_ms(list(fns), args.repeat)
                 print(f"| {rows} | {whole:.2f} | {halves:.2f} | {one:.2f} |")
     finally:
