@@ -118,74 +118,15 @@ def torch_model(model_name, config, size):
         )
         keras_init(G, D)
         return G, D, 30, (0.0, 1.0)
-    if model_name == "dcgan":
+    if model_name in ("dcgan", "dcgan64"):  # the equivalence study's torch mirrors
+        sys.path.insert(0, os.path.join(os.path.dirname(HERE), "scripts", "equivalence"))
+        import reference
 
-        def bn(c):
-            return nn.BatchNorm2d(c, momentum=0.01, eps=1e-3)
-
-        G = nn.Sequential(
-            nn.Linear(100, 128 * 7 * 7),
-            nn.Unflatten(1, (128, 7, 7)),
-            bn(128),
-            nn.ConvTranspose2d(128, 64, 5, 2, 2, output_padding=1),
-            nn.SELU(),
-            bn(64),
-            nn.ConvTranspose2d(64, 1, 5, 2, 2, output_padding=1),
-            nn.Tanh(),
-        )
-        D = nn.Sequential(
-            nn.Conv2d(1, 64, 5, 2, 2),
-            nn.LeakyReLU(0.2),
-            nn.Dropout(0.4),
-            nn.Conv2d(64, 128, 5, 2, 2),
-            nn.LeakyReLU(0.2),
-            nn.Dropout(0.4),
-            nn.Flatten(),
-            nn.Linear(128 * 7 * 7, 1),
-        )
-        keras_init(G, D)
-        return G, D, 100, (-1.0, 1.0)
-    if model_name == "dcgan64":
-        w, nz = config["width"], 100
-
-        def up(cin, cout, s, p):
-            return [
-                nn.ConvTranspose2d(cin, cout, 4, s, p, bias=False),
-                nn.BatchNorm2d(cout),
-                nn.ReLU(),
-            ]
-
-        def down(cin, cout, norm=True):
-            return [
-                nn.Conv2d(cin, cout, 4, 2, 1, bias=False),
-                *([nn.BatchNorm2d(cout)] if norm else []),
-                nn.LeakyReLU(0.2),
-            ]
-
-        G = nn.Sequential(
-            nn.Unflatten(1, (nz, 1, 1)),
-            *up(nz, 8 * w, 1, 0),
-            *up(8 * w, 4 * w, 2, 1),
-            *up(4 * w, 2 * w, 2, 1),
-            *up(2 * w, w, 2, 1),
-            nn.ConvTranspose2d(w, 1, 4, 2, 1, bias=False),
-            nn.Tanh(),
-        )
-        D = nn.Sequential(
-            *down(1, w, norm=False),
-            *down(w, 2 * w),
-            *down(2 * w, 4 * w),
-            *down(4 * w, 8 * w),
-            nn.Conv2d(8 * w, 1, 4, 1, 0, bias=False),
-            nn.Flatten(),
-        )
-        for m in list(G.modules()) + list(D.modules()):
-            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-                nn.init.normal_(m.weight, 0.0, 0.02)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.normal_(m.weight, 1.0, 0.02)
-                nn.init.zeros_(m.bias)
-        return G, D, nz, (-1.0, 1.0)
+        networks = getattr(reference, f"{model_name}_networks")
+        G, D = networks({**config, "image_shape": [1, size, size]}, None)
+        reference.init_(G, config["init"], None)
+        reference.init_(D, config["init"], None)
+        return G, D, config["codings_size"], (-1.0, 1.0)
     raise ValueError(model_name)
 
 

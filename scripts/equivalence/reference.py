@@ -98,7 +98,9 @@ def keras_batch_norm(channels):
 
 
 def dcgan_networks(config, source):
-    """dcgan's G and D (Hands-On ML ch. 17), as dcgan.DCGAN.build_networks."""
+    """dcgan's G and D (Hands-On ML ch. 17), as dcgan.DCGAN.build_networks. Without a
+    ``source`` the dropout is torch's own nn.Dropout (benchmarks/train_step.py times torch as
+    its users run it)."""
     C, H, W = config["image_shape"]
     h, w, nz = H // 4, W // 4, config["codings_size"]
     G = nn.Sequential(
@@ -114,10 +116,10 @@ def dcgan_networks(config, source):
     D = nn.Sequential(
         nn.Conv2d(C, 64, 5, stride=2, padding=2),
         nn.LeakyReLU(0.2),
-        Dropout(0.4, source),
+        Dropout(0.4, source) if source is not None else nn.Dropout(0.4),
         nn.Conv2d(64, 128, 5, stride=2, padding=2),
         nn.LeakyReLU(0.2),
-        Dropout(0.4, source),
+        Dropout(0.4, source) if source is not None else nn.Dropout(0.4),
         nn.Flatten(),
         nn.Linear(128 * h * w, 1),
     )
