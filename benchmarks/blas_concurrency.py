@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 
 import machine  # noqa: E402
 from harness import median_ms  # noqa: E402
+from scratchgan.cli_support import positive_int  # noqa: E402
 
 ROWS = (1568, 6272, 25088)  # dcgan28's 64->128 conv: batch 32 and 128 x 7 x 7 pixels, and 4x that
 K, COLUMNS = 1600, 128
@@ -61,11 +62,11 @@ def variants(blas, threads, rows, rng, pool):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2, help="the BLAS threads of 'whole'")
-    parser.add_argument("--repeat", type=int, default=21, help="timed runs per variant")
+    parser.add_argument(
+        "--threads", type=positive_int, default=2, help="the BLAS threads of 'whole'"
+    )
+    parser.add_argument("--repeat", type=positive_int, default=21, help="timed runs per variant")
     args = parser.parse_args(argv)
-    if args.threads < 1 or args.repeat < 1:
-        parser.error(f"--threads and --repeat must be >= 1, got {args.threads}, {args.repeat}")
     from threadpoolctl import ThreadpoolController
 
     found = ThreadpoolController().select(user_api="blas").lib_controllers

@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 import machine  # noqa: E402
 from harness import median_ms  # noqa: E402
+from scratchgan.cli_support import positive_int  # noqa: E402
 
 BATCH = 64
 # (channels, size) of the activations that pass a LeakyReLU / ReLU, and of those batch-normed
@@ -123,11 +124,9 @@ def on_threads(n, fn):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2, help="the thread count beside 1")
-    parser.add_argument("--repeat", type=int, default=7, help="timed runs per phase")
+    parser.add_argument("--threads", type=positive_int, default=2, help="the thread count beside 1")
+    parser.add_argument("--repeat", type=positive_int, default=7, help="timed runs per phase")
     args = parser.parse_args(argv)
-    if args.threads < 1 or args.repeat < 1:
-        parser.error(f"--threads and --repeat must be >= 1, got {args.threads}, {args.repeat}")
 
     from scratchgan import threads
 
