@@ -10,13 +10,14 @@ from the run's own files; a fact a run did not record is said to be missing. The
 as ``scratchgan sample RUN --n 100`` draws them (the run's last checkpoint in evaluation mode, so
 with the generator's EMA when the run used it; the same fixed seed); conditional GANs get one row
 per class, cyclegan its cycle figure of validation images. Rerunning rewrites the page and the
-PNGs; nothing needs the network.
+PNGs but keeps what a person wrote after each "Described:" marker; nothing needs the network.
 """
 
 import argparse
 import csv
 import json
 import os
+import re
 import shlex
 import sys
 
@@ -29,6 +30,8 @@ from scratchgan.training import recipes
 from scratchgan.training.checkpoints import CHECKPOINT
 from scratchgan.training.runs import load_run, read_config
 
+DESCRIBED = re.compile(r"^Described: <!-- describe: (\S+) -->(.*)$", re.MULTILINE)
+NOT_LOOKED_AT = "(not yet looked at)"
 GRID = 10  # 10 x 10 samples; conditional: one row of 10 per class
 CYCLE_IMAGES = 8  # cyclegan: validation images per domain in its cycle figure
 TRAIN_FLAGS = {"dataset", "epochs", "batch_size", "lr", "seed", "device", "valid_size"}
@@ -41,18 +44,18 @@ def done_file(config):
 
 def train_command(config):
     """The ``scratchgan train`` line that makes ``config``: the model, its --loss (models with loss
-    presets), its --recipe, then every key that differs from what those give (keys the trainer
-    adds from the data, such as image_shape, are no options and are left out)."""
+    presets), its --recipe, then every key that differs from what those give, the optimiser
+    fallbacks included (image_shape, which the trainer takes from the data, is no option)."""
     model = config["model"]
     loss = config.get("loss") if models.get(model).loss_presets else None
     recipe = config.get("recipe")
-    base = recipes.make_config(model, loss=loss, recipe=recipe, device="cpu")
+    base = recipes.FALLBACK_DEFAULTS | recipes.make_config(model, loss=loss, recipe=recipe, device="cpu")
     words = ["scratchgan", "train", model]
     words += ["--loss", loss] if loss else []
     words += ["--recipe", recipe] if recipe else []
     for key in sorted(config):
         value = config[key]
-        if key in ("model", "loss", "recipe") or key not in base or base[key] == value:
+        if key in ("model", "loss", "recipe", "image_shape") or base.get(key) == value:
             continue
         if key == "keep_checkpoints" or key == "tensorboard":
             words += [f"--{key.replace('_', '-')}"] if value else ["--set", f"{key}=false"]
@@ -147,7 +150,17 @@ def machine(summary, done):
     return f"not recorded by the run (device {summary.get('device', 'not recorded')})"
 
 
-def finished_section(name, run_dir, config, done, img_dir, page_dir):
+def descriptions(page):
+    """{run name: the words a person wrote after its "Described:" marker} on an existing page, so
+    that regenerating the page keeps what was written about each picture."""
+    if not os.path.isfile(page):
+        return {}
+    with open(page) as f:
+        found = {name: text.strip() for name, text in DESCRIBED.findall(f.read())}
+    return {name: text for name, text in found.items() if text and text != NOT_LOOKED_AT}
+
+
+def finished_section(name, run_dir, config, done, img_dir, page_dir, described=""):
     png = os.path.join(img_dir, f"{name}.png")
     note = draw_grid(run_dir, config, png)
     summary = read_json(os.path.join(run_dir, "summary.json")) or {}
@@ -160,7 +173,7 @@ def finished_section(name, run_dir, config, done, img_dir, page_dir):
         "",
         f"*{note}.*",
         "",
-        f"Described: <!-- describe: {name} -->",
+        f"Described: <!-- describe: {name} --> {described or NOT_LOOKED_AT}",
         "",
         "| | |",
         "|---|---|",
@@ -191,6 +204,7 @@ def build(runs_dir, out, img_dir):
         "",
     ]
     waiting = []
+    described = descriptions(out)
     for name in sorted(os.listdir(runs_dir)):
         run_dir = os.path.join(runs_dir, name)
         if not os.path.isfile(os.path.join(run_dir, "config.json")):
@@ -202,7 +216,9 @@ def build(runs_dir, out, img_dir):
                 f"- {name} ({config['model']}): not finished yet, {progress(run_dir, config)}"
             )
             continue
-        lines += finished_section(name, run_dir, config, done, img_dir, page_dir)
+        lines += finished_section(
+            name, run_dir, config, done, img_dir, page_dir, described.get(name, "")
+        )
     if waiting:
         lines += ["## Not finished yet", "", *waiting, ""]
     text = "\n".join(lines)

@@ -136,6 +136,14 @@ def test_gallery_page_from_tiny_runs(tmp_path, tiny_world):
     assert gallery.build(str(runs), str(out), str(img)) == page  # a rerun rewrites the same page
     assert (img / "vae.png").read_bytes() == before
 
+    # what a person wrote about a picture survives regenerating the page
+    assert f"<!-- describe: vae --> {gallery.NOT_LOOKED_AT}" in section(page, "vae")
+    marker = "Described: <!-- describe: vae -->"
+    out.write_text(page.replace(f"{marker} {gallery.NOT_LOOKED_AT}", f"{marker} blurry shirts"))
+    again = gallery.build(str(runs), str(out), str(img))
+    assert f"{marker} blurry shirts" in section(again, "vae")
+    assert f"<!-- describe: dcgan-ns --> {gallery.NOT_LOOKED_AT}" in section(again, "dcgan-ns")
+
 
 def test_gallery_conditional_grid_has_a_row_per_class(tmp_path, tiny_world):
     run = make_run(tmp_path / "cgan", "cgan", tiny_world)
@@ -186,6 +194,8 @@ def test_gallery_cyclegan_cycle_figure_and_its_own_done_file(tmp_path, tiny_worl
         ("dcgan", {"loss": "wgan-gp", "recipe": "full"}),
         ("progan", {"recipe": "full", "epochs": 6, "betas": [0.0, 0.9], "ema_decay": 0.99}),
         ("vae", {"batch_size": 16, "keep_checkpoints": True, "lr": 3e-4}),
+        # betas: an optimiser fallback, in no key of gan's recipe (rmsprop)
+        ("gan", {"optimizer": "adam", "betas": [0.5, 0.999]}),
     ],
 )
 def test_train_command_rebuilds_the_config(model, overrides):
