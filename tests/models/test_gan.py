@@ -60,6 +60,23 @@ def test_architecture_follows_the_book(loss):
         assert np.array_equal(verdict, score)
 
 
+def test_hidden_sizes_widen_both_networks_mirrored():
+    """--set hidden_sizes: G's hidden layers; D's are the same, reversed."""
+    model = build(hidden_sizes=[16, 32, 64])
+    assert [layer.weight.shape for layer in model.G if isinstance(layer, nn.Linear)] == [
+        (16, 30),
+        (32, 16),
+        (64, 32),
+        (144, 64),
+    ]
+    assert [layer.weight.shape for layer in model.D if isinstance(layer, nn.Linear)] == [
+        (64, 144),
+        (32, 64),
+        (16, 32),
+        (1, 16),
+    ]
+
+
 # ----- the objectives against their formulas, in NumPy.
 # D's outputs: logits for mm/ns, scores otherwise.
 S_REAL, S_FAKE = np.array([[2.2], [0.4], [-0.8]]), np.array([[-1.4], [0.0], [0.9]])
