@@ -49,3 +49,23 @@ def test_unshared_weights_are_seen(tmp_path, monkeypatch, write_fashion_mnist):
     monkeypatch.setattr(reference.TorchGAN, "load_state", lambda self, g, d: None)
     rows = run(tmp_path, monkeypatch, write_fashion_mnist)
     assert min(rows[0]["distance"].values()) > 0.1
+
+
+def test_samples_of_both_are_scored(tmp_path, monkeypatch, write_fashion_mnist):
+    import run
+
+    seen = {}
+
+    def score(samples, dataset):
+        seen[len(seen)] = samples
+        return {"fid": float(samples.mean())}
+
+    monkeypatch.setattr(run, "score", score)
+    monkeypatch.setenv("SCRATCHGAN_DATA", str(write_fashion_mnist(tmp_path / "data", 64, 16)))
+    out = tmp_path / "paired.json"
+    paired.main(["dcgan64", "--steps", "2", "--samples", "12", "--out", str(out),
+                 "--set", "batch_size=8", "--set", "valid_size=16", "--set", "width=4"])  # fmt: skip
+    result = json.loads(out.read_text())
+    assert set(result["scores"]) == {"scratchgan", "torch"} and len(seen) == 2
+    for samples in seen.values():  # 64 x 64 samples resized to the classifier's 28 x 28
+        assert samples.shape == (12, 1, 28, 28) and samples.dtype.name == "uint8"

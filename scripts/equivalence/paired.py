@@ -2,13 +2,16 @@
 weights, with the same z and dropout draws (scratchgan's, replayed into torch) and the same batches.
 
     python scripts/equivalence/paired.py MODEL --seed S --steps N [--set KEY=VALUE] [--out F.json]
+        [--samples 10000]
 
 run.py's reference runs draw their own initial weights and noise from torch's RNG, so seed S of
 one framework and seed S of the other are two unrelated runs. Here only float32 rounding separates
 the two trajectories: the script prints both d_loss values at every --every-th step and how far
 apart the two G's and the two D's weights are, and writes them as JSON. It answers whether an event seen in
 one framework's run (dcgan64's early D collapse) follows from the seed, the same in both, or from
-the engine.
+the engine. With --samples N each side then draws N samples (scratchgan from its own sampling seed,
+torch from torch's RNG seeded with S, G in evaluation mode) scored as run.py scores them. One
+process trains both, without checkpoints: a run cannot be resumed.
 """
 
 import argparse
@@ -34,7 +37,10 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1, help="BLAS/torch threads (default 1)")
     p.add_argument("--dataset", default="fashion-mnist")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--out", help="write the per-step record here as JSON")
+    p.add_argument(
+        "--samples", type=int, default=0, help="then score N samples of each, as run.py (default 0)"
+    )
+    p.add_argument("--out", help="write the per-step record (and the scores) here as JSON")
     return p.parse_args(argv)
 
 
@@ -116,10 +122,33 @@ def main(argv=None):
         rows.append(row)
     if ref.source.draws:
         raise SystemExit(f"torch used {len(ref.source.draws)} fewer draws than scratchgan")
+    result = {"model": args.model, "seed": args.seed, "config": config, "rows": rows}
+    if args.samples:
+        result["scores"] = scores(args, model, ref)
+        for framework, metrics in result["scores"].items():
+            print(f"{framework}: FID {metrics['fid']:.1f}", flush=True)
     if args.out:
         with open(args.out, "w") as f:
-            json.dump({"model": args.model, "seed": args.seed, "config": config, "rows": rows}, f)
+            json.dump(result, f)
     return 0
+
+
+def scores(args, model, ref):
+    """{framework: run.score of args.samples samples of its G in evaluation mode}."""
+    import run
+    from reference import TorchSource
+    from scratchgan.random import Generator
+    from scratchgan.training.recipes import derive_seeds
+
+    model.train(False)
+    ref.source = TorchSource(args.seed)  # the replayed draws are used up
+    sizes = [min(run.SAMPLE_CHUNK, args.samples - i) for i in range(0, args.samples, run.SAMPLE_CHUNK)]
+    generator = Generator(derive_seeds(args.seed)["extra"])
+    drawn = {
+        "scratchgan": np.concatenate([model.sample(n, generator) for n in sizes]),
+        "torch": np.concatenate([ref.sample(n) for n in sizes]),
+    }
+    return {name: run.score(run.to_eval_images(x), args.dataset) for name, x in drawn.items()}
 
 
 if __name__ == "__main__":
