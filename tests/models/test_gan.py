@@ -77,6 +77,21 @@ def test_hidden_sizes_widen_both_networks_mirrored():
     ]
 
 
+def test_leaky_relu_and_batch_norm_in_g():
+    """hidden_activation=leaky_relu (slope 0.2) in both networks; g_batch_norm: batch norm after
+    each of G's hidden Linear layers, none in D."""
+    model = build(hidden_activation="leaky_relu", g_batch_norm=True)
+    kinds = [type(layer).__name__ for layer in model.G]
+    assert kinds == ["Linear", "BatchNorm1d", "LeakyReLU", "Linear", "BatchNorm1d", "LeakyReLU",
+                     "Linear", "Sigmoid", "Unflatten"]  # fmt: skip
+    assert [type(layer).__name__ for layer in model.D].count("LeakyReLU") == 2
+    assert not any(isinstance(layer, nn.BatchNorm1d) for layer in model.D)
+    assert all(layer.negative_slope == 0.2 for layer in model.D if isinstance(layer, nn.LeakyReLU))
+    model.train_step((blobs(8),), StepContext(0, 0, 0, 1))
+    with pytest.raises(ValueError, match="hidden_activation 'relu': expected one of selu, leaky"):
+        build(hidden_activation="relu")
+
+
 # ----- the objectives against their formulas, in NumPy.
 # D's outputs: logits for mm/ns, scores otherwise.
 S_REAL, S_FAKE = np.array([[2.2], [0.4], [-0.8]]), np.array([[-1.4], [0.0], [0.9]])

@@ -67,13 +67,17 @@ def keras_batch_norm(channels):
     return nn.BatchNorm2d(channels, momentum=0.01, eps=1e-3)
 
 
-def dense_stack(sizes, activation, last_activation, generator):
+def dense_stack(sizes, activation, last_activation, generator, norm=None):
     """Linear layers sizes[0] -> sizes[1] -> ..., each followed by ``activation()``, the last one by
-    ``last_activation()`` (None: no activation), as a list of modules."""
+    ``last_activation()`` (None: no activation), as a list of modules; ``norm(features)`` (e.g.
+    BatchNorm1d) between each hidden layer and its activation."""
     layers = []
     for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(n_in, n_out, generator=generator))
-        act = last_activation if i == len(sizes) - 2 else activation
+        last = i == len(sizes) - 2
+        if norm is not None and not last:
+            layers.append(norm(n_out))
+        act = last_activation if last else activation
         if act is not None:
             layers.append(act())
     return layers
