@@ -49,7 +49,9 @@ def train_command(config):
     model = config["model"]
     loss = config.get("loss") if models.get(model).loss_presets else None
     recipe = config.get("recipe")
-    base = recipes.FALLBACK_DEFAULTS | recipes.make_config(model, loss=loss, recipe=recipe, device="cpu")
+    base = recipes.FALLBACK_DEFAULTS | recipes.make_config(
+        model, loss=loss, recipe=recipe, device="cpu"
+    )
     words = ["scratchgan", "train", model]
     words += ["--loss", loss] if loss else []
     words += ["--recipe", recipe] if recipe else []

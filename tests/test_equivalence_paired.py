@@ -37,8 +37,12 @@ def test_the_pair_starts_together(tmp_path, monkeypatch, write_fashion_mnist, mo
 def test_unshared_draws_are_seen(tmp_path, monkeypatch, write_fashion_mnist):
     """With torch drawing its own z (the weights still shared), the pair is far apart at once."""
     monkeypatch.setattr(
-        reference.Replay, "normal", lambda self, shape, dtype: (
-            self._next("normal", shape, dtype), torch.randn(*shape, dtype=dtype))[1]
+        reference.Replay,
+        "normal",
+        lambda self, shape, dtype: (
+            self._next("normal", shape, dtype),
+            torch.randn(*shape, dtype=dtype),
+        )[1],
     )
     rows = run(tmp_path, monkeypatch, write_fashion_mnist)
     assert abs(rows[0]["scratchgan"]["d_loss"] - rows[0]["torch"]["d_loss"]) > 1e-3
@@ -63,8 +67,8 @@ def test_samples_of_both_are_scored(tmp_path, monkeypatch, write_fashion_mnist):
     monkeypatch.setattr(run, "score", score)
     monkeypatch.setenv("SCRATCHGAN_DATA", str(write_fashion_mnist(tmp_path / "data", 64, 16)))
     out = tmp_path / "paired.json"
-    paired.main(["dcgan64", "--steps", "2", "--samples", "12", "--out", str(out),
-                 "--set", "batch_size=8", "--set", "valid_size=16", "--set", "width=4"])  # fmt: skip
+    paired.main(["dcgan64", "--steps", "2", "--samples", "12", "--out", str(out), "--set",
+                 "batch_size=8", "--set", "valid_size=16", "--set", "width=4"])  # fmt: skip
     result = json.loads(out.read_text())
     assert set(result["scores"]) == {"scratchgan", "torch"} and len(seen) == 2
     for samples in seen.values():  # 64 x 64 samples resized to the classifier's 28 x 28

@@ -87,7 +87,8 @@ class MLPGAN(GAN):
         hidden = list(c.get("hidden_sizes", [100, 150]))  # runs from before the option
         name = c.get("hidden_activation", "selu")
         if name not in ACTIVATIONS:
-            raise ValueError(f"hidden_activation {name!r}: expected one of {', '.join(ACTIVATIONS)}")
+            expected = ", ".join(ACTIVATIONS)
+            raise ValueError(f"hidden_activation {name!r}: expected one of {expected}")
         act, norm = ACTIVATIONS[name], nn.BatchNorm1d if c.get("g_batch_norm") else None
         G = nn.Sequential(
             *dense_stack([self.codings_size, *hidden, pixels], act, nn.Sigmoid, generator, norm),

@@ -7,11 +7,11 @@ weights, with the same z and dropout draws (scratchgan's, replayed into torch) a
 run.py's reference runs draw their own initial weights and noise from torch's RNG, so seed S of
 one framework and seed S of the other are two unrelated runs. Here only float32 rounding separates
 the two trajectories: the script prints both d_loss values at every --every-th step and how far
-apart the two G's and the two D's weights are, and writes them as JSON. It answers whether an event seen in
-one framework's run (dcgan64's early D collapse) follows from the seed, the same in both, or from
-the engine. With --samples N each side then draws N samples (scratchgan from its own sampling seed,
-torch from torch's RNG seeded with S, G in evaluation mode) scored as run.py scores them. One
-process trains both, without checkpoints: a run cannot be resumed.
+apart the two G's and the two D's weights are, and writes them as JSON. It answers whether an
+event seen in one framework's run (dcgan64's early D collapse) follows from the seed, the same in
+both, or from the engine. With --samples N each side then draws N samples (scratchgan from its
+own sampling seed, torch from torch's RNG seeded with S, G in evaluation mode), scored as run.py
+scores them. One process trains both, without checkpoints: a run cannot be resumed.
 """
 
 import argparse
@@ -79,14 +79,20 @@ def distance(model, ref):
 
 def main(argv=None):
     args = parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(args.threads):
+        return paired_run(args)
+
+
+def paired_run(args):
+    import run
     import torch
 
-    import run
     from reference import Replay, TorchGAN
-    from scratchgan import data as sgdata
     from scratchgan import train
     from scratchgan.training.protocol import StepContext
-    from scratchgan.training.recipes import derive_seeds, load_data
+    from scratchgan.training.recipes import load_data
 
     torch.set_num_threads(args.threads)
     config = run.config_for(args)
@@ -95,20 +101,15 @@ def main(argv=None):
     model = train.build_model(config)
     ref = TorchGAN(config, Replay(record_draws(model.generator)))
     ref.load_state(arrays(model.G), arrays(model.D))
-    loader = sgdata.DataLoader(
-        (train_x,),
-        config["batch_size"],
-        shuffle=True,
-        drop_last=config["drop_last"],
-        seed=derive_seeds(args.seed)["loader"],
-    )
+    loader = run.loader_for(config, train_x)
     batches = run.endless(loader)
     model.train(True)
     ref.train()
     rows, start = [], time.perf_counter()
     for step in range(args.steps):
         (images,) = next(batches)
-        ours = model.train_step((images,), StepContext(step, 0, step, len(loader)))
+        epoch, epoch_step = divmod(step, len(loader))
+        ours = model.train_step((images,), StepContext(step, epoch, epoch_step, len(loader)))
         theirs = ref.train_step(ref.to_input(images))
         row = {"step": step + 1, "scratchgan": ours, "torch": theirs}
         if (step + 1) % args.every == 0 or step + 1 == args.steps:
@@ -136,13 +137,16 @@ def main(argv=None):
 def scores(args, model, ref):
     """{framework: run.score of args.samples samples of its G in evaluation mode}."""
     import run
+
     from reference import TorchSource
     from scratchgan.random import Generator
     from scratchgan.training.recipes import derive_seeds
 
     model.train(False)
     ref.source = TorchSource(args.seed)  # the replayed draws are used up
-    sizes = [min(run.SAMPLE_CHUNK, args.samples - i) for i in range(0, args.samples, run.SAMPLE_CHUNK)]
+    sizes = [
+        min(run.SAMPLE_CHUNK, args.samples - i) for i in range(0, args.samples, run.SAMPLE_CHUNK)
+    ]
     generator = Generator(derive_seeds(args.seed)["extra"])
     drawn = {
         "scratchgan": np.concatenate([model.sample(n, generator) for n in sizes]),

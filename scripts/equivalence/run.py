@@ -134,8 +134,7 @@ def train_torch(args):
 
     sys.path.insert(0, HERE)
     from reference import TorchGAN, TorchSource
-    from scratchgan import data as sgdata
-    from scratchgan.training.recipes import derive_seeds, load_data
+    from scratchgan.training.recipes import load_data
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)  # construction draws (all overwritten by init_)
@@ -143,13 +142,7 @@ def train_torch(args):
     train_x = load_data(config)[0]
     config = config_for(args, train_x)
     ref = TorchGAN(config, TorchSource(args.seed))
-    loader = sgdata.DataLoader(
-        (train_x,),
-        config["batch_size"],
-        shuffle=True,
-        drop_last=config["drop_last"],
-        seed=derive_seeds(args.seed)["loader"],
-    )
+    loader = loader_for(config, train_x)
     checkpoint = os.path.join(args.out, TORCH_CHECKPOINT)
     step, train_time = load_torch_state(checkpoint, ref) if os.path.isfile(checkpoint) else (0, 0.0)
     resumed_from, batches = step, endless(loader)
@@ -176,6 +169,20 @@ def train_torch(args):
     sizes = [min(SAMPLE_CHUNK, args.samples - i) for i in range(0, args.samples, SAMPLE_CHUNK)]
     chunks = [ref.sample(n) for n in sizes]
     return np.concatenate(chunks), round(train_time, 3), step, resumed_from
+
+
+def loader_for(config, train_x):
+    """The batches scratchgan's Trainer sees: its DataLoader with the seed it derives."""
+    from scratchgan import data as sgdata
+    from scratchgan.training.recipes import derive_seeds
+
+    return sgdata.DataLoader(
+        (train_x,),
+        config["batch_size"],
+        shuffle=True,
+        drop_last=config["drop_last"],
+        seed=derive_seeds(config["seed"])["loader"],
+    )
 
 
 def endless(loader):
