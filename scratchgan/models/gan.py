@@ -77,7 +77,6 @@ class MLPGAN(GAN):
             "g_batch_norm": True,
             "ema_decay": 0.0,
             "checkpoint_every": 2000,
-            "metrics_every": 3436,
         }
     }
 
