@@ -2,13 +2,14 @@
 
 import numpy as np
 
-from . import autograd as _autograd
-from . import autograd_api as _autograd_api
 from . import (  # noqa: F401
+    allocator,  # keeps freed memory for reuse (SCRATCHGAN_MALLOC=system: not)
     cuda,
     data,
     profiler,  # noqa: F401
 )
+from . import autograd as _autograd
+from . import autograd_api as _autograd_api
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device, default_device
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
