@@ -24,7 +24,12 @@ class LeakyReLU(Function):
     def forward(self, x):
         xp, slope = self.xp, x.dtype.type(self.slope)
         if 0 <= self.slope <= 1:  # max(x, slope x): the same function, much faster than where()
-            return threads.elementwise(lambda x, out=None: xp.maximum(x, slope * x, out=out), x)
+
+            def leaky(x, out=None):  # slope x, then the max in place: one array written twice
+                out = xp.multiply(x, slope, out=out)
+                return xp.maximum(x, out, out=out) if out.ndim else xp.maximum(x, out)  # 0-d
+
+            return threads.elementwise(leaky, x)
         return xp.where(x > 0, x, slope * x)
 
     def forward_kernel(self, x):
@@ -49,10 +54,10 @@ class LeakyReLUGrad(Function):
 
     def forward(self, gy, x):
         xp, t = self.xp, gy.dtype.type
-        if self.scale is None:  # 1 where x > 0, slope elsewhere; a multiply is faster than where()
+        if self.scale is None:  # 1 where x > 0, slope elsewhere; arithmetic beats where()
 
-            def scale(x, out=None):
-                s = xp.multiply((x > 0).astype(gy.dtype), t(1 - self.slope), out=out)
+            def scale(x, out=None):  # the mask times (1 - slope), cast in the multiply
+                s = xp.multiply(x > 0, t(1 - self.slope), out=out, dtype=gy.dtype)
                 s += t(self.slope)
                 return s
 
