@@ -214,3 +214,28 @@ def test_train_command_rebuilds_the_config(model, overrides):
 def test_gallery_refuses_a_missing_runs_folder(tmp_path):
     with pytest.raises(SystemExit, match="--runs .*no such folder"):
         gallery.build(str(tmp_path / "nowhere"), str(tmp_path / "g.md"), str(tmp_path / "img"))
+
+
+def test_gallery_keeps_sections_of_runs_no_longer_here(tmp_path, tiny_world):
+    """Runs stay on the machine that trained them: regenerating the page elsewhere keeps a
+    finished section whose run folder is gone (its PNG still there), and drops one whose PNG is
+    gone too."""
+    runs = tmp_path / "runs"
+    for name, model in (("vae", "vae"), ("ae-gone", "vae"), ("dcgan-ns", "dcgan")):
+        run = make_run(runs / name, model, tiny_world)
+        evaluate_run(run, n=20, progress=False)
+    out, img = tmp_path / "GALLERY.md", tmp_path / "img"
+    marker = "Described: <!-- describe: vae -->"
+    page = gallery.build(str(runs), str(out), str(img))
+    out.write_text(page.replace(f"{marker} {gallery.NOT_LOOKED_AT}", f"{marker} blurry shirts"))
+    written = section(out.read_text(), "vae")
+    for name in ("vae", "ae-gone"):
+        for path in (runs / name).rglob("*"):
+            if path.is_file():
+                path.unlink()
+    (img / "ae-gone.png").unlink()
+    again = gallery.build(str(runs), str(out), str(img))
+    assert section(again, "vae") == written  # kept word for word, description included
+    assert "## ae-gone" not in again
+    assert section(again, "dcgan-ns") == section(page, "dcgan-ns")  # still built from its run
+    assert again.index("## dcgan-ns") < again.index("## vae")  # sorted by name as before
