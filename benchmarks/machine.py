@@ -38,20 +38,24 @@ def sgemm_peak(threads=None, sizes=SWEEP, repeat=3, timer=time.perf_counter):
         from threadpoolctl import threadpool_limits
 
         limit = threadpool_limits(threads, user_api="blas")
-    rng = np.random.default_rng(0)
-    per_size = {}
     with limit:
-        for n in sizes:
-            a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
-            c = np.empty((n, n), np.float32)
-            np.matmul(a, b, out=c)  # warm-up: threads started, pages touched
-            best = float("inf")
-            for _ in range(repeat):
-                start = timer()
-                np.matmul(a, b, out=c)
-                best = min(best, timer() - start)
-            per_size[n] = round(2 * n**3 / max(best, 1e-12) / 1e9, 2)
+        per_size = {n: gemm_gflops(n, n, n, repeat, timer) for n in sizes}
     return max(per_size.values()), per_size
+
+
+def gemm_gflops(m, k, n, repeat=3, timer=time.perf_counter):
+    """GFLOP/s of NumPy's float32 C (m, n) = A (m, k) @ B (k, n), best of ``repeat`` after one
+    warm-up call (threads started, pages touched)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((k, n), np.float32)
+    c = np.empty((m, n), np.float32)
+    np.matmul(a, b, out=c)
+    best = float("inf")
+    for _ in range(repeat):
+        start = timer()
+        np.matmul(a, b, out=c)
+        best = min(best, timer() - start)
+    return round(2 * m * k * n / max(best, 1e-12) / 1e9, 2)
 
 
 def facts(threads):

@@ -66,6 +66,16 @@ def layer_bytes(kind, n, cin, cout, size, k, s, p, op, direction="forward+backwa
     return once * (3 if direction == "forward+backward" else 1)
 
 
+def layer_gemm_shape(kind, n, cin, cout, size, k, s, p, op):
+    """(M, K, N) of the one GEMM of the layer's forward in scratchgan's im2col design: rows are
+    the small image's pixels; conv2d gathers (tap, channel) windows, conv_transpose2d forms every
+    tap of every output channel before the col2im sum."""
+    small = layer_out_size(kind, size, k, s, p, op) if kind == "conv2d" else size
+    if kind == "conv2d":
+        return n * small * small, cin * k * k, cout
+    return n * small * small, cin, cout * k * k
+
+
 def layer_case(layer):
     import ops
 
@@ -80,12 +90,17 @@ def gflops(flops, ms):
 
 
 def conv_rows(peak, args, log=print):
+    import machine
+
     rows = []
     for layer in LAYERS:
         case = layer_case(layer)
         label = f"{layer[0]} {case.op} {case.shape}"
         if args.filter and args.filter not in label:
             continue
+        # what this BLAS reaches on the forward's GEMM alone: the ceiling of an im2col design
+        gemm_shape = layer_gemm_shape(*layer[1:])
+        gemm_rate = machine.gemm_gflops(*gemm_shape)
         for timed in run_cases([case], repeat=args.repeat, warmup=args.warmup, log=lambda _: None):
             flops = layer_flops(*layer[1:], direction=timed["direction"])
             row = {
@@ -95,6 +110,8 @@ def conv_rows(peak, args, log=print):
                 "flops": flops,
                 "bytes": layer_bytes(*layer[1:], direction=timed["direction"]),
                 "wide": min(layer[3], layer[4]) >= WIDE,
+                "gemm_shape": gemm_shape,
+                "gemm_gflops": gemm_rate,
             }
             rows.append(_with_rates(row, timed["scratchgan_ms"], timed["torch_ms"], peak))
             log(format_row(rows[-1]))

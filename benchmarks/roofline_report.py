@@ -21,19 +21,25 @@ def markdown(result):
         f"{f.get('load_average_1_5_15')} before, {result.get('load_average_after')} after.",
         f"sgemm peak (float32 matmul sweep {result['sgemm_sweep_gflops']}): **{peak} GFLOP/s**.",
         "Medians of alternating runs after warm-up; GFLOP/s from the shapes (steps: PyTorch's "
-        "FlopCounterMode); share = GFLOP/s / sgemm peak; ratio = scratchgan / PyTorch time.",
+        "FlopCounterMode); share = GFLOP/s / sgemm peak; ratio = scratchgan / PyTorch time. "
+        "GEMM at the layer's shape: NumPy's BLAS alone on the (M, K, N) matmul of the layer's "
+        "forward in scratchgan's im2col design, the ceiling of that design with this BLAS.",
         "",
         "| what | direction | GFLOP | scratchgan ms | torch ms | ratio | scratchgan GFLOP/s "
-        "(share) | torch GFLOP/s (share) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "(share) | torch GFLOP/s (share) | GEMM at the layer's shape (M, K, N): GFLOP/s (share) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["rows"]:
         mark = " (wide)" if r.get("wide") else ""
+        gemm = "-"
+        if r.get("gemm_gflops"):
+            shape = ", ".join(map(str, r["gemm_shape"]))
+            gemm = f"({shape}): {r['gemm_gflops']:.1f} ({100 * r['gemm_gflops'] / peak:.0f}%)"
         lines.append(
             f"| {r['name']}{mark} | {r['direction']} | {r['flops'] / 1e9:.2f} | "
             f"{r['scratchgan_ms']:.2f} | {r['torch_ms']:.2f} | {r['ratio']:.2f} | "
             f"{r['scratchgan_gflops']:.1f} ({100 * r['scratchgan_share_of_peak']:.0f}%) | "
-            f"{r['torch_gflops']:.1f} ({100 * r['torch_share_of_peak']:.0f}%) |"
+            f"{r['torch_gflops']:.1f} ({100 * r['torch_share_of_peak']:.0f}%) | {gemm} |"
         )
     checks = acceptance(result["rows"])
     lines += [

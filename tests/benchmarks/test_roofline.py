@@ -80,6 +80,12 @@ def test_layer_flops_agree_with_torch_flop_counter(layer):
     assert 3 * roofline.layer_flops(*layer, direction="forward") == roofline.layer_flops(*layer)
 
 
+@pytest.mark.parametrize("layer", roofline.LAYERS)
+def test_layer_gemm_shape_does_the_forwards_flops(layer):
+    m, k, n = roofline.layer_gemm_shape(*layer[1:])
+    assert 2 * m * k * n == roofline.layer_flops(*layer[1:], direction="forward")
+
+
 def test_every_layer_shape_matches_the_benchmark_case():
     for layer in roofline.LAYERS:
         out = roofline.layer_out_size(*layer[1:2], *layer[5:])
@@ -97,6 +103,7 @@ def _fake_run_cases(cases, repeat, warmup, log):
 def test_reports_from_fake_timings(tmp_path, monkeypatch):
     monkeypatch.setattr(roofline, "run_cases", _fake_run_cases)
     monkeypatch.setattr(machine, "sgemm_peak", lambda threads, sizes: (100.0, {64: 100.0}))
+    monkeypatch.setattr(machine, "gemm_gflops", lambda m, k, n: 80.0)
     monkeypatch.setattr(
         scratchgan.machine,  # where the facts are read (benchmarks/machine.py re-exports them)
         "cpu_facts",
@@ -118,6 +125,8 @@ def test_reports_from_fake_timings(tmp_path, monkeypatch):
     md = stem.with_suffix(".md").read_text()
     assert "Test CPU (avx512)" in md and "1 thread(s)" in md and "**100.0 GFLOP/s**" in md
     assert "Every row at most 1.0x PyTorch: True" in md
+    assert fwd["gemm_shape"] == [64 * 8 * 8, 256, 128 * 16] and fwd["gemm_gflops"] == 80.0
+    assert "| (4096, 256, 2048): 80.0 (80%) |" in md
     assert roofline_report.acceptance(result["rows"])["wide_at_60_percent"] is True
 
 
