@@ -102,6 +102,7 @@ class DCGAN(GAN):
         "codings_size": 100,
         "init": "glorot",
         "d_batches": "joint",
+        "d_dropout": 0.4,  # after each of D's conv layers (the book); 0: no dropout layers
     }
     # `train dcgan [--loss L] --recipe full` (also wgan, wgan-gp, lsgan --recipe full): sized to
     # <= 2 h on one core at 1.5 x the CPU time per step measured with 1 BLAS thread (process_time,
@@ -147,13 +148,15 @@ class DCGAN(GAN):
             ),
             nn.Tanh(),
         )
+        p = self.config.get("d_dropout", 0.4)  # runs from before the option: the book's 0.4
+        dropout = lambda: [nn.Dropout(p, generator=generator)] if p else []  # noqa: E731
         D = nn.Sequential(
             nn.Conv2d(C, 64, 5, stride=2, padding=2, generator=generator),
             nn.LeakyReLU(0.2),
-            nn.Dropout(0.4, generator=generator),
+            *dropout(),
             nn.Conv2d(64, 128, 5, stride=2, padding=2, generator=generator),
             nn.LeakyReLU(0.2),
-            nn.Dropout(0.4, generator=generator),
+            *dropout(),
             nn.Flatten(),
             nn.Linear(128 * h * w, 1, generator=generator),
         )

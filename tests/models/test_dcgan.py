@@ -99,6 +99,22 @@ def test_dcgan_follows_the_books_table():
     )  # samples come back in [0, 1]
 
 
+def test_dcgan_d_dropout_option():
+    """d_dropout sets D's two dropout layers (the book's 0.4 by default, also for a config saved
+    before the option existed); 0 removes them, leaving the same weights in the same order."""
+    rates = lambda m: [x.p for x in m.D.modules() if isinstance(x, nn.Dropout)]  # noqa: E731
+    assert rates(build("dcgan")) == [0.4, 0.4]
+    assert rates(build("dcgan", loss="wgan-gp", d_dropout=0.25)) == [0.25, 0.25]
+    old = train.make_config("dcgan")
+    del old["d_dropout"]
+    old["image_shape"] = [1, 28, 28]
+    assert rates(train.build_model(old)) == [0.4, 0.4]
+    bare = build("dcgan", d_dropout=0)
+    assert rates(bare) == []
+    weights = [tuple(v.shape) for v in build("dcgan").D.state_dict().values()]
+    assert [tuple(v.shape) for v in bare.D.state_dict().values()] == weights
+
+
 def test_dcgan_glorot_initialisation():
     m = build("dcgan")
     w = m.D[3].weight.numpy()
