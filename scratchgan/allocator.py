@@ -5,7 +5,7 @@ when it is freed, and trims the heap top above 128 KiB; the next array of that s
 pages in again, each one zeroed by the kernel. A convolution's windows (im2col: 20-70 MB per
 DCGAN layer) are made and freed every step, so a step pays for them twice: filling a fresh
 40 MB array took 6.9 ms at one thread on an AVX-512 Xeon, 1.6 ms with the pages kept, and the
-dcgan64 b64 step went from 2,343 to 2,047 ms (benchmarks/results/allocator-avx512-threads1.md).
+dcgan64 b64 step went from 2,337 to 2,044 ms (benchmarks/results/allocator-avx512-threads1.md).
 
 ``keep_freed_memory()`` turns mmap off for malloc (M_MMAP_MAX = 0) and raises the trim
 threshold, so freed blocks stay in the heap for the next step, as jemalloc and tcmalloc do (the

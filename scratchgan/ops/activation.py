@@ -27,7 +27,9 @@ class LeakyReLU(Function):
 
             def leaky(x, out=None):  # slope x, then the max in place: one array written twice
                 out = xp.multiply(x, slope, out=out)
-                return xp.maximum(x, out, out=out) if out.ndim else xp.maximum(x, out)  # 0-d
+                if not out.ndim:  # a 0-d x gives a NumPy scalar, which cannot be an out=
+                    return xp.maximum(x, out)
+                return xp.maximum(x, out, out=out)
 
             return threads.elementwise(leaky, x)
         return xp.where(x > 0, x, slope * x)
