@@ -70,6 +70,33 @@ def test_samples_of_both_are_scored(tmp_path, monkeypatch, write_fashion_mnist):
     paired.main(["dcgan64", "--steps", "2", "--samples", "12", "--out", str(out), "--set",
                  "batch_size=8", "--set", "valid_size=16", "--set", "width=4"])  # fmt: skip
     result = json.loads(out.read_text())
-    assert set(result["scores"]) == {"scratchgan", "torch"} and len(seen) == 2
+    # the final pair, then scratchgan's engine drawing from torch's final G (and torch again)
+    assert set(result["scores"]) == {"scratchgan", "torch"} and len(seen) == 4
     for samples in seen.values():  # 64 x 64 samples resized to the classifier's 28 x 28
         assert samples.shape == (12, 1, 28, 28) and samples.dtype.name == "uint8"
+
+
+def test_scores_at_earlier_steps_and_crossed(tmp_path, monkeypatch, write_fashion_mnist):
+    """A snapshot taken at the last step scores as the final pair does (same weights, same z), an
+    earlier one differently; scratchgan drawing from torch's G (the same z as its own samples)
+    lands next to its own score, since after 3 steps the two G's are float32 rounding apart."""
+    import run
+
+    # the float samples themselves, so that float32 rounding can show
+    monkeypatch.setattr(run, "to_eval_images", lambda samples: samples.astype("float64"))
+    monkeypatch.setattr(run, "score", lambda samples, dataset: {"fid": float(samples.sum())})
+    monkeypatch.setenv("SCRATCHGAN_DATA", str(write_fashion_mnist(tmp_path / "data", 64, 16)))
+    out = tmp_path / "paired.json"
+    # dcgan, not dcgan64: a fresh DCGAN-initialised G in evaluation mode outputs tanh(~1e-7)
+    paired.main(["dcgan", "--steps", "3", "--samples", "12", "--score-steps", "1,3",
+                 "--out", str(out), "--set", "batch_size=8", "--set", "valid_size=16"])  # fmt: skip
+    result = json.loads(out.read_text())
+    assert set(result["scores_at"]) == {"1", "3"}
+    assert result["scores_at"]["3"] == result["scores"]
+    for framework in ("scratchgan", "torch"):
+        assert result["scores_at"]["1"][framework] != result["scores"][framework]
+    crossed, own = (
+        result["torch_weights_in_scratchgan"]["fid"],
+        result["scores"]["scratchgan"]["fid"],
+    )
+    assert crossed != own and crossed == pytest.approx(own, rel=1e-4)

@@ -40,6 +40,13 @@ def parse_args(argv=None):
     p.add_argument(
         "--samples", type=int, default=0, help="then score N samples of each, as run.py (default 0)"
     )
+    p.add_argument(
+        "--score-steps",
+        type=lambda text: [int(step) for step in text.split(",")],
+        default=[],
+        metavar="N1,N2,...",
+        help="with --samples, also score both G's as they were at these steps",
+    )
     p.add_argument("--out", help="write the per-step record (and the scores) here as JSON")
     return p.parse_args(argv)
 
@@ -105,7 +112,7 @@ def paired_run(args):
     batches = run.endless(loader)
     model.train(True)
     ref.train()
-    rows, start = [], time.perf_counter()
+    rows, snapshots, start = [], {}, time.perf_counter()
     for step in range(args.steps):
         (images,) = next(batches)
         epoch, epoch_step = divmod(step, len(loader))
@@ -121,6 +128,8 @@ def paired_run(args):
                 flush=True,
             )
         rows.append(row)
+        if step + 1 in args.score_steps:
+            snapshots[step + 1] = {"scratchgan": arrays(model.G), "torch": arrays(ref.G)}
     if ref.source.draws:
         raise SystemExit(f"torch used {len(ref.source.draws)} fewer draws than scratchgan")
     result = {"model": args.model, "seed": args.seed, "config": config, "rows": rows}
@@ -128,10 +137,38 @@ def paired_run(args):
         result["scores"] = scores(args, model, ref)
         for framework, metrics in result["scores"].items():
             print(f"{framework}: FID {metrics['fid']:.1f}", flush=True)
+        # Scratchgan's engine drawing from torch's final G: the torch FID again if the two
+        # engines' forwards agree, so that a gap between the two runs lies in the weights.
+        final_torch = arrays(ref.G)
+        load_generators(model, ref, {"scratchgan": final_torch, "torch": final_torch})
+        result["torch_weights_in_scratchgan"] = crossed = scores(args, model, ref)["scratchgan"]
+        print(f"scratchgan drawing from torch's G: FID {crossed['fid']:.1f}", flush=True)
+        result["scores_at"] = {}
+        for at, state in sorted(snapshots.items()):
+            load_generators(model, ref, state)
+            result["scores_at"][at] = scores(args, model, ref)
+            print(
+                f"step {at}: "
+                + ", ".join(
+                    f"{name} FID {m['fid']:.1f}" for name, m in result["scores_at"][at].items()
+                ),
+                flush=True,
+            )
     if args.out:
         with open(args.out, "w") as f:
             json.dump(result, f)
     return 0
+
+
+def load_generators(model, ref, state):
+    """Put {"scratchgan": arrays, "torch": arrays} (name -> array, as ``arrays``) into both G's."""
+    import torch
+
+    model.G.load_state_dict({k: np.asarray(v) for k, v in state["scratchgan"].items()})
+    theirs = ref.G.state_dict()
+    ref.G.load_state_dict(
+        {k: torch.as_tensor(v).to(theirs[k].dtype) for k, v in state["torch"].items()}
+    )
 
 
 def scores(args, model, ref):
