@@ -155,10 +155,16 @@ def _generator(args):
     return Generator(args.seed if args.seed is not None else derive_seeds(0)["extra"])
 
 
-def _images(config, split, n=None):
+def _labelled(config, split):
+    """(images, labels) of the test split or of the run's validation split (labels may be None)."""
     from .training.recipes import load_data
 
-    images = load_data(config, split)[0] if split == "test" else load_data(config)[2]
+    data = load_data(config, split) if split == "test" else load_data(config)[2:]
+    return data[0], data[1]
+
+
+def _images(config, split, n=None):
+    images = _labelled(config, split)[0]
     return images if n is None else images[:n]
 
 
@@ -203,7 +209,7 @@ def _cmd_inpaint(args):
 
 def _cmd_eval(args):
     model, config = _load(args)
-    images, labels = _images(config, args.split), None
+    images, labels = _labelled(config, args.split)  # a conditional D needs the labels
     metrics = {k: float(v) for k, v in model.evaluate(images, labels).items()}
     if not metrics:
         raise CommandError(f"{config['model']} has no evaluation metrics yet")

@@ -147,6 +147,19 @@ def test_gan_sample_interpolate_inpaint_eval(data_dir, capsys):
     assert result["images"] == N_TEST and "d_real" in result
 
 
+@pytest.mark.parametrize("split", ["test", "valid"])
+def test_eval_gives_a_conditional_gan_its_labels(tmp_path, monkeypatch, write_fashion_mnist, split):
+    """cgan's D scores (image, label) pairs: eval passes the split's labels along."""
+    root = write_fashion_mnist(tmp_path / "data", 48, 24, size=28)  # the book's networks: 28 x 28
+    monkeypatch.setenv("SCRATCHGAN_DATA", str(root))
+    run = tmp_path / "cgan"
+    assert train(run, "cgan") == 0
+    assert main(["eval", str(run), "--split", split, "--n", "0"]) == 0
+    result = json.loads((run / f"eval-{split}.json").read_text())
+    assert result["images"] == (24 if split == "test" else 16)
+    assert 0 < result["d_real"] < 1 and 0 < result["d_fake"] < 1
+
+
 def test_autoencoder_commands(data_dir, capsys):
     run = data_dir / "ae"
     assert train(run) == 0
