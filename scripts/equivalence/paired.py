@@ -2,7 +2,7 @@
 weights, with the same z and dropout draws (scratchgan's, replayed into torch) and the same batches.
 
     python scripts/equivalence/paired.py MODEL --seed S --steps N [--set KEY=VALUE] [--out F.json]
-        [--samples 10000]
+        [--samples 10000 [--score-steps N1,N2,...]]
 
 run.py's reference runs draw their own initial weights and noise from torch's RNG, so seed S of
 one framework and seed S of the other are two unrelated runs. Here only float32 rounding separates
@@ -11,7 +11,10 @@ apart the two G's and the two D's weights are, and writes them as JSON. It answe
 event seen in one framework's run (dcgan64's early D collapse) follows from the seed, the same in
 both, or from the engine. With --samples N each side then draws N samples (scratchgan from its
 own sampling seed, torch from torch's RNG seeded with S, G in evaluation mode), scored as run.py
-scores them. One process trains both, without checkpoints: a run cannot be resumed.
+scores them, and scratchgan's engine then draws from torch's final G (scored alike: if it
+matches torch's own score, a gap between the two runs lies in the weights they reached, not in
+the forward pass or the sampling); --score-steps scores both G's as they were at earlier steps
+too. One process trains both, without checkpoints: a run cannot be resumed.
 """
 
 import argparse
