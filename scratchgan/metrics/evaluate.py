@@ -78,13 +78,16 @@ def to_unit_range(images):
     return np.clip(x, 0, 1)
 
 
-def _generate(model, n, seed):
+def _generate(model, n, seed, size):
+    """n samples in [0, 1], bilinearly resized to size x size when the model draws another size
+    (dcgan64's 64 x 64 against the 28 x 28 data its classifier reads)."""
+    from ..models.dcgan import resize
     from ..random import Generator
 
     generator = Generator(seed)
     return np.concatenate(
         [
-            to_unit_range(model.sample(min(SAMPLE_CHUNK, n - i), generator))
+            resize(to_unit_range(model.sample(min(SAMPLE_CHUNK, n - i), generator)), size)
             for i in range(0, n, SAMPLE_CHUNK)
         ]
     )
@@ -157,7 +160,7 @@ def evaluate_run(run_dir, n=10000, split="test", seed=0, device=None, write=True
     feats, probs, _ = dataset_embedding(dataset, split, classifier)
     extra = {}
     if model.generative:
-        fake, mode = _generate(model, n, seed), "samples"
+        fake, mode = _generate(model, n, seed, real.shape[-1]), "samples"
     else:
         real, feats, probs = real[:n], feats[:n], probs[:n]
         try:
@@ -193,7 +196,7 @@ def interval_metrics(model, dataset, n=1000, seed=0):
     classifier = load_classifier(dataset, progress=True)
     real, _ = sgdata.load(dataset, "test")
     feats, probs, _ = dataset_embedding(dataset, "test", classifier)
-    fake = _generate(model, n, seed)
+    fake = _generate(model, n, seed, real.shape[-1])
     m = compute_all(real, fake, classifier, (feats, probs), seed=seed)
     return {k: m[k] for k in ("fid", "kid", "is", "classes_covered")}
 

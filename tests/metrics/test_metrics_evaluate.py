@@ -162,3 +162,22 @@ def test_report_creates_the_file(tmp_path):
     path = tmp_path / "docs" / "RESULTS.md"
     report.update_results([], [], str(path))
     assert "No run evaluated yet" in path.read_text()
+
+
+def test_samples_of_another_size_are_resized_to_the_data():
+    """dcgan64 draws 64 x 64; the classifier reads the data's 28 x 28: the samples are resized
+    bilinearly (a constant image stays that constant), not fed at the wrong size."""
+    import numpy as np
+
+    from scratchgan.metrics import evaluate
+
+    class Stub:
+        def sample(self, n, generator):
+            shade = np.linspace(0.1, 0.9, n, dtype=np.float32).reshape(n, 1, 1, 1)
+            return np.broadcast_to(shade, (n, 1, 64, 64)).copy()
+
+    fake = evaluate._generate(Stub(), 7, 0, 28)
+    assert fake.shape == (7, 1, 28, 28)
+    per_image = fake.reshape(7, -1)
+    assert np.allclose(per_image, per_image[:, :1], atol=1e-6)  # each stays one shade
+    assert len(np.unique(per_image[:, 0].round(5))) == 7
