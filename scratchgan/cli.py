@@ -159,19 +159,13 @@ def _labelled(config, split):
     """(images, labels) of the test split or of the run's validation split (labels may be None)."""
     from .training.recipes import load_data
 
-    data = load_data(config, split) if split == "test" else load_data(config)[2:]
-    return data[0], data[1]
-
-
-def _images(config, split, n=None):
-    images = _labelled(config, split)[0]
-    return images if n is None else images[:n]
+    return (load_data(config, split) if split == "test" else load_data(config)[2:])[:2]
 
 
 def _cmd_sample(args):
     model, config = _load(args)
     out = args.out or os.path.join(args.run, f"sample-{args.n}.png")
-    what = model.save_sample(args.n, _generator(args), out, lambda: _images(config, "valid"))
+    what = model.save_sample(args.n, _generator(args), out, lambda: _labelled(config, "valid")[0])
     print(f"{out}  ({what})" if what else out)
     return 0
 
@@ -180,7 +174,7 @@ def _cmd_interpolate(args):
     from . import viz
 
     model, config = _load(args)
-    images = None if model.generative else _images(config, "test")
+    images = None if model.generative else _labelled(config, "test")[0]
     strips = model.interpolate(images, args.rows, args.steps, _generator(args))
     out = args.out or os.path.join(args.run, "interpolation.png")
     viz.save_interpolation(strips, out)
@@ -195,7 +189,7 @@ def _cmd_inpaint(args):
     from .data import to_float
 
     model, config = _load(args)
-    images = _images(config, "test", args.n)
+    images = _labelled(config, "test")[0][: args.n]
     original = to_float(images)
     mask = np.ones(original.shape[-2:], dtype=bool)
     mask[mask.shape[0] // 2 :] = False  # the bottom half is unknown

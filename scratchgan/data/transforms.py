@@ -1,4 +1,4 @@
-"""Tiny conversions from uint8 images to the float inputs models train on."""
+"""Tiny conversions from uint8 images to the float inputs models train on, and bilinear resizing."""
 
 import numpy as np
 
@@ -37,3 +37,25 @@ def to_tanh_range(images):
     """
     x = to_float(images) if np.asarray(images).dtype == np.uint8 else images
     return x * np.float32(2) - np.float32(1)
+
+
+def resize_matrix(n_in, n_out):
+    """(n_out, n_in) bilinear interpolation weights, half-pixel centres (PIL /
+    align_corners=False)."""
+    src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, n_in - 1)
+    frac = src - lo
+    R = np.zeros((n_out, n_in))
+    R[np.arange(n_out), lo] += 1 - frac
+    R[np.arange(n_out), hi] += frac
+    return R
+
+
+def resize(images, size):
+    """Float images N x C x H x W -> N x C x size x size, bilinear (separable: R_y x R_x^T)."""
+    h, w = images.shape[-2:]
+    if (h, w) == (size, size):
+        return images
+    Ry, Rx = resize_matrix(h, size), resize_matrix(w, size)
+    return np.einsum("yh,nchw,xw->ncyx", Ry, images, Rx, optimize=True).astype(images.dtype)

@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from .. import data as sgdata
+from ..data.transforms import resize
 from ..training.protocol import Unsupported
 from ..training.runs import load_run, read_config
 from .classifier import dataset_embedding, load_classifier
@@ -81,7 +82,6 @@ def to_unit_range(images):
 def _generate(model, n, seed, size):
     """n samples in [0, 1], bilinearly resized to size x size when the model draws another size
     (dcgan64's 64 x 64 against the 28 x 28 data its classifier reads)."""
-    from ..models.dcgan import resize
     from ..random import Generator
 
     generator = Generator(seed)

@@ -44,10 +44,9 @@ wgan-gp and lsgan are dcgan with that loss's preset (classes WGAN, WGANGP, LSGAN
 
 from typing import ClassVar
 
-import numpy as np
-
 from .. import data as sgdata
 from .. import nn
+from ..data.transforms import resize
 from .gan_base import GAN
 from .parts import keras_batch_norm
 
@@ -63,28 +62,6 @@ def dcgan_init_(module, generator):
             nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
             nn.init.zeros_(m.bias)
     return module
-
-
-def resize_matrix(n_in, n_out):
-    """(n_out, n_in) bilinear interpolation weights, half-pixel centres (PIL /
-    align_corners=False)."""
-    src = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
-    lo = np.floor(src).astype(int)
-    hi = np.minimum(lo + 1, n_in - 1)
-    frac = src - lo
-    R = np.zeros((n_out, n_in))
-    R[np.arange(n_out), lo] += 1 - frac
-    R[np.arange(n_out), hi] += frac
-    return R
-
-
-def resize(images, size):
-    """Float images N x C x H x W -> N x C x size x size, bilinear (separable: R_y x R_x^T)."""
-    h, w = images.shape[-2:]
-    if (h, w) == (size, size):
-        return images
-    Ry, Rx = resize_matrix(h, size), resize_matrix(w, size)
-    return np.einsum("yh,nchw,xw->ncyx", Ry, images, Rx, optimize=True).astype(images.dtype)
 
 
 class DCGAN(GAN):
