@@ -144,7 +144,8 @@ def paired_run(args):
         # engines' forwards agree, so that a gap between the two runs lies in the weights.
         final_torch = arrays(ref.G)
         load_generators(model, ref, {"scratchgan": final_torch, "torch": final_torch})
-        result["torch_weights_in_scratchgan"] = crossed = scores(args, model, ref)["scratchgan"]
+        crossed = scores(args, model, ref, frameworks=("scratchgan",))["scratchgan"]
+        result["torch_weights_in_scratchgan"] = crossed
         print(f"scratchgan drawing from torch's G: FID {crossed['fid']:.1f}", flush=True)
         result["scores_at"] = {}
         for at, state in sorted(snapshots.items()):
@@ -174,7 +175,7 @@ def load_generators(model, ref, state):
     )
 
 
-def scores(args, model, ref):
+def scores(args, model, ref, frameworks=("scratchgan", "torch")):
     """{framework: run.score of args.samples samples of its G in evaluation mode}."""
     import run
 
@@ -188,11 +189,16 @@ def scores(args, model, ref):
         min(run.SAMPLE_CHUNK, args.samples - i) for i in range(0, args.samples, run.SAMPLE_CHUNK)
     ]
     generator = Generator(derive_seeds(args.seed)["extra"])
-    drawn = {
-        "scratchgan": np.concatenate([model.sample(n, generator) for n in sizes]),
-        "torch": np.concatenate([ref.sample(n) for n in sizes]),
+    draw = {
+        "scratchgan": lambda n: model.sample(n, generator),
+        "torch": ref.sample,
     }
-    return {name: run.score(run.to_eval_images(x), args.dataset) for name, x in drawn.items()}
+    return {
+        name: run.score(
+            run.to_eval_images(np.concatenate([draw[name](n) for n in sizes])), args.dataset
+        )
+        for name in frameworks
+    }
 
 
 if __name__ == "__main__":

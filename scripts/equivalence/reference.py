@@ -23,7 +23,7 @@ import torch.nn.functional as TF
 from torch import nn
 
 from scratchgan import data as sgdata
-from scratchgan.models.dcgan import resize
+from scratchgan.data.transforms import resize
 from scratchgan.training.recipes import FALLBACK_DEFAULTS
 
 MODELS = ("dcgan", "wgan-gp", "lsgan", "dcgan64")  # registry names; loss presets from make_config

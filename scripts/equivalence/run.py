@@ -87,7 +87,7 @@ def to_eval_images(x):
     """[0, 1] float samples N x C x S x S -> uint8 N x C x 28 x 28 (bilinear resize if S != 28)."""
     import numpy as np
 
-    from scratchgan.models.dcgan import resize
+    from scratchgan.data.transforms import resize
 
     if x.shape[-1] != EVAL_SIZE:
         x = resize(x, EVAL_SIZE)
