@@ -199,7 +199,13 @@ def test_checkpoint_holds_no_pickled_objects(tmp_path):
 
 # ----- exact resume (acceptance 3)
 @pytest.mark.parametrize(
-    "model, kw", [("stacked-ae", {}), ("gan", {}), ("gan", {"loss": "wgan-gp"})]
+    "model, kw",
+    [
+        ("stacked-ae", {}),
+        ("gan", {}),
+        ("gan", {"loss": "wgan-gp"}),
+        ("gan", {"lr_decay_start": 0.5}),
+    ],
 )
 @pytest.mark.parametrize("stops", [[7, 14], [10, 14], [3, 9, 14]])
 def test_resume_is_bit_for_bit(tmp_path, model, kw, stops):
@@ -212,6 +218,30 @@ def test_resume_is_bit_for_bit(tmp_path, model, kw, stops):
     assert [[r[k] for k in keys] for r in straight.history] == [
         [r[k] for k in keys] for r in resumed.history
     ]
+
+
+@pytest.mark.parametrize("start", [0.0, 0.25, 0.5])
+def test_lr_decay_holds_then_falls_linearly_to_zero(tmp_path, start):
+    t = trainer(config("gan", lr_decay_start=start, lr=1e-3), tmp_path)  # 10 steps per epoch
+    seen, step = [], t.model.train_step
+
+    def recording(batch, ctx):
+        seen.append([g["lr"] for o in t.model.optimizers().values() for g in o.param_groups])
+        return step(batch, ctx)
+
+    t.model.train_step = recording
+    t.fit()
+    held = int(start * 20)
+    expected = [1e-3 * min(1.0, (20 - k) / (20 - held)) for k in range(20)]
+    assert len(seen) == 20 and all(len(set(lrs)) == 1 for lrs in seen)  # G and D alike
+    assert [lrs[0] for lrs in seen] == pytest.approx(expected, rel=1e-12)
+    assert seen[held][0] == 1e-3 and seen[-1][0] == pytest.approx(1e-3 / (20 - held))
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_lr_decay_start_outside_zero_to_one_is_refused(bad):
+    with pytest.raises(train.RecipeError, match=r"^lr_decay_start=.*expected a fraction"):
+        config("gan", lr_decay_start=bad)
 
 
 def test_resume_extends_epochs(tmp_path):

@@ -56,6 +56,9 @@ FALLBACK_DEFAULTS = {
     "alpha": 0.99,
     "eps": 1e-8,
     "betas": [0.9, 0.999],
+    # the trainer's: after this fraction of the run's steps every optimiser's lr falls linearly
+    # to 0 at the last step (CycleGAN's schedule); 1: constant
+    "lr_decay_start": 1.0,
 }
 DTYPES = ("float32", "float64")  # what ``dtype`` may be: training and exactness tests
 OPTIMIZER_KEYS = ("optimizer", "lr", "momentum", "alpha", "eps", "betas")
@@ -136,6 +139,11 @@ def make_config(model, **overrides):
         raise ValueError(
             f"epochs and batch_size must be positive, got {config['epochs']} and "
             f"{config['batch_size']}"
+        )
+    if not 0 <= config.get("lr_decay_start", 1.0) <= 1:
+        raise RecipeError(
+            f"lr_decay_start={config['lr_decay_start']}: expected a fraction of the run's steps "
+            "from 0 to 1 (1: no decay)"
         )
     return config
 

@@ -229,6 +229,7 @@ class Trainer:
                 for batch in self.loader:
                     if self.telemetry is not None:
                         self.telemetry.before_step(self.step + 1)
+                    self._schedule_lr(epochs * steps_per_epoch)
                     t0 = time.perf_counter()
                     ctx = StepContext(self.step, self.epoch, self.epoch_step, steps_per_epoch)
                     losses = self.model.train_step(batch, ctx)
@@ -263,6 +264,19 @@ class Trainer:
         summary = self._summary(partial)
         finish_run(self.run_dir, self.telemetry)  # closes the telemetry, writes report.html
         return summary
+
+    def _schedule_lr(self, total_steps):
+        """With lr_decay_start s < 1, step k's lr is lr0 * min(1, (T - k) / (T - floor(s T))) for
+        a run of T steps: constant, then linear to 0 (lr0: each param group's initial lr). A
+        function of the step alone, so a resumed run continues the schedule exactly."""
+        start = self.config.get("lr_decay_start", 1.0)
+        if start >= 1:
+            return
+        span = max(1, total_steps - int(start * total_steps))
+        factor = min(1.0, (total_steps - self.step) / span)
+        for optimizer in self.model.optimizers().values():
+            for group in optimizer.param_groups:
+                group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
 
     def _account(self, losses, n_images, dt):
         self.step += 1
