@@ -48,7 +48,7 @@ from .. import data as sgdata
 from .. import nn
 from ..data.transforms import resize
 from .gan_base import GAN
-from .parts import keras_batch_norm
+from .parts import keras_batch_norm, minibatch_stddev_layers
 
 
 def dcgan_init_(module, generator):
@@ -80,6 +80,7 @@ class DCGAN(GAN):
         "init": "glorot",
         "d_batches": "joint",
         "d_dropout": 0.4,  # after each of D's conv layers (the book); 0: no dropout layers
+        "d_minibatch_stddev": False,  # not in the book: ProGAN's layer before D's last (parts)
     }
     # `train dcgan [--loss L] --recipe full` (also wgan, wgan-gp, lsgan --recipe full): sized to
     # <= 2 h on one core at 1.5 x the CPU time per step measured with 1 BLAS thread (process_time,
@@ -127,6 +128,7 @@ class DCGAN(GAN):
         )
         p = self.config.get("d_dropout", 0.4)  # runs from before the option: the book's 0.4
         dropout = lambda: [nn.Dropout(p, generator=generator)] if p else []  # noqa: E731
+        stddev = minibatch_stddev_layers(self.config)  # [] unless on: one more channel
         D = nn.Sequential(
             nn.Conv2d(C, 64, 5, stride=2, padding=2, generator=generator),
             nn.LeakyReLU(0.2),
@@ -134,8 +136,9 @@ class DCGAN(GAN):
             nn.Conv2d(64, 128, 5, stride=2, padding=2, generator=generator),
             nn.LeakyReLU(0.2),
             *dropout(),
+            *stddev,
             nn.Flatten(),
-            nn.Linear(128 * h * w, 1, generator=generator),
+            nn.Linear((128 + (1 if stddev else 0)) * h * w, 1, generator=generator),
         )
         return G, D
 

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from .. import nn
 from .gan_base import GAN
-from .parts import dense_stack
+from .parts import dense_stack, minibatch_stddev_layers
 
 __all__ = ["GAN", "MLPGAN"]
 
@@ -62,6 +62,7 @@ class MLPGAN(GAN):
         "g_batch_norm": False,  # not in the book: batch norm after each of G's hidden layers
         "init": "glorot",
         "ema_decay": 0.999,  # not in the book: G's weight average cancels its pixel noise
+        "d_minibatch_stddev": False,  # not in the book: ProGAN's layer before D's last (parts)
     }
 
     # `train gan --recipe full` (issue 18): the usual PyTorch MLP GAN's layers on the book's
@@ -94,8 +95,12 @@ class MLPGAN(GAN):
             *dense_stack([self.codings_size, *hidden, pixels], act, nn.Sigmoid, generator, norm),
             nn.Unflatten(1, self.image_shape),
         )
+        stddev = minibatch_stddev_layers(c, features=hidden[0])  # [] unless on: one more feature
         D = nn.Sequential(
-            nn.Flatten(), *dense_stack([pixels, *hidden[::-1], 1], act, None, generator)
+            nn.Flatten(),
+            *dense_stack([pixels, *hidden[::-1]], act, act, generator),
+            *stddev,
+            nn.Linear(hidden[0] + (1 if stddev else 0), 1, generator=generator),
         )
         return G, D
 

@@ -11,6 +11,7 @@ import scratchgan as sg
 from scratchgan import nn, optim
 from scratchgan.data import to_float, to_tanh_range
 from scratchgan.models import parts
+from scratchgan.training.protocol import StepContext
 
 
 def small_net():
@@ -119,3 +120,34 @@ def test_crop_to_undoes_pad_to():
     assert np.array_equal(parts.crop_to(padded, 5, 3), x[:, None])
     with pytest.raises(ValueError, match="do not fit"):
         parts.pad_to(x, 4)
+
+
+# ----- d_minibatch_stddev (dcgan's and gan's option)
+def _build(model, **kw):
+    config = sg.train.make_config(model, **kw)
+    config["image_shape"] = [1, 28, 28]
+    return sg.train.build_model(config)
+
+
+@pytest.mark.parametrize("model", ["gan", "dcgan"])
+def test_minibatch_stddev_lets_d_see_how_alike_a_batch_is(model):
+    """On: D's last layer takes one more input, and D's verdict on an image depends on the batch
+    around it (off: it does not); a step trains. With joint D batches it is refused."""
+    rng = np.random.default_rng(0)
+    x = sg.tensor(rng.uniform(0, 1, (8, 1, 28, 28)).astype(np.float32))
+    same = sg.tensor(np.repeat(x.numpy()[:1], 8, axis=0))
+    for on in (False, True):
+        m = _build(model, d_batches="separate", d_minibatch_stddev=on)
+        m.train(False)
+        last = [layer for layer in m.D if isinstance(layer, nn.Linear)][-1]
+        off_inputs = 128 * 7 * 7 if model == "dcgan" else 100
+        assert last.in_features == off_inputs + (49 if on and model == "dcgan" else on)
+        varied, alike = m.D(x).numpy()[0], m.D(same).numpy()[0]
+        assert (not np.allclose(varied, alike, rtol=0, atol=1e-6)) == on
+    m.train(True)
+    logs = m.train_step((rng.integers(0, 256, (8, 28, 28), dtype=np.uint8),), StepContext())
+    assert np.isfinite(list(logs.values())).all()
+    with pytest.raises(
+        ValueError, match="^d_minibatch_stddev: needs d_batches 'separate', got 'jo"
+    ):
+        _build(model, d_batches="joint", d_minibatch_stddev=True)

@@ -7,7 +7,7 @@
     keras              keras_init_, keras_batch_norm, dense_stack, gia_generator (the books'
                        Keras defaults and GANs in Action's generator body)
     layers             pad_to, crop_to, Rows, RecurrentLayer, RepeatVector, Transpose12,
-                       GaussianNoise
+                       GaussianNoise, minibatch_stddev_layers
     progressive        ProGAN's equalized-lr layers (progan, and stylegan's critic)
     image_translation  CycleGAN's U-Net and ResNet generators and PatchGAN discriminator
 
@@ -22,6 +22,7 @@ from .layers import (
     Rows,
     Transpose12,
     crop_to,
+    minibatch_stddev_layers,
     pad_to,
 )
 from .losses import (
@@ -57,6 +58,7 @@ __all__ = [
     "frozen",
     "g_loss",
     "gia_generator",
+    "minibatch_stddev_layers",
     "grad_norm",
     "gradient_penalty",
     "keras_batch_norm",

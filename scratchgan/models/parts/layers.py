@@ -5,6 +5,7 @@ Rows, Transpose12          images <-> sequences of rows (N x C x H x W <-> N x H
 RecurrentLayer             Keras's LSTM layer (all outputs, or the last one)
 RepeatVector               N x D -> N x n x D
 GaussianNoise              x + N(0, std^2) in training, the identity in evaluation
+minibatch_stddev_layers    a GAN discriminator's optional minibatch standard deviation
 """
 
 import numpy as np
@@ -87,3 +88,22 @@ class GaussianNoise(nn.Module):
 
     def extra_repr(self):
         return f"std={self.std}"
+
+
+def minibatch_stddev_layers(config, features=None):
+    """ProGAN's minibatch standard deviation (Karras et al. 2018) for a discriminator's last layer,
+    when ``config["d_minibatch_stddev"]`` is on: [] when off, else the layers that append one
+    channel to N x C x H x W maps, or with ``features`` = F one feature to N x F vectors. It lets
+    D see how alike a batch's samples are, which a generator collapsed onto few images cannot hide.
+    Its groups of 4 must hold only real or only fake images, so D sees them in separate passes."""
+    if not config.get("d_minibatch_stddev"):
+        return []
+    batches = config.get("d_batches", "joint")
+    if batches != "separate":
+        raise ValueError(
+            f"d_minibatch_stddev: needs d_batches 'separate', got {batches!r} (a joint "
+            "[fake; real] batch mixes them in its groups)"
+        )
+    if features is None:
+        return [nn.MinibatchStdDev(4)]
+    return [nn.Unflatten(1, (features, 1, 1)), nn.MinibatchStdDev(4), nn.Flatten()]
