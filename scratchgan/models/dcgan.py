@@ -92,6 +92,13 @@ class DCGAN(GAN):
         # No EMA: G has batch norm, whose running statistics belong to the trained weights,
         # not to an average of them.
         "full": {"epochs": 10, "checkpoint_every": 1000},
+        # ns and ls: plus a minibatch standard deviation in D (ProGAN's; D then sees real and fake
+        # batches apart). Over the first 3,436 steps (seed 0) it took ls from FID 215.2 to 173.1
+        # and left ns where it was (168.6 -> 168.0); Adam 2e-4 (372.1), a linear lr decay over
+        # the second half (178.1) and G's EMA 0.999 (185.5) did not help ns (docs/RESULTS.md).
+        # Not for mm, whose full run (FID 106.9) predates it.
+        "full/ns": {"d_batches": "separate", "d_minibatch_stddev": True},
+        "full/ls": {"d_batches": "separate", "d_minibatch_stddev": True},
         # wgan (the WGAN paper, Arjovsky et al. 2017, Algorithm 1 and its code): RMSprop lr 5e-5,
         # clip 0.01, n_critic 5 as the wgan loss preset already has, plus its 100 critic steps
         # before each of the first 25 and every 500th G step, which ours lacked. Deviation: batch
