@@ -217,11 +217,16 @@ def _cmd_eval(args):
     print(f"wrote {path}  (the model's own metrics)")
     if args.n:
         from .metrics import evaluate_run, print_table
+        from .metrics.evaluate import metrics_path
+        from .training.checkpoints import CHECKPOINT
 
         # FID, KID, IS, SWD, precision/recall, coverage on scratchgan's own classifier
-        # (trained once per data set: it says so, with an estimate, the first time)
-        print_table(evaluate_run(args.run, n=args.n))  # against the test split
-        print(f"wrote {os.path.join(args.run, 'metrics.json')}  (the table above)")
+        # (trained once per data set: it says so, with an estimate, the first time), of the
+        # checkpoint scored above, on the same device, against the test split
+        checkpoint = args.checkpoint or CHECKPOINT
+        device = config["device"] if args.device else None
+        print_table(evaluate_run(args.run, n=args.n, device=device, checkpoint=checkpoint))
+        print(f"wrote {metrics_path(args.run, checkpoint)}  (the table above)")
     return 0
 
 

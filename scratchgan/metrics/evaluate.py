@@ -3,7 +3,8 @@
     evaluate_run(run_dir, n=10000) -> dict   samples n images from the run's generator (or, for a
                                              model that cannot sample, reconstructs n test images),
                                              scores them against the test split, writes
-                                             run_dir/metrics.json
+                                             run_dir/metrics.json (metrics-NAME.json for another
+                                             checkpoint than the last: metrics_path)
     print_table(metrics)                     the dict as an aligned two-column table
 
 The real set is the data set's test split (all of it: 10,000 Fashion-MNIST images, 1,000 for the
@@ -20,6 +21,7 @@ import numpy as np
 
 from .. import data as sgdata
 from ..data.transforms import resize
+from ..training.checkpoints import CHECKPOINT
 from ..training.protocol import Unsupported
 from ..training.runs import load_run, read_config
 from .classifier import dataset_embedding, load_classifier
@@ -140,8 +142,18 @@ def _device_for(config, device):
     return own
 
 
-def evaluate_run(run_dir, n=10000, split="test", seed=0, device=None, write=True, progress=True):
-    """Score a training run: every metric of ``compute_all``, written to ``run_dir/metrics.json``.
+def evaluate_run(
+    run_dir,
+    n=10000,
+    split="test",
+    seed=0,
+    device=None,
+    write=True,
+    progress=True,
+    checkpoint=CHECKPOINT,
+):
+    """Score a training run: every metric of ``compute_all``, written to ``metrics_path(run_dir,
+    checkpoint)``. ``checkpoint``: a file name in run_dir/checkpoints or a path (default the last).
 
     Generative models (GANs, VAEs): ``n`` samples from the prior (a CPU ``Generator(seed)``) against
     the ``split`` images. Autoencoders that cannot sample: the reconstructions of the first ``n``
@@ -152,7 +164,7 @@ def evaluate_run(run_dir, n=10000, split="test", seed=0, device=None, write=True
     """
     t0 = time.perf_counter()
     config = read_config(run_dir)
-    model, config = load_run(run_dir, device=_device_for(config, device))
+    model, config = load_run(run_dir, checkpoint=checkpoint, device=_device_for(config, device))
     info = _run_info(run_dir, config)
     dataset = config["dataset"]
     real, _ = sgdata.load(dataset, split)
@@ -172,6 +184,7 @@ def evaluate_run(run_dir, n=10000, split="test", seed=0, device=None, write=True
         extra["reconstruction_mse"] = float(((fake - as_images(real)) ** 2).mean())
     metrics = {
         **info,
+        "checkpoint": os.path.basename(checkpoint),
         "mode": mode,
         "split": split,
         "n": len(fake),
@@ -181,10 +194,18 @@ def evaluate_run(run_dir, n=10000, split="test", seed=0, device=None, write=True
     }
     metrics["eval_time_s"] = round(time.perf_counter() - t0, 1)
     if write:
-        with open(os.path.join(run_dir, "metrics.json"), "w") as f:
+        with open(metrics_path(run_dir, checkpoint), "w") as f:
             json.dump(metrics, f, indent=2)
             f.write("\n")
     return metrics
+
+
+def metrics_path(run_dir, checkpoint=CHECKPOINT):
+    """run_dir/metrics.json for the run's last checkpoint, run_dir/metrics-NAME.json for another
+    (NAME: its file name without .npz): scoring an earlier one never replaces the run's record."""
+    name = os.path.splitext(os.path.basename(checkpoint))[0]
+    last = os.path.splitext(CHECKPOINT)[0]
+    return os.path.join(run_dir, "metrics.json" if name == last else f"metrics-{name}.json")
 
 
 def interval_metrics(model, dataset, n=1000, seed=0):

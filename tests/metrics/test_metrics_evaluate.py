@@ -39,8 +39,8 @@ def tiny_world(monkeypatch, tiny_classifier, make_blobs):
     return splits
 
 
-def make_run(tmp_path, model, splits):
-    cfg = train.make_config(model, epochs=1, batch_size=16, valid_size=16)
+def make_run(tmp_path, model, splits, **kw):
+    cfg = train.make_config(model, **{"epochs": 1, "batch_size": 16, "valid_size": 16, **kw})
     x, y = splits["train"]
     run_dir = tmp_path / model
     train.Trainer(cfg, str(run_dir), data=(x[:48], y[:48], x[48:], y[48:]), progress=False).fit()
@@ -82,6 +82,27 @@ def test_evaluate_gan_run_samples_and_writes_metrics_json(tmp_path, tiny_world):
     out = io.StringIO()
     print_table(result, out)
     assert "FID" in out.getvalue() and "no Inception weights" in out.getvalue()
+
+
+def test_eval_scores_the_checkpoint_it_is_given(tmp_path, tiny_world, capsys):
+    """`scratchgan eval RUN --checkpoint C --n N` scores C, not the last checkpoint, into
+    metrics-NAME.json, and leaves the run's metrics.json (its last checkpoint's) alone."""
+    from scratchgan.cli import main
+
+    run_dir = make_run(tmp_path, "gan", tiny_world, epochs=2, keep_checkpoints=True)
+    assert main(["eval", run_dir, "--n", "40"]) == 0
+    with open(f"{run_dir}/metrics.json") as f:
+        last = json.load(f)
+    first = f"{run_dir}/checkpoints/epoch-001.npz"
+    assert main(["eval", run_dir, "--checkpoint", first, "--n", "40"]) == 0
+    assert f"wrote {run_dir}/metrics-epoch-001.json" in capsys.readouterr().out
+    with open(f"{run_dir}/metrics-epoch-001.json") as f:
+        scored = json.load(f)
+    with open(f"{run_dir}/metrics.json") as f:
+        assert json.load(f) == last
+    assert (scored["checkpoint"], last["checkpoint"]) == ("epoch-001.npz", "last.npz")
+    direct = evaluate_run(run_dir, n=40, progress=False, write=False, checkpoint="epoch-001.npz")
+    assert scored["fid"] == direct["fid"] != last["fid"]
 
 
 def test_evaluate_autoencoder_run_scores_reconstructions(tmp_path, tiny_world):
