@@ -44,8 +44,9 @@ class MLPGAN(GAN):
 
     ``hidden_sizes`` (default the book's [100, 150]) widens G's hidden layers, D's mirrored;
     ``hidden_activation`` and ``g_batch_norm`` give the usual PyTorch MLP GAN (LeakyReLU 0.2,
-    batch norm in G). These and the other variants tried against issue 18's FID target of 361
-    (docs/RESULTS.md, "The MLP GAN") did not reach it.
+    batch norm in G). ``d_minibatch_stddev`` puts ProGAN's minibatch standard deviation before D's
+    last layer (``parts.minibatch_stddev_layers``), against G's collapse onto a few garments; the
+    full preset uses each of these options (docs/RESULTS.md, "The MLP GAN").
     """
 
     recipe: ClassVar[dict] = {
