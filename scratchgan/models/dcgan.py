@@ -96,7 +96,8 @@ class DCGAN(GAN):
         # batches apart). Over the first 3,436 steps (seed 0) it took ls from FID 215.2 to 173.1
         # and left ns where it was (168.6 -> 168.0); Adam 2e-4 (372.1), a linear lr decay over
         # the second half (178.1) and G's EMA 0.999 (185.5) did not help ns (docs/RESULTS.md).
-        # Not for mm, whose full run (FID 106.9) predates it.
+        # Full runs: ns 118.8 (142.0 without it), ls 119.3 (160.1). Not for mm, whose full run
+        # (FID 106.9) predates it.
         "full/ns": {"d_batches": "separate", "d_minibatch_stddev": True},
         "full/ls": {"d_batches": "separate", "d_minibatch_stddev": True},
         # wgan (the WGAN paper, Arjovsky et al. 2017, Algorithm 1 and its code): RMSprop lr 5e-5,
