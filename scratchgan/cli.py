@@ -216,17 +216,12 @@ def _cmd_eval(args):
         print(f"{args.split}_{key} {value:.6f}")
     print(f"wrote {path}  (the model's own metrics)")
     if args.n:
-        from .metrics import evaluate_run, print_table
-        from .metrics.evaluate import metrics_path
-        from .training.checkpoints import CHECKPOINT
+        from .metrics.evaluate import evaluate_run, metrics_path, print_table
 
-        # FID, KID, IS, SWD, precision/recall, coverage on scratchgan's own classifier
-        # (trained once per data set: it says so, with an estimate, the first time), of the
-        # checkpoint scored above, on the same device, against the test split
-        checkpoint = args.checkpoint or CHECKPOINT
+        # FID, KID, IS, SWD, precision/recall, coverage of this checkpoint, on --device if given
         device = config["device"] if args.device else None
-        print_table(evaluate_run(args.run, n=args.n, device=device, checkpoint=checkpoint))
-        print(f"wrote {metrics_path(args.run, checkpoint)}  (the table above)")
+        print_table(evaluate_run(args.run, n=args.n, device=device, checkpoint=args.checkpoint))
+        print(f"wrote {metrics_path(args.run, args.checkpoint)}  (the table above)")
     return 0
 
 

@@ -150,10 +150,10 @@ def evaluate_run(
     device=None,
     write=True,
     progress=True,
-    checkpoint=CHECKPOINT,
+    checkpoint=None,
 ):
     """Score a training run: every metric of ``compute_all``, written to ``metrics_path(run_dir,
-    checkpoint)``. ``checkpoint``: a file name in run_dir/checkpoints or a path (default the last).
+    checkpoint)``. ``checkpoint``: a file name in run_dir/checkpoints or a path (None: the last).
 
     Generative models (GANs, VAEs): ``n`` samples from the prior (a CPU ``Generator(seed)``) against
     the ``split`` images. Autoencoders that cannot sample: the reconstructions of the first ``n``
@@ -163,6 +163,7 @@ def evaluate_run(
     lacks); the classifier runs on the CPU. Returns the dict.
     """
     t0 = time.perf_counter()
+    checkpoint = checkpoint or CHECKPOINT
     config = read_config(run_dir)
     model, config = load_run(run_dir, checkpoint=checkpoint, device=_device_for(config, device))
     info = _run_info(run_dir, config)
@@ -200,10 +201,11 @@ def evaluate_run(
     return metrics
 
 
-def metrics_path(run_dir, checkpoint=CHECKPOINT):
-    """run_dir/metrics.json for the run's last checkpoint, run_dir/metrics-NAME.json for another
-    (NAME: its file name without .npz): scoring an earlier one never replaces the run's record."""
-    name = os.path.splitext(os.path.basename(checkpoint))[0]
+def metrics_path(run_dir, checkpoint=None):
+    """run_dir/metrics.json for the run's last checkpoint (None), run_dir/metrics-NAME.json for
+    another (NAME: its file name without .npz): scoring an earlier one never replaces the run's
+    record."""
+    name = os.path.splitext(os.path.basename(checkpoint or CHECKPOINT))[0]
     last = os.path.splitext(CHECKPOINT)[0]
     return os.path.join(run_dir, "metrics.json" if name == last else f"metrics-{name}.json")
 
