@@ -17,6 +17,8 @@ plus output_padding 1 in the transposed convolutions so that each doubles the si
     Recipe: the book's: BCE (ns), Keras "rmsprop" (lr 1e-3, rho 0.9, eps 1e-7) for both, batch 32,
     Keras initialisation (glorot_uniform kernels, zero biases) and Keras batch norm (momentum 0.99,
     i.e. PyTorch momentum 0.01, eps 1e-3). One D pass over [fake; real] (D has no batch norm).
+    Recipe keys beyond the book: ``d_dropout`` (0: none), ``d_batch_norm`` (BatchNorm after D's
+    second conv, as the WGAN paper's critic), ``d_minibatch_stddev`` (ProGAN's, before the Dense).
 
 dcgan64, the paper's generator and discriminator (width w = 64 as PyTorch's DCGAN example; the paper
 used 128; ``width`` is a recipe key):
@@ -81,6 +83,7 @@ class DCGAN(GAN):
         "d_batches": "joint",
         "d_dropout": 0.4,  # after each of D's conv layers (the book); 0: no dropout layers
         "d_minibatch_stddev": False,  # not in the book: ProGAN's layer before D's last (parts)
+        "d_batch_norm": False,  # not in the book: batch norm after D's second conv (the DCGAN rule)
     }
     # `train dcgan [--loss L] --recipe full` (also wgan, wgan-gp, lsgan --recipe full): sized to
     # <= 2 h on one core at 1.5 x the CPU time per step measured with 1 BLAS thread (process_time,
@@ -145,6 +148,7 @@ class DCGAN(GAN):
             nn.LeakyReLU(0.2),
             *dropout(),
             nn.Conv2d(64, 128, 5, stride=2, padding=2, generator=generator),
+            *self.d_batch_norm_layers(128),
             nn.LeakyReLU(0.2),
             *dropout(),
             *stddev,
@@ -152,6 +156,27 @@ class DCGAN(GAN):
             nn.Linear((128 + (1 if stddev else 0)) * h * w, 1, generator=generator),
         )
         return G, D
+
+    def d_batch_norm_layers(self, channels):
+        """[] unless ``d_batch_norm``: then BatchNorm2d (PyTorch's defaults) before the activation,
+        as the WGAN paper's DCGAN critic has. Without it, weight clipping to [-c, c] shrinks every
+        layer's output, so a clipped critic can hardly tell images apart. Batch norm mixes a batch,
+        so D must see real and fake batches apart, and the gradient penalty (per image) cannot be
+        used with it (Gulrajani et al. 2017, section 4)."""
+        if not self.config.get("d_batch_norm"):
+            return []
+        batches, loss = self.config.get("d_batches", "joint"), self.config["loss"]
+        if batches != "separate":
+            raise ValueError(
+                f"d_batch_norm: needs d_batches 'separate', got {batches!r} (a joint [fake; real] "
+                "batch mixes them in its statistics)"
+            )
+        if loss == "wgan-gp":
+            raise ValueError(
+                "d_batch_norm: not with loss 'wgan-gp' (its penalty is on each image's gradient, "
+                "which batch norm mixes across the batch); expected another loss"
+            )
+        return [nn.BatchNorm2d(channels)]
 
 
 class DCGAN64(GAN):

@@ -115,6 +115,29 @@ def test_dcgan_d_dropout_option():
     assert [tuple(v.shape) for v in bare.D.state_dict().values()] == weights
 
 
+def test_dcgan_d_batch_norm_option():
+    """d_batch_norm puts one BatchNorm2d between D's second conv and its activation (off: none, as
+    the book); a clipped wgan step trains and clips the batch norm's weights too. It is refused with
+    joint D batches and with wgan-gp's per-image penalty."""
+    norms = lambda m: [x for x in m.D.modules() if isinstance(x, nn.BatchNorm2d)]  # noqa: E731
+    assert norms(build("dcgan")) == []
+    m = build("dcgan", loss="wgan", d_batches="separate", d_batch_norm=True)
+    kinds = [type(layer).__name__ for layer in m.D]
+    assert kinds[kinds.index("BatchNorm2d") - 1 : kinds.index("BatchNorm2d") + 2] == [
+        "Conv2d",
+        "BatchNorm2d",
+        "LeakyReLU",
+    ]
+    (norm,) = norms(m)
+    logs = m.train_step((images(8),), StepContext())
+    assert np.isfinite(list(logs.values())).all()
+    assert np.abs(norm.weight.numpy()).max() <= m.config["clip_value"]  # clipped like every weight
+    with pytest.raises(ValueError, match="^d_batch_norm: needs d_batches 'separate', got 'joint'"):
+        build("dcgan", loss="wgan", d_batches="joint", d_batch_norm=True)
+    with pytest.raises(ValueError, match="^d_batch_norm: not with loss 'wgan-gp'"):
+        build("dcgan", loss="wgan-gp", d_batches="separate", d_batch_norm=True)
+
+
 def test_dcgan_glorot_initialisation():
     m = build("dcgan")
     w = m.D[3].weight.numpy()
