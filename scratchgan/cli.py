@@ -202,13 +202,15 @@ def _cmd_inpaint(args):
 
 
 def _cmd_eval(args):
+    from .metrics.evaluate import evaluate_run, metrics_path, print_table
+
     model, config = _load(args)
     images, labels = _labelled(config, args.split)  # a conditional D needs the labels
     metrics = {k: float(v) for k, v in model.evaluate(images, labels).items()}
     if not metrics:
         raise CommandError(f"{config['model']} has no evaluation metrics yet")
     result = {"split": args.split, "images": len(images), **metrics}
-    path = os.path.join(args.run, f"eval-{args.split}.json")
+    path = metrics_path(args.run, args.checkpoint, stem=f"eval-{args.split}")
     with open(path, "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
@@ -216,8 +218,6 @@ def _cmd_eval(args):
         print(f"{args.split}_{key} {value:.6f}")
     print(f"wrote {path}  (the model's own metrics)")
     if args.n:
-        from .metrics.evaluate import evaluate_run, metrics_path, print_table
-
         # FID, KID, IS, SWD, precision/recall, coverage of this checkpoint, on --device if given
         device = config["device"] if args.device else None
         print_table(evaluate_run(args.run, n=args.n, device=device, checkpoint=args.checkpoint))

@@ -201,13 +201,12 @@ def evaluate_run(
     return metrics
 
 
-def metrics_path(run_dir, checkpoint=None):
-    """run_dir/metrics.json for the run's last checkpoint (None), run_dir/metrics-NAME.json for
-    another (NAME: its file name without .npz): scoring an earlier one never replaces the run's
-    record."""
+def metrics_path(run_dir, checkpoint=None, stem="metrics"):
+    """run_dir/STEM.json for the run's last checkpoint (None), run_dir/STEM-NAME.json for another
+    (NAME: its file name without .npz): scoring an earlier one never replaces the run's record."""
     name = os.path.splitext(os.path.basename(checkpoint or CHECKPOINT))[0]
     last = os.path.splitext(CHECKPOINT)[0]
-    return os.path.join(run_dir, "metrics.json" if name == last else f"metrics-{name}.json")
+    return os.path.join(run_dir, f"{stem}.json" if name == last else f"{stem}-{name}.json")
 
 
 def interval_metrics(model, dataset, n=1000, seed=0):

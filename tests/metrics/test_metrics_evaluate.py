@@ -86,20 +86,22 @@ def test_evaluate_gan_run_samples_and_writes_metrics_json(tmp_path, tiny_world):
 
 def test_eval_scores_the_checkpoint_it_is_given(tmp_path, tiny_world, capsys):
     """`scratchgan eval RUN --checkpoint C --n N` scores C, not the last checkpoint, into
-    metrics-NAME.json, and leaves the run's metrics.json (its last checkpoint's) alone."""
+    metrics-NAME.json and eval-test-NAME.json, and leaves the run's metrics.json and eval-test.json
+    (its last checkpoint's) alone."""
     from scratchgan.cli import main
 
     run_dir = make_run(tmp_path, "gan", tiny_world, epochs=2, keep_checkpoints=True)
     assert main(["eval", run_dir, "--n", "40"]) == 0
-    with open(f"{run_dir}/metrics.json") as f:
-        last = json.load(f)
+    read = lambda name: json.loads(open(f"{run_dir}/{name}").read())  # noqa: E731
+    last, last_own = read("metrics.json"), read("eval-test.json")
     first = f"{run_dir}/checkpoints/epoch-001.npz"
     assert main(["eval", run_dir, "--checkpoint", first, "--n", "40"]) == 0
-    assert f"wrote {run_dir}/metrics-epoch-001.json" in capsys.readouterr().out
-    with open(f"{run_dir}/metrics-epoch-001.json") as f:
-        scored = json.load(f)
-    with open(f"{run_dir}/metrics.json") as f:
-        assert json.load(f) == last
+    out = capsys.readouterr().out
+    assert f"wrote {run_dir}/metrics-epoch-001.json" in out
+    assert f"wrote {run_dir}/eval-test-epoch-001.json" in out
+    scored = read("metrics-epoch-001.json")
+    assert read("metrics.json") == last and read("eval-test.json") == last_own
+    assert read("eval-test-epoch-001.json") != last_own
     assert (scored["checkpoint"], last["checkpoint"]) == ("epoch-001.npz", "last.npz")
     direct = evaluate_run(run_dir, n=40, progress=False, write=False, checkpoint="epoch-001.npz")
     assert scored["fid"] == direct["fid"] != last["fid"]
