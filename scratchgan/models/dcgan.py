@@ -50,7 +50,7 @@ from .. import data as sgdata
 from .. import nn
 from ..data.transforms import resize
 from .gan_base import GAN
-from .parts import keras_batch_norm, minibatch_stddev_layers
+from .parts import keras_batch_norm, minibatch_stddev_layers, require_separate_batches
 
 
 def dcgan_init_(module, generator):
@@ -165,13 +165,8 @@ class DCGAN(GAN):
         used with it (Gulrajani et al. 2017, section 4)."""
         if not self.config.get("d_batch_norm"):
             return []
-        batches, loss = self.config.get("d_batches", "joint"), self.config["loss"]
-        if batches != "separate":
-            raise ValueError(
-                f"d_batch_norm: needs d_batches 'separate', got {batches!r} (a joint [fake; real] "
-                "batch mixes them in its statistics)"
-            )
-        if loss == "wgan-gp":
+        require_separate_batches(self.config, "d_batch_norm", "in its statistics")
+        if self.config["loss"] == "wgan-gp":
             raise ValueError(
                 "d_batch_norm: not with loss 'wgan-gp' (its penalty is on each image's gradient, "
                 "which batch norm mixes across the batch); expected another loss"

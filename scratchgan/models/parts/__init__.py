@@ -7,7 +7,7 @@
     keras              keras_init_, keras_batch_norm, dense_stack, gia_generator (the books'
                        Keras defaults and GANs in Action's generator body)
     layers             pad_to, crop_to, Rows, RecurrentLayer, RepeatVector, Transpose12,
-                       GaussianNoise, minibatch_stddev_layers
+                       GaussianNoise, minibatch_stddev_layers, require_separate_batches
     progressive        ProGAN's equalized-lr layers (progan, and stylegan's critic)
     image_translation  CycleGAN's U-Net and ResNet generators and PatchGAN discriminator
 
@@ -24,6 +24,7 @@ from .layers import (
     crop_to,
     minibatch_stddev_layers,
     pad_to,
+    require_separate_batches,
 )
 from .losses import (
     LOSSES,
@@ -66,6 +67,7 @@ __all__ = [
     "minibatch_stddev_layers",
     "pad_to",
     "r1_penalty",
+    "require_separate_batches",
     "seeded_subset",
     "training_mode",
     "unique_parameters",

@@ -6,6 +6,7 @@ RecurrentLayer             Keras's LSTM layer (all outputs, or the last one)
 RepeatVector               N x D -> N x n x D
 GaussianNoise              x + N(0, std^2) in training, the identity in evaluation
 minibatch_stddev_layers    a GAN discriminator's optional minibatch standard deviation
+require_separate_batches   refuses a D layer that mixes a batch unless real and fake come apart
 """
 
 import numpy as np
@@ -98,12 +99,18 @@ def minibatch_stddev_layers(config, features=None):
     Its groups of 4 must hold only real or only fake images, so D sees them in separate passes."""
     if not config.get("d_minibatch_stddev"):
         return []
-    batches = config.get("d_batches", "joint")
-    if batches != "separate":
-        raise ValueError(
-            f"d_minibatch_stddev: needs d_batches 'separate', got {batches!r} (a joint "
-            "[fake; real] batch mixes them in its groups)"
-        )
+    require_separate_batches(config, "d_minibatch_stddev", "in its groups")
     if features is None:
         return [nn.MinibatchStdDev(4)]
     return [nn.Unflatten(1, (features, 1, 1)), nn.MinibatchStdDev(4), nn.Flatten()]
+
+
+def require_separate_batches(config, option, where):
+    """ValueError naming ``option`` unless D sees real and fake batches in separate passes
+    (``d_batches`` 'separate'): a layer that mixes a batch's images would mix the two."""
+    batches = config.get("d_batches", "joint")
+    if batches != "separate":
+        raise ValueError(
+            f"{option}: needs d_batches 'separate', got {batches!r} (a joint [fake; real] batch "
+            f"mixes them {where})"
+        )
