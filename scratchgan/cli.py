@@ -384,10 +384,13 @@ def build_parser():
         "--split",
         choices=["test", "valid"],
         default="test",
-        help="the images to score (default test)",
+        help="the images the model's own metrics score (default test)",
     )
     c.add_argument(
-        "--n", type=count, default=10000, help="images for the GAN metrics (0: skip them)"
+        "--n",
+        type=count,
+        default=10000,
+        help="images for the GAN metrics, always against the test split (0: skip them)",
     )
 
     g = sub.add_parser(
