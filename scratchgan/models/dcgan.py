@@ -111,9 +111,12 @@ class DCGAN(GAN):
         # output and the critic can hardly tell images apart. Deviations: lr 5e-4 (the paper
         # 5e-5), n_critic 1 (5, and 100 before each of the first 25 and every 500th G step) and
         # the lr decay over the second half (as ns). The paper's settings over 17 epochs (~5,300
-        # G steps) scored FID 545.7, still blobs. One epoch (seed 0): the paper's settings 586.9;
-        # lr 1e-3, n_critic 1, no dropout 486.2; + batch norm (lr 5e-4) 302.7 (docs/RESULTS.md).
+        # G steps) scored FID 545.7, still blobs. One epoch (seed 0): the loss study's settings
+        # (the paper's lr and n_critic, the book's critic) 586.9; lr 1e-3, n_critic 1, no dropout
+        # 486.2; + batch norm (lr 5e-4) 302.7. Full runs (seed 0): 10 epochs 159.9, 20 epochs
+        # 136.6, 15 epochs decaying from the 5th 137.6 (docs/RESULTS.md).
         "full/wgan": {
+            "epochs": 20,
             "lr": 5e-4,
             "n_critic": 1,
             "d_dropout": 0.0,
