@@ -387,10 +387,7 @@ def build_parser():
         help="the images the model's own metrics score (default test)",
     )
     c.add_argument(
-        "--n",
-        type=count,
-        default=10000,
-        help="images for the GAN metrics, always against the test split (0: skip them)",
+        "--n", type=count, default=10000, help="GAN-metric samples, scored against test (0: skip)"
     )
 
     g = sub.add_parser(
