@@ -28,7 +28,11 @@ codings of max(lambda, batch-mean KL of the coding): a coding below lambda nats 
 towards the prior at all, so it cannot be closed (free bits, Kingma et al. 2016).
 
 Validation draws its codings from a fixed generator, so it is deterministic. ``reconstruct`` and
-``encode`` use the mean coding mu; ``sample`` decodes draws from the prior N(0, I).
+``encode`` use the mean coding mu; ``sample`` decodes draws from the prior: N(0, I), or with
+``prior`` "gmm" a mixture of ``prior_components`` full-covariance Gaussians fitted by EM to the
+mean codes of (at most ``MIXTURE_CODES`` of) the training images after every epoch (ex-post
+density estimation, Ghosh et al. 2020; ``parts/mixture.py``). The mixture leaves training as it
+is (no random draws, no gradients) and is checkpointed with the networks.
 """
 
 import math
@@ -44,9 +48,12 @@ from ..tensor import randn
 from ..train import Unsupported
 from .autoencoder_base import EVAL_CHUNK, Autoencoder
 from .parts import dense_stack
+from .parts.mixture import fit_mixture, sample_mixture
 
 EVAL_SEED = 1234  # the codings' noise when validating
 PICTURE_SEED = 0  # the fixed prior draws shown in every epoch's picture
+MIXTURE_CODES = 10000  # prior "gmm": fitted to every k-th training image's code, k = N / this
+MIXTURE_KEYS = ("prior_weights", "prior_means", "prior_chols")  # its arrays in a checkpoint
 
 
 class GaussianEncoder(nn.Module):
@@ -69,12 +76,23 @@ class VariationalAE(Autoencoder):
 
     generative = True
 
-    options: ClassVar[dict] = {"kl_weight": 1.0, "kl_warmup_steps": 0, "kl_free_bits": 0.0}
+    options: ClassVar[dict] = {
+        "kl_weight": 1.0,
+        "kl_warmup_steps": 0,
+        "kl_free_bits": 0.0,
+        "prior": "normal",
+        "prior_components": 10,
+    }
 
     def __init__(self, config, generator):
+        if config.get("prior", "normal") not in ("normal", "gmm"):
+            raise ValueError(f"prior {config['prior']!r}: expected 'normal' or 'gmm'")
+        if config.get("prior_components", 10) < 1:
+            raise ValueError(f"prior_components={config['prior_components']}: expected at least 1")
         super().__init__(config, generator)
         self.noise = generator  # the draws of eps while training; evaluate swaps in a fixed one
         self.step = None  # the training step being taken (None: validation, the full weight)
+        self.mixture = None  # prior "gmm": (weights, means, chols), fitted by after_steps
 
     def kl_factor(self):
         """beta * min(1, (step + 1) / S) while training (S = kl_warmup_steps; 0: no warm-up)."""
@@ -141,12 +159,34 @@ class VariationalAE(Autoencoder):
     def forward(self, x):
         return self.decoder(self.encoder(x)[0])
 
+    # ----- the prior
+    def after_steps(self, train_images):
+        """Prior "gmm": refit the mixture to the training images' mean codes."""
+        if self.config.get("prior", "normal") == "gmm":
+            every = -(-len(train_images) // MIXTURE_CODES)
+            codes = self.encode(train_images[::every])
+            self.mixture = fit_mixture(codes, self.config.get("prior_components", 10))
+
+    def extra_state(self):
+        return {} if self.mixture is None else dict(zip(MIXTURE_KEYS, self.mixture))
+
+    def load_extra_state(self, state):
+        if all(key in state for key in MIXTURE_KEYS):
+            self.mixture = tuple(np.asarray(state[key], dtype=np.float64) for key in MIXTURE_KEYS)
+
     def prior_codes(self, n, generator):
-        return randn(n, self.codings_size, generator=generator).numpy()
+        if self.config.get("prior", "normal") == "normal":
+            return randn(n, self.codings_size, generator=generator).numpy()
+        if self.mixture is None:
+            raise RuntimeError(
+                f"{self.name}: prior 'gmm' is fitted after each epoch of training and this model "
+                "has none yet; train at least one epoch"
+            )
+        return sample_mixture(*self.mixture, n, generator)
 
     def sample(self, n, generator):
-        """``n`` images decoded from codings drawn from N(0, I) with ``generator``: n x C x H x W in
-        [0, 1]."""
+        """``n`` images decoded from codings drawn from the prior with ``generator``: n x C x H x W
+        in [0, 1]."""
         return self.decode(self.prior_codes(n, generator))
 
     def interpolate(self, images, rows, steps, generator):

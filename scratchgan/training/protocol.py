@@ -60,6 +60,9 @@ class Model:
         train_step(batch, ctx) -> {name: float}   one optimisation step on a batch (numpy arrays);
             ``ctx`` (a StepContext) says where the step stands, so a family keeps no step counter
         evaluate(images, labels) -> {name: float}   validation metrics (no randomness; default none)
+        after_steps(train_images)            before each validation and picture (each epoch's
+            end, a --max-steps stop): fit what comes from the data rather than from the steps
+            (vae's mixture prior); default nothing
         picture(images, path)                the per-epoch picture, from the validation images
         modules() -> {name: nn.Module}, optimizers() -> {name: optimizer}   what a checkpoint holds
         extra_state() -> {name: ndarray}, load_extra_state(state)   anything else to checkpoint
@@ -93,6 +96,9 @@ class Model:
 
     def evaluate(self, images, labels):
         return {}
+
+    def after_steps(self, train_images):
+        pass
 
     def picture(self, images, path):
         pass

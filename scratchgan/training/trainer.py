@@ -309,6 +309,7 @@ class Trainer:
         """A metrics.csv row of the steps since the epoch began (validation metrics, timing), and
         the picture of the validation images at ``picture`` (a path in samples/)."""
         self.model.train(False)
+        self.model.after_steps(self.train_x)
         has_valid = self.valid_x is not None and len(self.valid_x)
         valid = self.model.evaluate(self.valid_x, self.valid_y) if has_valid else {}
         row = {"epoch": epoch, "step": self.step}
