@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import scratchgan as sg
 from scratchgan import train
 from scratchgan.models.parts.mixture import fit_mixture, log_densities, sample_mixture
+from scratchgan.models.vae import MIXTURE_KEYS as KEYS
 from scratchgan.training.runs import load_run
 
 WEIGHTS = np.array([0.3, 0.7])
@@ -118,3 +119,17 @@ def test_an_unfitted_mixture_and_an_unknown_prior_are_refused():
         train.build_model({**config, "prior": "flat"})
     with pytest.raises(ValueError, match="prior_components=0: expected at least 1"):
         train.build_model({**config, "prior_components": 0})
+
+
+def test_a_resumed_run_ends_with_the_same_mixture(tmp_path):
+    whole = fit(tmp_path / "whole", prior="gmm")
+    config = train.make_config("vae", epochs=2, batch_size=16, valid_size=16, prior="gmm")
+    first = train.Trainer(config, str(tmp_path / "cut"), data=tiny_data(), progress=False)
+    first.fit(max_steps=5)  # mid-epoch 2; the stop's picture refits, its checkpoint came before
+    saved = np.load(tmp_path / "cut" / "checkpoints" / "last.npz")
+    resumed = train.Trainer(
+        config, str(tmp_path / "cut"), resume=True, data=tiny_data(), progress=False
+    )
+    assert all(np.array_equal(a, saved[f"extra/{k}"]) for a, k in zip(resumed.model.mixture, KEYS))
+    resumed.fit()
+    assert all(np.array_equal(a, b) for a, b in zip(resumed.model.mixture, whole.model.mixture))
