@@ -85,8 +85,9 @@ class VariationalAE(Autoencoder):
     }
 
     def __init__(self, config, generator):
-        if config.get("prior", "normal") not in ("normal", "gmm"):
-            raise ValueError(f"prior {config['prior']!r}: expected 'normal' or 'gmm'")
+        self.prior = config.get("prior", "normal")  # where sample's codes come from
+        if self.prior not in ("normal", "gmm"):
+            raise ValueError(f"prior {self.prior!r}: expected 'normal' or 'gmm'")
         if config.get("prior_components", 10) < 1:
             raise ValueError(f"prior_components={config['prior_components']}: expected at least 1")
         super().__init__(config, generator)
@@ -162,7 +163,7 @@ class VariationalAE(Autoencoder):
     # ----- the prior
     def after_steps(self, train_images):
         """Prior "gmm": refit the mixture to the training images' mean codes."""
-        if self.config.get("prior", "normal") == "gmm":
+        if self.prior == "gmm":
             every = -(-len(train_images) // MIXTURE_CODES)
             codes = self.encode(train_images[::every])
             self.mixture = fit_mixture(codes, self.config.get("prior_components", 10))
@@ -175,7 +176,7 @@ class VariationalAE(Autoencoder):
             self.mixture = tuple(np.asarray(state[key], dtype=np.float64) for key in MIXTURE_KEYS)
 
     def prior_codes(self, n, generator):
-        if self.config.get("prior", "normal") == "normal":
+        if self.prior == "normal":
             return randn(n, self.codings_size, generator=generator).numpy()
         if self.mixture is None:
             raise RuntimeError(

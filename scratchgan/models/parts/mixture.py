@@ -60,15 +60,12 @@ def fit_mixture(codes, components, seed=0, max_iter=100, tol=1e-3, eps=1e-6):
     for _ in range(max_iter):
         counts = resp.sum(0) + 10 * np.finfo(np.float64).eps  # an emptied component stays finite
         weights, means = counts / n, (resp.T @ z) / counts[:, None]
-        chols = np.stack(
-            [
-                np.linalg.cholesky(
-                    ((resp[:, j, None] * (z - means[j])).T @ (z - means[j])) / counts[j]
-                    + eps * np.eye(d)
-                )
-                for j in range(components)
-            ]
-        )
+        chols = np.empty((components, d, d))
+        for j in range(components):
+            diff = z - means[j]
+            chols[j] = np.linalg.cholesky(
+                (resp[:, j, None] * diff).T @ diff / counts[j] + eps * np.eye(d)
+            )
         joint = log_densities(z, means, chols) + np.log(weights)
         top = joint.max(1, keepdims=True)
         log_norm = top[:, 0] + np.log(np.exp(joint - top).sum(1))
