@@ -86,10 +86,11 @@ class VariationalAE(Autoencoder):
 
     def __init__(self, config, generator):
         self.prior = config.get("prior", "normal")  # where sample's codes come from
+        self.prior_components = config.get("prior_components", 10)
         if self.prior not in ("normal", "gmm"):
             raise ValueError(f"prior {self.prior!r}: expected 'normal' or 'gmm'")
-        if config.get("prior_components", 10) < 1:
-            raise ValueError(f"prior_components={config['prior_components']}: expected at least 1")
+        if self.prior_components < 1:
+            raise ValueError(f"prior_components={self.prior_components}: expected at least 1")
         super().__init__(config, generator)
         self.noise = generator  # the draws of eps while training; evaluate swaps in a fixed one
         self.step = None  # the training step being taken (None: validation, the full weight)
@@ -166,7 +167,7 @@ class VariationalAE(Autoencoder):
         if self.prior == "gmm":
             every = -(-len(train_images) // MIXTURE_CODES)
             codes = self.encode(train_images[::every])
-            self.mixture = fit_mixture(codes, self.config.get("prior_components", 10))
+            self.mixture = fit_mixture(codes, self.prior_components)
 
     def extra_state(self):
         return {} if self.mixture is None else dict(zip(MIXTURE_KEYS, self.mixture))
